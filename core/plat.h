@@ -1,0 +1,59 @@
+/* plat: the thin platform layer of the core. Time, threads, locks, files and
+ * paths; plat_posix.c and plat_win32.c implement it, and no other core file
+ * includes an operating system header. */
+#ifndef TR_PLAT_H
+#define TR_PLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAT_PATH_MAX 1024
+
+/* Monotonic milliseconds, for deadlines. */
+uint64_t plat_now_ms(void);
+/* Wall clock, milliseconds since the Unix epoch, for records. */
+int64_t plat_wall_ms(void);
+void plat_sleep_ms(unsigned ms);
+
+typedef struct plat_mutex plat_mutex;
+plat_mutex *plat_mutex_new(void);
+void plat_mutex_free(plat_mutex *m);
+void plat_mutex_lock(plat_mutex *m);
+void plat_mutex_unlock(plat_mutex *m);
+
+typedef struct plat_thread plat_thread;
+typedef void (*plat_thread_fn)(void *arg);
+/* NULL when the thread could not be started. */
+plat_thread *plat_thread_start(plat_thread_fn fn, void *arg);
+void plat_thread_join(plat_thread *t);
+
+/* Run fn exactly once per process, whichever thread gets here first. */
+typedef struct { volatile long state; } plat_once;
+#define PLAT_ONCE_INIT { 0 }
+void plat_once_run(plat_once *once, void (*fn)(void));
+
+/* Default database path: $TLSROUTER_DB, else the platform's data folder
+ * (%ProgramData%\TLS Router\tlsrouter.db on Windows). 0 on success. */
+int plat_default_db_path(char *buf, size_t len);
+/* The machine's host name (FQDN where the system knows it). 0 on success. */
+int plat_hostname(char *buf, size_t len);
+
+/* Files. All return 0 on success and -1 with errno-like text in err. */
+int plat_mkdir(const char *path);
+int plat_is_dir(const char *path);
+/* Write all of buf to a new file at path, flushed to disk. Fails if the file
+ * exists. Nothing is left behind on failure. */
+int plat_write_new_file(const char *path, const void *buf, size_t len,
+                        char *err, size_t errlen);
+/* Rename within one volume, failing if dest exists (never overwrites). */
+int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen);
+int plat_remove(const char *path);
+/* A fresh directory under the system temp folder; for tests and the demo. */
+int plat_make_temp_dir(const char *tag, char *buf, size_t len);
+/* Directory separator as a string. */
+const char *plat_dir_sep(void);
+
+/* Process id, for unique file names. */
+unsigned long plat_pid(void);
+
+#endif

@@ -1,0 +1,217 @@
+/* plat on POSIX: pthreads, clock_gettime, open/fsync/link. */
+#include "plat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t plat_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t plat_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void plat_sleep_ms(unsigned ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+struct plat_mutex { pthread_mutex_t m; };
+
+plat_mutex *plat_mutex_new(void)
+{
+    plat_mutex *m = malloc(sizeof *m);
+    if (m && pthread_mutex_init(&m->m, NULL) != 0) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void plat_mutex_free(plat_mutex *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_destroy(&m->m);
+    free(m);
+}
+
+void plat_mutex_lock(plat_mutex *m) { pthread_mutex_lock(&m->m); }
+void plat_mutex_unlock(plat_mutex *m) { pthread_mutex_unlock(&m->m); }
+
+struct plat_thread {
+    pthread_t tid;
+    plat_thread_fn fn;
+    void *arg;
+};
+
+static void *thread_trampoline(void *p)
+{
+    plat_thread *t = p;
+    t->fn(t->arg);
+    return NULL;
+}
+
+plat_thread *plat_thread_start(plat_thread_fn fn, void *arg)
+{
+    plat_thread *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    t->fn = fn;
+    t->arg = arg;
+    if (pthread_create(&t->tid, NULL, thread_trampoline, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void plat_thread_join(plat_thread *t)
+{
+    if (!t)
+        return;
+    pthread_join(t->tid, NULL);
+    free(t);
+}
+
+static pthread_mutex_t once_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void plat_once_run(plat_once *once, void (*fn)(void))
+{
+    /* A global lock keeps plat_once a plain struct that needs no init call;
+     * the fast path after the first run takes no lock. */
+    if (__atomic_load_n(&once->state, __ATOMIC_ACQUIRE) == 2)
+        return;
+    pthread_mutex_lock(&once_lock);
+    if (once->state != 2) {
+        fn();
+        __atomic_store_n(&once->state, 2, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&once_lock);
+}
+
+static void set_err(char *err, size_t errlen, const char *what, const char *path)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+}
+
+int plat_default_db_path(char *buf, size_t len)
+{
+    const char *env = getenv("TLSROUTER_DB");
+    int n;
+    if (env && *env) {
+        n = snprintf(buf, len, "%s", env);
+    } else {
+        const char *base = getenv("XDG_DATA_HOME");
+        const char *home = getenv("HOME");
+        if (base && *base)
+            n = snprintf(buf, len, "%s/tlsrouter/tlsrouter.db", base);
+        else if (home && *home)
+            n = snprintf(buf, len, "%s/.local/share/tlsrouter/tlsrouter.db", home);
+        else
+            n = snprintf(buf, len, "/var/lib/tlsrouter/tlsrouter.db");
+    }
+    return (n > 0 && (size_t)n < len) ? 0 : -1;
+}
+
+int plat_hostname(char *buf, size_t len)
+{
+    if (len == 0 || gethostname(buf, len) != 0)
+        return -1;
+    buf[len - 1] = '\0';
+    return 0;
+}
+
+int plat_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return -1;
+}
+
+int plat_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int write_all(int fd, const unsigned char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int plat_write_new_file(const char *path, const void *buf, size_t len,
+                        char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        set_err(err, errlen, "cannot create", path);
+        return -1;
+    }
+    if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
+        set_err(err, errlen, "cannot write", path);
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    if (close(fd) != 0) {
+        set_err(err, errlen, "cannot close", path);
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen)
+{
+    /* link+unlink is the portable no-replace rename: link fails with EEXIST
+     * instead of silently overwriting a pickup file of another message. */
+    if (link(from, to) != 0) {
+        set_err(err, errlen, "cannot move into", to);
+        return -1;
+    }
+    unlink(from);
+    return 0;
+}
+
+int plat_remove(const char *path) { return unlink(path) == 0 ? 0 : -1; }
+
+int plat_make_temp_dir(const char *tag, char *buf, size_t len)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(buf, len, "%s/tlsrouter-%s-XXXXXX", (tmp && *tmp) ? tmp : "/tmp", tag);
+    if (n <= 0 || (size_t)n >= len)
+        return -1;
+    return mkdtemp(buf) ? 0 : -1;
+}
+
+const char *plat_dir_sep(void) { return "/"; }
+
+unsigned long plat_pid(void) { return (unsigned long)getpid(); }

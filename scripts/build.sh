@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Configure and build the given presets (default: all three). Bootstraps the
+# machine first when anything is missing, so it works on a fresh Debian 12.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/env.sh"
+cd "$ROOT"
+"$here/bootstrap.sh"
+presets=("$@")
+[ ${#presets[@]} -gt 0 ] || presets=(native-debug native-release windows-release)
+for p in "${presets[@]}"; do
+  echo "== build $p" >&2
+  cmake --preset "$p" >/dev/null
+  cmake --build --preset "$p"
+done
