@@ -68,7 +68,7 @@ static void make_parent_dirs(const char *path)
 
 store *cli_store(cli_ctx *ctx)
 {
-    char err[600];
+    char err[PLAT_PATH_MAX + 256];
     if (ctx->st)
         return ctx->st;
     if (ctx->db_is_default)

@@ -23,10 +23,10 @@ static const char *label_problem(const char *label, size_t len)
         return "empty label";
     if (len > LABEL_MAX)
         return "label longer than 63 characters";
-    if (label[0] == '-' || label[len - 1] == '-')
-        return "label starts or ends with a hyphen";
     if (len == 4 && memcmp(label, "xn--", 4) == 0)
         return "empty punycode label 'xn--'";
+    if (label[0] == '-' || label[len - 1] == '-')
+        return "label starts or ends with a hyphen";
     return NULL;
 }
 

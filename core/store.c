@@ -57,7 +57,7 @@ static const char *const stmt_sql[Q_COUNT] = {
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmts[Q_COUNT];
-    char err[512];
+    char err[PLAT_PATH_MAX + 256];   /* room for a path and a sentence */
 };
 
 static store_status fail(store *s, store_status st, const char *fmt, ...)
@@ -591,7 +591,7 @@ store_status store_setting_get_int(store *s, const char *key, int64_t *value)
 
 int64_t store_setting_int(store *s, const char *key, int64_t fallback)
 {
-    int64_t v;
+    int64_t v = fallback;
     return store_setting_get_int(s, key, &v) == STORE_OK ? v : fallback;
 }
 
