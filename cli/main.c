@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmdline.h"
 
 typedef struct {
     const char *name;
@@ -148,7 +149,7 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *cmd)
     return -1;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     cli_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
@@ -165,5 +166,16 @@ int main(int argc, char **argv)
     store_close(ctx.st);
     if (fflush(stdout) != 0 && rc == CLI_OK)
         rc = cli_error(CLI_FAIL, "cannot write the output");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    char **args = NULL;
+    int n = cmdline_utf8(argc, argv, &args);
+    if (n < 0)
+        return cli_error(CLI_FAIL, "cannot read the command line");
+    int rc = run(n, args);
+    cmdline_free(args);
     return rc;
 }

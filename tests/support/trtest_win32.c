@@ -30,22 +30,58 @@ static int set_readonly_attr(const char *path, int on)
     return ok ? 0 : -1;
 }
 
-int trtest_make_readonly(const char *path)
+/* Under Wine a process running as root may write a file whatever its
+ * read-only attribute says (Wine maps the attribute to Unix permission bits,
+ * which root ignores). There, as in the native tests, the Linux immutable
+ * flag is what binds root; Wine's start /unix runs chattr. -1 on Windows. */
+static int wine_chattr(const wchar_t *path, const char *flag)
 {
-    if (set_readonly_attr(path, 1) != 0)
+    typedef char *(CDECL * unix_name_fn)(const wchar_t *);
+    HMODULE k32 = GetModuleHandleW(L"kernel32.dll");
+    unix_name_fn to_unix =
+        (unix_name_fn)(void (*)(void))GetProcAddress(k32, "wine_get_unix_file_name");
+    char *unix_path = to_unix ? to_unix(path) : NULL;
+    trtest_result res;
+    if (!unix_path)
         return -1;
-    wchar_t *w = widen(path);
-    HANDLE h = w ? CreateFileW(w, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
-                               OPEN_EXISTING, 0, NULL)
-                 : INVALID_HANDLE_VALUE;
-    free(w);
+    const char *args[] = { "/wait", "/unix", "/usr/bin/chattr", flag, unix_path, NULL };
+    int rc = trtest_run("start.exe", args, NULL, &res);
+    trtest_result_free(&res);
+    HeapFree(GetProcessHeap(), 0, unix_path);
+    return rc;
+}
+
+static int writable_now(const wchar_t *path)
+{
+    HANDLE h = CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                           OPEN_EXISTING, 0, NULL);
     if (h == INVALID_HANDLE_VALUE)
         return 0;
     CloseHandle(h);
-    return -1;
+    return 1;
 }
 
-int trtest_make_writable(const char *path) { return set_readonly_attr(path, 0); }
+int trtest_make_readonly(const char *path)
+{
+    wchar_t *w = widen(path);
+    int rc = -1;
+    if (w && set_readonly_attr(path, 1) == 0) {
+        if (writable_now(w))
+            (void)wine_chattr(w, "+i");
+        rc = writable_now(w) ? -1 : 0;
+    }
+    free(w);
+    return rc;
+}
+
+int trtest_make_writable(const char *path)
+{
+    wchar_t *w = widen(path);
+    if (w && !writable_now(w))
+        (void)wine_chattr(w, "-i");
+    free(w);
+    return set_readonly_attr(path, 0);
+}
 
 static int remove_tree_w(const wchar_t *dir)
 {
@@ -73,7 +109,8 @@ static int remove_tree_w(const wchar_t *dir)
                                           (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY));
             if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
                 rc |= remove_tree_w(child);
-            else if (!DeleteFileW(child))
+            else if (!DeleteFileW(child)
+                     && (wine_chattr(child, "-i") != 0 || !DeleteFileW(child)))
                 rc = -1;
             free(child);
         } while (FindNextFileW(h, &fd));
