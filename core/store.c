@@ -318,28 +318,47 @@ static store_status check_readable(store *s, const char *path)
     return fail(s, STORE_ERR_IO, "cannot read database %s: %s", path, sqlite3_errmsg(s->db));
 }
 
+/* Switch to WAL (persistent in the file; a no-op when already on). The
+ * switch needs a moment of exclusive access, so it is retried while another
+ * connection holds the lock. Returns the last SQLite code; *wal says if the
+ * database is now in WAL mode. */
+static int enable_wal(sqlite3 *db, int *wal)
+{
+    uint64_t deadline = plat_now_ms() + STORE_BUSY_MS;
+    int rc;
+    *wal = 0;
+    for (;;) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            *wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        if (!is_busy(rc) || plat_now_ms() >= deadline)
+            return rc;
+        plat_sleep_ms(10);
+    }
+}
+
 static store_status configure(store *s, const char *path)
 {
-    sqlite3_stmt *st = NULL;
     int wal = 0;
+    /* SQLite falls back to a read-only open when the file refuses writing;
+     * a router that cannot journal or save rules must say so at once. */
     if (sqlite3_db_readonly(s->db, "main") == 1)
         return fail(s, STORE_ERR_READ_ONLY,
                     "database %s is read-only (cannot open it for writing)", path);
-    uint64_t deadline = plat_now_ms() + STORE_BUSY_MS;
-    int rc;
-    do {
-        rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
-        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-            wal = sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
-        sqlite3_finalize(st);
-        st = NULL;
-    } while (is_busy(rc) && plat_now_ms() < deadline && (plat_sleep_ms(10), 1));
+    int rc = enable_wal(s->db, &wal);
     if ((rc & 0xff) == SQLITE_READONLY)
         return fail(s, STORE_ERR_READ_ONLY,
                     "database %s is read-only (cannot open it for writing)", path);
     if (!wal)
         return fail(s, is_busy(rc) ? STORE_ERR_BUSY : STORE_ERR_IO,
                     "cannot switch database %s to WAL mode: %s", path, sqlite3_errmsg(s->db));
+    /* synchronous=NORMAL is the WAL setting SQLite recommends: a crash of
+     * the program loses nothing, a power cut at worst the last commits,
+     * never consistency. */
     if (sqlite3_exec(s->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
                      NULL, NULL, NULL) != SQLITE_OK)
         return fail_sql(s, "cannot configure the database");
