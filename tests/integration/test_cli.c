@@ -161,6 +161,8 @@ static void test_rule_usage_errors(void **state)
     assert_error_line(f, "unknown command 'frobnicate' (see tlsrouter --help)");
     assert_int_equal(RUN(f, "--timeout", "soon", "rule", "list"), 2);
     assert_error_line(f, "--timeout: 'soon' is not a number of seconds (0 < s <= 3600)");
+    assert_int_equal(RUN(f, "--dns", "8.8.8.8 1.1.1.1", "rule", "list"), 2);
+    assert_error_line(f, "--dns: '8.8.8.8 1.1.1.1' is not HOST[:PORT][,...]");
     assert_int_equal(RUN(f, "--bogus"), 2);
     assert_error_line(f, "unknown option --bogus (see tlsrouter --help)");
 }
