@@ -39,6 +39,8 @@ static const setting_def setting_defs[] = {
     { "journal_max_age_days", KIND_INT, 1, 3650, NULL },
     { "journal_max_rows", KIND_INT, 1000, 1000000000, NULL },
     { "log_max_rows", KIND_INT, 1000, 1000000000, NULL },
+    { "guard_mta_sts", KIND_INT, 0, 1, NULL },
+    { "guard_dane", KIND_INT, 0, 1, NULL },
 };
 
 int store_log_level_parse(const char *name)

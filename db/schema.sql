@@ -137,3 +137,22 @@ CREATE TABLE log (
     message  TEXT NOT NULL
 );
 CREATE INDEX log_at ON log (at_ms);
+
+-- @version 3
+-- No silent downgrade (issue 8): MTA-STS policies (RFC 8461) fetched over
+-- HTTPS are cached here, so a restart does not refetch them and a policy
+-- stays in force until max_age runs out even when the TXT record or the
+-- policy host is unreachable. One guard setting per check; both default on.
+CREATE TABLE sts_policy (
+    domain       TEXT PRIMARY KEY NOT NULL,
+    id           TEXT NOT NULL,          -- the TXT record's id it was fetched for
+    mode         TEXT NOT NULL CHECK (mode IN ('enforce', 'testing', 'none')),
+    mx_patterns  TEXT NOT NULL DEFAULT '', -- one pattern per line
+    max_age      INTEGER NOT NULL,       -- seconds
+    fetched_ms   INTEGER NOT NULL,
+    expires_ms   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO settings (key, value) VALUES
+    ('guard_mta_sts', '1'),               -- MTA-STS enforce: never plain
+    ('guard_dane',    '1');               -- DNSSEC-validated TLSA: never plain
