@@ -18,8 +18,8 @@ typedef struct {
 
 struct stscache {
     plat_mutex *lock;
-    entry *entries;
-    size_t count;
+    entry *entries;           /* grows on demand up to STSCACHE_MAX_ENTRIES */
+    size_t count, cap;
 };
 
 stscache *stscache_new(void)
@@ -28,8 +28,7 @@ stscache *stscache_new(void)
     if (!c)
         return NULL;
     c->lock = plat_mutex_new();
-    c->entries = calloc(STSCACHE_MAX_ENTRIES, sizeof *c->entries);
-    if (!c->lock || !c->entries) {
+    if (!c->lock) {
         stscache_free(c);
         return NULL;
     }
@@ -60,7 +59,27 @@ static int mem_get(stscache *c, const char *domain, entry *out)
     return found;
 }
 
-/* Replace the domain's entry; when full, the one expiring first goes. */
+/* Room for one more entry; 0 when there is (the lock is held). */
+static int mem_grow(stscache *c)
+{
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    entry *bigger;
+    if (c->count < c->cap)
+        return 0;
+    if (c->cap == STSCACHE_MAX_ENTRIES)
+        return -1;
+    if (cap > STSCACHE_MAX_ENTRIES)
+        cap = STSCACHE_MAX_ENTRIES;
+    bigger = realloc(c->entries, cap * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    c->entries = bigger;
+    c->cap = cap;
+    return 0;
+}
+
+/* Replace the domain's entry; when full (or memory is short), the one
+ * expiring first goes. */
 static void mem_put(stscache *c, const entry *e)
 {
     size_t slot = c->count, soonest = 0;
@@ -74,12 +93,15 @@ static void mem_put(stscache *c, const entry *e)
             soonest = i;
     }
     if (slot == c->count) {
-        if (c->count < STSCACHE_MAX_ENTRIES)
+        if (mem_grow(c) == 0)
             c->count++;
-        else
+        else if (c->count > 0)
             slot = soonest;
+        else
+            slot = SIZE_MAX;
     }
-    c->entries[slot] = *e;
+    if (slot != SIZE_MAX)
+        c->entries[slot] = *e;
     plat_mutex_unlock(c->lock);
 }
 
