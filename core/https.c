@@ -333,6 +333,12 @@ typedef struct {
 } exchange;
 
 static https_status fail(exchange *x, https_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static https_status fail(exchange *x, https_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -1,0 +1,75 @@
+/* Replay the kept fuzz inputs (fuzz/corpus/<name>/) through the same fuzz
+ * entry points, compiled here without libFuzzer, in both builds. Each entry
+ * aborts on a broken invariant, and the sanitizers of the native debug
+ * build catch memory errors, so a fixed finding stays fixed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "corpus.h"
+#include "trtest.h"
+
+#define LLVMFuzzerTestOneInput fuzz_domain_entry
+#include "../../fuzz/fuzz_domain.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_mtasts_policy_entry
+#include "../../fuzz/fuzz_mtasts_policy.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_mtasts_txt_entry
+#include "../../fuzz/fuzz_mtasts_txt.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_https_entry
+#include "../../fuzz/fuzz_https.c"
+#undef LLVMFuzzerTestOneInput
+
+typedef int (*fuzz_entry)(const uint8_t *data, size_t size);
+
+static int replay_one(const char *path, void *arg)
+{
+    fuzz_entry entry = *(fuzz_entry *)arg;
+    size_t len = 0;
+    char *data = trtest_read_file(path, &len);
+    if (!data) {
+        print_error("cannot read %s\n", path);
+        return -1;
+    }
+    entry((const uint8_t *)data, len);
+    free(data);
+    return 0;
+}
+
+static void replay(const char *name, fuzz_entry entry)
+{
+    char dir[1024];
+    long n;
+    snprintf(dir, sizeof dir, "%s/fuzz/corpus/%s", TR_TEST_SOURCE_DIR, name);
+    n = corpus_each(dir, replay_one, &entry);
+    if (n <= 0)
+        print_error("no inputs replayed from %s\n", dir);
+    assert_true(n > 0);
+}
+
+static void test_domain(void **state) { (void)state; replay("domain", fuzz_domain_entry); }
+static void test_mtasts_policy(void **state)
+{
+    (void)state;
+    replay("mtasts_policy", fuzz_mtasts_policy_entry);
+}
+static void test_mtasts_txt(void **state) { (void)state; replay("mtasts_txt", fuzz_mtasts_txt_entry); }
+static void test_https(void **state) { (void)state; replay("https", fuzz_https_entry); }
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_domain),
+        cmocka_unit_test(test_mtasts_policy),
+        cmocka_unit_test(test_mtasts_txt),
+        cmocka_unit_test(test_https),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
