@@ -38,15 +38,15 @@ void dane_judge(const dns_tlsa_list *answer, dane_result *out)
     out->applies = out->validated && out->usable > 0;
     if (out->applies)
         snprintf(out->detail, sizeof out->detail,
-                 "DNSSEC-validated TLSA: %zu of %zu records usable", out->usable,
-                 out->records);
+                 "DNSSEC-validated TLSA: %lu of %lu records usable",
+                 (unsigned long)out->usable, (unsigned long)out->records);
     else if (!out->validated)
         snprintf(out->detail, sizeof out->detail,
                  "TLSA records without DNSSEC validation (AD bit clear): ignored");
     else
         snprintf(out->detail, sizeof out->detail,
-                 "DNSSEC-validated TLSA, but none of %zu records usable for SMTP",
-                 out->records);
+                 "DNSSEC-validated TLSA, but none of %lu records usable for SMTP",
+                 (unsigned long)out->records);
 }
 
 int dane_check(const char *dns_servers, const char *mx_host, unsigned port,

@@ -507,8 +507,8 @@ static https_status check_head(exchange *x, const https_head *head)
         return fail(x, HTTPS_ERR_TYPE, "the Content-Type is \"%s\", not %s",
                     head->content_type, x->req->content_type);
     if (!head->chunked && head->content_length > (long long)x->req->body_max)
-        return fail(x, HTTPS_ERR_TOO_BIG, "the body (%lld bytes) exceeds %zu bytes",
-                    head->content_length, x->req->body_max);
+        return fail(x, HTTPS_ERR_TOO_BIG, "the body (%lld bytes) exceeds %lu bytes",
+                    head->content_length, (unsigned long)x->req->body_max);
     return HTTPS_OK;
 }
 
@@ -524,14 +524,15 @@ static int body_take(exchange *x, const https_head *head, https_chunked *ch,
         int rc = https_chunked_feed(ch, in, len, &used, r->body, x->req->body_max,
                                     &r->body_len, &why);
         if (rc == HTTPS_CHUNK_TOO_BIG)
-            return fail(x, HTTPS_ERR_TOO_BIG, "the body exceeds %zu bytes",
-                        x->req->body_max), -1;
+            return fail(x, HTTPS_ERR_TOO_BIG, "the body exceeds %lu bytes",
+                        (unsigned long)x->req->body_max), -1;
         if (rc == HTTPS_CHUNK_ERROR)
             return fail(x, HTTPS_ERR_PROTOCOL, "%s", why), -1;
         return rc == HTTPS_CHUNK_DONE;
     }
     if (len > x->req->body_max - r->body_len)
-        return fail(x, HTTPS_ERR_TOO_BIG, "the body exceeds %zu bytes", x->req->body_max),
+        return fail(x, HTTPS_ERR_TOO_BIG, "the body exceeds %lu bytes",
+                    (unsigned long)x->req->body_max),
                -1;
     memcpy(r->body + r->body_len, in, len);
     r->body_len += len;

@@ -451,7 +451,8 @@ mtasts_status mtasts_fetch(const char *domain, const mtasts_options *opt,
     }
     if (mtasts_policy_parse(resp.body, resp.body_len, out, &why, &line) != 0) {
         if (line)
-            snprintf(err, errlen, "policy of %s, line %zu: %s", domain, line, why);
+            snprintf(err, errlen, "policy of %s, line %lu: %s", domain,
+                     (unsigned long)line, why);
         else
             snprintf(err, errlen, "policy of %s: %s", domain, why);
         st = MTASTS_INVALID;

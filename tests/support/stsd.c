@@ -111,7 +111,8 @@ static void send_policy(sconn *c, const char *type)
     if (!body)
         return;
     snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\n"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n", type, strlen(body));
+             "Content-Length: %lu\r\nConnection: close\r\n\r\n", type,
+             (unsigned long)strlen(body));
     if (sc_write(c, head, strlen(head)) == 0)
         sc_write(c, body, strlen(body));
     free(body);
@@ -133,7 +134,7 @@ static void send_chunked(sconn *c)
     len = strlen(body);
     while (off < len) { /* chunks of 7 bytes: many boundaries inside lines */
         size_t n = len - off < 7 ? len - off : 7;
-        snprintf(line, sizeof line, "%zx;ext=1\r\n", n);
+        snprintf(line, sizeof line, "%lx;ext=1\r\n", (unsigned long)n);
         if (sc_write(c, line, strlen(line)) != 0 || sc_write(c, body + off, n) != 0 ||
             sc_write(c, "\r\n", 2) != 0)
             break;
