@@ -2,9 +2,9 @@
  * (the sink, the CLI, the tests) and shared by every thread that routes.
  * It holds a snapshot of the configuration (rules with their compiled
  * domain lists, settings), the expired-certificate cache, and the
- * database connections; it polls config_generation at most once a second,
- * so a change made by the manager or the CLI takes effect within a second
- * without a restart and without a query per message. */
+ * database connections. A maintenance thread polls config_generation once
+ * a second, so a change made by the manager or the CLI takes effect within
+ * a second, without a restart and without a query per message. */
 #ifndef TR_ENGINE_H
 #define TR_ENGINE_H
 
@@ -52,14 +52,14 @@ typedef struct engine_config {
     int refs;                   /* guarded by the engine */
 } engine_config;
 
-/* The current snapshot (polling the database when the last poll is a
- * second old); give it back with engine_release_config. */
+/* The current snapshot; give it back with engine_release_config. The
+ * engine's maintenance thread replaces it within a second of a change. */
 engine_config *engine_acquire_config(engine *e);
 void engine_release_config(engine *e, engine_config *cfg);
 /* The enabled rule for a source virtual server, or NULL. */
 const engine_rule *engine_rule_for(const engine_config *cfg, int source_instance);
 
-/* Polls now instead of waiting for the second to pass (tests, CLI). */
+/* Polls now instead of waiting for the next tick (tests, CLI). */
 int engine_refresh(engine *e, char *err, size_t errlen);
 
 expcache *engine_expcache(engine *e);

@@ -8,19 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plat.h"
-
-/* Rows written between two prune steps, and rows one step may delete: a
- * few milliseconds of work at most, however far behind the journal is. */
-#define JOURNAL_PRUNE_EVERY 2000
-#define JOURNAL_PRUNE_BATCH 2000
 
 struct journal {
     sqlite3 *db;
     sqlite3_stmt *begin, *commit, *rollback, *insert;
     int max_age_days;
     int64_t max_rows;
-    size_t since_prune;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -131,11 +124,6 @@ int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, si
         set_err(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
-    }
-    j->since_prune += n;
-    if (j->since_prune >= JOURNAL_PRUNE_EVERY) {
-        j->since_prune = 0;
-        journal_prune_step(j, plat_wall_ms(), JOURNAL_PRUNE_BATCH);
     }
     return 0;
 }

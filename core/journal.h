@@ -1,6 +1,6 @@
 /* journal: one row per recipient decision, one transaction per message, and
- * retention by age and row count enforced in small batches so routing never
- * waits on a big DELETE. A journal object wraps one SQLite connection and
+ * retention by age and row count enforced in small batches (the engine's
+ * maintenance thread runs them) so routing never waits on a big DELETE. A journal object wraps one SQLite connection and
  * is used by one thread at a time. */
 #ifndef TR_JOURNAL_H
 #define TR_JOURNAL_H
@@ -34,8 +34,7 @@ void journal_close(journal *j);
  * 0 turns a limit off. */
 void journal_set_retention(journal *j, int max_age_days, int64_t max_rows);
 
-/* All rows of one message in one transaction. Every few thousand rows it
- * also deletes one small batch of rows beyond the retention limits. */
+/* All rows of one message in one transaction. */
 int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, size_t errlen);
 
 /* Deletes at most batch rows beyond the limits. Returns the number of rows

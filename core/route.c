@@ -32,6 +32,16 @@ static void set_text(char *dst, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* snprintf("%s") without the format machinery: this runs per recipient. */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= len)
+        n = len - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
 int route_domain_of(const char *address, char *buf, size_t len)
 {
     const char *at = address ? strrchr(address, '@') : NULL;
@@ -152,11 +162,11 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
 static void fill_decision(route_decision *r, const domain_plan *p)
 {
     r->plain = p->outcome.route == DECIDE_PLAIN;
-    set_text(r->reason, sizeof r->reason, "%s", decide_reason_name(p->outcome.reason));
-    set_text(r->status, sizeof r->status, "%s", p->status);
-    set_text(r->mx, sizeof r->mx, "%s", p->mx);
-    set_text(r->tls_version, sizeof r->tls_version, "%s", p->tls_version);
-    set_text(r->detail, sizeof r->detail, "%s", p->detail);
+    copy_text(r->reason, sizeof r->reason, decide_reason_name(p->outcome.reason));
+    copy_text(r->status, sizeof r->status, p->status);
+    copy_text(r->mx, sizeof r->mx, p->mx);
+    copy_text(r->tls_version, sizeof r->tls_version, p->tls_version);
+    copy_text(r->detail, sizeof r->detail, p->detail);
     r->elapsed_ms = p->elapsed_ms;
 }
 
@@ -232,7 +242,7 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
     engine_log(e, LOG_ERROR, "journal of message %s: %s",
                msg->message_id ? msg->message_id : "", err);
     if (!out->error[0])
-        set_text(out->error, sizeof out->error, "%s", err);
+        copy_text(out->error, sizeof out->error, err);
 }
 
 /* ---- the whole path ------------------------------------------------------ */
@@ -244,8 +254,8 @@ static void prepare_decisions(const route_message *msg, route_result *out)
     for (size_t i = 0; i < out->n; i++) {
         route_decision *r = &out->decisions[i];
         const char *addr = msg->recipients[i] ? msg->recipients[i] : "";
-        set_text(r->recipient, sizeof r->recipient, "%s", addr);
-        set_text(r->reason, sizeof r->reason, "%s", ROUTE_REASON_ADDRESS_REFUSED);
+        copy_text(r->recipient, sizeof r->recipient, addr);
+        copy_text(r->reason, sizeof r->reason, ROUTE_REASON_ADDRESS_REFUSED);
         if (pickup_check_address(addr, 0, why, sizeof why) != 0)
             set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
         else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)

@@ -157,20 +157,6 @@ static void retention_by_age(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM journal"), 2);
 }
 
-static void writing_prunes_on_its_own(void **state)
-{
-    world *w = *state;
-    char err[256];
-    journal_set_retention(w->j, 0, 500);
-    journal_entry row = entry(plat_wall_ms(), "a@x.example", 0);
-    for (int i = 0; i < 4100; i++)
-        assert_int_equal(journal_write(w->j, &row, 1, err, sizeof err), 0);
-    /* Two prune steps ran (every 2000 rows), each at most one batch. */
-    int64_t left = count(w, "SELECT count(*) FROM journal");
-    assert_true(left < 4100);
-    assert_true(left >= 500);
-}
-
 static void log_levels_filter_and_prune(void **state)
 {
     world *w = *state;
@@ -242,7 +228,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_age, setup, teardown),
-        cmocka_unit_test_setup_teardown(writing_prunes_on_its_own, setup, teardown),
         cmocka_unit_test_setup_teardown(log_levels_filter_and_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_cache_add_list_clear, setup, teardown),
     };
