@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -120,15 +121,21 @@ static void world_close(bench_world *w)
 static const char message[] = "From: s@corp.example\r\nTo: r@x.example\r\nSubject: bench\r\n"
                               "\r\nHello.\r\n";
 
-/* Routes n_messages of n_rcpts recipients each; returns elapsed seconds. */
+/* Process CPU seconds: on a shared machine the wall clock measures the
+ * neighbours too, so every routing figure is printed both ways. */
+static double cpu_now(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+/* Routes n_messages of n_rcpts recipients each; returns elapsed seconds
+ * and the process CPU seconds in *cpu. */
 /* spread: recipients over ten subdomains of base; else all at base. */
 static double route_batch(bench_world *w, int n_messages, int n_rcpts, const char *base,
-                          int spread, int *errors)
+                          int spread, int *errors, double *cpu)
 {
     char (*addr)[64] = malloc((size_t)n_rcpts * sizeof *addr);
     const char **rcpts = malloc((size_t)n_rcpts * sizeof *rcpts);
     char mid[32];
     uint64_t start = plat_now_ms();
+    double cpu_start = cpu_now();
     for (int m = 0; m < n_messages; m++) {
         for (int i = 0; i < n_rcpts; i++) {
             if (spread)
@@ -146,6 +153,9 @@ static double route_batch(bench_world *w, int n_messages, int n_rcpts, const cha
         route_result_free(&r);
     }
     double s = seconds_since(start);
+    *cpu = cpu_now() - cpu_start;
+    if (*cpu <= 0)
+        *cpu = 1e-3;
     free(addr);
     free(rcpts);
     return s;
@@ -163,17 +173,20 @@ int main(int argc, char **argv)
         return 1;
     }
     int errors = 0;
+    double cpu;
     int n1 = 40000;
-    double s1 = route_batch(&w, n1, 1, "tls.example", 1, &errors);
-    printf("messages of 1 recipient routed/s, journal on: %.0f  (goal >= 20000)\n", n1 / s1);
+    double s1 = route_batch(&w, n1, 1, "tls.example", 1, &errors, &cpu);
+    printf("messages of 1 recipient routed/s, journal on: %.0f wall, %.0f per CPU second"
+           "  (goal >= 20000)\n",
+           n1 / s1, n1 / cpu);
     int n100 = 10000;
-    double s100 = route_batch(&w, n100, 100, "tls.example", 1, &errors);
-    printf("recipient rows/s in messages of 100 recipients: %.0f  (goal >= 200000; %d "
-           "recipients)\n",
-           (double)n100 * 100 / s100, n100 * 100);
+    double s100 = route_batch(&w, n100, 100, "tls.example", 1, &errors, &cpu);
+    printf("recipient rows/s in messages of 100 recipients: %.0f wall, %.0f per CPU second"
+           "  (goal >= 200000; %d recipients)\n",
+           (double)n100 * 100 / s100, (double)n100 * 100 / cpu, n100 * 100);
     int np = 500;
-    double sp = route_batch(&w, np, 1, "plain.example", 0, &errors);
-    printf("messages handed off to Pickup/s (one flushed file each): %.0f\n", np / sp);
+    double sp = route_batch(&w, np, 1, "plain.example", 0, &errors, &cpu);
+    printf("messages handed off to Pickup/s (one flushed file each): %.0f wall\n", np / sp);
     if (errors)
         printf("errors: %d\n", errors);
     world_close(&w);

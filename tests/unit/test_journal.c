@@ -114,6 +114,31 @@ static void a_failed_row_rolls_back_the_message(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM journal"), 1);
 }
 
+static void a_large_message_keeps_every_row_in_order(void **state)
+{
+    world *w = *state;
+    enum { N = 37 }; /* two multi-row statements and five single rows */
+    journal_entry rows[N];
+    char names[N][32];
+    char err[256];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "r%02d@x.example", i);
+        rows[i] = entry(5000 + i, names[i], i % 3 == 0);
+    }
+    assert_int_equal(journal_write(w->j, rows, N, err, sizeof err), 0);
+    journal_row *got;
+    size_t n;
+    assert_int_equal(journal_read(w->db, 100, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        const journal_row *r = &got[N - 1 - i];
+        assert_string_equal(r->recipient, names[i]);
+        assert_int_equal(r->at_ms, 5000 + i);
+        assert_string_equal(r->route, i % 3 == 0 ? "plain" : "tls");
+    }
+    free(got);
+}
+
 static void retention_by_rows_in_small_batches(void **state)
 {
     world *w = *state;
@@ -226,6 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rows_of_a_message_written_and_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_large_message_keeps_every_row_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_age, setup, teardown),
         cmocka_unit_test_setup_teardown(log_levels_filter_and_prune, setup, teardown),
