@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine_db.h"
+#include "store.h"
 
 #define ENGINE_POLL_INTERVAL_MS 1000
 #define ENGINE_STOP_CHECK_MS 20
@@ -33,9 +33,11 @@ struct engine {
     volatile int log_level;
 
     plat_mutex *poll_lock;
+    store *poll_store;
     sqlite3 *poll_db;
 
     plat_mutex *write_lock;
+    store *write_store;
     sqlite3 *write_db;
     journal *journal;
 
@@ -66,156 +68,97 @@ static void config_free(engine_config *cfg)
     free(cfg);
 }
 
-static int64_t setting_int(sqlite3 *db, const char *key, int64_t fallback)
+static log_level setting_log_level(store *st)
 {
-    sqlite3_stmt *st;
-    int64_t v = fallback;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
-        return fallback;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 0);
-        char *end;
-        long long n = s ? strtoll(s, &end, 10) : 0;
-        if (s && *s && *end == '\0')
-            v = n;
-    }
-    sqlite3_finalize(st);
-    return v;
+    char name[32];
+    int lv = -1;
+    if (store_setting_get(st, "log_level", name, sizeof name) == STORE_OK)
+        lv = store_log_level_parse(name);
+    return lv >= 0 ? (log_level)lv : LOG_INFO;
 }
 
-static log_level setting_log_level(sqlite3 *db)
+static void load_settings(store *st, engine_config *cfg)
 {
-    sqlite3_stmt *st;
-    log_level lv = LOG_INFO;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'log_level'", -1, &st,
-                           NULL) != SQLITE_OK)
-        return lv;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        log_level_parse((const char *)sqlite3_column_text(st, 0), &lv);
-    sqlite3_finalize(st);
-    return lv;
+    cfg->log_level = setting_log_level(st);
+    cfg->probe_port = (int)store_setting_int(st, "probe_port", 25);
+    cfg->connect_timeout_ms = (int)store_setting_int(st, "connect_timeout_ms", 5000);
+    cfg->reply_timeout_ms = (int)store_setting_int(st, "reply_timeout_ms", 10000);
+    cfg->total_timeout_ms = (int)store_setting_int(st, "total_timeout_ms", 20000);
+    cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
+    cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
+    cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
+    cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
 }
 
-static void load_settings(sqlite3 *db, engine_config *cfg)
+static int load_list(store *st, const char *rule, store_list list, domset *set)
 {
-    cfg->log_level = setting_log_level(db);
-    cfg->probe_port = (int)setting_int(db, "probe_port", 25);
-    cfg->connect_timeout_ms = (int)setting_int(db, "connect_timeout_ms", 5000);
-    cfg->reply_timeout_ms = (int)setting_int(db, "reply_timeout_ms", 10000);
-    cfg->total_timeout_ms = (int)setting_int(db, "total_timeout_ms", 20000);
-    cfg->ttl_expired_ms = setting_int(db, "ttl_expired_s", 604800) * 1000;
-    cfg->journal_max_age_days = (int)setting_int(db, "journal_max_age_days", 30);
-    cfg->journal_max_rows = setting_int(db, "journal_max_rows", 1000000);
-    cfg->log_max_rows = setting_int(db, "log_max_rows", 100000);
+    char **patterns;
+    size_t n;
+    if (store_domains_list(st, rule, list, &patterns, &n) != STORE_OK)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = domset_add(set, patterns[i]);
+    store_strings_free(patterns, n);
+    return rc;
 }
 
-static engine_rule *rule_by_id(engine_config *cfg, int64_t id)
+static int add_rule(engine_config *cfg, store *st, const store_rule *sr)
 {
-    for (size_t i = 0; i < cfg->n_rules; i++)
-        if (cfg->rules[i].id == id)
-            return &cfg->rules[i];
-    return NULL;
-}
-
-static int has_rule_for(const engine_config *cfg, int source_instance)
-{
-    return engine_rule_for(cfg, source_instance) != NULL;
-}
-
-static int add_rule(engine_config *cfg, sqlite3_stmt *st, size_t *cap)
-{
-    int source = sqlite3_column_int(st, 2);
-    /* The first enabled rule by id for a virtual server is the one. */
-    if (has_rule_for(cfg, source))
-        return 0;
-    if (cfg->n_rules == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 4;
-        engine_rule *nr = realloc(cfg->rules, ncap * sizeof *nr);
-        if (!nr)
-            return -1;
-        cfg->rules = nr;
-        *cap = ncap;
-    }
-    engine_rule *r = &cfg->rules[cfg->n_rules];
+    engine_rule *r = &cfg->rules[cfg->n_rules++];
     memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(st, 0);
-    snprintf(r->name, sizeof r->name, "%s", (const char *)sqlite3_column_text(st, 1));
-    r->source_instance = source;
-    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", (const char *)sqlite3_column_text(st, 3));
-    r->rule.expired_cert = sqlite3_column_int(st, 4);
+    r->id = sr->id;
+    snprintf(r->name, sizeof r->name, "%s", sr->name);
+    r->source_instance = sr->source_instance;
+    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", sr->pickup_dir);
     r->never_redirect = domset_new();
     r->force_plain = domset_new();
-    cfg->n_rules++;
-    return r->never_redirect && r->force_plain ? 0 : -1;
+    if (!r->never_redirect || !r->force_plain ||
+        load_list(st, sr->name, STORE_LIST_NEVER_REDIRECT, r->never_redirect) != 0 ||
+        load_list(st, sr->name, STORE_LIST_FORCE_PLAIN, r->force_plain) != 0)
+        return -1;
+    r->rule.expired_cert = sr->expired_cert;
+    r->rule.never_redirect = r->never_redirect;
+    r->rule.force_plain = r->force_plain;
+    return 0;
 }
 
-static int load_rules(sqlite3 *db, engine_config *cfg)
+/* The first enabled rule by id of each virtual server, with its lists. */
+static int load_rules(store *st, engine_config *cfg)
 {
-    sqlite3_stmt *st;
-    size_t cap = 0;
-    int rc;
-    if (sqlite3_prepare_v2(db, "SELECT id, name, source_instance, pickup_dir, expired_cert"
-                           " FROM rules WHERE enabled = 1 ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    store_rule *rules;
+    size_t n;
+    if (store_rule_list(st, &rules, &n) != STORE_OK)
         return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (add_rule(cfg, st, &cap) != 0)
-            break;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return -1;
-    if (sqlite3_prepare_v2(db, "SELECT rule_id, list, pattern FROM rule_domains", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        engine_rule *r = rule_by_id(cfg, sqlite3_column_int64(st, 0));
-        if (!r)
-            continue;
-        const char *list = (const char *)sqlite3_column_text(st, 1);
-        domset *set = strcmp(list, "force-plain") == 0 ? r->force_plain : r->never_redirect;
-        if (domset_add(set, (const char *)sqlite3_column_text(st, 2)) != 0 &&
-            sqlite3_column_bytes(st, 2) > 0)
-            break;
-    }
-    sqlite3_finalize(st);
-    for (size_t i = 0; i < cfg->n_rules; i++) {
-        cfg->rules[i].rule.never_redirect = cfg->rules[i].never_redirect;
-        cfg->rules[i].rule.force_plain = cfg->rules[i].force_plain;
-    }
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int64_t read_generation(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    int64_t g = -1;
-    if (sqlite3_prepare_v2(db, "SELECT generation FROM config_generation WHERE id = 1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        g = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return g;
+    int rc = 0;
+    cfg->rules = n ? calloc(n, sizeof *cfg->rules) : NULL;
+    if (n && !cfg->rules)
+        rc = -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (rules[i].enabled && !engine_rule_for(cfg, rules[i].source_instance))
+            rc = add_rule(cfg, st, &rules[i]);
+    free(rules);
+    return rc;
 }
 
 /* One read transaction, so the generation, rules and lists agree. */
-static engine_config *config_load(sqlite3 *db, char *err, size_t errlen)
+static engine_config *config_load(store *st, char *err, size_t errlen)
 {
     engine_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         set_err(err, errlen, "out of memory");
         return NULL;
     }
+    sqlite3 *db = store_db(st);
     int ok = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
     if (ok) {
-        cfg->generation = read_generation(db);
-        load_settings(db, cfg);
-        ok = cfg->generation >= 0 && load_rules(db, cfg) == 0;
+        ok = store_generation(st, &cfg->generation) == STORE_OK;
+        load_settings(st, cfg);
+        ok = ok && load_rules(st, cfg) == 0;
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (!ok) {
-        set_err(err, errlen, "cannot read the configuration: %s", sqlite3_errmsg(db));
+        set_err(err, errlen, "cannot read the configuration: %s", store_error(st));
         config_free(cfg);
         return NULL;
     }
@@ -257,15 +200,17 @@ static int poll_once(engine *e, char *err, size_t errlen)
 {
     int rc = 0;
     plat_mutex_lock(e->poll_lock);
-    int64_t gen = read_generation(e->poll_db);
+    int64_t gen = -1;
+    if (store_generation(e->poll_store, &gen) != STORE_OK)
+        gen = -1;
     plat_mutex_lock(e->lock);
     int64_t have = e->cfg ? e->cfg->generation : -1;
     plat_mutex_unlock(e->lock);
     if (gen < 0) {
-        set_err(err, errlen, "cannot read config_generation: %s", sqlite3_errmsg(e->poll_db));
+        set_err(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
         rc = -1;
     } else if (gen != have) {
-        engine_config *cfg = config_load(e->poll_db, err, errlen);
+        engine_config *cfg = config_load(e->poll_store, err, errlen);
         if (cfg)
             install_config(e, cfg);
         else
@@ -408,13 +353,18 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    if (engine_db_open(db_path, &e->write_db, err, errlen) != 0 ||
-        engine_db_open(db_path, &e->poll_db, err, errlen) != 0 ||
-        !(e->journal = journal_open(e->write_db, err, errlen))) {
+    if (store_open(db_path, &e->write_store, err, errlen) != STORE_OK ||
+        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK) {
         engine_close(e);
         return -1;
     }
-    e->cfg = config_load(e->poll_db, err, errlen);
+    e->write_db = store_db(e->write_store);
+    e->poll_db = store_db(e->poll_store);
+    if (!(e->journal = journal_open(e->write_db, err, errlen))) {
+        engine_close(e);
+        return -1;
+    }
+    e->cfg = config_load(e->poll_store, err, errlen);
     if (!e->cfg || expcache_load(e->expired, e->poll_db, plat_wall_ms(), err, errlen) != 0) {
         engine_close(e);
         return -1;
@@ -444,8 +394,8 @@ void engine_close(engine *e)
         plat_thread_join(e->maintenance);
     }
     journal_close(e->journal);
-    engine_db_close(e->write_db);
-    engine_db_close(e->poll_db);
+    store_close(e->write_store);
+    store_close(e->poll_store);
     if (e->cfg && --e->cfg->refs == 0)
         config_free(e->cfg);
     expcache_free(e->expired);

@@ -9,25 +9,6 @@
 
 #include "plat.h"
 
-static const char *const level_names[] = { "error", "warning", "info", "debug", "full-debug" };
-
-const char *log_level_name(log_level level)
-{
-    if ((unsigned)level < sizeof level_names / sizeof level_names[0])
-        return level_names[level];
-    return "unknown";
-}
-
-int log_level_parse(const char *name, log_level *out)
-{
-    for (size_t i = 0; name && i < sizeof level_names / sizeof level_names[0]; i++)
-        if (strcmp(name, level_names[i]) == 0) {
-            *out = (log_level)i;
-            return 0;
-        }
-    return -1;
-}
-
 int log_write(sqlite3 *db, log_level threshold, log_level level, const char *source,
               const char *fmt, ...)
 {

@@ -8,6 +8,8 @@
 
 typedef struct sqlite3 sqlite3;
 
+/* The levels of the log table's level column; their names are
+ * store_log_level_name() / store_log_level_parse(). */
 typedef enum {
     LOG_ERROR = 0,
     LOG_WARNING = 1,
@@ -15,11 +17,6 @@ typedef enum {
     LOG_DEBUG = 3,
     LOG_FULL_DEBUG = 4
 } log_level;
-
-/* "error", "warning", "info", "debug", "full-debug". */
-const char *log_level_name(log_level level);
-/* 0 and the level for a name above, -1 for anything else. */
-int log_level_parse(const char *name, log_level *out);
 
 /* Writes one row when level <= threshold. 0 on success or when filtered. */
 #if defined(__GNUC__)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "domain.h"
 #include "journal.h"
 
 /* What is known about one recipient domain. */
@@ -45,22 +46,11 @@ static void copy_text(char *dst, size_t len, const char *src)
 int route_domain_of(const char *address, char *buf, size_t len)
 {
     const char *at = address ? strrchr(address, '@') : NULL;
-    if (!at || !at[1])
+    char norm[DOMAIN_BUF];
+    const char *why;
+    if (!at || domain_normalize(at + 1, norm, &why) != 0 || strlen(norm) >= len)
         return -1;
-    size_t n = strlen(at + 1);
-    if (at[1 + n - 1] == '.')
-        n--;
-    if (n == 0 || n > 253 || n >= len)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = at[1 + i];
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.'))
-            return -1;
-        buf[i] = c;
-    }
-    buf[n] = '\0';
+    memcpy(buf, norm, strlen(norm) + 1);
     return 0;
 }
 

@@ -54,8 +54,8 @@ typedef struct {
 int route_run(engine *e, const route_message *msg, route_result *out);
 void route_result_free(route_result *r);
 
-/* The normalised domain of an address (after the last '@', lower case,
- * no trailing dot). -1 when it has none or it is not a valid name. */
+/* The normalised domain of an address (after the last '@', through
+ * domain_normalize). -1 when it has none or it is not a valid name. */
 int route_domain_of(const char *address, char *buf, size_t len);
 
 #endif

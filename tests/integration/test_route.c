@@ -14,30 +14,23 @@
 #include <string.h>
 
 #include "engine.h"
-#include "engine_db.h"
+#include "store.h"
 #include "expcache.h"
 #include "pickup.h"
 #include "plat.h"
 #include "route.h"
 #include "route_fixture.h"
+#include "trtest.h"
 
 typedef struct {
     char root[512];
     char db_path[PLAT_PATH_MAX];
     char pickup[PLAT_PATH_MAX];
     char temp[PLAT_PATH_MAX];
-    sqlite3 *admin;    /* a second connection, as the manager or CLI */
+    store *admin_store; /* a second connection, as the manager or CLI */
+    sqlite3 *admin;
     engine *eng;
 } world;
-
-static void admin_exec(world *w, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(w->admin, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-}
 
 static int64_t admin_int(world *w, const char *sql)
 {
@@ -50,17 +43,28 @@ static int64_t admin_int(world *w, const char *sql)
     return v;
 }
 
+static void add_patterns(world *w, store_list list, const char *pattern)
+{
+    const char *patterns[] = { pattern };
+    if (store_domains_add(w->admin_store, "Plain TCP Server", list, patterns, 1) != STORE_OK)
+        fail_msg("%s", store_error(w->admin_store));
+}
+
+/* The rule of the demo: legacy domains forced plain, gmail.com never
+ * redirected (and, on both lists, never-redirect wins). */
 static void add_rule(world *w, int expired_toggle)
 {
-    char sql[2048];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO rules (name, source_instance, pickup_dir, expired_cert, created_ms,"
-             " updated_ms) VALUES ('Plain TCP Server', 1, '%s', %d, 0, 0);"
-             "INSERT INTO rule_domains (rule_id, list, pattern) VALUES"
-             " (1, 'force-plain', 'legacy.example'), (1, 'force-plain', '*.old.example'),"
-             " (1, 'never-redirect', 'gmail.com'), (1, 'force-plain', 'gmail.com');",
-             w->pickup, expired_toggle);
-    admin_exec(w, sql);
+    int64_t id;
+    if (store_rule_add(w->admin_store, "Plain TCP Server", w->pickup, 1, &id) != STORE_OK)
+        fail_msg("%s", store_error(w->admin_store));
+    store_rule_change change;
+    store_rule_change_init(&change);
+    change.expired_cert = expired_toggle;
+    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &change), STORE_OK);
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "legacy.example");
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "*.old.example");
+    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "gmail.com");
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "gmail.com");
 }
 
 static int setup(void **state)
@@ -73,8 +77,9 @@ static int setup(void **state)
     snprintf(w->pickup, sizeof w->pickup, "%s/Pickup", w->root);
     snprintf(w->temp, sizeof w->temp, "%s/%s", w->root, PICKUP_TEMP_DIR_NAME);
     assert_int_equal(plat_mkdir(w->pickup), 0);
-    if (engine_db_open(w->db_path, &w->admin, err, sizeof err) != 0)
+    if (store_open(w->db_path, &w->admin_store, err, sizeof err) != STORE_OK)
         fail_msg("%s", err);
+    w->admin = store_db(w->admin_store);
     if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
         fail_msg("%s", err);
     *state = w;
@@ -86,8 +91,8 @@ static int teardown(void **state)
     world *w = *state;
     pickup_inject_fault(PICKUP_FAULT_NONE);
     engine_close(w->eng);
-    engine_db_close(w->admin);
-    rf_remove_tree(w->root);
+    store_close(w->admin_store);
+    trtest_remove_tree(w->root);
     free(w);
     return 0;
 }
@@ -151,7 +156,7 @@ static void one_pickup_file_for_all_plain_recipients(void **state)
     assert_int_equal(rf_count_entries(w->pickup), 1);
     assert_int_equal(rf_count_entries(w->temp), 0);
     size_t len;
-    char *file = rf_read_file(r.pickup_path, &len);
+    char *file = trtest_read_file(r.pickup_path, &len);
     assert_non_null(file);
     const char *expected = "x-sender: s@corp.example\r\n"
                            "x-receiver: a@legacy.example\r\n"
@@ -192,7 +197,7 @@ static void failed_hand_off_keeps_everyone_on_tls(void **state)
     assert_int_equal(rf_count_entries(w->pickup), 0);
     assert_int_equal(rf_count_entries(w->temp), 0);
 
-    rf_remove_tree(w->pickup);
+    trtest_remove_tree(w->pickup);
     assert_int_equal(route(w, rcpts, 2, &r), -1);
     assert_non_null(strstr(r.error, "does not exist"));
     assert_int_equal(r.decisions[0].plain + r.decisions[1].plain, 0);
@@ -217,7 +222,7 @@ static void forged_addresses_never_reach_the_pickup_file(void **state)
     assert_decision(&r, 1, "legacy.example", 1, "force-plain-list");
     assert_int_equal(r.decisions[2].plain, 0);
     assert_int_equal(r.handed_off, 1);
-    char *file = rf_read_file(r.pickup_path, NULL);
+    char *file = trtest_read_file(r.pickup_path, NULL);
     assert_non_null(file);
     assert_null(strstr(file, "victim"));
     assert_non_null(strstr(file, "x-receiver: b@legacy.example\r\nFrom:"));
@@ -275,8 +280,7 @@ static void rule_change_by_another_connection_seen_within_a_second(void **state)
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
 
-    admin_exec(w, "INSERT INTO rule_domains (rule_id, list, pattern)"
-                  " VALUES (1, 'force-plain', 'newly.example')");
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "newly.example");
     uint64_t start = plat_now_ms();
     int plain = 0;
     uint64_t waited = 0;
@@ -293,7 +297,10 @@ static void rule_change_by_another_connection_seen_within_a_second(void **state)
     assert_true(waited <= 1200);
 
     /* Disabling the rule is seen the same way. */
-    admin_exec(w, "UPDATE rules SET enabled = 0");
+    store_rule_change off;
+    store_rule_change_init(&off);
+    off.enabled = 0;
+    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &off), STORE_OK);
     start = plat_now_ms();
     waited = 0;
     while (plain && waited < 3000) {
@@ -353,8 +360,7 @@ static void eight_threads_ten_thousand_messages(void **state)
 {
     world *w = *state;
     add_rule(w, 0);
-    admin_exec(w, "INSERT INTO rule_domains (rule_id, list, pattern)"
-                  " VALUES (1, 'never-redirect', '*.gmail.example')");
+    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "*.gmail.example");
     refresh(w);
     worker k[THREADS];
     plat_thread *t[THREADS];

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "domain.h"
 #include "domset.h"
 
 typedef struct {
@@ -214,6 +215,27 @@ static void domset_matching(void **state)
     domset_free(s);
 }
 
+/* The compiled sets answer exactly as the store's pattern matcher. */
+static void domset_agrees_with_domain_pattern_matches(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = { "example.com", "*.example.com", "*.a.b.example",
+                                            "xn--bcher-kva.example", "com" };
+    static const char *const domains[] = { "example.com", "www.example.com", "a.b.example.com",
+                                           "example.com.au", "notexample.com", "a.b.example",
+                                           "x.a.b.example", "b.example", "xn--bcher-kva.example",
+                                           "com", "x.com" };
+    for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++) {
+        domset *s = domset_new();
+        assert_non_null(s);
+        assert_int_equal(domset_add(s, patterns[p]), 0);
+        for (size_t d = 0; d < sizeof domains / sizeof domains[0]; d++)
+            assert_int_equal(domset_matches(s, domains[d]) != 0,
+                             domain_pattern_matches(patterns[p], domains[d]));
+        domset_free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +251,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(row10_probe_could_not_tell, setup, teardown),
         cmocka_unit_test(rule_with_empty_lists),
         cmocka_unit_test(domset_matching),
+        cmocka_unit_test(domset_agrees_with_domain_pattern_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

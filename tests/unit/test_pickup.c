@@ -13,6 +13,7 @@
 #include "pickup.h"
 #include "plat.h"
 #include "route_fixture.h"
+#include "trtest.h"
 
 #ifndef _WIN32
 #include <signal.h>
@@ -41,7 +42,7 @@ static int teardown(void **state)
 {
     dirs *d = *state;
     pickup_inject_fault(PICKUP_FAULT_NONE);
-    rf_remove_tree(d->root);
+    trtest_remove_tree(d->root);
     free(d);
     return 0;
 }
@@ -92,7 +93,7 @@ static void renders_byte_exact(void **state)
     char path[PLAT_PATH_MAX], err[256];
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
     size_t len;
-    char *got = rf_read_file(path, &len);
+    char *got = trtest_read_file(path, &len);
     assert_non_null(got);
     assert_int_equal(len, strlen(expected));
     assert_memory_equal(got, expected, len);
@@ -187,7 +188,7 @@ static void header_injection_refused(void **state)
 static void missing_pickup_folder(void **state)
 {
     dirs *d = *state;
-    rf_remove_tree(d->pickup);
+    trtest_remove_tree(d->pickup);
     pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
     char path[PLAT_PATH_MAX], err[256];
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
@@ -198,7 +199,7 @@ static void missing_pickup_folder(void **state)
 static void pickup_is_not_a_folder(void **state)
 {
     dirs *d = *state;
-    rf_remove_tree(d->pickup);
+    trtest_remove_tree(d->pickup);
     char err[256];
     assert_int_equal(plat_write_new_file(d->pickup, "x", 1, err, sizeof err), 0);
     pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
