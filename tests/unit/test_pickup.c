@@ -16,8 +16,15 @@
 #include "trtest.h"
 
 #ifndef _WIN32
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
 #endif
 
 typedef struct {
@@ -278,6 +285,60 @@ static void real_write_failure_file_size_limit(void **state)
 }
 #endif
 
+#ifndef _WIN32
+/* Root ignores permission bits; the immutable flag binds root too. */
+static int set_dir_immutable(const char *dir, int on)
+{
+#if defined(__linux__) && defined(FS_IOC_SETFLAGS)
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int flags = 0, rc = -1;
+    if (fd < 0)
+        return -1;
+    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
+        flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+        rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    }
+    close(fd);
+    return rc;
+#else
+    (void)dir;
+    (void)on;
+    return -1;
+#endif
+}
+
+static int dir_accepts_files(const char *dir)
+{
+    char probe[PLAT_PATH_MAX + 16], err[128];
+    snprintf(probe, sizeof probe, "%s/probe", dir);
+    if (plat_write_new_file(probe, "x", 1, err, sizeof err) != 0)
+        return 0;
+    plat_remove(probe);
+    return 1;
+}
+
+static void read_only_pickup_folder(void **state)
+{
+    dirs *d = *state;
+    assert_int_equal(chmod(d->pickup, 0555), 0);
+    if (dir_accepts_files(d->pickup))
+        set_dir_immutable(d->pickup, 1);
+    if (dir_accepts_files(d->pickup)) {
+        chmod(d->pickup, 0755);
+        skip(); /* neither permissions nor the immutable flag bind here */
+    }
+    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
+    char path[PLAT_PATH_MAX], err[256];
+    int rc = pickup_write(&job, path, sizeof path, err, sizeof err);
+    set_dir_immutable(d->pickup, 0);
+    chmod(d->pickup, 0755);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err, "cannot move into"));
+    assert_string_equal(path, "");
+    assert_nothing_left(d);
+}
+#endif
+
 static void temp_dir_is_a_sibling(void **state)
 {
     (void)state;
@@ -308,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(injected_move_failure, setup, teardown),
 #ifndef _WIN32
         cmocka_unit_test_setup_teardown(real_write_failure_file_size_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(read_only_pickup_folder, setup, teardown),
 #endif
         cmocka_unit_test(temp_dir_is_a_sibling),
     };
