@@ -49,7 +49,7 @@ static void print_expired_json(json_writer *w, const expcache_entry *e, size_t n
 
 static void print_expired_text(FILE *out, const expcache_entry *e, size_t n)
 {
-    fprintf(out, "expired-certificate cache: %zu domain%s\n", n, n == 1 ? "" : "s");
+    fprintf(out, "expired-certificate cache: %lu domain%s\n", (unsigned long)n, n == 1 ? "" : "s");
     if (n)
         fprintf(out, "  %-32s %-28s %-20s %s\n", "DOMAIN", "MX", "CERT NOT AFTER", "UNTIL");
     for (size_t i = 0; i < n; i++) {

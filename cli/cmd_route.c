@@ -137,7 +137,7 @@ static int parse_args(int argc, char **argv, route_args *a)
         return cli_error(CLI_USAGE, "--from address refused: %s", why);
     for (size_t i = 0; i < a->n_to; i++)
         if (pickup_check_address(a->to[i], 0, why, sizeof why) != 0)
-            return cli_error(CLI_USAGE, "--to address %zu refused: %s", i + 1, why);
+            return cli_error(CLI_USAGE, "--to address %lu refused: %s", (unsigned long)(i + 1), why);
     return CLI_OK;
 }
 

@@ -186,7 +186,7 @@ int pickup_render(const pickup_job *job, unsigned char **out, size_t *out_len,
     /* One spare byte for the NUL sprintf writes after the last header. */
     unsigned char *buf = malloc(total + 1);
     if (!buf) {
-        set_err(err, errlen, "out of memory for a %zu byte pickup file", total);
+        set_err(err, errlen, "out of memory for a %lu byte pickup file", (unsigned long)total);
         return -1;
     }
     size_t o = (size_t)sprintf((char *)buf, "x-sender: %s\r\n", sender);

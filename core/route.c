@@ -272,7 +272,8 @@ int route_run(engine *e, const route_message *msg, route_result *out)
         free(order);
         free(plan_of);
         free(plans);
-        set_text(out->error, sizeof out->error, "out of memory routing %zu recipients", out->n);
+        set_text(out->error, sizeof out->error, "out of memory routing %lu recipients",
+                 (unsigned long)out->n);
         out->n = 0;
         free(out->decisions);
         out->decisions = NULL;

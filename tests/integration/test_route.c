@@ -341,7 +341,7 @@ static void route_many(void *arg)
              * 125 goes plain, so the pickup path runs concurrently too. */
             const char *dom = (m % 125 == 0 && i == 0) ? "legacy.example"
                               : (i % 2) ? "gmail.com" : "x.gmail.example";
-            snprintf(rc_buf[i], sizeof rc_buf[i], "t%d-m%d-r%zu@%s", k->id, m, i, dom);
+            snprintf(rc_buf[i], sizeof rc_buf[i], "t%d-m%d-r%d@%s", k->id, m, (int)i, dom);
             rcpts[i] = rc_buf[i];
         }
         snprintf(mid, sizeof mid, "t%d-m%d", k->id, m);
