@@ -6,7 +6,6 @@
  *      flushed file each).
  * Usage: bench_route [SECONDS_FOR_DECIDE] (default 2). */
 #include <dirent.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "engine.h"
 #include "plat.h"
 #include "route.h"
+#include "store.h"
 
 static double seconds_since(uint64_t start_ms)
 {
@@ -67,7 +67,7 @@ typedef struct {
 
 static int world_open(bench_world *w)
 {
-    char err[256], sql[2048];
+    char err[256];
     if (plat_make_temp_dir("bench", w->root, sizeof w->root) != 0)
         return -1;
     snprintf(w->db, sizeof w->db, "%s/bench.db", w->root);
@@ -77,18 +77,15 @@ static int world_open(bench_world *w)
         fprintf(stderr, "bench_route: %s\n", err);
         return -1;
     }
-    sqlite3 *db;
-    if (sqlite3_open(w->db, &db) != SQLITE_OK)
+    store *st;
+    if (store_open(w->db, &st, err, sizeof err) != STORE_OK)
         return -1;
-    snprintf(sql, sizeof sql,
-             "INSERT INTO rules (name, source_instance, pickup_dir, expired_cert, created_ms,"
-             " updated_ms) VALUES ('Plain', 1, '%s', 1, 0, 0);"
-             "INSERT INTO rule_domains (rule_id, list, pattern) VALUES"
-             " (1, 'never-redirect', '*.tls.example'), (1, 'force-plain', 'plain.example');",
-             w->pickup);
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc == SQLITE_OK && engine_refresh(w->eng, err, sizeof err) == 0 ? 0 : -1;
+    const char *never[] = { "*.tls.example" }, *force[] = { "plain.example" };
+    int rc = store_rule_add(st, "Plain", w->pickup, 1, NULL) == STORE_OK &&
+             store_domains_add(st, "Plain", STORE_LIST_NEVER_REDIRECT, never, 1) == STORE_OK &&
+             store_domains_add(st, "Plain", STORE_LIST_FORCE_PLAIN, force, 1) == STORE_OK;
+    store_close(st);
+    return rc && engine_refresh(w->eng, err, sizeof err) == 0 ? 0 : -1;
 }
 
 /* Removes the files of a folder, then the folder. */

@@ -30,7 +30,7 @@ struct engine {
     engine_config *cfg;
     int stop;
     plat_thread *maintenance;
-    volatile int log_level;
+    int log_level;            /* guarded by lock */
 
     plat_mutex *poll_lock;
     store *poll_store;
@@ -317,7 +317,10 @@ int engine_add_expired(engine *e, const char *domain, const char *mx, int64_t ce
 
 void engine_log(engine *e, log_level level, const char *fmt, ...)
 {
-    if ((int)level > e->log_level)
+    plat_mutex_lock(e->lock);
+    int threshold = e->log_level;
+    plat_mutex_unlock(e->lock);
+    if ((int)level > threshold)
         return;
     char text[1024];
     va_list ap;
@@ -325,7 +328,7 @@ void engine_log(engine *e, log_level level, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     plat_mutex_lock(e->write_lock);
-    log_write(e->write_db, (log_level)e->log_level, level, "engine", "%s", text);
+    log_write(e->write_db, (log_level)threshold, level, "engine", "%s", text);
     plat_mutex_unlock(e->write_lock);
 }
 

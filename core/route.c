@@ -290,6 +290,13 @@ int route_run(engine *e, const route_message *msg, route_result *out)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
     int rc = rule ? hand_off(rule, msg, out) : 0;
     engine_release_config(e, cfg);
+    if (rc != 0)
+        engine_log(e, LOG_ERROR, "message %s stays on TLS, hand-off failed: %s",
+                   msg->message_id ? msg->message_id : "", out->error);
+    else
+        engine_log(e, LOG_DEBUG, "message %s: %lu recipients, %d handed off to %s",
+                   msg->message_id ? msg->message_id : "", (unsigned long)out->n,
+                   out->handed_off, out->handed_off ? out->pickup_path : "nobody");
 
     journal_message(e, msg, out);
     free(order);
