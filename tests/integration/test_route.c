@@ -206,6 +206,9 @@ static void failed_hand_off_keeps_everyone_on_tls(void **state)
     /* Every recipient journalled, all on TLS, none lost. */
     assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
                                   " AND detail LIKE 'hand-off failed%'"), 6);
+    /* And each failure is in the log, at level error. */
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"
+                                  " AND message LIKE '%hand-off failed%'"), 3);
 }
 
 static void forged_addresses_never_reach_the_pickup_file(void **state)
