@@ -220,7 +220,7 @@ static int read_reply(session *s, uint64_t deadline)
 {
     reply *r = &s->rep;
     char line[LINE_MAX_BYTES];
-    size_t n;
+    size_t n = 0;
     r->code = 0;
     r->lines = 0;
     r->len = 0;
