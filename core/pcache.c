@@ -332,7 +332,7 @@ int pcache_clear(pcache *c, int expired_only)
 void pcache_probe_many(pcache *c, const char *const *domains, size_t n,
                        const probe_options *opts, probe_result *out, int *from_cache)
 {
-    const char **misses = malloc((n ? n : 1) * sizeof *misses);
+    const char **misses = calloc(n ? n : 1, sizeof *misses);
     size_t *where = malloc((n ? n : 1) * sizeof *where);
     probe_result *fresh = malloc((n ? n : 1) * sizeof *fresh);
     size_t i, nmiss = 0;
