@@ -12,6 +12,11 @@
 
 enum { MAX_CONNS = 128, SLICE_MS = 50, SESSION_MS = 30000 };
 
+typedef struct {
+    plat_thread *thread;
+    int done;
+} conn_slot;
+
 struct peer {
     peer_kind kind;
     net_fd listener;
@@ -21,7 +26,7 @@ struct peer {
     plat_mutex *lock;
     int stop;
     unsigned connections;
-    plat_thread *conns[MAX_CONNS];
+    conn_slot *conns[MAX_CONNS];
     size_t nconns;
     char last_ehlo[256];
     char last_sni[256];
@@ -29,6 +34,7 @@ struct peer {
 
 typedef struct {
     peer *p;
+    conn_slot *slot;
     net_fd fd;
     SSL *ssl;
     char buf[8192];
@@ -174,12 +180,15 @@ static int start_tls(pconn *c)
 static void reply_ehlo(pconn *c, const char *line)
 {
     plat_mutex_lock(c->p->lock);
-    snprintf(c->p->last_ehlo, sizeof c->p->last_ehlo, "%s", line[4] ? line + 5 : "");
+    snprintf(c->p->last_ehlo, sizeof c->p->last_ehlo, "%.200s", line[4] ? line + 5 : "");
     plat_mutex_unlock(c->p->lock);
-    pc_puts(c, "250-mx.peer.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n");
-    if (c->p->kind != PEER_NO_STARTTLS && !c->ssl)
-        pc_puts(c, "250-starttls\r\n");
-    pc_puts(c, "250 8BITMIME\r\n");
+    /* One write per reply, as real servers do. The keyword in lower case:
+     * clients must match it case-insensitively. */
+    pc_puts(c, c->p->kind != PEER_NO_STARTTLS && !c->ssl
+                   ? "250-mx.peer.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                     "250-starttls\r\n250 8BITMIME\r\n"
+                   : "250-mx.peer.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
+                     "250 8BITMIME\r\n");
 }
 
 /* The ordinary conversation: greeting, then commands until QUIT. */
@@ -256,7 +265,52 @@ static void serve_connection(void *arg)
     SSL_free(c->ssl);
     ERR_clear_error();
     net_close(c->fd);
+    if (c->slot) {
+        plat_mutex_lock(c->p->lock);
+        c->slot->done = 1;
+        plat_mutex_unlock(c->p->lock);
+    }
     free(c);
+}
+
+/* Join the connection threads that have finished, making room for more
+ * (a benchmark makes thousands of connections). Called with the lock. */
+static void reap_finished(peer *p)
+{
+    size_t i = 0;
+    while (i < p->nconns) {
+        conn_slot *slot = p->conns[i];
+        if (!slot->done) {
+            i++;
+            continue;
+        }
+        plat_thread_join(slot->thread);
+        free(slot);
+        p->conns[i] = p->conns[--p->nconns];
+    }
+}
+
+/* Serve c on a thread of its own; 0 when started. */
+static int start_connection(peer *p, pconn *c)
+{
+    conn_slot *slot;
+    plat_mutex_lock(p->lock);
+    p->connections++;
+    reap_finished(p);
+    slot = p->nconns < MAX_CONNS ? calloc(1, sizeof *slot) : NULL;
+    if (slot) {
+        c->slot = slot;
+        slot->thread = plat_thread_start(serve_connection, c);
+        if (slot->thread) {
+            p->conns[p->nconns++] = slot;
+        } else {
+            c->slot = NULL;
+            free(slot);
+            slot = NULL;
+        }
+    }
+    plat_mutex_unlock(p->lock);
+    return slot ? 0 : -1;
 }
 
 static void accept_loop(void *arg)
@@ -274,12 +328,7 @@ static void accept_loop(void *arg)
         }
         c->p = p;
         c->fd = fd;
-        plat_mutex_lock(p->lock);
-        p->connections++;
-        if (p->nconns < MAX_CONNS && (p->conns[p->nconns] = plat_thread_start(serve_connection, c)))
-            c = NULL, p->nconns++;
-        plat_mutex_unlock(p->lock);
-        if (c)
+        if (start_connection(p, c) != 0)
             serve_connection(c); /* no thread to be had: serve inline */
     }
 }
@@ -346,8 +395,10 @@ void peer_stop(peer *p)
     }
     if (p->acceptor)
         plat_thread_join(p->acceptor);
-    for (i = 0; i < p->nconns; i++)
-        plat_thread_join(p->conns[i]);
+    for (i = 0; i < p->nconns; i++) {
+        plat_thread_join(p->conns[i]->thread);
+        free(p->conns[i]);
+    }
     net_close(p->listener);
     SSL_CTX_free(p->tls);
     plat_mutex_free(p->lock);
