@@ -7,3 +7,4 @@ CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
                   "  rule list [--json]")
 CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN...")
 CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
+CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N]")

@@ -45,7 +45,7 @@ static void load_setting(sqlite3 *db, const char *key, unsigned *value, int *rc)
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         sqlite3_int64 v = sqlite3_column_int64(st, 0);
-        if (v > 0 && v <= 0x7fffffff)
+        if (v >= 0 && v <= 0x7fffffff) /* 0: do not keep */
             *value = (unsigned)v;
     }
     sqlite3_finalize(st);
