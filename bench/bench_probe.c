@@ -2,7 +2,9 @@
  *   (a) one probe of a local STARTTLS peer next to `openssl s_client
  *       -starttls smtp` against the same peer (goal: ratio <= 1.1);
  *   (b) 20 uncached domains in one probe_many against one domain
- *       (goal: <= 1.5x);
+ *       (goal: <= 1.5x), with the loopback peer as is (all CPU: both ends of
+ *       40 handshakes in this process) and answering after 50 ms per
+ *       command like a distant server (what the goal is about);
  *   (c) a black-hole MX (three hosts that accept and never speak) decided
  *       within the total deadline + 10%.
  * The peers are the tests' own (tests/support), started here. */
@@ -15,7 +17,7 @@
 #include "plat.h"
 #include "probe.h"
 
-#define RUNS 21
+#define RUNS 11
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -62,6 +64,22 @@ static int time_s_client_us(unsigned port, int batch, uint64_t *out)
     return 0;
 }
 
+/* What starting the openssl program alone costs, to read (a) fairly. */
+static double spawn_ms(void)
+{
+    uint64_t us[RUNS];
+    int i;
+    for (i = 0; i < RUNS; i++) {
+        uint64_t start = plat_now_ms();
+        int k;
+        for (k = 0; k < 5; k++)
+            if (system("openssl version >/dev/null 2>&1") != 0)
+                return -1.0;
+        us[i] = (plat_now_ms() - start) * 1000u / 5u;
+    }
+    return median_ms(us, RUNS);
+}
+
 static void bench_single(const dnsd *dns, peer *p, probe_options o)
 {
     uint64_t probe_us[RUNS], client_us[RUNS];
@@ -82,12 +100,14 @@ static void bench_single(const dnsd *dns, peer *p, probe_options o)
     }
     cm = median_ms(client_us, RUNS);
     printf("    openssl s_client -starttls smtp to the same peer: median %.2f ms\n", cm);
+    printf("    (of which starting a process, `openssl version`: %.2f ms)\n", spawn_ms());
     printf("    ratio probe / s_client = %.2f (goal <= 1.1) %s\n", pm / cm,
            pm / cm <= 1.1 ? "MET" : "MISSED");
     (void)dns;
 }
 
-static void bench_many(peer *p, probe_options o)
+/* Median of one domain and of 20 distinct uncached domains in one call. */
+static void bench_many(peer *p, probe_options o, int runs, int batch, const char *label)
 {
     const char *domains[20];
     char names[20][32];
@@ -100,25 +120,26 @@ static void bench_many(peer *p, probe_options o)
         snprintf(names[i], sizeof names[i], "many%d.test", i);
         domains[i] = names[i];
     }
-    for (k = 0; k < RUNS; k++) {
+    for (k = 0; k < runs; k++) {
         uint64_t start = plat_now_ms();
-        for (i = 0; i < 5; i++)
+        for (i = 0; i < batch; i++)
             probe_many(domains, 1, &o, r);
-        one[k] = (plat_now_ms() - start) * 1000u / 5u;
+        one[k] = (plat_now_ms() - start) * 1000u / (uint64_t)batch;
         start = plat_now_ms();
-        for (i = 0; i < 5; i++)
+        for (i = 0; i < batch; i++)
             probe_many(domains, 20, &o, r);
-        many[k] = (plat_now_ms() - start) * 1000u / 5u;
+        many[k] = (plat_now_ms() - start) * 1000u / (uint64_t)batch;
         for (i = 0; i < 20; i++)
             if (r[i].status != PROBE_STARTTLS) {
                 fprintf(stderr, "bench: %s: %s\n", domains[i], probe_status_name(r[i].status));
                 exit(1);
             }
     }
-    m1 = median_ms(one, RUNS);
-    m20 = median_ms(many, RUNS);
-    printf("(b) one domain: median %.2f ms; 20 uncached domains in one call: median %.2f ms;"
-           " ratio %.2f (goal <= 1.5) %s\n", m1, m20, m20 / m1, m20 / m1 <= 1.5 ? "MET" : "MISSED");
+    m1 = median_ms(one, (size_t)runs);
+    m20 = median_ms(many, (size_t)runs);
+    printf("(b) %s: one domain %.2f ms; 20 uncached domains in one call %.2f ms;"
+           " ratio %.2f (goal <= 1.5) %s\n", label, m1, m20, m20 / m1,
+           m20 / m1 <= 1.5 ? "MET" : "MISSED");
 }
 
 static void bench_black_hole(probe_options o)
@@ -145,7 +166,7 @@ static void bench_black_hole(probe_options o)
 int main(void)
 {
     dnsd *dns = dnsd_start();
-    peer *p = peer_start(PEER_STARTTLS, NULL);
+    peer *p = peer_start(PEER_STARTTLS, NULL), *distant;
     probe_options o;
     int i;
     char name[32];
@@ -170,7 +191,15 @@ int main(void)
     o.ehlo_name = "bench.client.test";
 
     bench_single(dns, p, o);
-    bench_many(p, o);
+    bench_many(p, o, RUNS, 5, "loopback peer, no network delay (CPU-bound: 2x20 handshakes)");
+    distant = peer_start(PEER_STARTTLS, NULL);
+    if (!distant) {
+        fprintf(stderr, "bench: could not start the peers\n");
+        return 1;
+    }
+    peer_set_reply_delay(distant, 50);
+    bench_many(distant, o, 7, 1, "peer answering each command after 50 ms (a distant server)");
+    peer_stop(distant);
     bench_black_hole(o);
     peer_stop(p);
     dnsd_stop(dns);

@@ -637,20 +637,24 @@ static void probe_hosts(session *s, const dns_mx_list *mx)
     }
 }
 
-static void probe_resolved(session *s, const dns_mx_list *mx)
+/* shared: a TLS context made for these options by the caller (probe_many
+ * shares one between its threads); NULL to make one here. */
+static void probe_resolved(session *s, const dns_mx_list *mx, SSL_CTX *shared)
 {
     char err[120];
-    s->ctx = make_ctx(s->opts, err, sizeof err);
+    s->ctx = shared ? shared : make_ctx(s->opts, err, sizeof err);
     if (!s->ctx) {
         finish(s, PROBE_HANDSHAKE_FAILED, "%s", err);
         return;
     }
     probe_hosts(s, mx);
-    SSL_CTX_free(s->ctx);
+    if (!shared)
+        SSL_CTX_free(s->ctx);
     s->ctx = NULL;
 }
 
-void probe_domain(const char *domain, const probe_options *opts, probe_result *out)
+static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CTX *shared,
+                           probe_result *out)
 {
     uint64_t start = plat_now_ms();
     char host[256];
@@ -682,10 +686,15 @@ void probe_domain(const char *domain, const probe_options *opts, probe_result *o
     } else if (mx.null_mx) {
         finish(s, PROBE_NULL_MX, "%s", mx.error);
     } else {
-        probe_resolved(s, &mx);
+        probe_resolved(s, &mx, shared);
     }
     free(s);
     out->elapsed_ms = (unsigned)(plat_now_ms() - start);
+}
+
+void probe_domain(const char *domain, const probe_options *opts, probe_result *out)
+{
+    probe_with_ctx(domain, opts, NULL, out);
 }
 
 /* ---- many domains at once ---------------------------------------------- */
@@ -697,6 +706,7 @@ typedef struct {
     size_t next;
     plat_mutex *lock;
     const probe_options *opts;
+    SSL_CTX *ctx; /* one for all: making a context costs about 0.3 ms */
     probe_result *out;
 } probe_pool;
 
@@ -710,7 +720,7 @@ static void pool_worker(void *arg)
         plat_mutex_unlock(p->lock);
         if (k >= p->nunique)
             return;
-        probe_domain(p->domains[p->unique[k]], p->opts, &p->out[p->unique[k]]);
+        probe_with_ctx(p->domains[p->unique[k]], p->opts, p->ctx, &p->out[p->unique[k]]);
     }
 }
 
@@ -753,6 +763,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
     size_t *unique = malloc((n ? n : 1) * sizeof *unique);
     size_t i, nthreads = 0;
     probe_pool pool;
+    char err[120];
 
     memset(&pool, 0, sizeof pool);
     pool.lock = plat_mutex_new();
@@ -766,6 +777,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
     pool.unique = unique;
     pool.nunique = dedupe(domains, n, first, unique);
     pool.opts = opts;
+    pool.ctx = make_ctx(opts, err, sizeof err); /* NULL: each probe tries its own */
     pool.out = out;
     /* One thread per distinct domain (bounded): each spends its time waiting
      * on the network, so they overlap almost perfectly. */
@@ -782,6 +794,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
         if (first[i] != i)
             out[i] = out[first[i]];
 done:
+    SSL_CTX_free(pool.ctx);
     plat_mutex_free(pool.lock);
     free(first);
     free(unique);

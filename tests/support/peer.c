@@ -26,6 +26,7 @@ struct peer {
     plat_mutex *lock;
     int stop;
     unsigned connections;
+    unsigned reply_delay_ms;
     conn_slot *conns[MAX_CONNS];
     size_t nconns;
     char last_ehlo[256];
@@ -89,6 +90,14 @@ static int pc_write(pconn *c, const char *data, size_t len)
 }
 
 static int pc_puts(pconn *c, const char *s) { return pc_write(c, s, strlen(s)); }
+
+/* A reply, after the configured delay. */
+static int pc_reply(pconn *c, const char *s)
+{
+    if (c->p->reply_delay_ms)
+        plat_sleep_ms(c->p->reply_delay_ms);
+    return pc_puts(c, s);
+}
 
 /* Fill the buffer a little; -1 when the client is gone or we stop. */
 static int pc_fill(pconn *c, uint64_t until)
@@ -184,7 +193,7 @@ static void reply_ehlo(pconn *c, const char *line)
     plat_mutex_unlock(c->p->lock);
     /* One write per reply, as real servers do. The keyword in lower case:
      * clients must match it case-insensitively. */
-    pc_puts(c, c->p->kind != PEER_NO_STARTTLS && !c->ssl
+    pc_reply(c, c->p->kind != PEER_NO_STARTTLS && !c->ssl
                    ? "250-mx.peer.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
                      "250-starttls\r\n250 8BITMIME\r\n"
                    : "250-mx.peer.test greets you\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n"
@@ -195,25 +204,25 @@ static void reply_ehlo(pconn *c, const char *line)
 static void converse(pconn *c)
 {
     char line[1024];
-    if (pc_puts(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n") != 0)
+    if (pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n") != 0)
         return;
     while (pc_read_line(c, line, sizeof line) == 0) {
         if (starts_with(line, "EHLO")) {
             reply_ehlo(c, line);
         } else if (starts_with(line, "QUIT")) {
-            pc_puts(c, "221 2.0.0 Bye\r\n");
+            pc_reply(c, "221 2.0.0 Bye\r\n");
             return;
         } else if (starts_with(line, "STARTTLS") && !c->ssl
                    && c->p->kind != PEER_NO_STARTTLS) {
             if (c->p->kind == PEER_STARTTLS_454) {
-                pc_puts(c, "454 4.7.0 TLS not available due to temporary reason\r\n");
+                pc_reply(c, "454 4.7.0 TLS not available due to temporary reason\r\n");
                 continue;
             }
-            if (pc_puts(c, "220 2.0.0 Ready to start TLS\r\n") != 0 || start_tls(c) != 0)
+            if (pc_reply(c, "220 2.0.0 Ready to start TLS\r\n") != 0 || start_tls(c) != 0)
                 return;
             c->len = 0;
         } else {
-            pc_puts(c, "502 5.5.2 Command not recognized\r\n");
+            pc_reply(c, "502 5.5.2 Command not recognized\r\n");
         }
     }
 }
@@ -406,6 +415,13 @@ void peer_stop(peer *p)
 }
 
 unsigned peer_port(const peer *p) { return p->port; }
+
+void peer_set_reply_delay(peer *p, unsigned ms)
+{
+    plat_mutex_lock(p->lock);
+    p->reply_delay_ms = ms;
+    plat_mutex_unlock(p->lock);
+}
 
 unsigned peer_connections(peer *p)
 {

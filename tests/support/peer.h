@@ -30,6 +30,10 @@ unsigned peer_connections(peer *p);
 void peer_last_ehlo(peer *p, char *buf, size_t len);
 void peer_last_sni(peer *p, char *buf, size_t len);
 
+/* Wait ms before each SMTP reply, standing in for a distant server's round
+ * trip (benchmarks). Set before the first connection. */
+void peer_set_reply_delay(peer *p, unsigned ms);
+
 /* A loopback port nothing listens on (connections are refused). */
 unsigned peer_unused_port(void);
 
