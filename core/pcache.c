@@ -12,6 +12,10 @@
 #include "plat.h"
 
 #define PCACHE_BUCKETS 1024
+/* Entries expire lazily (when a look-up walks past them); past this many,
+ * an insert sweeps the whole table, so a long-running service holds only
+ * live entries plus at most this many. */
+#define PCACHE_SWEEP_AT 50000
 
 typedef struct entry {
     struct entry *next;
@@ -24,6 +28,7 @@ struct pcache {
     sqlite3 *db;
     pcache_ttls ttls;
     int64_t (*now_ms)(void);
+    size_t count;
     entry *buckets[PCACHE_BUCKETS];
 };
 
@@ -105,6 +110,7 @@ static void drop_all(pcache *c)
         }
         c->buckets[i] = NULL;
     }
+    c->count = 0;
 }
 
 void pcache_free(pcache *c)
@@ -150,6 +156,7 @@ static entry *find(pcache *c, const char *key, int64_t now)
         if (e->expires_ms <= now) {
             *link = e->next;
             free(e);
+            c->count--;
             continue;
         }
         if (strcmp(e->result.domain, key) == 0)
@@ -159,16 +166,38 @@ static entry *find(pcache *c, const char *key, int64_t now)
     return NULL;
 }
 
+static void sweep_expired(pcache *c, int64_t now)
+{
+    size_t i;
+    for (i = 0; i < PCACHE_BUCKETS; i++) {
+        entry **link = &c->buckets[i];
+        while (*link) {
+            entry *e = *link;
+            if (e->expires_ms <= now) {
+                *link = e->next;
+                free(e);
+                c->count--;
+            } else {
+                link = &e->next;
+            }
+        }
+    }
+}
+
 static void remember(pcache *c, const char *key, const probe_result *r, int64_t expires)
 {
-    entry *e = find(c, key, c->now_ms());
+    int64_t now = c->now_ms();
+    entry *e = find(c, key, now);
     if (!e) {
         size_t b = bucket_of(key);
+        if (c->count >= PCACHE_SWEEP_AT)
+            sweep_expired(c, now);
         e = malloc(sizeof *e);
         if (!e)
             return; /* memory is only the fast path; the database still has it */
         e->next = c->buckets[b];
         c->buckets[b] = e;
+        c->count++;
     }
     e->result = *r;
     snprintf(e->result.domain, sizeof e->result.domain, "%s", key);
@@ -302,22 +331,10 @@ static int db_exec_at(sqlite3 *db, const char *sql, int64_t now)
 int pcache_clear(pcache *c, int expired_only)
 {
     int rc = 0;
-    size_t i;
     plat_mutex_lock(c->lock);
     if (expired_only) {
         int64_t now = c->now_ms();
-        for (i = 0; i < PCACHE_BUCKETS; i++) {
-            entry **link = &c->buckets[i];
-            while (*link) {
-                entry *e = *link;
-                if (e->expires_ms <= now) {
-                    *link = e->next;
-                    free(e);
-                } else {
-                    link = &e->next;
-                }
-            }
-        }
+        sweep_expired(c, now);
         if (c->db)
             rc = db_exec_at(c->db, "DELETE FROM probe_cache WHERE expires_ms <= ?1", now);
     } else {
@@ -327,6 +344,15 @@ int pcache_clear(pcache *c, int expired_only)
     }
     plat_mutex_unlock(c->lock);
     return rc;
+}
+
+size_t pcache_size(pcache *c)
+{
+    size_t n;
+    plat_mutex_lock(c->lock);
+    n = c->count;
+    plat_mutex_unlock(c->lock);
+    return n;
 }
 
 void pcache_probe_many(pcache *c, const char *const *domains, size_t n,

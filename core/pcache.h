@@ -45,6 +45,9 @@ int pcache_put(pcache *c, const probe_result *r);
 /* Forget entries: all, or only the expired ones. 0 on success. */
 int pcache_clear(pcache *c, int expired_only);
 
+/* Entries held in memory (live, plus expired ones not yet swept). */
+size_t pcache_size(pcache *c);
+
 /* Decide n domains: cached ones from the cache, the others probed at once
  * (probe_many) and stored. from_cache (may be NULL) gets 1 per cached one. */
 void pcache_probe_many(pcache *c, const char *const *domains, size_t n,

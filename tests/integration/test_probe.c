@@ -386,6 +386,24 @@ static void many_silent_domains_overlap(void **state)
         assert_int_equal(r[i].status, PROBE_TIMEOUT);
 }
 
+static void ipv6_mx(void **state)
+{
+    static const unsigned char loop6[16] = { [15] = 1 };
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start_on("::1", PEER_STARTTLS, NULL);
+    (void)state;
+    if (!p)
+        skip(); /* no IPv6 loopback on this machine */
+    dnsd_add_mx(dns, "v6.test", 10, "mx.v6.test");
+    dnsd_add_aaaa(dns, "mx.v6.test", loop6);
+    o.port = peer_port(p);
+    probe_domain("v6.test", &o, &r);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_string_equal(r.address, "::1");
+}
+
 static void vocabulary_round_trips(void **state)
 {
     int i;
@@ -423,6 +441,7 @@ int main(void)
         cmocka_unit_test(chain_and_name_checks_when_asked),
         cmocka_unit_test(many_domains_at_once),
         cmocka_unit_test(many_silent_domains_overlap),
+        cmocka_unit_test(ipv6_mx),
         cmocka_unit_test(vocabulary_round_trips),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -363,6 +363,11 @@ static SSL_CTX *server_ctx(peer_kind kind, const certgen_pair *cert)
 
 peer *peer_start(peer_kind kind, const certgen_pair *cert)
 {
+    return peer_start_on("127.0.0.1", kind, cert);
+}
+
+peer *peer_start_on(const char *ip, peer_kind kind, const certgen_pair *cert)
+{
     peer *p = calloc(1, sizeof *p);
     certgen_pair own = { NULL, NULL };
     char err[128];
@@ -381,7 +386,7 @@ peer *peer_start(peer_kind kind, const certgen_pair *cert)
     p->tls = server_ctx(kind, cert);
     certgen_free(&own);
     if (!p->lock || !p->tls
-        || net_listen("127.0.0.1", 0, &p->listener, &p->port, err, sizeof err) != NET_OK)
+        || net_listen(ip, 0, &p->listener, &p->port, err, sizeof err) != NET_OK)
         goto fail;
     p->acceptor = plat_thread_start(accept_loop, p);
     if (!p->acceptor)

@@ -22,6 +22,8 @@ typedef struct peer peer;
 /* cert may be NULL: a fresh self-signed one for "mx.peer.test" (expired for
  * PEER_EXPIRED). The peer keeps its own references. NULL on failure. */
 peer *peer_start(peer_kind kind, const certgen_pair *cert);
+/* The same on another loopback address ("::1" for IPv6). */
+peer *peer_start_on(const char *ip, peer_kind kind, const certgen_pair *cert);
 void peer_stop(peer *p);
 unsigned peer_port(const peer *p);
 /* Connections accepted so far. */

@@ -202,6 +202,34 @@ static void clear_expired_and_all(void **state)
     pcache_free(c);
 }
 
+static void memory_stays_bounded(void **state)
+{
+    pcache *c = pcache_new(NULL, NULL);
+    probe_result r;
+    int i;
+    (void)state;
+    pcache_set_clock(c, fake_clock);
+    for (i = 0; i < 50000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "d%d.example", i);
+        r = result(name, PROBE_TIMEOUT);
+        pcache_put(c, &r);
+    }
+    assert_int_equal(pcache_size(c), 50000);
+    fake_now += 901 * 1000; /* all expired, none looked up again */
+    for (i = 0; i < 50000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "e%d.example", i);
+        r = result(name, PROBE_STARTTLS);
+        pcache_put(c, &r);
+    }
+    /* Unswept, the table would now hold 100000 entries. */
+    assert_true(pcache_size(c) <= 50001);
+    assert_true(pcache_get(c, "e49999.example", &r));
+    assert_false(pcache_get(c, "d0.example", &r));
+    pcache_free(c);
+}
+
 typedef struct {
     pcache *c;
     int id;
@@ -255,6 +283,7 @@ int main(void)
         cmocka_unit_test(survives_a_restart),
         cmocka_unit_test(ttls_from_settings),
         cmocka_unit_test(clear_expired_and_all),
+        cmocka_unit_test(memory_stays_bounded),
         cmocka_unit_test(many_threads_at_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
