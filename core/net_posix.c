@@ -58,6 +58,14 @@ static int make_addr(const char *ip, unsigned port, struct sockaddr_storage *ss,
     return -1;
 }
 
+/* SMTP is a dialogue of small writes: without this, Nagle holds a command
+ * back until the peer's delayed ACK (40 ms on Linux) releases it. */
+static void no_delay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static int new_socket(int family, net_fd *out, char *err, size_t errlen)
 {
     int fd = socket(family, SOCK_STREAM, 0);
@@ -126,6 +134,7 @@ int net_connect(const char *ip, unsigned port, uint64_t deadline_ms, net_fd *out
         close((int)fd);
         return NET_ERROR;
     }
+    no_delay((int)fd);
     *out = fd;
     return NET_OK;
 }
@@ -243,6 +252,7 @@ int net_accept(net_fd listener, uint64_t deadline_ms, net_fd *out)
                 return NET_ERROR;
             }
             fcntl(fd, F_SETFD, FD_CLOEXEC);
+            no_delay(fd);
             *out = fd;
             return NET_OK;
         }

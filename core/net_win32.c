@@ -60,6 +60,14 @@ static int make_addr(const char *ip, unsigned port, struct sockaddr_storage *ss,
     return -1;
 }
 
+/* SMTP is a dialogue of small writes: without this, Nagle holds a command
+ * back until the peer's delayed ACK releases it. */
+static void no_delay(SOCKET s)
+{
+    BOOL one = TRUE;
+    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+}
+
 static int new_socket(int family, net_fd *out, char *err, size_t errlen)
 {
     u_long nonblocking = 1;
@@ -153,6 +161,7 @@ int net_connect(const char *ip, unsigned port, uint64_t deadline_ms, net_fd *out
         closesocket((SOCKET)fd);
         return r;
     }
+    no_delay((SOCKET)fd);
     *out = fd;
     return NET_OK;
 }
@@ -271,6 +280,7 @@ int net_accept(net_fd listener, uint64_t deadline_ms, net_fd *out)
                 closesocket(s);
                 return NET_ERROR;
             }
+            no_delay(s);
             *out = (net_fd)s;
             return NET_OK;
         }

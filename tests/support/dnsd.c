@@ -31,7 +31,7 @@ struct dnsd {
     char server[32];
     plat_thread *thread;
     plat_mutex *lock;
-    volatile int stop;
+    int stop; /* under lock */
     unsigned queries;
     record records[MAX_RECORDS];
     size_t nrecords;
@@ -269,11 +269,20 @@ static size_t answer(dnsd *d, const unsigned char *q, int len, unsigned char *ou
     return n;
 }
 
+static int stopping(dnsd *d)
+{
+    int s;
+    plat_mutex_lock(d->lock);
+    s = d->stop;
+    plat_mutex_unlock(d->lock);
+    return s;
+}
+
 static void serve(void *arg)
 {
     dnsd *d = arg;
     unsigned char q[1500], out[4096];
-    while (!d->stop) {
+    while (!stopping(d)) {
         net_peer from;
         int n = net_udp_recv(d->fd, q, sizeof q, plat_now_ms() + 50, &from);
         size_t len;
@@ -314,7 +323,11 @@ void dnsd_stop(dnsd *d)
 {
     if (!d)
         return;
-    d->stop = 1;
+    if (d->thread) {
+        plat_mutex_lock(d->lock);
+        d->stop = 1;
+        plat_mutex_unlock(d->lock);
+    }
     if (d->thread)
         plat_thread_join(d->thread);
     net_close(d->fd);
