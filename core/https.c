@@ -14,6 +14,7 @@
 #include "dns.h"
 #include "net.h"
 #include "plat.h"
+#include "probe.h" /* probe_load_system_roots: the platform's trust store */
 
 const char *https_status_name(https_status st)
 {
@@ -405,7 +406,7 @@ static https_status tls_setup(exchange *x)
     /* A server that closes without close_notify ends a read-to-close body. */
     SSL_CTX_set_options(x->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
     if (x->req->ca_file ? SSL_CTX_load_verify_locations(x->ctx, x->req->ca_file, NULL) != 1
-                        : https_trust_system(x->ctx) != 0)
+                        : probe_load_system_roots(x->ctx) != 0)
         return fail(x, HTTPS_ERR_TLS, "cannot load the trust anchors%s%s",
                     x->req->ca_file ? " from " : "", x->req->ca_file ? x->req->ca_file : "");
     x->ssl = SSL_new(x->ctx);

@@ -57,11 +57,6 @@ typedef struct {
 https_status https_get(const https_request *req, https_response *resp);
 void https_response_free(https_response *resp);
 
-/* Platform part (https_posix.c, https_win32.c): load the system's trust
- * anchors into an OpenSSL SSL_CTX (passed as void * to keep OpenSSL out of
- * this header). 0 on success. */
-int https_trust_system(void *ssl_ctx);
-
 /* ---- the HTTP parsing, public for the fuzz targets and unit tests ------ */
 
 typedef struct {

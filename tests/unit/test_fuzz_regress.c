@@ -26,6 +26,9 @@
 #define LLVMFuzzerTestOneInput fuzz_https_entry
 #include "../../fuzz/fuzz_https.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_smtp_reply_entry
+#include "../../fuzz/fuzz_smtp_reply.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_entry)(const uint8_t *data, size_t size);
 
@@ -54,14 +57,19 @@ static void replay(const char *name, fuzz_entry entry)
     assert_true(n > 0);
 }
 
-static void test_domain(void **state) { (void)state; replay("domain", fuzz_domain_entry); }
-static void test_mtasts_policy(void **state)
+static void test_domain(void **cm) { (void)cm; replay("domain", fuzz_domain_entry); }
+static void test_mtasts_policy(void **cm)
 {
-    (void)state;
+    (void)cm;
     replay("mtasts_policy", fuzz_mtasts_policy_entry);
 }
-static void test_mtasts_txt(void **state) { (void)state; replay("mtasts_txt", fuzz_mtasts_txt_entry); }
-static void test_https(void **state) { (void)state; replay("https", fuzz_https_entry); }
+static void test_mtasts_txt(void **cm) { (void)cm; replay("mtasts_txt", fuzz_mtasts_txt_entry); }
+static void test_https(void **cm) { (void)cm; replay("https", fuzz_https_entry); }
+static void test_smtp_reply(void **cm)
+{
+    (void)cm;
+    replay("smtp_reply", fuzz_smtp_reply_entry);
+}
 
 int main(void)
 {
@@ -70,6 +78,7 @@ int main(void)
         cmocka_unit_test(test_mtasts_policy),
         cmocka_unit_test(test_mtasts_txt),
         cmocka_unit_test(test_https),
+        cmocka_unit_test(test_smtp_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
