@@ -1,17 +1,51 @@
 /* tlsrouter probe DOMAIN [--json] [--port N]: probe one domain now, with the
  * settings of the database (--dns and --timeout override theirs), print the
- * result and keep it in the probe cache. */
+ * result and keep it in the probe cache. The no-downgrade guards (MTA-STS,
+ * DANE) are checked too and shown, so an admin sees when a domain would
+ * never be routed plain. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
 #include "domain.h"
+#include "guard.h"
 #include "json.h"
 #include "pcache.h"
+#include "plat.h"
 #include "probe_settings.h"
 
-static void print_json(FILE *out, const probe_result *r)
+/* "mta_sts": {"mode", "id"} or null; "dane": true/false (null: not checked). */
+static void guard_json(json_writer *w, const guard_result *g)
+{
+    json_key(w, "mta_sts");
+    if (g->sts_checked && g->sts_status == MTASTS_OK) {
+        json_object_begin(w);
+        json_key(w, "mode");
+        json_string(w, mtasts_mode_name(g->sts_mode));
+        json_key(w, "id");
+        json_string(w, g->sts_id);
+        json_object_end(w);
+    } else {
+        json_null(w);
+    }
+    json_key(w, "dane");
+    if (g->dane_checked)
+        json_bool(w, g->dane != 0);
+    else
+        json_null(w);
+    /* The reason routing would give instead of plain, or null. */
+    json_key(w, "guard");
+    if (g->policy == DECIDE_POLICY_NONE)
+        json_null(w);
+    else
+        json_string(w, decide_reason_name(g->policy == DECIDE_POLICY_STS ? DECIDE_STS_POLICY
+                                                                         : DECIDE_DANE));
+    json_key(w, "guard_detail");
+    json_string(w, g->detail);
+}
+
+static void print_json(FILE *out, const probe_result *r, const guard_result *g)
 {
     json_writer w;
     json_init(&w, out);
@@ -46,6 +80,7 @@ static void print_json(FILE *out, const probe_result *r)
     json_string(&w, r->error);
     json_key(&w, "elapsed_ms");
     json_int(&w, r->elapsed_ms);
+    guard_json(&w, g);
     json_object_end(&w);
     fputc('\n', out);
 }
@@ -59,7 +94,7 @@ static const char *utc_text(int64_t unix_s, char *buf, size_t len)
     return buf;
 }
 
-static void print_text(FILE *out, const probe_result *r)
+static void print_text(FILE *out, const probe_result *r, const guard_result *g)
 {
     char when[64];
     fprintf(out, "domain:      %s\n", r->domain);
@@ -77,6 +112,30 @@ static void print_text(FILE *out, const probe_result *r)
     if (r->error[0])
         fprintf(out, "error:       %s\n", r->error);
     fprintf(out, "elapsed:     %u ms\n", r->elapsed_ms);
+    if (g->sts_checked)
+        fprintf(out, "mta-sts:     %s%s%s\n",
+                g->sts_status == MTASTS_OK ? mtasts_mode_name(g->sts_mode) : "no policy",
+                g->sts_status == MTASTS_OK ? ", id " : "",
+                g->sts_status == MTASTS_OK ? g->sts_id : "");
+    if (g->dane_checked)
+        fprintf(out, "dane:        %s\n", g->dane ? "yes" : "no");
+    if (g->detail[0])
+        fprintf(out, "guard:       %s\n", g->detail);
+}
+
+/* The no-downgrade guards as the database's settings say, within the same
+ * total deadline as the probe. */
+static void check_guards(cli_ctx *ctx, store *st, const char *domain, unsigned port,
+                         unsigned timeout_ms, guard_result *g)
+{
+    guard_options o;
+    guard_options_default(&o);
+    guard_options_load(st, &o);
+    if (ctx->dns)
+        o.dns_servers = ctx->dns;
+    if (port)
+        o.smtp_port = port;
+    guard_check(NULL, st, domain, &o, plat_now_ms() + timeout_ms, g);
 }
 
 /* --port N: 1..65535. */
@@ -111,6 +170,7 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
     unsigned port = 0;
     probe_settings settings;
     probe_result r;
+    guard_result g;
     store *st;
     store_status rc;
 
@@ -145,9 +205,10 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
 
     probe_domain(normal, &settings.opts, &r);
     remember(st, &r);
+    check_guards(ctx, st, normal, port, settings.opts.total_timeout_ms, &g);
     if (json)
-        print_json(ctx->out, &r);
+        print_json(ctx->out, &r, &g);
     else
-        print_text(ctx->out, &r);
+        print_text(ctx->out, &r, &g);
     return CLI_OK;
 }

@@ -1,0 +1,59 @@
+/* guard: no silent downgrade. Before a domain is routed plain, does it
+ * publish a policy that forbids it (row 4 of the decision table)?
+ *
+ *  - MTA-STS (RFC 8461, mtasts.h and stscache.h): a policy in "enforce" mode
+ *    means never plain (reason sts-policy). "testing" changes no route; the
+ *    caller logs a warning (result.warn). "none" or no policy: nothing.
+ *  - DANE (RFC 7672, dane.h): DNSSEC-validated, usable TLSA records at
+ *    _<port>._tcp.<mx> for one of the domain's MX hosts mean never plain
+ *    (reason dane).
+ *
+ * Each guard has a setting (guard_mta_sts, guard_dane; both on by default).
+ * A failed look-up counts as no policy, except that an MTA-STS policy
+ * cached before stays in force until its max_age runs out. */
+#ifndef TR_GUARD_H
+#define TR_GUARD_H
+
+#include <stdint.h>
+
+#include "decide.h"
+#include "mtasts.h"
+#include "store.h"
+#include "stscache.h"
+
+#define GUARD_DANE_MX_MAX 4   /* MX hosts whose TLSA records are asked */
+#define GUARD_DETAIL_MAX 256
+
+typedef struct {
+    int mta_sts;              /* the guard_mta_sts setting */
+    int dane;                 /* the guard_dane setting */
+    const char *dns_servers;  /* NULL or "": the system's */
+    unsigned smtp_port;       /* TLSA name _<port>._tcp.<mx>; 25 */
+    mtasts_options sts;       /* fetch options: CA file and test hooks */
+    char dns_buf[512];        /* room for dns_servers read from the store */
+} guard_options;
+
+void guard_options_default(guard_options *o);
+/* Settings guard_mta_sts, guard_dane, dns_servers, probe_port on top of
+ * the defaults. Returns STORE_OK or the first failure. */
+store_status guard_options_load(store *st, guard_options *o);
+
+typedef struct {
+    decide_policy policy;     /* what row 4 needs: STS (enforce), DANE or NONE */
+    int warn;                 /* an MTA-STS testing policy: log detail as a warning */
+    int sts_checked;          /* the MTA-STS guard ran */
+    mtasts_status sts_status; /* MTASTS_OK when a policy is in force */
+    mtasts_mode sts_mode;
+    char sts_id[MTASTS_ID_MAX + 1];
+    int dane_checked;         /* the DANE guard ran */
+    int dane;                 /* DANE applies */
+    char dane_mx[DOMAIN_BUF]; /* the MX host whose TLSA records decided it */
+    char detail[GUARD_DETAIL_MAX]; /* one sentence for the journal */
+} guard_result;
+
+/* Check the normalised domain by deadline_ms (plat_now_ms clock). cache
+ * keeps MTA-STS policies (NULL: a throw-away cache); db may be NULL. */
+void guard_check(stscache *cache, store *db, const char *domain, const guard_options *o,
+                 uint64_t deadline_ms, guard_result *out);
+
+#endif

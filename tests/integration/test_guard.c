@@ -1,0 +1,258 @@
+/* guard: MTA-STS and DANE for row 4 against the tests' DNS responder (AD
+ * bit, TLSA, TXT) and a real HTTPS policy server with a test CA; and
+ * `tlsrouter probe` showing the guards. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "dnsd.h"
+#include "guard.h"
+#include "peer.h"
+#include "plat.h"
+#include "stsd.h"
+#include "trtest.h"
+
+static const char enforce_policy[] = "version: STSv1\nmode: enforce\nmx: mx.enforce.test\n"
+                                     "max_age: 86400\n";
+static const char testing_policy[] = "version: STSv1\nmode: testing\nmx: mx.testing.test\n"
+                                     "max_age: 86400\n";
+
+typedef struct {
+    char dir[512], ca_file[600], db[600];
+    certgen_pair ca, enforce_cert, testing_cert;
+    dnsd *dns;
+    stsd *enforce, *testing;
+    guard_options opt;
+    trtest_result res;
+} fixture;
+
+static const unsigned char digest[32] = { 0xde, 0xad, 0xbe, 0xef };
+
+static void add_domain(dnsd *d, const char *domain, const char *mx)
+{
+    dnsd_add_mx(d, domain, 10, mx);
+    dnsd_add_a(d, mx, 127, 0, 0, 1);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_temp_dir("guard", f->dir, sizeof f->dir) != 0 ||
+        trtest_join(f->ca_file, sizeof f->ca_file, f->dir, "ca.pem") != 0 ||
+        trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 ||
+        certgen_make_ca("Guard Test CA", &f->ca) != 0 ||
+        certgen_make("mta-sts.enforce.test", -60, 86400, &f->ca, &f->enforce_cert) != 0 ||
+        certgen_make("mta-sts.testing.test", -60, 86400, &f->ca, &f->testing_cert) != 0 ||
+        certgen_write_pem(&f->ca, f->ca_file) != 0 || !(f->dns = dnsd_start()) ||
+        !(f->enforce = stsd_start(STSD_POLICY, &f->enforce_cert, enforce_policy)) ||
+        !(f->testing = stsd_start(STSD_POLICY, &f->testing_cert, testing_policy)))
+        return -1;
+    add_domain(f->dns, "enforce.test", "mx.enforce.test");
+    dnsd_add_txt(f->dns, "_mta-sts.enforce.test", "v=STSv1; id=e1");
+    add_domain(f->dns, "testing.test", "mx.testing.test");
+    dnsd_add_txt(f->dns, "_mta-sts.testing.test", "v=STSv1; id=t1");
+    /* DANE: usable DANE-EE SHA-256 record, validated. */
+    add_domain(f->dns, "dane.test", "mx.dane.test");
+    dnsd_add_tlsa(f->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(f->dns, "_25._tcp.mx.dane.test");
+    /* The same records without DNSSEC validation. */
+    add_domain(f->dns, "insecure.test", "mx.insecure.test");
+    dnsd_add_tlsa(f->dns, "_25._tcp.mx.insecure.test", 3, 1, 1, digest, sizeof digest);
+    add_domain(f->dns, "plain.test", "mx.plain.test");
+    guard_options_default(&f->opt);
+    f->opt.dns_servers = dnsd_server(f->dns);
+    f->opt.sts.ca_file = f->ca_file;
+    f->opt.sts.connect_ip = "127.0.0.1";
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    trtest_result_free(&f->res);
+    stsd_stop(f->enforce);
+    stsd_stop(f->testing);
+    dnsd_stop(f->dns);
+    certgen_free(&f->ca);
+    certgen_free(&f->enforce_cert);
+    certgen_free(&f->testing_cert);
+    trtest_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void check(fixture *f, const char *domain, stsd *server, guard_result *g)
+{
+    f->opt.sts.port = server ? stsd_port(server) : 9; /* discard: nothing listens */
+    guard_check(NULL, NULL, domain, &f->opt, plat_now_ms() + 10000, g);
+}
+
+static void test_enforce_policy(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    check(f, "enforce.test", f->enforce, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_STS);
+    assert_false(g.warn);
+    assert_int_equal(g.sts_mode, MTASTS_MODE_ENFORCE);
+    assert_string_equal(g.sts_id, "e1");
+    assert_false(g.dane_checked); /* enforce decides; no TLSA look-up needed */
+    assert_non_null(strstr(g.detail, "MTA-STS policy (enforce, id e1) requires TLS"));
+}
+
+static void test_testing_policy_warns(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    check(f, "testing.test", f->testing, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_true(g.warn);
+    assert_int_equal(g.sts_mode, MTASTS_MODE_TESTING);
+    assert_true(g.dane_checked);
+    assert_false(g.dane);
+    assert_non_null(strstr(g.detail, "testing mode (id t1)"));
+}
+
+static void test_dane_validated(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    check(f, "dane.test", NULL, &g);
+    assert_int_equal(g.sts_status, MTASTS_NONE);
+    assert_int_equal(g.policy, DECIDE_POLICY_DANE);
+    assert_true(g.dane);
+    assert_string_equal(g.dane_mx, "mx.dane.test");
+    assert_non_null(strstr(g.detail, "DNSSEC-validated TLSA"));
+}
+
+static void test_dane_not_validated(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    check(f, "insecure.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_true(g.dane_checked);
+    assert_false(g.dane);
+    check(f, "plain.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_false(g.warn);
+    assert_string_equal(g.detail, "");
+}
+
+static void test_guards_switched_off(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    f->opt.mta_sts = 0;
+    check(f, "enforce.test", f->enforce, &g);
+    assert_false(g.sts_checked);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    f->opt.dane = 0;
+    check(f, "dane.test", NULL, &g);
+    assert_false(g.dane_checked);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    f->opt.mta_sts = 1;
+    f->opt.dane = 1;
+}
+
+static void test_deadline_bounds_the_guard(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    uint64_t start;
+    dnsd_add_mx(f->dns, "slow.test", 10, "mx.slow.test");
+    dnsd_set_silent(f->dns, "_mta-sts.slow.test");
+    dnsd_set_silent(f->dns, "_25._tcp.mx.slow.test");
+    start = plat_now_ms();
+    guard_check(NULL, NULL, "slow.test", &f->opt, plat_now_ms() + 1200, &g);
+    assert_true(plat_now_ms() - start < 4000);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+}
+
+/* ---- tlsrouter probe shows the guards ----------------------------------- */
+
+static int run_cli(fixture *f, const char *const *args)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "--db";
+    argv[n++] = f->db;
+    argv[n++] = "--dns";
+    argv[n++] = dnsd_server(f->dns);
+    for (; *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    trtest_result_free(&f->res);
+    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    return f->res.exit_code;
+}
+
+#define RUN(f, ...) run_cli((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_cli_probe_shows_guards(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_NO_STARTTLS, NULL);
+    char port[16], tlsa[64];
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    /* The CLI asks TLSA at the probe port and finds the policy the router
+     * fetched before in its database (the TXT id still matches). */
+    snprintf(tlsa, sizeof tlsa, "_%s._tcp.mx.dane.test", port);
+    dnsd_add_tlsa(f->dns, tlsa, 2, 0, 1, digest, sizeof digest);
+    dnsd_set_ad(f->dns, tlsa);
+    assert_int_equal(RUN(f, "probe", "plain.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"status\":\"no-starttls\""));
+    assert_non_null(strstr(f->res.out, "\"mta_sts\":null"));
+    assert_non_null(strstr(f->res.out, "\"dane\":false"));
+    assert_non_null(strstr(f->res.out, "\"guard\":null"));
+    assert_int_equal(RUN(f, "probe", "dane.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"dane\":true"));
+    assert_non_null(strstr(f->res.out, "\"guard\":\"dane\""));
+    exec_sql(f->db, "INSERT INTO sts_policy VALUES ('enforce.test', 'e1', 'enforce', "
+                    "'mx.enforce.test', 86400, 0, 32503680000000)");
+    assert_int_equal(RUN(f, "probe", "enforce.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"mta_sts\":{\"mode\":\"enforce\",\"id\":\"e1\"}"));
+    assert_non_null(strstr(f->res.out, "\"guard\":\"sts-policy\""));
+    assert_int_equal(RUN(f, "probe", "enforce.test", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "mta-sts:     enforce, id e1"));
+    assert_non_null(strstr(f->res.out, "guard:       MTA-STS policy (enforce, id e1)"));
+    /* Switched off, the guards are not asked. */
+    exec_sql(f->db, "UPDATE settings SET value = '0' WHERE key IN ('guard_mta_sts', "
+                    "'guard_dane')");
+    assert_int_equal(RUN(f, "probe", "dane.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"mta_sts\":null"));
+    assert_non_null(strstr(f->res.out, "\"dane\":null"));
+    peer_stop(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_enforce_policy),
+        cmocka_unit_test(test_testing_policy_warns),
+        cmocka_unit_test(test_dane_validated),
+        cmocka_unit_test(test_dane_not_validated),
+        cmocka_unit_test(test_guards_switched_off),
+        cmocka_unit_test(test_deadline_bounds_the_guard),
+        cmocka_unit_test(test_cli_probe_shows_guards),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
