@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "net.h"
 #include "plat.h"
 
 typedef struct {
@@ -216,17 +217,22 @@ mtasts_status stscache_lookup(stscache *c, store *db, const char *domain,
     mtasts_txt txt;
     unsigned timeout = opt->timeout_ms ? opt->timeout_ms : MTASTS_TIMEOUT_MS;
     int have = cached_get(c, db, domain, now_ms, &cached);
+    uint64_t deadline = plat_now_ms() + timeout;
+    mtasts_options fetch_opt = *opt;
     mtasts_status st;
 
     memset(out, 0, sizeof *out);
-    st = mtasts_discover(domain, opt, plat_now_ms() + timeout, &txt, out->error,
-                         sizeof out->error);
+    st = mtasts_discover(domain, opt, deadline, &txt, out->error, sizeof out->error);
     if (st == MTASTS_OK) {
         if (have && strcmp(cached.id, txt.id) == 0) {
             use_entry(&cached, out);
             return out->status;
         }
-        st = fetch_and_store(c, db, domain, opt, txt.id, now_ms, out);
+        /* Discovery and fetch share the one deadline. */
+        fetch_opt.timeout_ms = (unsigned)net_remaining_ms(deadline);
+        if (fetch_opt.timeout_ms == 0)
+            fetch_opt.timeout_ms = 1;
+        st = fetch_and_store(c, db, domain, &fetch_opt, txt.id, now_ms, out);
         if (st == MTASTS_OK)
             return MTASTS_OK;
     }
