@@ -460,16 +460,14 @@ static int mx_compare(const void *a, const void *b)
     return 0;
 }
 
+/* Order among equal preferences only needs to differ between look-ups, not
+ * to be secret; should RAND_bytes ever fail, the clock's low bits do. */
 static uint32_t random_u32(void)
 {
-    static uint32_t fallback = 2463534242u;
     uint32_t r;
     if (RAND_bytes((unsigned char *)&r, sizeof r) == 1)
         return r;
-    fallback ^= fallback << 13; /* RAND_bytes failing is far-fetched */
-    fallback ^= fallback >> 17;
-    fallback ^= fallback << 5;
-    return fallback;
+    return (uint32_t)plat_now_ms() * 2654435761u;
 }
 
 /* MX records of the answer into entries; returns the count or -1. */
