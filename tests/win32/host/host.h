@@ -85,6 +85,10 @@ void host_windows_path(const char *unix_path, wchar_t *out, size_t len);
 /* Run a command line, wait at most timeout_ms; its exit code, or -1 if it
  * could not start or did not end in time (it is then terminated). */
 int host_run(const wchar_t *command_line, DWORD timeout_ms);
+/* host_run with standard output and error going to the files out_path and
+ * err_path (created anew). */
+int host_run_capture(const wchar_t *command_line, const wchar_t *out_path, const wchar_t *err_path,
+                     DWORD timeout_ms);
 /* regsvr32 /s [/u] dll: 0 when regsvr32 reports success. */
 int host_regsvr32(const wchar_t *dll, int unregister);
 

@@ -6,21 +6,39 @@
 #include <string.h>
 #include <wchar.h>
 
-int host_run(const wchar_t *command_line, DWORD timeout_ms)
+static HANDLE open_inheritable(const wchar_t *path)
+{
+    SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+    return CreateFileW(path, GENERIC_WRITE, FILE_SHARE_READ, &sa, CREATE_ALWAYS,
+                       FILE_ATTRIBUTE_NORMAL, NULL);
+}
+
+int host_run_capture(const wchar_t *command_line, const wchar_t *out_path, const wchar_t *err_path,
+                     DWORD timeout_ms)
 {
     STARTUPINFOW si;
     PROCESS_INFORMATION pi;
     DWORD code = (DWORD)-1;
+    HANDLE out = INVALID_HANDLE_VALUE, err = INVALID_HANDLE_VALUE;
     wchar_t *cmd = _wcsdup(command_line); /* CreateProcessW may write to it */
+    BOOL started;
     if (!cmd)
         return -1;
     memset(&si, 0, sizeof si);
     si.cb = sizeof si;
-    if (!CreateProcessW(NULL, cmd, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi)) {
-        free(cmd);
-        return -1;
+    if (out_path && err_path) {
+        out = open_inheritable(out_path);
+        err = open_inheritable(err_path);
+        if (out == INVALID_HANDLE_VALUE || err == INVALID_HANDLE_VALUE)
+            goto done;
+        si.dwFlags = STARTF_USESTDHANDLES;
+        si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
+        si.hStdOutput = out;
+        si.hStdError = err;
     }
-    free(cmd);
+    started = CreateProcessW(NULL, cmd, NULL, NULL, out_path != NULL, 0, NULL, NULL, &si, &pi);
+    if (!started)
+        goto done;
     if (WaitForSingleObject(pi.hProcess, timeout_ms) != WAIT_OBJECT_0) {
         TerminateProcess(pi.hProcess, 1);
         code = (DWORD)-1;
@@ -29,7 +47,18 @@ int host_run(const wchar_t *command_line, DWORD timeout_ms)
     }
     CloseHandle(pi.hThread);
     CloseHandle(pi.hProcess);
+done:
+    free(cmd);
+    if (out != INVALID_HANDLE_VALUE)
+        CloseHandle(out);
+    if (err != INVALID_HANDLE_VALUE)
+        CloseHandle(err);
     return (int)code;
+}
+
+int host_run(const wchar_t *command_line, DWORD timeout_ms)
+{
+    return host_run_capture(command_line, NULL, NULL, timeout_ms);
 }
 
 int host_regsvr32(const wchar_t *dll, int unregister)
