@@ -19,6 +19,7 @@
 #include <cdosysstr.h>
 
 #include "plat.h"
+#include "store.h"
 #include "tlsrouter_msg.h"
 
 #define SINK_PROGID L"TLSRouter.Sink"
@@ -136,7 +137,7 @@ static void read_single_pickup(char *receivers, size_t rlen, char **body)
     free(text);
 }
 
-static void setup_routing(void);
+static int setup_routing(void);
 
 static int group_setup(void **state)
 {
@@ -153,7 +154,8 @@ static int group_setup(void **state)
         return -1;
     if (_putenv_s("TLSROUTER_DB", fx.db) != 0)
         return -1;
-    setup_routing();
+    if (setup_routing() != 0)
+        return -1;
     return host_regsvr32(fx.dll, 0) == 0 ? 0 : -1;
 }
 
@@ -516,9 +518,29 @@ int main(void)
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
 
-/* Routing for these tests: domains under plain.test go plain, tls.test
- * stays. */
-static void setup_routing(void)
+/* Routing for these tests, in a real database: one rule for virtual server
+ * 1 whose lists decide without the network. Subdomains of plain.test are
+ * forced plain, tls.test is never redirected. */
+static int setup_routing(void)
 {
+    static const char *const plain[] = { "*.plain.test" };
+    static const char *const tls[] = { "tls.test" };
+    char err[256];
+    store *db = NULL;
+    int rc = -1;
+    if (store_open(fx.db, &db, err, sizeof err) != STORE_OK) {
+        print_error("store_open: %s\n", err);
+        return -1;
+    }
+    if (store_rule_add(db, "tls-router", fx.pickup, 1, NULL) == STORE_OK &&
+        store_domains_add(db, "tls-router", STORE_LIST_FORCE_PLAIN, plain, 1) == STORE_OK &&
+        store_domains_add(db, "tls-router", STORE_LIST_NEVER_REDIRECT, tls, 1) == STORE_OK)
+        rc = 0;
+    else
+        print_error("setting up the rule: %s\n", store_error(db));
+    store_close(db);
+    /* Read only by the interim engine the sink links until core/engine.h
+     * lands: the same decisions by domain name, the same pickup folder. */
     _putenv_s("TLSROUTER_INTERIM_PICKUP", fx.pickup);
+    return rc;
 }
