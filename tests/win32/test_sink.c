@@ -368,6 +368,72 @@ static void test_commit_failure_takes_pickup_back(void **state)
     ISMTPOnArrival_Release(sink);
 }
 
+/* A one-value IPropertyBag, standing in for the binding's SinkProperties
+ * that SEO hands to the sink through IPersistPropertyBag::Load. */
+typedef struct {
+    IPropertyBag iface;
+    const wchar_t *name;
+    VARIANT value;
+} one_bag;
+
+static HRESULT WINAPI bag_query(IPropertyBag *p, REFIID riid, void **ppv)
+{
+    if (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IPropertyBag)) {
+        *ppv = p;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+static ULONG WINAPI bag_add_ref(IPropertyBag *p) { return 2; } /* lives on the stack */
+static ULONG WINAPI bag_release(IPropertyBag *p) { return 1; }
+static HRESULT WINAPI bag_read(IPropertyBag *p, LPCOLESTR name, VARIANT *out, IErrorLog *log)
+{
+    one_bag *b = (one_bag *)p;
+    if (_wcsicmp(name, b->name) != 0)
+        return E_INVALIDARG; /* what SEO's bag answers for a missing name */
+    return VariantCopy(out, &b->value);
+}
+static HRESULT WINAPI bag_write(IPropertyBag *p, LPCOLESTR name, VARIANT *value) { return E_NOTIMPL; }
+static const IPropertyBagVtbl bag_vtbl = { bag_query, bag_add_ref, bag_release, bag_read, bag_write };
+
+static void load_instance(ISMTPOnArrival *sink, const wchar_t *name, VARIANT value)
+{
+    IPersistPropertyBag *persist = NULL;
+    one_bag bag = { { &bag_vtbl }, name, value };
+    assert_int_equal(ISMTPOnArrival_QueryInterface(sink, &IID_IPersistPropertyBag, (void **)&persist),
+                     S_OK);
+    assert_int_equal(IPersistPropertyBag_Load(persist, &bag.iface, NULL), S_OK);
+    IPersistPropertyBag_Release(persist);
+}
+
+/* The binding's Instance property selects the rule: virtual server 2 has
+ * none, so nothing is handed off there; a bad value keeps instance 1. */
+static void test_binding_instance_selects_rule(void **state)
+{
+    const char *list = "SMTP:a@x.plain.test;SMTP:keep@tls.test;";
+    ISMTPOnArrival *sink = create_sink();
+    host_message *m = new_message(list);
+    VARIANT v;
+    VariantInit(&v);
+    V_VT(&v) = VT_I4;
+    V_I4(&v) = 2;
+    load_instance(sink, L"Instance", v);
+    deliver(sink, m);
+    assert_untouched(m, list);
+    assert_int_equal(pickup_count(), 0);
+    host_message_release(m);
+
+    V_I4(&v) = 0; /* refused: back to instance 1 */
+    load_instance(sink, L"Instance", v);
+    m = new_message(list);
+    deliver(sink, m);
+    assert_int_equal(host_message_updates(m), 1);
+    assert_int_equal(pickup_count(), 1);
+    host_message_release(m);
+    ISMTPOnArrival_Release(sink);
+}
+
 typedef struct {
     ISMTPOnArrival *sink;
     host_message *message;
@@ -510,6 +576,7 @@ int main(void)
         T(test_malformed_list_untouched),
         T(test_stream_failure_untouched),
         T(test_commit_failure_takes_pickup_back),
+        T(test_binding_instance_selects_rule),
         T(test_eight_threads_at_once),
         T(test_counts_return_to_zero),
         T(test_event_messages),

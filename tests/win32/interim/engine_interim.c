@@ -1,7 +1,7 @@
 /* INTERIM, test-only stand-in for the core engine, linked only while
  * core/engine.h is missing, so the sink can be built and exercised before
- * the routing work lands. Rule: a domain ending in ".plain.test" goes
- * plain; the pickup folder is $TLSROUTER_INTERIM_PICKUP. */
+ * the routing work lands. Rule: on virtual server 1, a domain ending in
+ * ".plain.test" goes plain; the pickup folder is $TLSROUTER_INTERIM_PICKUP. */
 #include "route.h"
 
 #include "plat.h"
@@ -79,7 +79,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
         route_decision *d = &out->decisions[i];
         snprintf(d->recipient, sizeof d->recipient, "%s", msg->recipients[i]);
         snprintf(d->domain, sizeof d->domain, "%s", rcptlist_domain(msg->recipients[i]));
-        d->plain = ends_with(d->domain, ".plain.test");
+        d->plain = msg->source_instance == 1 && ends_with(d->domain, ".plain.test");
         snprintf(d->reason, sizeof d->reason, "%s", d->plain ? "force-plain-list" : "no-rule");
         plain += (size_t)d->plain;
     }
