@@ -1,8 +1,11 @@
 /* sink_log: reports to the Windows Event Log (Application, source "TLS
  * Router"), filtered by the configured log level. The texts live in the
  * DLL's message table (resources/tlsrouter_msg.mc), which the source's
- * EventMessageFile points at, so Event Viewer shows them in full. */
+ * EventMessageFile points at, so Event Viewer shows them in full. The same
+ * text, formatted from that table, goes to the database's log table, which
+ * the manager shows. */
 #include "sink.h"
+#include "sink_route.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,12 +17,12 @@
 
 static SRWLOCK log_lock = SRWLOCK_INIT;
 static HANDLE log_source;
-static volatile LONG log_level = SINK_LOG_INFO;
+static volatile LONG configured_level = SINK_LOG_INFO;
 
 void sink_log_set_level(int level)
 {
     if (level >= SINK_LOG_ERROR && level <= SINK_LOG_FULL)
-        InterlockedExchange(&log_level, level);
+        InterlockedExchange(&configured_level, level);
 }
 
 static WORD event_type_of(DWORD msg_id)
@@ -75,17 +78,30 @@ static HANDLE source_handle(void)
     return h;
 }
 
+/* The message as Event Viewer would show it, on one line, in UTF-8. */
+static int format_line(DWORD msg_id, wchar_t **strings, char *out, size_t len)
+{
+    wchar_t text[SINK_LOG_MAX_STRING];
+    DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY |
+                                 FORMAT_MESSAGE_MAX_WIDTH_MASK,
+                             sink_module_handle(), msg_id, 0, text, SINK_LOG_MAX_STRING,
+                             (va_list *)strings);
+    if (n == 0)
+        return -1;
+    while (n > 0 && text[n - 1] == L' ')
+        text[--n] = L'\0';
+    return WideCharToMultiByte(CP_UTF8, 0, text, -1, out, (int)len, NULL, NULL) > 0 ? 0 : -1;
+}
+
 void sink_log_event(int level, DWORD msg_id, int count, ...)
 {
     wchar_t *strings[SINK_LOG_MAX_STRINGS];
+    char line[SINK_LOG_MAX_STRING];
     int n = 0;
     va_list ap;
     HANDLE source;
 
-    if (level > InterlockedCompareExchange(&log_level, 0, 0))
-        return;
-    source = source_handle();
-    if (!source)
+    if (level > InterlockedCompareExchange(&configured_level, 0, 0))
         return;
     if (count > SINK_LOG_MAX_STRINGS)
         count = SINK_LOG_MAX_STRINGS;
@@ -96,12 +112,17 @@ void sink_log_event(int level, DWORD msg_id, int count, ...)
             break;
     }
     va_end(ap);
-    /* Held shared so the handle is not deregistered under us. */
-    AcquireSRWLockShared(&log_lock);
-    if (log_source && n == count)
-        ReportEventW(log_source, event_type_of(msg_id), 0, msg_id, NULL, (WORD)n, 0,
-                     (LPCWSTR *)strings, NULL);
-    ReleaseSRWLockShared(&log_lock);
+    if (n == count) {
+        if (format_line(msg_id, strings, line, sizeof line) == 0)
+            sink_route_log(level, line);
+        source = source_handle();
+        /* Held shared so the handle is not deregistered under us. */
+        AcquireSRWLockShared(&log_lock);
+        if (source && log_source == source)
+            ReportEventW(log_source, event_type_of(msg_id), 0, msg_id, NULL, (WORD)n, 0,
+                         (LPCWSTR *)strings, NULL);
+        ReleaseSRWLockShared(&log_lock);
+    }
     while (n > 0)
         free(strings[--n]);
 }

@@ -24,12 +24,13 @@ static engine *process_engine;
 static ULONGLONG last_open_report;
 static int open_reported;
 
-/* With engine_lock held exclusively. */
-static void open_engine_locked(char *err, size_t errlen)
+/* With engine_lock held exclusively. 1 when the failure should be
+ * reported (after the lock is released: reporting logs through us). */
+static int open_engine_locked(char *db_path, size_t pathlen, char *err, size_t errlen)
 {
-    char db_path[PLAT_PATH_MAX];
     char why[256] = "";
-    if (plat_default_db_path(db_path, sizeof db_path) != 0) {
+    ULONGLONG now;
+    if (plat_default_db_path(db_path, pathlen) != 0) {
         snprintf(err, errlen, "no database path (TLSROUTER_DB unset and no ProgramData folder)");
         db_path[0] = '\0';
     } else if (engine_open(db_path, &process_engine, why, sizeof why) != 0) {
@@ -37,35 +38,67 @@ static void open_engine_locked(char *err, size_t errlen)
         snprintf(err, errlen, "%s", why[0] ? why : "engine_open failed");
     } else {
         open_reported = 0;
-        return;
+        return 0;
     }
-    ULONGLONG now = GetTickCount64();
-    if (!open_reported || now - last_open_report >= SINK_OPEN_REPORT_INTERVAL_MS) {
-        sink_log_event(SINK_LOG_ERROR, MSG_ENGINE_UNAVAILABLE, 2, db_path, err);
-        last_open_report = now;
-        open_reported = 1;
+    now = GetTickCount64();
+    if (open_reported && now - last_open_report < SINK_OPEN_REPORT_INTERVAL_MS)
+        return 0;
+    last_open_report = now;
+    open_reported = 1;
+    return 1;
+}
+
+/* The configured log level also filters the Event Log. */
+static void follow_log_level(engine *e)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    if (cfg) {
+        sink_log_set_level((int)cfg->log_level);
+        engine_release_config(e, cfg);
     }
 }
 
-int sink_route_run(const route_message *msg, route_result *out, int *status, char *err,
-                   size_t errlen)
+/* With engine_lock held shared on return, and 0; or -1 (not held) with the
+ * reason in err when the engine cannot be opened. */
+static int acquire_engine(char *err, size_t errlen)
 {
+    char db_path[PLAT_PATH_MAX];
     AcquireSRWLockShared(&engine_lock);
     while (!process_engine) {
+        int report = 0;
         ReleaseSRWLockShared(&engine_lock);
         AcquireSRWLockExclusive(&engine_lock);
         if (!process_engine)
-            open_engine_locked(err, errlen);
+            report = open_engine_locked(db_path, sizeof db_path, err, errlen);
         if (!process_engine) {
             ReleaseSRWLockExclusive(&engine_lock);
+            if (report)
+                sink_log_event(SINK_LOG_ERROR, MSG_ENGINE_UNAVAILABLE, 2, db_path, err);
             return -1;
         }
         ReleaseSRWLockExclusive(&engine_lock);
         AcquireSRWLockShared(&engine_lock);
     }
+    return 0;
+}
+
+int sink_route_run(const route_message *msg, route_result *out, int *status, char *err,
+                   size_t errlen)
+{
+    if (acquire_engine(err, errlen) != 0)
+        return -1;
+    follow_log_level(process_engine);
     *status = route_run(process_engine, msg, out);
     ReleaseSRWLockShared(&engine_lock);
     return 0;
+}
+
+void sink_route_log(int level, const char *text)
+{
+    AcquireSRWLockShared(&engine_lock);
+    if (process_engine)
+        engine_log(process_engine, (log_level)level, "%s", text);
+    ReleaseSRWLockShared(&engine_lock);
 }
 
 void sink_route_shutdown(void)

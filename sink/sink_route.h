@@ -16,6 +16,11 @@
 int sink_route_run(const route_message *msg, route_result *out, int *status, char *err,
                    size_t errlen);
 
+/* Put one line into the database's log table through the engine (source
+ * "engine"), if it is open; the Event Log gets the same line from
+ * sink_log. Must not be called while sink_route holds its lock. */
+void sink_route_log(int level, const char *text);
+
 /* Close the engine; waits for routing calls still running. The next
  * sink_route_run opens it again. */
 void sink_route_shutdown(void);

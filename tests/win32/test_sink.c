@@ -20,6 +20,8 @@
 
 #include "plat.h"
 #include "store.h"
+
+#include <sqlite3.h>
 #include "tlsrouter_msg.h"
 
 #define SINK_PROGID L"TLSRouter.Sink"
@@ -138,6 +140,27 @@ static void read_single_pickup(char *receivers, size_t rlen, char **body)
 }
 
 static int setup_routing(void);
+/* Rows of the database's log table at level whose message contains text. */
+static int log_rows(int level, const char *text)
+{
+    char err[256], like[512];
+    store *db = NULL;
+    sqlite3_stmt *st;
+    int n = -1;
+    assert_int_equal(store_open(fx.db, &db, err, sizeof err), STORE_OK);
+    snprintf(like, sizeof like, "%%%s%%", text);
+    if (sqlite3_prepare_v2(store_db(db), "SELECT count(*) FROM log WHERE level = ? AND message LIKE ?",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int(st, 1, level);
+        sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    store_close(db);
+    return n;
+}
+
 
 static int group_setup(void **state)
 {
@@ -282,6 +305,8 @@ static void test_all_plain_aborted(void **state)
     assert_string_equal(receivers, "a@x.plain.test,b@y.plain.test");
     assert_string_equal(body, message_text);
     free(body);
+    assert_true(log_rows(2, "handed every recipient of message <sink-test@src.test> from "
+                            "sender@src.test to the Plain TCP server") >= 1);
     host_message_release(m);
     ISMTPOnArrival_Release(sink);
 }
@@ -313,9 +338,11 @@ static void test_pickup_failure_untouched(void **state)
     host_message *m = new_message(list);
     wchar_t wpickup[MAX_PATH];
     MultiByteToWideChar(CP_UTF8, 0, fx.pickup, -1, wpickup, MAX_PATH);
+    int before = log_rows(0, "left message <sink-test@src.test> unchanged");
     assert_true(RemoveDirectoryW(wpickup));
     deliver(sink, m);
     assert_untouched(m, list);
+    assert_int_equal(log_rows(0, "left message <sink-test@src.test> unchanged") - before, 1);
     assert_false(plat_is_dir(fx.pickup));
     host_message_release(m);
     ISMTPOnArrival_Release(sink);
@@ -330,6 +357,7 @@ static void test_malformed_list_untouched(void **state)
         "SMTP:a b@x.plain.test;",
     };
     ISMTPOnArrival *sink = create_sink();
+    int before = log_rows(0, "could not read the recipient list");
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
         host_message *m = new_message(lists[i]);
         deliver(sink, m);
@@ -337,6 +365,10 @@ static void test_malformed_list_untouched(void **state)
         host_message_release(m);
     }
     assert_int_equal(pickup_count(), 0);
+    /* Each one logged (database log table; the Event Log gets the same
+     * line, which Wine cannot read back), naming the message and why. */
+    assert_int_equal(log_rows(0, "could not read the recipient list") - before, 4);
+    assert_true(log_rows(0, "<sink-test@src.test>: recipient list entry 2: expected \"SMTP:\" prefix") >= 1);
     ISMTPOnArrival_Release(sink);
 }
 
@@ -360,10 +392,12 @@ static void test_commit_failure_takes_pickup_back(void **state)
     const char *list = "SMTP:a@x.plain.test;SMTP:keep@tls.test;";
     ISMTPOnArrival *sink = create_sink();
     host_message *m = new_message(list);
+    int before = log_rows(0, "The pickup file was removed");
     host_message_fail_updates(m, E_FAIL);
     deliver(sink, m);
     assert_untouched(m, list);
     assert_int_equal(pickup_count(), 0);
+    assert_int_equal(log_rows(0, "The pickup file was removed") - before, 1);
     host_message_release(m);
     ISMTPOnArrival_Release(sink);
 }

@@ -6,24 +6,74 @@
 
 #include "plat.h"
 #include "rcptlist.h"
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct engine { int unused; };
+struct engine {
+    store *db;
+    plat_mutex *lock;
+    engine_config config;
+};
 
 int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
 {
+    char level[32];
     *out = calloc(1, sizeof **out);
-    if (!*out) {
+    if (!*out || !((*out)->lock = plat_mutex_new())) {
+        free(*out);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (store_open(db_path, &(*out)->db, err, errlen) != STORE_OK) {
+        plat_mutex_free((*out)->lock);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    (*out)->config.log_level = LOG_INFO;
+    if (store_setting_get((*out)->db, "log_level", level, sizeof level) == STORE_OK &&
+        store_log_level_parse(level) >= 0)
+        (*out)->config.log_level = (log_level)store_log_level_parse(level);
     return 0;
 }
 
-void engine_close(engine *e) { free(e); }
+void engine_close(engine *e)
+{
+    store_close(e->db);
+    plat_mutex_free(e->lock);
+    free(e);
+}
+
+engine_config *engine_acquire_config(engine *e) { return &e->config; }
+void engine_release_config(engine *e, engine_config *cfg) {}
+
+void engine_log(engine *e, log_level level, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    sqlite3_stmt *st;
+    if ((int)level > (int)e->config.log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    plat_mutex_lock(e->lock);
+    if (sqlite3_prepare_v2(store_db(e->db), "INSERT INTO log (at_ms, level, source, message) "
+                           "VALUES (?, ?, 'engine', ?)", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, plat_wall_ms());
+        sqlite3_bind_int(st, 2, (int)level);
+        sqlite3_bind_text(st, 3, text, -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    plat_mutex_unlock(e->lock);
+}
 
 static int ends_with(const char *s, const char *tail)
 {
