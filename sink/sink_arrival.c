@@ -101,11 +101,10 @@ static HRESULT read_string_field(Fields *fields, const wchar_t *name, char **out
         return *out ? S_OK : E_OUTOFMEMORY;
     }
     hr = VariantChangeType(&v, &v, 0, VT_BSTR);
-    if (SUCCEEDED(hr)) {
-        *out = narrow_bstr(V_BSTR(&v), SINK_MAX_FIELD);
-        if (!*out)
-            hr = E_OUTOFMEMORY;
-    }
+    if (SUCCEEDED(hr) && SysStringLen(V_BSTR(&v)) > SINK_MAX_FIELD)
+        hr = HRESULT_FROM_WIN32(ERROR_BUFFER_OVERFLOW); /* refuse, never truncate */
+    else if (SUCCEEDED(hr) && !(*out = narrow_bstr(V_BSTR(&v), SINK_MAX_FIELD)))
+        hr = E_OUTOFMEMORY;
     VariantClear(&v);
     return hr;
 }

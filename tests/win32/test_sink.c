@@ -515,6 +515,33 @@ static void test_eight_threads_at_once(void **state)
     ISMTPOnArrival_Release(sink);
 }
 
+/* No database (a wrong path): the message goes out unchanged, and once the
+ * database is back the next message is routed again, without a restart. */
+static void test_database_unavailable_untouched(void **state)
+{
+    const char *list = "SMTP:a@x.plain.test;SMTP:keep@tls.test;";
+    char missing[PLAT_PATH_MAX];
+    ISMTPOnArrival *sink;
+    host_message *m;
+    assert_int_equal(sink_can_unload(), S_OK); /* closes the open engine */
+    snprintf(missing, sizeof missing, "%s\\no-such-folder\\tlsrouter.db", fx.dir);
+    assert_int_equal(_putenv_s("TLSROUTER_DB", missing), 0);
+    sink = create_sink();
+    m = new_message(list);
+    deliver(sink, m);
+    assert_untouched(m, list);
+    assert_int_equal(pickup_count(), 0);
+    host_message_release(m);
+
+    assert_int_equal(_putenv_s("TLSROUTER_DB", fx.db), 0);
+    m = new_message(list);
+    deliver(sink, m);
+    assert_int_equal(host_message_updates(m), 1);
+    assert_int_equal(pickup_count(), 1);
+    host_message_release(m);
+    ISMTPOnArrival_Release(sink);
+}
+
 /* DllCanUnloadNow counts objects and LockServer locks exactly. */
 static void test_counts_return_to_zero(void **state)
 {
@@ -612,6 +639,7 @@ int main(void)
         T(test_commit_failure_takes_pickup_back),
         T(test_binding_instance_selects_rule),
         T(test_eight_threads_at_once),
+        T(test_database_unavailable_untouched),
         T(test_counts_return_to_zero),
         T(test_event_messages),
         T(test_unregister),
