@@ -368,6 +368,7 @@ static void log_decisions(const arrival *a, const route_result *res, size_t rema
     char summary[SINK_SUMMARY_MAX] = "";
     char count[32];
     size_t used = 0, plain = a->recipients.n - remaining;
+    DWORD msg_id;
 
     for (size_t i = 0; i < res->n; i++) {
         const route_decision *d = &res->decisions[i];
@@ -375,7 +376,10 @@ static void log_decisions(const arrival *a, const route_result *res, size_t rema
                        d->plain ? "plain" : "tls", d->reason, d->status);
         if (!d->plain)
             continue;
-        sink_log_event(SINK_LOG_INFO, plain_message_for(d), 3, d->recipient, d->domain, d->reason);
+        /* IIS's own words at info level; a list decision is in the summary. */
+        msg_id = plain_message_for(d);
+        sink_log_event(msg_id == MSG_ROUTED_PLAIN ? SINK_LOG_DEBUG : SINK_LOG_INFO, msg_id, 3,
+                       d->recipient, d->domain, d->reason);
         if (used < sizeof summary) {
             int n = snprintf(summary + used, sizeof summary - used, "%s%s (%s)", used ? ", " : "",
                              d->recipient, d->reason);
