@@ -668,8 +668,5 @@ static int setup_routing(void)
     else
         print_error("setting up the rule: %s\n", store_error(db));
     store_close(db);
-    /* Read only by the interim engine the sink links until core/engine.h
-     * lands: the same decisions by domain name, the same pickup folder. */
-    _putenv_s("TLSROUTER_INTERIM_PICKUP", fx.pickup);
     return rc;
 }
