@@ -303,6 +303,7 @@ done:
 
 typedef struct {
     const wchar_t *name;
+    const wchar_t *keep; /* an id to leave alone, or NULL */
     BSTR ids[SEOBIND_MAX_ITEMS];
     int n;
 } named_bindings;
@@ -316,7 +317,8 @@ static int collect_named(VARIANT *item, void *arg, seo_ctx *c)
         return 0;
     if (SUCCEEDED(get_text(binding, L"DisplayName", NULL, 0, &name, c, "Binding.DisplayName")) &&
         wcscmp(name, nb->name) == 0 &&
-        SUCCEEDED(get_text(binding, L"ID", NULL, 0, &id, c, "Binding.ID")) && nb->n < SEOBIND_MAX_ITEMS) {
+        SUCCEEDED(get_text(binding, L"ID", NULL, 0, &id, c, "Binding.ID")) &&
+        (!nb->keep || _wcsicmp(id, nb->keep) != 0) && nb->n < SEOBIND_MAX_ITEMS) {
         nb->ids[nb->n++] = id;
         id = NULL;
     }
@@ -326,9 +328,11 @@ static int collect_named(VARIANT *item, void *arg, seo_ctx *c)
     return 0;
 }
 
-/* Remove every binding named name from bindings. Display names are
- * case-sensitive, as smtpreg.vbs treats them. */
-static int remove_named(IDispatch *bindings, const wchar_t *name, int *removed, seo_ctx *c)
+/* Remove every binding named name from bindings, except the one whose id
+ * is keep (may be NULL). Display names are case-sensitive, as smtpreg.vbs
+ * treats them. */
+static int remove_named(IDispatch *bindings, const wchar_t *name, const wchar_t *keep, int *removed,
+                        seo_ctx *c)
 {
     named_bindings *nb = calloc(1, sizeof *nb);
     int rc = 0;
@@ -336,6 +340,7 @@ static int remove_named(IDispatch *bindings, const wchar_t *name, int *removed, 
     if (!nb)
         return seo_fail(c, "out of memory");
     nb->name = name;
+    nb->keep = keep;
     rc = for_each(bindings, collect_named, nb, c, "Bindings enumeration");
     for (int i = 0; rc == 0 && i < nb->n; i++) {
         VARIANT id = v_str(nb->ids[i]);
@@ -432,15 +437,15 @@ int seobind_register(const seobind_options *o, wchar_t *id, size_t idlen, char *
         return seo_fail(&c, "display name, ProgID and rule must not be empty");
     if (register_category(o->progid, &c) != 0 || open_instance_bindings(o->instance, &bindings, &c) != 0)
         goto done;
-    if (remove_named(bindings, o->name, &removed, &c) != 0)
-        goto done;
     if (FAILED(CoCreateGuid(&guid)) || StringFromGUID2(&guid, text, 40) == 0) {
         seo_fail(&c, "could not make a binding id");
         goto done;
     }
+    /* The new binding is saved before older ones of the same name go, so a
+     * failure leaves the sink bound as it was. */
     arg = v_str(text);
     if (get_object(bindings, L"Add", &arg, 1, &binding, &c, "Bindings.Add") == S_OK &&
-        fill_binding(binding, o, &c) == 0) {
+        fill_binding(binding, o, &c) == 0 && remove_named(bindings, o->name, text, &removed, &c) == 0) {
         swprintf(id, idlen, L"%ls", text);
         rc = 0;
     } else if (binding == NULL && !err[0]) {
@@ -463,7 +468,7 @@ int seobind_unregister(int instance, const wchar_t *name, int *removed, char *er
     *removed = 0;
     if (open_instance_bindings(instance, &bindings, &c) != 0)
         return -1;
-    rc = remove_named(bindings, name, removed, &c);
+    rc = remove_named(bindings, name, NULL, removed, &c);
     IDispatch_Release(bindings);
     return rc;
 }
