@@ -105,6 +105,18 @@ static int pickup_count(void)
     return n;
 }
 
+/* Append n bytes of s (and a ',' first unless out is empty), bounded. */
+static void append_item(char *out, size_t len, const char *s, size_t n)
+{
+    size_t used = strlen(out);
+    if (used && used + 1 < len)
+        out[used++] = ',';
+    if (n > len - used - 1)
+        n = len - used - 1;
+    memcpy(out + used, s, n);
+    out[used + n] = '\0';
+}
+
 /* The one pickup file: its x-receiver lines (joined with ',') and the
  * message that follows the x- header lines. */
 static void read_single_pickup(char *receivers, size_t rlen, char **body)
@@ -129,9 +141,7 @@ static void read_single_pickup(char *receivers, size_t rlen, char **body)
             size_t vlen = (size_t)(end - v);
             while (vlen > 0 && v[vlen - 1] == '>')
                 vlen--;
-            if (receivers[0])
-                strncat(receivers, ",", rlen - strlen(receivers) - 1);
-            strncat(receivers, v, vlen < rlen - strlen(receivers) - 1 ? vlen : rlen - strlen(receivers) - 1);
+            append_item(receivers, rlen, v, vlen);
         }
         line = end + 2;
     }
