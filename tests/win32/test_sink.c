@@ -68,13 +68,18 @@ static ISMTPOnArrival *create_sink(void)
     return sink;
 }
 
-static host_message *new_message(const char *recipientlist)
+static host_message *new_message_from(const char *sender, const char *recipientlist)
 {
-    host_message_spec spec = { "sender@src.test", recipientlist, "<sink-test@src.test>",
-                               message_text, sizeof message_text - 1 };
+    host_message_spec spec = { sender, recipientlist, "<sink-test@src.test>", message_text,
+                               sizeof message_text - 1 };
     host_message *m = host_message_new(&spec);
     assert_non_null(m);
     return m;
+}
+
+static host_message *new_message(const char *recipientlist)
+{
+    return new_message_from("sender@src.test", recipientlist);
 }
 
 /* OnArrival as the SMTP service calls it: S_OK and "run the next sink"
@@ -337,6 +342,28 @@ static void test_mixed_removes_exactly_plain(void **state)
     assert_string_equal(receivers, "a@x.plain.test,b@y.plain.test");
     assert_string_equal(body, message_text);
     free(body);
+    host_message_release(m);
+    ISMTPOnArrival_Release(sink);
+}
+
+/* A reverse path given with the "SMTP:" prefix reaches the pickup file as
+ * the bare address. */
+static void test_sender_prefix_stripped(void **state)
+{
+    ISMTPOnArrival *sink = create_sink();
+    host_message *m = new_message_from("SMTP:Bounce.Handler@src.test", "SMTP:a@x.plain.test;");
+    char **paths, *text;
+    int n;
+    deliver(sink, m);
+    assert_int_equal(host_message_status(m), cdoStatAbortDelivery);
+    n = host_list_files(fx.pickup, &paths);
+    assert_int_equal(n, 1);
+    text = host_read_file(paths[0], NULL);
+    host_free_list(paths, n);
+    assert_non_null(text);
+    assert_true(strncmp(text, "x-sender: Bounce.Handler@src.test\r\n", 35) == 0 ||
+                strncmp(text, "x-sender: <Bounce.Handler@src.test>\r\n", 37) == 0);
+    free(text);
     host_message_release(m);
     ISMTPOnArrival_Release(sink);
 }
@@ -643,6 +670,7 @@ int main(void)
         T(test_all_tls_untouched),
         T(test_all_plain_aborted),
         T(test_mixed_removes_exactly_plain),
+        T(test_sender_prefix_stripped),
         T(test_pickup_failure_untouched),
         T(test_malformed_list_untouched),
         T(test_stream_failure_untouched),
