@@ -36,6 +36,11 @@ struct engine {
     store *poll_store;
     sqlite3 *poll_db;
 
+    store *probe_store;       /* the probe cache's connection (serialised mode) */
+    pcache *probe_cache;
+    char dns_override[512];
+    long timeout_override_ms;
+
     plat_mutex *write_lock;
     store *write_store;
     sqlite3 *write_db;
@@ -80,10 +85,8 @@ static log_level setting_log_level(store *st)
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
-    cfg->probe_port = (int)store_setting_int(st, "probe_port", 25);
-    cfg->connect_timeout_ms = (int)store_setting_int(st, "connect_timeout_ms", 5000);
-    cfg->reply_timeout_ms = (int)store_setting_int(st, "reply_timeout_ms", 10000);
-    cfg->total_timeout_ms = (int)store_setting_int(st, "total_timeout_ms", 20000);
+    /* Keys that fail to load keep their defaults; the poll goes on. */
+    probe_settings_load(st, &cfg->probe);
     cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
     cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
     cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
@@ -332,6 +335,25 @@ void engine_log(engine *e, log_level level, const char *fmt, ...)
     plat_mutex_unlock(e->write_lock);
 }
 
+void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms)
+{
+    snprintf(e->dns_override, sizeof e->dns_override, "%s", dns_servers ? dns_servers : "");
+    e->timeout_override_ms = total_timeout_ms > 0 ? total_timeout_ms : 0;
+}
+
+void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
+                  int *from_cache)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    probe_options opts = cfg->probe.opts;
+    if (e->dns_override[0])
+        opts.dns_servers = e->dns_override;
+    if (e->timeout_override_ms > 0)
+        opts.total_timeout_ms = (unsigned)e->timeout_override_ms;
+    pcache_probe_many(e->probe_cache, domains, n, &opts, out, from_cache);
+    engine_release_config(e, cfg);
+}
+
 expcache *engine_expcache(engine *e) { return e->expired; }
 const char *engine_db_path(const engine *e) { return e->db_path; }
 
@@ -357,7 +379,17 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     if (store_open(db_path, &e->write_store, err, errlen) != STORE_OK ||
-        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK) {
+        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK ||
+        store_open(db_path, &e->probe_store, err, errlen) != STORE_OK) {
+        engine_close(e);
+        return -1;
+    }
+    pcache_ttls ttls;
+    pcache_ttls_default(&ttls);
+    pcache_ttls_load(store_db(e->probe_store), &ttls);
+    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    if (!e->probe_cache) {
+        set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -397,6 +429,8 @@ void engine_close(engine *e)
         plat_thread_join(e->maintenance);
     }
     journal_close(e->journal);
+    pcache_free(e->probe_cache);
+    store_close(e->probe_store);
     store_close(e->write_store);
     store_close(e->poll_store);
     if (e->cfg && --e->cfg->refs == 0)

@@ -107,18 +107,40 @@ static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expca
     return decide(&in);
 }
 
-static void probe_domains(engine *e, const engine_config *cfg, domain_plan **todo, size_t n)
+static void take_probe_result(domain_plan *p, const probe_result *r, int cached)
 {
-    (void)e;
-    (void)cfg;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(todo[i]->status, sizeof todo[i]->status, "%s", "");
-        snprintf(todo[i]->detail, sizeof todo[i]->detail, "%s", "no prober in this build");
-    }
+    copy_text(p->status, sizeof p->status, probe_status_name(r->status));
+    copy_text(p->mx, sizeof p->mx, r->mx);
+    copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
+    copy_text(p->detail, sizeof p->detail, r->error);
+    p->cert_not_after = r->has_cert ? r->cert_not_after : -1;
+    /* Time this message spent on the domain: none for a cached answer. */
+    p->elapsed_ms = cached ? 0 : (int64_t)r->elapsed_ms;
 }
 
-static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
-                       domain_plan *plans, size_t k)
+/* All uncached domains of the message at once, under one deadline. */
+static void probe_domains(engine *e, domain_plan **todo, size_t n)
+{
+    const char **names = malloc(n * sizeof *names);
+    probe_result *results = calloc(n, sizeof *results);
+    int *cached = calloc(n, sizeof *cached);
+    if (names && results && cached) {
+        for (size_t i = 0; i < n; i++)
+            names[i] = todo[i]->domain;
+        engine_probe(e, names, n, results, cached);
+        for (size_t i = 0; i < n; i++)
+            take_probe_result(todo[i], &results[i], cached[i]);
+    } else {
+        /* No status: the table says probe-failed, the message stays on TLS. */
+        for (size_t i = 0; i < n; i++)
+            copy_text(todo[i]->detail, sizeof todo[i]->detail, "out of memory for the probe");
+    }
+    free(names);
+    free(results);
+    free(cached);
+}
+
+static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, size_t k)
 {
     int64_t now_ms = plat_wall_ms();
     expcache *expired = engine_expcache(e);
@@ -134,7 +156,7 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
         }
     }
     if (n_todo > 0)
-        probe_domains(e, cfg, todo, n_todo);
+        probe_domains(e, todo, n_todo);
     for (size_t i = 0; i < n_todo; i++) {
         domain_plan *p = todo[i];
         p->outcome = decide_plan(rule, p, expired, now_ms, p->status);
@@ -284,7 +306,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
-    decide_all(e, cfg, rule, plans, k);
+    decide_all(e, rule, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
