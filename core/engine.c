@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "store.h"
 
 #define ENGINE_POLL_INTERVAL_MS 1000
@@ -38,6 +39,7 @@ struct engine {
 
     store *probe_store;       /* the probe cache's connection (serialised mode) */
     pcache *probe_cache;
+    policy_memo *policies;
     char dns_override[512];
     long timeout_override_ms;
 
@@ -354,6 +356,20 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
     engine_release_config(e, cfg);
 }
 
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms)
+{
+    decide_policy p;
+    int64_t now = plat_wall_ms();
+    if (policy_memo_get(e->policies, domain, now, &p))
+        return p;
+    engine_config *cfg = engine_acquire_config(e);
+    const char *servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
+    p = policy_lookup(servers, domain, deadline_ms);
+    engine_release_config(e, cfg);
+    policy_memo_put(e->policies, domain, now, p);
+    return p;
+}
+
 expcache *engine_expcache(engine *e) { return e->expired; }
 const char *engine_db_path(const engine *e) { return e->db_path; }
 
@@ -373,7 +389,8 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->poll_lock = plat_mutex_new();
     e->write_lock = plat_mutex_new();
     e->expired = expcache_new();
-    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired) {
+    e->policies = policy_memo_new();
+    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
@@ -436,6 +453,7 @@ void engine_close(engine *e)
     if (e->cfg && --e->cfg->refs == 0)
         config_free(e->cfg);
     expcache_free(e->expired);
+    policy_memo_free(e->policies);
     plat_mutex_free(e->lock);
     plat_mutex_free(e->poll_lock);
     plat_mutex_free(e->write_lock);

@@ -72,6 +72,9 @@ void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_t
 void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
                   int *from_cache);
 
+/* The domain's no-downgrade policy (policy.h), remembered for an hour. */
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms);
+
 expcache *engine_expcache(engine *e);
 const char *engine_db_path(const engine *e);
 

@@ -140,6 +140,26 @@ static void probe_domains(engine *e, domain_plan **todo, size_t n)
     free(cached);
 }
 
+/* Whole-message budget for the policy look-ups of row 4. */
+#define ROUTE_POLICY_BUDGET_MS 5000
+
+/* Row 4 for the domains about to go plain: a published no-downgrade policy
+ * keeps them on TLS. Looked up only now, so domains routed tls never pay
+ * for it; a force-plain entry (row 3) is the admin's word and stands. */
+static void check_policies(engine *e, const engine_rule *rule, domain_plan *plans, size_t k,
+                           expcache *expired, int64_t now_ms)
+{
+    uint64_t deadline = plat_now_ms() + ROUTE_POLICY_BUDGET_MS;
+    for (size_t i = 0; i < k; i++) {
+        domain_plan *p = &plans[i];
+        if (p->outcome.route != DECIDE_PLAIN || p->outcome.reason == DECIDE_FORCE_PLAIN)
+            continue;
+        p->policy = engine_policy(e, p->domain, deadline);
+        if (p->policy != DECIDE_POLICY_NONE)
+            p->outcome = decide_plan(rule, p, expired, now_ms, p->status[0] ? p->status : NULL);
+    }
+}
+
 static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, size_t k)
 {
     int64_t now_ms = plat_wall_ms();
@@ -157,18 +177,19 @@ static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, s
     }
     if (n_todo > 0)
         probe_domains(e, todo, n_todo);
-    for (size_t i = 0; i < n_todo; i++) {
-        domain_plan *p = todo[i];
-        p->outcome = decide_plan(rule, p, expired, now_ms, p->status);
-        if (p->outcome.add_expired) {
-            char err[256];
-            if (engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
-                engine_log(e, LOG_ERROR, "expired cache: %s", err);
-        }
-    }
+    for (size_t i = 0; i < n_todo; i++)
+        todo[i]->outcome = decide_plan(rule, todo[i], expired, now_ms, todo[i]->status);
     /* A message to domains that need probes but got no memory for the
      * list: those domains stay "needs-probe", which routes tls. */
     free(todo);
+    check_policies(e, rule, plans, k, expired, now_ms);
+    for (size_t i = 0; i < k; i++) {
+        domain_plan *p = &plans[i];
+        char err[256];
+        if (p->outcome.add_expired &&
+            engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+            engine_log(e, LOG_ERROR, "expired cache: %s", err);
+    }
 }
 
 static void fill_decision(route_decision *r, const domain_plan *p)

@@ -59,8 +59,9 @@ static int setup(void **state)
     assert_int_equal(plat_mkdir(w->pickup), 0);
     w->dns = dnsd_start();
     assert_non_null(w->dns);
-    static const char *const names[] = { "tls.test", "plain.test", "expired.test",
-                                         "silent1.test", "silent2.test" };
+    static const char *const names[] = { "tls.test",     "plain.test",   "expired.test",
+                                         "silent1.test", "silent2.test", "dane.test",
+                                         "sts.test",     "unsigned.test", "forced.test" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char mx[64];
         snprintf(mx, sizeof mx, "mx.%s", names[i]);
@@ -189,11 +190,53 @@ static void domains_of_a_message_are_probed_in_parallel(void **state)
     assert_true(took < 2900);
 }
 
+static void published_policies_forbid_the_downgrade(void **state)
+{
+    world *w = *state;
+    static const unsigned char digest[32] = { 1, 2, 3 };
+    /* DANE: validated TLSA records for the MX host. */
+    dnsd_add_tlsa(w->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
+    /* The same records without DNSSEC prove nothing. */
+    dnsd_add_tlsa(w->dns, "_25._tcp.mx.unsigned.test", 3, 1, 1, digest, sizeof digest);
+    /* MTA-STS announced. */
+    dnsd_add_txt(w->dns, "_mta-sts.sts.test", "v=STSv1; id=20260101T000000;");
+    /* An admin's force-plain entry stands even over DANE. */
+    dnsd_add_tlsa(w->dns, "_25._tcp.mx.forced.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(w->dns, "_25._tcp.mx.forced.test");
+    const char *forced[] = { "forced.test" };
+    assert_int_equal(store_domains_add(w->admin, "Plain TCP Server", STORE_LIST_FORCE_PLAIN,
+                                       forced, 1),
+                     STORE_OK);
+    peer *plain = peer_start(PEER_NO_STARTTLS, NULL);
+    assert_non_null(plain);
+    set_port(w, plain);
+
+    const char *rcpts[] = { "a@dane.test", "b@sts.test", "c@unsigned.test", "d@forced.test" };
+    route_message m = { "m", "s@corp.example", rcpts, 4, 1, (const unsigned char *)body,
+                        sizeof body - 1 };
+    route_result r;
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "dane");
+    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_int_equal(r.decisions[1].plain, 0);
+    assert_string_equal(r.decisions[1].reason, "sts-policy");
+    assert_int_equal(r.decisions[2].plain, 1);
+    assert_string_equal(r.decisions[2].reason, "no-starttls");
+    assert_int_equal(r.decisions[3].plain, 1);
+    assert_string_equal(r.decisions[3].reason, "force-plain-list");
+    assert_int_equal(r.handed_off, 2);
+    route_result_free(&r);
+    peer_stop(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_probe_status_routes_as_the_table_says, setup, teardown),
         cmocka_unit_test_setup_teardown(domains_of_a_message_are_probed_in_parallel, setup, teardown),
+        cmocka_unit_test_setup_teardown(published_policies_forbid_the_downgrade, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
