@@ -119,21 +119,21 @@ static void take_probe_result(domain_plan *p, const probe_result *r, int cached)
 }
 
 /* All uncached domains of the message at once, under one deadline. */
-static void probe_domains(engine *e, domain_plan **todo, size_t n)
+static void probe_domains(engine *e, domain_plan **to_probe, size_t n)
 {
     const char **names = malloc(n * sizeof *names);
     probe_result *results = calloc(n, sizeof *results);
     int *cached = calloc(n, sizeof *cached);
     if (names && results && cached) {
         for (size_t i = 0; i < n; i++)
-            names[i] = todo[i]->domain;
+            names[i] = to_probe[i]->domain;
         engine_probe(e, names, n, results, cached);
         for (size_t i = 0; i < n; i++)
-            take_probe_result(todo[i], &results[i], cached[i]);
+            take_probe_result(to_probe[i], &results[i], cached[i]);
     } else {
         /* No status: the table says probe-failed, the message stays on TLS. */
         for (size_t i = 0; i < n; i++)
-            copy_text(todo[i]->detail, sizeof todo[i]->detail, "out of memory for the probe");
+            copy_text(to_probe[i]->detail, sizeof to_probe[i]->detail, "out of memory for the probe");
     }
     free(names);
     free(results);
@@ -164,24 +164,24 @@ static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, s
 {
     int64_t now_ms = plat_wall_ms();
     expcache *expired = engine_expcache(e);
-    domain_plan **todo = NULL;
-    size_t n_todo = 0;
+    domain_plan **to_probe = NULL;
+    size_t n_to_probe = 0;
     for (size_t i = 0; i < k; i++) {
         plans[i].outcome = decide_plan(rule, &plans[i], expired, now_ms, NULL);
         if (plans[i].outcome.needs_probe) {
-            if (!todo)
-                todo = malloc(k * sizeof *todo);
-            if (todo)
-                todo[n_todo++] = &plans[i];
+            if (!to_probe)
+                to_probe = malloc(k * sizeof *to_probe);
+            if (to_probe)
+                to_probe[n_to_probe++] = &plans[i];
         }
     }
-    if (n_todo > 0)
-        probe_domains(e, todo, n_todo);
-    for (size_t i = 0; i < n_todo; i++)
-        todo[i]->outcome = decide_plan(rule, todo[i], expired, now_ms, todo[i]->status);
+    if (n_to_probe > 0)
+        probe_domains(e, to_probe, n_to_probe);
+    for (size_t i = 0; i < n_to_probe; i++)
+        to_probe[i]->outcome = decide_plan(rule, to_probe[i], expired, now_ms, to_probe[i]->status);
     /* A message to domains that need probes but got no memory for the
      * list: those domains stay "needs-probe", which routes tls. */
-    free(todo);
+    free(to_probe);
     check_policies(e, rule, plans, k, expired, now_ms);
     for (size_t i = 0; i < k; i++) {
         domain_plan *p = &plans[i];
