@@ -299,10 +299,22 @@ void engine_release_config(engine *e, engine_config *cfg)
 
 /* ---- writes ---------------------------------------------------------- */
 
-int engine_write_journal(engine *e, const journal_entry *rows, size_t n, char *err, size_t errlen)
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n, int64_t *first_id,
+                         char *err, size_t errlen)
 {
     plat_mutex_lock(e->write_lock);
     int rc = journal_write(e->journal, rows, n, err, errlen);
+    if (rc == 0 && first_id)
+        *first_id = journal_last_first_id(e->journal);
+    plat_mutex_unlock(e->write_lock);
+    return rc;
+}
+
+int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char *detail,
+                               char *err, size_t errlen)
+{
+    plat_mutex_lock(e->write_lock);
+    int rc = journal_mark_kept_on_tls(e->write_db, first_id, n, detail, err, errlen);
     plat_mutex_unlock(e->write_lock);
     return rc;
 }

@@ -81,8 +81,11 @@ const char *engine_db_path(const engine *e);
 /* Writes go through one connection under one lock: SQLite runs one
  * writer at a time anyway, and an in-process lock queues threads fairly
  * where SQLite's busy handler would make them sleep and retry. */
-int engine_write_journal(engine *e, const journal_entry *rows, size_t n,
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n, int64_t *first_id,
                          char *err, size_t errlen);
+/* journal_mark_kept_on_tls on the engine's writer. */
+int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char *detail,
+                               char *err, size_t errlen);
 int engine_add_expired(engine *e, const char *domain, const char *mx,
                        int64_t cert_not_after, char *err, size_t errlen);
 #if defined(__GNUC__)

@@ -266,7 +266,7 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
                                  r->detail, r->elapsed_ms };
             rows[i] = je;
         }
-        if (engine_write_journal(e, rows, out->n, err, sizeof err) == 0) {
+        if (engine_write_journal(e, rows, out->n, &out->journal_id, err, sizeof err) == 0) {
             free(rows);
             return;
         }
@@ -346,6 +346,28 @@ int route_run(engine *e, const route_message *msg, route_result *out)
     free(plan_of);
     free(plans);
     return rc;
+}
+
+int route_undo(engine *e, route_result *r, const char *why)
+{
+    if (r->handed_off == 0)
+        return 0;
+    if (plat_remove(r->pickup_path) != 0)
+        return -1;
+    char detail[256], err[256];
+    set_text(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
+    for (size_t i = 0; i < r->n; i++)
+        if (r->decisions[i].plain) {
+            r->decisions[i].plain = 0;
+            copy_text(r->decisions[i].detail, sizeof r->decisions[i].detail, detail);
+        }
+    r->handed_off = 0;
+    engine_log(e, LOG_ERROR, "hand-off %s taken back: %s", r->pickup_path, why ? why : "");
+    r->pickup_path[0] = '\0';
+    if (r->journal_id > 0 &&
+        engine_journal_kept_on_tls(e, r->journal_id, r->n, detail, err, sizeof err) < 0)
+        engine_log(e, LOG_ERROR, "%s", err);
+    return 0;
 }
 
 void route_result_free(route_result *r)

@@ -220,6 +220,43 @@ static void failed_hand_off_keeps_everyone_on_tls(void **state)
                                   " AND message LIKE '%hand-off failed%'"), 3);
 }
 
+static void a_hand_off_can_be_taken_back(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    refresh(w);
+    const char *first[] = { "z@legacy.example" };
+    route_result kept;
+    assert_int_equal(route(w, first, 1, &kept), 0);
+    assert_int_equal(kept.handed_off, 1);
+
+    const char *rcpts[] = { "a@legacy.example", "b@gmail.com", "c@x.old.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 3, &r), 0);
+    assert_int_equal(r.handed_off, 2);
+    assert_true(r.journal_id > kept.journal_id);
+    assert_int_equal(rf_count_entries(w->pickup), 2);
+    /* The caller could not update the message: take the file back. */
+    assert_int_equal(route_undo(w->eng, &r, "envelope update failed"), 0);
+    assert_int_equal(r.handed_off, 0);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(r.decisions[i].plain, 0);
+    assert_non_null(strstr(r.decisions[0].detail, "envelope update failed"));
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+    /* The journal says what happened; the other message's row is as it was. */
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                  " AND detail LIKE 'hand-off taken back%'"), 2);
+    route_result_free(&r);
+
+    /* A file already gone (picked up) cannot be taken back. */
+    assert_int_equal(plat_remove(kept.pickup_path), 0);
+    assert_int_equal(route_undo(w->eng, &kept, "too late"), -1);
+    assert_int_equal(kept.handed_off, 1);
+    assert_int_equal(kept.decisions[0].plain, 1);
+    route_result_free(&kept);
+}
+
 static void forged_addresses_never_reach_the_pickup_file(void **state)
 {
     world *w = *state;
@@ -404,6 +441,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_rule_keeps_everyone_on_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(one_pickup_file_for_all_plain_recipients, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_hand_off_keeps_everyone_on_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hand_off_can_be_taken_back, setup, teardown),
         cmocka_unit_test_setup_teardown(forged_addresses_never_reach_the_pickup_file, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
