@@ -126,16 +126,14 @@ static void print_text(FILE *out, const probe_result *r, const guard_result *g)
 
 /* The no-downgrade guards as the database's settings say, within the same
  * total deadline as the probe. */
-static void check_guards(cli_ctx *ctx, store *st, const char *domain, unsigned port,
-                         unsigned timeout_ms, guard_result *g)
+static void check_guards(cli_ctx *ctx, store *st, const char *domain, unsigned timeout_ms,
+                         guard_result *g)
 {
     guard_options o;
     guard_options_default(&o);
     guard_options_load(st, &o);
     if (ctx->dns)
         o.dns_servers = ctx->dns;
-    if (port)
-        o.smtp_port = port;
     guard_check(NULL, st, domain, &o, plat_now_ms() + timeout_ms, g);
 }
 
@@ -208,7 +206,7 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
 
     probe_domain(normal, &settings.opts, &r);
     remember(st, &r);
-    check_guards(ctx, st, normal, port, settings.opts.total_timeout_ms, &g);
+    check_guards(ctx, st, normal, settings.opts.total_timeout_ms, &g);
     if (json)
         print_json(ctx->out, &r, &g);
     else

@@ -15,6 +15,7 @@
 
 #include "policy.h"
 #include "store.h"
+#include "stscache.h"
 
 #define ENGINE_POLL_INTERVAL_MS 1000
 #define ENGINE_STOP_CHECK_MS 20
@@ -40,6 +41,8 @@ struct engine {
     store *probe_store;       /* the probe cache's connection (serialised mode) */
     pcache *probe_cache;
     policy_memo *policies;
+    stscache *sts;            /* MTA-STS policies, in memory ... */
+    store *sts_store;         /* ... and in sts_policy (serialised mode) */
     char dns_override[512];
     long timeout_override_ms;
 
@@ -89,6 +92,8 @@ static void load_settings(store *st, engine_config *cfg)
     cfg->log_level = setting_log_level(st);
     /* Keys that fail to load keep their defaults; the poll goes on. */
     probe_settings_load(st, &cfg->probe);
+    guard_options_default(&cfg->guard);
+    guard_options_load(st, &cfg->guard);
     cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
     cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
     cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
@@ -368,18 +373,21 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
     engine_release_config(e, cfg);
 }
 
-decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms)
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
+                            guard_result *out)
 {
-    decide_policy p;
     int64_t now = plat_wall_ms();
-    if (policy_memo_get(e->policies, domain, now, &p))
-        return p;
     engine_config *cfg = engine_acquire_config(e);
-    const char *servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
-    p = policy_lookup(servers, domain, deadline_ms);
+    guard_options o = cfg->guard;
+    unsigned settings = (o.mta_sts ? 1u : 0u) | (o.dane ? 2u : 0u);
+    if (!policy_memo_get(e->policies, domain, settings, now, out)) {
+        /* The same resolvers as the probe. */
+        o.dns_servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
+        guard_check(e->sts, e->sts_store, domain, &o, deadline_ms, out);
+        policy_memo_put(e->policies, domain, settings, now, out);
+    }
     engine_release_config(e, cfg);
-    policy_memo_put(e->policies, domain, now, p);
-    return p;
+    return out->policy;
 }
 
 expcache *engine_expcache(engine *e) { return e->expired; }
@@ -402,14 +410,17 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->write_lock = plat_mutex_new();
     e->expired = expcache_new();
     e->policies = policy_memo_new();
-    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies) {
+    e->sts = stscache_new();
+    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
+        !e->sts) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
     if (store_open(db_path, &e->write_store, err, errlen) != STORE_OK ||
         store_open(db_path, &e->poll_store, err, errlen) != STORE_OK ||
-        store_open(db_path, &e->probe_store, err, errlen) != STORE_OK) {
+        store_open(db_path, &e->probe_store, err, errlen) != STORE_OK ||
+        store_open(db_path, &e->sts_store, err, errlen) != STORE_OK) {
         engine_close(e);
         return -1;
     }
@@ -460,6 +471,8 @@ void engine_close(engine *e)
     journal_close(e->journal);
     pcache_free(e->probe_cache);
     store_close(e->probe_store);
+    store_close(e->sts_store);
+    stscache_free(e->sts);
     store_close(e->write_store);
     store_close(e->poll_store);
     if (e->cfg && --e->cfg->refs == 0)

@@ -14,6 +14,7 @@
 #include "decide.h"
 #include "domset.h"
 #include "expcache.h"
+#include "guard.h"
 #include "journal.h"
 #include "log.h"
 #include "pcache.h"
@@ -45,6 +46,7 @@ typedef struct engine_config {
     size_t n_rules;
     log_level log_level;
     probe_settings probe;       /* opts point into this snapshot */
+    guard_options guard;        /* guard_mta_sts, guard_dane (row 4) */
     int64_t ttl_expired_ms;
     int journal_max_age_days;
     int64_t journal_max_rows;
@@ -72,8 +74,11 @@ void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_t
 void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
                   int *from_cache);
 
-/* The domain's no-downgrade policy (policy.h), remembered for an hour. */
-decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms);
+/* The domain's no-downgrade policies (guard.h: MTA-STS, DANE, each behind
+ * its setting), remembered for an hour (policy.h); MTA-STS policies are
+ * also kept in the database (stscache.h). Fills *out, returns out->policy. */
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
+                            guard_result *out);
 
 expcache *engine_expcache(engine *e);
 const char *engine_db_path(const engine *e);

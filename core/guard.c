@@ -29,8 +29,6 @@ store_status guard_options_load(store *st, guard_options *o)
         o->dane = v != 0;
     else if (r != STORE_ERR_NOT_FOUND && rc == STORE_OK)
         rc = r;
-    if ((r = store_setting_get_int(st, "probe_port", &v)) == STORE_OK && v > 0 && v <= 65535)
-        o->smtp_port = (unsigned)v;
     if (store_setting_get(st, "dns_servers", o->dns_buf, sizeof o->dns_buf) == STORE_OK &&
         o->dns_buf[0])
         o->dns_servers = o->dns_buf;
@@ -54,8 +52,13 @@ static void check_sts(stscache *cache, store *db, const char *domain, const guar
     out->sts_status = stscache_lookup(cache ? cache : own, db, domain, &opt, plat_wall_ms(), &r);
     stscache_free(own);
     if (out->sts_status != MTASTS_OK) {
-        if (out->sts_status != MTASTS_NONE)
-            snprintf(out->detail, sizeof out->detail, "MTA-STS: %s", r.error);
+        /* A record whose policy cannot be had counts as no policy (RFC 8461
+         * 5.1), but the admin should hear of it. */
+        if (out->sts_status == MTASTS_FETCH_FAILED || out->sts_status == MTASTS_INVALID) {
+            out->warn = 1;
+            snprintf(out->detail, sizeof out->detail, "MTA-STS record, but no policy: %s",
+                     r.error);
+        }
         return;
     }
     out->sts_mode = r.policy.mode;

@@ -28,19 +28,22 @@ typedef struct {
     int mta_sts;              /* the guard_mta_sts setting */
     int dane;                 /* the guard_dane setting */
     const char *dns_servers;  /* NULL or "": the system's */
-    unsigned smtp_port;       /* TLSA name _<port>._tcp.<mx>; 25 */
+    unsigned smtp_port;       /* TLSA name _<port>._tcp.<mx>: 25, the port of
+                                 mail exchange (RFC 7672 2.2.3), even when
+                                 the probe uses another */
     mtasts_options sts;       /* fetch options: CA file and test hooks */
     char dns_buf[512];        /* room for dns_servers read from the store */
 } guard_options;
 
 void guard_options_default(guard_options *o);
-/* Settings guard_mta_sts, guard_dane, dns_servers, probe_port on top of
- * the defaults. Returns STORE_OK or the first failure. */
+/* Settings guard_mta_sts, guard_dane and dns_servers on top of the
+ * defaults. Returns STORE_OK or the first failure. */
 store_status guard_options_load(store *st, guard_options *o);
 
 typedef struct {
     decide_policy policy;     /* what row 4 needs: STS (enforce), DANE or NONE */
-    int warn;                 /* an MTA-STS testing policy: log detail as a warning */
+    int warn;                 /* log detail as a warning: an MTA-STS policy in
+                                 testing mode, or one announced but not had */
     int sts_checked;          /* the MTA-STS guard ran */
     mtasts_status sts_status; /* MTASTS_OK when a policy is in force */
     mtasts_mode sts_mode;

@@ -140,6 +140,19 @@ static void probe_domains(engine *e, domain_plan **to_probe, size_t n)
     free(cached);
 }
 
+/* The journal's detail says what the guard found, then what the probe
+ * said (the reason the domain was about to go plain). */
+static void note_guard(domain_plan *p, const char *guard_detail)
+{
+    char probe_detail[sizeof p->detail];
+    copy_text(probe_detail, sizeof probe_detail, p->detail);
+    if (probe_detail[0])
+        set_text(p->detail, sizeof p->detail, "%.150s (probe: %.100s)", guard_detail,
+                 probe_detail);
+    else
+        copy_text(p->detail, sizeof p->detail, guard_detail);
+}
+
 /* Whole-message budget for the policy look-ups of row 4. */
 #define ROUTE_POLICY_BUDGET_MS 5000
 
@@ -154,7 +167,12 @@ static void check_policies(engine *e, const engine_rule *rule, domain_plan *plan
         domain_plan *p = &plans[i];
         if (p->outcome.route != DECIDE_PLAIN || p->outcome.reason == DECIDE_FORCE_PLAIN)
             continue;
-        p->policy = engine_policy(e, p->domain, deadline);
+        guard_result g;
+        p->policy = engine_policy(e, p->domain, deadline, &g);
+        if (g.warn)
+            engine_log(e, LOG_WARNING, "%s: %s", p->domain, g.detail);
+        if (g.detail[0])
+            note_guard(p, g.detail);
         if (p->policy != DECIDE_POLICY_NONE)
             p->outcome = decide_plan(rule, p, expired, now_ms, p->status[0] ? p->status : NULL);
     }

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "dnsd.h"
 #include "engine.h"
 #include "expcache.h"
@@ -199,8 +201,15 @@ static void published_policies_forbid_the_downgrade(void **state)
     dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
     /* The same records without DNSSEC prove nothing. */
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.unsigned.test", 3, 1, 1, digest, sizeof digest);
-    /* MTA-STS announced. */
+    /* MTA-STS in enforce mode: the policy fetched before is in the database
+     * and the TXT record's id still matches it (fetching is
+     * test_mtasts_fetch's and test_route_guard's business). */
     dnsd_add_txt(w->dns, "_mta-sts.sts.test", "v=STSv1; id=20260101T000000;");
+    assert_int_equal(sqlite3_exec(store_db(w->admin),
+                                  "INSERT INTO sts_policy VALUES ('sts.test', "
+                                  "'20260101T000000', 'enforce', 'mx.sts.test', 86400, 0, "
+                                  "32503680000000)", NULL, NULL, NULL),
+                     SQLITE_OK);
     /* An admin's force-plain entry stands even over DANE. */
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.forced.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(w->dns, "_25._tcp.mx.forced.test");
