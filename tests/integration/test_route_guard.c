@@ -1,0 +1,249 @@
+/* No silent downgrade, end to end: the routing engine against real peers on
+ * loopback (the tests' DNS responder with TXT, TLSA and the AD bit; SMTP
+ * peers without STARTTLS; a real database). For each rule of issue 8: an
+ * MTA-STS enforce domain whose MX lacks STARTTLS stays tls; the same in
+ * testing mode goes plain with a warning; a DANE domain stays tls; a guard
+ * switched off lets the domain go plain again. The journal and the log say
+ * why. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "dnsd.h"
+#include "engine.h"
+#include "peer.h"
+#include "plat.h"
+#include "route.h"
+#include "route_fixture.h"
+#include "store.h"
+#include "trtest.h"
+
+typedef struct {
+    char root[512];
+    char db[PLAT_PATH_MAX];
+    char pickup[PLAT_PATH_MAX];
+    store *admin;
+    engine *eng;
+    dnsd *dns;
+    peer *plain;
+} world;
+
+static const unsigned char digest[32] = { 9, 8, 7 };
+static const char body[] = "Subject: guard\r\n\r\nbody\r\n";
+
+static void set(world *w, const char *key, const char *value)
+{
+    char err[256];
+    if (store_setting_set(w->admin, key, value) != STORE_OK)
+        fail_msg("%s: %s", key, store_error(w->admin));
+    if (engine_refresh(w->eng, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* A policy fetched earlier: in the database, for the TXT record's id. */
+static void known_policy(world *w, const char *domain, const char *id, const char *mode)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO sts_policy VALUES ('%s', '%s', '%s', 'mx.%s', 86400, 0, "
+             "32503680000000)", domain, id, mode, domain);
+    assert_int_equal(sqlite3_exec(store_db(w->admin), sql, NULL, NULL, NULL), SQLITE_OK);
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    char err[256], port[16];
+    static const char *const names[] = { "enforce.test", "testing.test", "dane.test",
+                                         "nopolicy.test", "broken.test" };
+    assert_non_null(w);
+    assert_int_equal(trtest_temp_dir("routeguard", w->root, sizeof w->root), 0);
+    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
+    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
+    assert_int_equal(plat_mkdir(w->pickup), 0);
+    assert_non_null(w->dns = dnsd_start());
+    assert_non_null(w->plain = peer_start(PEER_NO_STARTTLS, NULL));
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char mx[64];
+        snprintf(mx, sizeof mx, "mx.%s", names[i]);
+        dnsd_add_mx(w->dns, names[i], 10, mx);
+        dnsd_add_a(w->dns, mx, 127, 0, 0, 1);
+    }
+    dnsd_add_txt(w->dns, "_mta-sts.enforce.test", "v=STSv1; id=enf1;");
+    dnsd_add_txt(w->dns, "_mta-sts.testing.test", "v=STSv1; id=tst1;");
+    /* Announced, but mta-sts.broken.test does not even resolve. */
+    dnsd_add_txt(w->dns, "_mta-sts.broken.test", "v=STSv1; id=brk1;");
+    dnsd_add_tlsa(w->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
+    assert_int_equal(store_open(w->db, &w->admin, err, sizeof err), STORE_OK);
+    known_policy(w, "enforce.test", "enf1", "enforce");
+    known_policy(w, "testing.test", "tst1", "testing");
+    assert_int_equal(store_setting_set(w->admin, "dns_servers", dnsd_server(w->dns)), STORE_OK);
+    snprintf(port, sizeof port, "%u", peer_port(w->plain));
+    assert_int_equal(store_setting_set(w->admin, "probe_port", port), STORE_OK);
+    assert_int_equal(store_setting_set(w->admin, "total_timeout_ms", "8000"), STORE_OK);
+    assert_int_equal(store_rule_add(w->admin, "Plain TCP Server", w->pickup, 1, NULL), STORE_OK);
+    if (engine_open(w->db, &w->eng, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    engine_close(w->eng);
+    store_close(w->admin);
+    peer_stop(w->plain);
+    dnsd_stop(w->dns);
+    trtest_remove_tree(w->root);
+    free(w);
+    return 0;
+}
+
+static void route_one(world *w, const char *rcpt, route_result *r)
+{
+    const char *rcpts[] = { rcpt };
+    route_message m = { "m1", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
+                        sizeof body - 1 };
+    assert_int_equal(route_run(w->eng, &m, r), 0);
+}
+
+/* The first column of the first row of sql, or "" (caller frees). */
+static char *query_text(world *w, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    char *out = NULL;
+    if (sqlite3_prepare_v2(store_db(w->admin), sql, -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+        out = strdup((const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return out ? out : strdup("");
+}
+
+static void assert_journal(world *w, const char *recipient, const char *route,
+                           const char *reason, const char *detail_part)
+{
+    char sql[256], *row;
+    snprintf(sql, sizeof sql,
+             "SELECT route || '|' || reason || '|' || detail FROM journal "
+             "WHERE recipient = '%s' ORDER BY id DESC LIMIT 1", recipient);
+    row = query_text(w, sql);
+    if (strncmp(row, route, strlen(route)) != 0 || !strstr(row, reason) ||
+        !strstr(row, detail_part))
+        print_error("journal row: %s\n", row);
+    assert_true(strncmp(row, route, strlen(route)) == 0);
+    assert_non_null(strstr(row, reason));
+    assert_non_null(strstr(row, detail_part));
+    free(row);
+}
+
+static void enforce_domain_without_starttls_stays_tls(void **state)
+{
+    world *w = *state;
+    route_result r;
+    route_one(w, "a@enforce.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "sts-policy");
+    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_int_equal(r.handed_off, 0);
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_journal(w, "a@enforce.test", "tls", "|sts-policy|",
+                   "MTA-STS policy (enforce, id enf1) requires TLS");
+}
+
+static void testing_domain_goes_plain_with_a_warning(void **state)
+{
+    world *w = *state;
+    route_result r;
+    char *warning;
+    route_one(w, "b@testing.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_int_equal(r.handed_off, 1);
+    assert_non_null(strstr(r.decisions[0].detail, "testing mode (id tst1)"));
+    route_result_free(&r);
+    assert_journal(w, "b@testing.test", "plain", "|no-starttls|", "testing mode (id tst1)");
+    warning = query_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
+                            "'testing.test: MTA-STS policy in testing mode%'");
+    assert_string_not_equal(warning, "");
+    free(warning);
+}
+
+static void dane_domain_without_starttls_stays_tls(void **state)
+{
+    world *w = *state;
+    route_result r;
+    route_one(w, "c@dane.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "dane");
+    route_result_free(&r);
+    assert_journal(w, "c@dane.test", "tls", "|dane|", "DNSSEC-validated TLSA");
+}
+
+static void no_policy_and_unfetchable_policy_go_plain(void **state)
+{
+    world *w = *state;
+    route_result r;
+    char *warning;
+    route_one(w, "d@nopolicy.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    route_result_free(&r);
+    /* A record whose policy cannot be fetched is no policy (RFC 8461), but
+     * the admin hears of it. */
+    route_one(w, "e@broken.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_non_null(strstr(r.decisions[0].detail, "MTA-STS record, but no policy"));
+    route_result_free(&r);
+    warning = query_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
+                            "'broken.test: MTA-STS record, but no policy%'");
+    assert_string_not_equal(warning, "");
+    free(warning);
+}
+
+static void guards_switched_off_allow_plain(void **state)
+{
+    world *w = *state;
+    route_result r;
+    set(w, "guard_mta_sts", "0");
+    set(w, "guard_dane", "0");
+    route_one(w, "f@enforce.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    route_result_free(&r);
+    route_one(w, "g@dane.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    route_result_free(&r);
+    /* And on again: the guard holds once more, no restart. */
+    set(w, "guard_mta_sts", "1");
+    route_one(w, "h@enforce.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "sts-policy");
+    route_result_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(enforce_domain_without_starttls_stays_tls, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(testing_domain_goes_plain_with_a_warning, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(dane_domain_without_starttls_stays_tls, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(no_policy_and_unfetchable_policy_go_plain, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(guards_switched_off_allow_plain, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
