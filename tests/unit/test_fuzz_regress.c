@@ -29,6 +29,9 @@
 #define LLVMFuzzerTestOneInput fuzz_pickup_entry
 #include "../../fuzz/fuzz_pickup.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_rcptlist_entry
+#include "../../fuzz/fuzz_rcptlist.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_smtp_reply_entry
 #include "../../fuzz/fuzz_smtp_reply.c"
 #undef LLVMFuzzerTestOneInput
@@ -69,6 +72,7 @@ static void test_mtasts_policy(void **cm)
 static void test_mtasts_txt(void **cm) { (void)cm; replay("mtasts_txt", fuzz_mtasts_txt_entry); }
 static void test_https(void **cm) { (void)cm; replay("https", fuzz_https_entry); }
 static void test_pickup(void **cm) { (void)cm; replay("pickup", fuzz_pickup_entry); }
+static void test_rcptlist(void **cm) { (void)cm; replay("rcptlist", fuzz_rcptlist_entry); }
 static void test_smtp_reply(void **cm)
 {
     (void)cm;
@@ -83,6 +87,7 @@ int main(void)
         cmocka_unit_test(test_mtasts_txt),
         cmocka_unit_test(test_https),
         cmocka_unit_test(test_pickup),
+        cmocka_unit_test(test_rcptlist),
         cmocka_unit_test(test_smtp_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
