@@ -384,7 +384,9 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
         /* The same resolvers as the probe. */
         o.dns_servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
         guard_check(e->sts, e->sts_store, domain, &o, deadline_ms, out);
-        policy_memo_put(e->policies, domain, settings, now, out);
+        /* A look-up that failed is asked again by the next message. */
+        if (!out->transient)
+            policy_memo_put(e->policies, domain, settings, now, out);
     }
     engine_release_config(e, cfg);
     return out->policy;

@@ -52,6 +52,8 @@ static void check_sts(stscache *cache, store *db, const char *domain, const guar
     out->sts_status = stscache_lookup(cache ? cache : own, db, domain, &opt, plat_wall_ms(), &r);
     stscache_free(own);
     if (out->sts_status != MTASTS_OK) {
+        out->transient = out->sts_status == MTASTS_DNS_FAILED ||
+                         out->sts_status == MTASTS_FETCH_FAILED;
         /* A record whose policy cannot be had counts as no policy (RFC 8461
          * 5.1), but the admin should hear of it. */
         if (out->sts_status == MTASTS_FETCH_FAILED || out->sts_status == MTASTS_INVALID) {
@@ -81,11 +83,16 @@ static void check_dane(const char *domain, const guard_options *o, uint64_t dead
     dns_mx_list mx;
     dane_result d;
     out->dane_checked = 1;
-    if (dns_lookup_mx(o->dns_servers, domain, deadline_ms, &mx) != DNS_OK || mx.null_mx)
+    if (dns_lookup_mx(o->dns_servers, domain, deadline_ms, &mx) != DNS_OK || mx.null_mx) {
+        out->transient |= mx.status != DNS_OK && mx.status != DNS_NXDOMAIN &&
+                          mx.status != DNS_NODATA;
         return;
+    }
     for (size_t i = 0; i < mx.count && i < GUARD_DANE_MX_MAX; i++) {
-        if (!dane_check(o->dns_servers, mx.hosts[i].name, o->smtp_port, deadline_ms, &d))
+        if (!dane_check(o->dns_servers, mx.hosts[i].name, o->smtp_port, deadline_ms, &d)) {
+            out->transient |= d.status == DNS_TIMEOUT || d.status == DNS_SERVFAIL;
             continue;
+        }
         out->dane = 1;
         out->policy = DECIDE_POLICY_DANE;
         snprintf(out->dane_mx, sizeof out->dane_mx, "%s", mx.hosts[i].name);

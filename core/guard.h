@@ -51,6 +51,8 @@ typedef struct {
     int dane_checked;         /* the DANE guard ran */
     int dane;                 /* DANE applies */
     char dane_mx[DOMAIN_BUF]; /* the MX host whose TLSA records decided it */
+    int transient;            /* a look-up failed (timeout, SERVFAIL, fetch):
+                                 ask again next time rather than remember */
     char detail[GUARD_DETAIL_MAX]; /* one sentence for the journal */
 } guard_result;
 

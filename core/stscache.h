@@ -16,7 +16,8 @@
 #include "mtasts.h"
 #include "store.h"
 
-#define STSCACHE_MAX_ENTRIES 4096
+/* Entries held in memory (about 8 KB each); the database holds them all. */
+#define STSCACHE_MAX_ENTRIES 1024
 
 typedef struct stscache stscache;
 

@@ -145,6 +145,7 @@ static void test_dane_not_validated(void **state)
     check(f, "plain.test", NULL, &g);
     assert_int_equal(g.policy, DECIDE_POLICY_NONE);
     assert_false(g.warn);
+    assert_false(g.transient);
     assert_string_equal(g.detail, "");
 }
 
@@ -176,6 +177,7 @@ static void test_deadline_bounds_the_guard(void **state)
     guard_check(NULL, NULL, "slow.test", &f->opt, plat_now_ms() + 1200, &g);
     assert_true(plat_now_ms() - start < 4000);
     assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_true(g.transient);
 }
 
 /* ---- tlsrouter probe shows the guards ----------------------------------- */

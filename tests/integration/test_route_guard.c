@@ -209,6 +209,13 @@ static void no_policy_and_unfetchable_policy_go_plain(void **state)
                             "'broken.test: MTA-STS record, but no policy%'");
     assert_string_not_equal(warning, "");
     free(warning);
+    /* A failed fetch is not remembered: once the policy is had (here: put
+     * in the database, as a fetch would), the next message is guarded. */
+    known_policy(w, "broken.test", "brk1", "enforce");
+    route_one(w, "e2@broken.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "sts-policy");
+    route_result_free(&r);
 }
 
 static void guards_switched_off_allow_plain(void **state)
