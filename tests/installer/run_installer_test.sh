@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# The installer under Wine, silent mode (issue 7), in a Wine prefix of its own
+# copied from the bootstrap template:
+#   1. without the SMTPSVC service key Setup exits non-zero and installs nothing;
+#   2. an older installer (the same script built with a lower version) installs,
+#      and the installed tlsrouter.exe adds a rule to the default database;
+#   3. this build's installer upgrades it: files, registry (COM, uninstall key),
+#      Start menu shortcuts, the protected database are in place, the rule kept;
+#   4. the uninstaller removes everything but the database, which it keeps.
+# Every check prints what it checks; the first failure ends the run non-zero.
+# Registered by installer/CMakeLists.txt as the ctest "installer".
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 --setup EXE --nsi FILE --build-nsh FILE --makensis PATH" \
+         "--setupdata EXE --version X.Y.Z --prefix DIR --work DIR" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+        --setup) setup=$2 ;;
+        --nsi) nsi=$2 ;;
+        --build-nsh) build_nsh=$2 ;;
+        --makensis) makensis=$2 ;;
+        --setupdata) setupdata=$2 ;;
+        --version) version=$2 ;;
+        --prefix) prefix=$2 ;;
+        --work) work=$2 ;;
+        *) usage ;;
+    esac
+    [ $# -ge 2 ] || usage
+    shift 2
+done
+for v in setup nsi build_nsh makensis setupdata version prefix work; do
+    [ -n "${!v:-}" ] || usage
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/env.sh"
+# The installed command must find the database the installer made, by itself.
+unset TLSROUTER_DB
+
+step() { echo "== $*"; }
+pass() { echo "ok: $*"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+# check DESCRIPTION COMMAND...: run the command, fail the test if it fails.
+check() {
+    local what=$1
+    shift
+    if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+# ---------------------------------------------------------------- Wine prefix
+
+[ -f "$WINE_TEMPLATE/.complete" ] || fail "no Wine template at $WINE_TEMPLATE (run scripts/bootstrap.sh)"
+[ -f "$setup" ] || fail "no installer at $setup"
+export WINEPREFIX=$prefix
+wineserver -k 2>/dev/null || true
+rm -rf "$prefix" "$work"
+cp -a "$WINE_TEMPLATE" "$prefix"
+mkdir -p "$work"
+trap 'wineserver -k 2>/dev/null || true' EXIT
+
+drive_c=$prefix/drive_c
+inst_dir="$drive_c/Program Files/TLS Router"
+data_dir="$drive_c/ProgramData/TLS Router"
+data_dir_win='C:\ProgramData\TLS Router'
+menu_dir="$drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/TLS Router for IIS SMTP"
+uninstall_key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\TLSRouter'
+product_key='HKLM\Software\TLS Router'
+smtpsvc_key='HKLM\SYSTEM\CurrentControlSet\Services\SMTPSVC'
+
+# What this build packed, from the generated build.nsh.
+nsh_define() { sed -n "s/^!define $1 \"\(.*\)\"\$/\1/p" "$build_nsh"; }
+nsh_has() { grep -qx "!define $1" "$build_nsh"; }
+cli_name=$(nsh_define CLI_NAME)
+[ -n "$cli_name" ] || fail "build.nsh names no CLI"
+optional_files=()
+for c in SINK MANAGER; do
+    if nsh_has "HAVE_$c"; then optional_files+=("$(nsh_define "${c}_NAME")"); fi
+done
+echo "packed components: $cli_name ${optional_files[*]:-} (build.nsh: $build_nsh)"
+
+# run_wine EXE ARGS...: the program's exit code, its output kept in $work.
+run_wine() {
+    local rc=0
+    wine "$@" >"$work/last.out" 2>&1 || rc=$?
+    return $rc
+}
+# reg_value KEY NAME: the value's data as `reg query` prints it.
+reg_value() {
+    wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' |
+        awk -v n="$2" '$1 == n { $1 = ""; $2 = ""; sub(/^  */, ""); print; exit }'
+}
+reg_key_exists() { wine reg query "$1" >/dev/null 2>&1; }
+reg_key_missing() { ! reg_key_exists "$1"; }
+no_path() { [ ! -e "$1" ]; }
+equals() { [ "$1" = "$2" ]; }
+cli() { wine "$inst_dir/$cli_name" "$@" 2>&1 | tr -d '\r'; }
+
+# older_version X.Y.Z: a lower version for the upgrade test.
+older_version() {
+    local major minor patch
+    IFS=. read -r major minor patch <<<"$1"
+    if [ "$patch" -gt 0 ]; then echo "$major.$minor.$((patch - 1))"
+    elif [ "$minor" -gt 0 ]; then echo "$major.$((minor - 1)).99"
+    elif [ "$major" -gt 0 ]; then echo "$((major - 1)).99.99"
+    else fail "version $1 has no older version"; fi
+}
+
+# ---------------------------------------------------------------- 1. no IIS SMTP
+
+step "1. Setup on a machine without IIS SMTP"
+check "the SMTPSVC service key is absent" reg_key_missing "$smtpsvc_key"
+rc=0; run_wine "$setup" /S || rc=$?
+check "Setup exits non-zero without IIS SMTP (exit code $rc, expected 3)" equals "$rc" 3
+check "nothing installed in Program Files" no_path "$inst_dir"
+check "no database folder" no_path "$data_dir"
+check "no Start menu folder" no_path "$menu_dir"
+check "no uninstall key" reg_key_missing "$uninstall_key"
+check "no product key" reg_key_missing "$product_key"
+
+# ---------------------------------------------------------------- 2. older version
+
+old_version=$(older_version "$version")
+old_setup=$work/TLSRouter-Setup-$old_version.exe
+step "2. install an older version ($old_version) and add a rule"
+check "makensis builds the $old_version installer from the same script" \
+    "$makensis" -V1 -NOCD "-DBUILD_NSH=$build_nsh" "-DVERSION=$old_version" \
+    "-DOUTFILE=$old_setup" "$nsi"
+wine reg add "$smtpsvc_key" /v Type /t REG_DWORD /d 32 /f >/dev/null 2>&1
+check "the SMTPSVC service key stands for an installed IIS SMTP" reg_key_exists "$smtpsvc_key"
+rc=0; run_wine "$setup" /S /INSTANCE=abc || rc=$?
+check "a bad /INSTANCE= is refused (exit code $rc, expected 4)" equals "$rc" 4
+check "nothing installed after the bad option" no_path "$inst_dir"
+rc=0; run_wine "$old_setup" /S || { rc=$?; cat "$work/last.out"; }
+check "the $old_version installer exits 0 (exit code $rc)" equals "$rc" 0
+check "DisplayVersion is $old_version" equals "$(reg_value "$uninstall_key" DisplayVersion)" "$old_version"
+rc=0; cli rule add KeepMe --pickup 'C:\Plain TCP Server\Pickup' >"$work/rule-add.out" || rc=$?
+cat "$work/rule-add.out"
+check "the installed $cli_name adds rule KeepMe to the default database" equals "$rc" 0
+check "the database is where the installer made it" test -f "$data_dir/tlsrouter.db"
+check "rule list shows KeepMe before the upgrade" grep -q KeepMe <(cli rule list)
+
+# ---------------------------------------------------------------- 3. upgrade
+
+step "3. upgrade to $version"
+rc=0; run_wine "$setup" /S || { rc=$?; cat "$work/last.out"; }
+check "the $version installer exits 0 (exit code $rc)" equals "$rc" 0
+for f in "$cli_name" README.txt license.txt Uninstall.exe "${optional_files[@]}"; do
+    check "installed: Program Files\\TLS Router\\$f" test -s "$inst_dir/$f"
+done
+check "the installed $cli_name is this build's (same bytes)" \
+    cmp -s "$inst_dir/$cli_name" "$(nsh_define CLI_PATH)"
+check "the setup helper is not left behind" no_path "$inst_dir/$(nsh_define SETUPDATA_NAME)"
+
+check "uninstall key: DisplayName" equals "$(reg_value "$uninstall_key" DisplayName)" "TLS Router for IIS SMTP"
+check "uninstall key: DisplayVersion is $version" equals "$(reg_value "$uninstall_key" DisplayVersion)" "$version"
+check "uninstall key: Publisher" equals "$(reg_value "$uninstall_key" Publisher)" "TLS Router Project"
+check "uninstall key: InstallLocation" equals "$(reg_value "$uninstall_key" InstallLocation)" 'C:\Program Files\TLS Router'
+check "uninstall key: UninstallString" equals "$(reg_value "$uninstall_key" UninstallString)" '"C:\Program Files\TLS Router\Uninstall.exe"'
+check "uninstall key: QuietUninstallString" equals "$(reg_value "$uninstall_key" QuietUninstallString)" '"C:\Program Files\TLS Router\Uninstall.exe" /S'
+size=$(reg_value "$uninstall_key" EstimatedSize)
+check "uninstall key: EstimatedSize is non-zero ($size KiB)" test -n "$size" -a "$size" != 0x0 -a "$size" != 0
+check "uninstall key: NoModify" equals "$(reg_value "$uninstall_key" NoModify)" 0x1
+check "uninstall key: NoRepair" equals "$(reg_value "$uninstall_key" NoRepair)" 0x1
+check "uninstall key: DisplayIcon set" test -n "$(reg_value "$uninstall_key" DisplayIcon)"
+check "product key: bound virtual server instance 1" equals "$(reg_value "$product_key" Instance)" 0x1
+
+if nsh_has HAVE_SINK; then
+    sink_name=$(nsh_define SINK_NAME)
+    sink_clsid=$(nsh_define SINK_CLSID)
+    sink_progid=$(nsh_define SINK_PROGID)
+    check "COM: ProgID $sink_progid points at $sink_clsid" \
+        equals "$(reg_value "HKLM\\Software\\Classes\\$sink_progid\\CLSID" '(Default)')" "$sink_clsid"
+    check "COM: InprocServer32 of $sink_clsid is the installed $sink_name" \
+        equals "$(reg_value "HKLM\\Software\\Classes\\CLSID\\$sink_clsid\\InprocServer32" '(Default)')" \
+        "C:\\Program Files\\TLS Router\\$sink_name"
+else
+    echo "(no sink in this build: COM registration not checked)"
+fi
+
+check "Start menu: Uninstall TLS Router.lnk" test -s "$menu_dir/Uninstall TLS Router.lnk"
+check "Start menu: Read Me.lnk" test -s "$menu_dir/Read Me.lnk"
+if nsh_has HAVE_MANAGER; then
+    check "Start menu: TLS Router Manager.lnk" test -s "$menu_dir/TLS Router Manager.lnk"
+else
+    echo "(no manager in this build: its shortcut not checked)"
+fi
+
+check "database: $data_dir_win\\tlsrouter.db exists" test -s "$data_dir/tlsrouter.db"
+acl=$(wine "$setupdata" --show-acl "$data_dir_win" 2>&1 | tr -d '\r')
+# Mainline Wine keeps no file DACLs: it accepts one and reports a DACL made
+# up from the Unix mode bits, which always names the Wine user's own SID
+# (S-1-5-21-0-0-0-1000). Only then is the check left to Windows; any other
+# answer must be exactly the installer's DACL.
+if [[ $acl == *S-1-5-21-0-0-0-1000* ]]; then
+    echo "SKIP: database folder DACL: this Wine synthesizes DACLs from mode bits ($acl)"
+else
+    check "database folder: protected DACL for SYSTEM and Administrators only ($acl)" \
+        equals "$acl" 'D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)'
+fi
+check "the upgrade kept rule KeepMe" grep -q KeepMe <(cli rule list)
+
+step "3b. reinstall the same version for virtual server 2"
+rc=0; run_wine "$setup" /S /INSTANCE=2 || { rc=$?; cat "$work/last.out"; }
+check "reinstall exits 0 (exit code $rc)" equals "$rc" 0
+check "product key: bound virtual server instance 2" equals "$(reg_value "$product_key" Instance)" 0x2
+check "the reinstall kept rule KeepMe" grep -q KeepMe <(cli rule list)
+
+# ---------------------------------------------------------------- 4. uninstall
+
+step "4. uninstall (silent: keeps the database)"
+rc=0; run_wine "$inst_dir/Uninstall.exe" /S || rc=$?
+check "the uninstaller starts (exit code $rc)" equals "$rc" 0
+# The silent uninstaller copies itself away and returns at once.
+wineserver -w
+check "Program Files\\TLS Router is gone" no_path "$inst_dir"
+check "the Start menu folder is gone" no_path "$menu_dir"
+check "the uninstall key is gone" reg_key_missing "$uninstall_key"
+check "the product key is gone" reg_key_missing "$product_key"
+if nsh_has HAVE_SINK; then
+    check "COM: CLSID $sink_clsid is gone" reg_key_missing "HKLM\\Software\\Classes\\CLSID\\$sink_clsid"
+    check "COM: ProgID $sink_progid is gone" reg_key_missing "HKLM\\Software\\Classes\\$sink_progid"
+fi
+check "the database is kept" test -s "$data_dir/tlsrouter.db"
+left=$(cd "$data_dir" && ls -A | grep -v '^tlsrouter\.db\(-wal\|-shm\)\?$' || true)
+check "nothing but the database is left in its folder (${left:-nothing else})" test -z "$left"
+echo "installer test: all checks passed"
