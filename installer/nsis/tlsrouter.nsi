@@ -10,7 +10,8 @@
 ;
 ; Command line: /S silent, /D=DIR install folder (last, unquoted, NSIS rule),
 ; /INSTANCE=N the IIS SMTP virtual server to bind to (default: the one chosen
-; by a previous install, else 1).
+; by a previous install, else 1). Uninstall.exe: /S silent (keeps the
+; database), /DELETEDATA deletes the database without asking.
 ;
 ; Exit codes: 0 installed; 1 cancelled; 2 install failed; 3 IIS SMTP is not
 ; installed (nothing was installed); 4 bad command line; 740 not run as an
@@ -361,9 +362,14 @@ Section "Uninstall"
   DeleteRegKey HKLM "${UNINSTALL_KEY}"
 
   ; The rules and the journal are the administrator's work: keep them unless
-  ; told otherwise (the silent default is to keep).
+  ; told otherwise. Silent, the answer is No unless /DELETEDATA was given.
   ${If} ${FileExists} "$1\*.*"
-    MessageBox MB_YESNO|MB_ICONQUESTION|MB_DEFBUTTON2 "Delete the TLS Router database (rules, domain lists, settings and journal) in $1?$\r$\n$\r$\nChoose No to keep it for a later installation." /SD IDNO IDNO keep_data
+    ${GetParameters} $2
+    ClearErrors
+    ${GetOptions} $2 "/DELETEDATA" $3
+    ${If} ${Errors}
+      MessageBox MB_YESNO|MB_ICONQUESTION|MB_DEFBUTTON2 "Delete the TLS Router database (rules, domain lists, settings and journal) in $1?$\r$\n$\r$\nChoose No to keep it for a later installation." /SD IDNO IDNO keep_data
+    ${EndIf}
     DetailPrint "Deleting the database folder $1"
     RMDir /r /REBOOTOK "$1"
     Goto data_done

@@ -6,7 +6,8 @@
 #      and the installed tlsrouter.exe adds a rule to the default database;
 #   3. this build's installer upgrades it: files, registry (COM, uninstall key),
 #      Start menu shortcuts, the protected database are in place, the rule kept;
-#   4. the uninstaller removes everything but the database, which it keeps.
+#   4. the uninstaller removes everything but the database, which it keeps;
+#   5. a new install finds the kept rule; Uninstall /DELETEDATA removes it all.
 # Every check prints what it checks; the first failure ends the run non-zero.
 # Registered by installer/CMakeLists.txt as the ctest "installer".
 set -euo pipefail
@@ -226,4 +227,17 @@ fi
 check "the database is kept" test -s "$data_dir/tlsrouter.db"
 left=$(cd "$data_dir" && ls -A | grep -v '^tlsrouter\.db\(-wal\|-shm\)\?$' || true)
 check "nothing but the database is left in its folder (${left:-nothing else})" test -z "$left"
+
+# ---------------------------------------------------------------- 5. again, then purge
+
+step "5. install again over the kept database, then uninstall with /DELETEDATA"
+rc=0; run_wine "$setup" /S || { rc=$?; cat "$work/last.out"; }
+check "the installer exits 0 (exit code $rc)" equals "$rc" 0
+check "the kept database still holds rule KeepMe" grep -q KeepMe <(cli rule list)
+rc=0; run_wine "$inst_dir/Uninstall.exe" /S /DELETEDATA || rc=$?
+check "the uninstaller starts (exit code $rc)" equals "$rc" 0
+wineserver -w
+check "Program Files\\TLS Router is gone" no_path "$inst_dir"
+check "the uninstall key is gone" reg_key_missing "$uninstall_key"
+check "/DELETEDATA deleted the database folder" no_path "$data_dir"
 echo "installer test: all checks passed"
