@@ -134,6 +134,19 @@ check "the SMTPSVC service key stands for an installed IIS SMTP" reg_key_exists 
 rc=0; run_wine "$setup" /S /INSTANCE=abc || rc=$?
 check "a bad /INSTANCE= is refused (exit code $rc, expected 4)" equals "$rc" 4
 check "nothing installed after the bad option" no_path "$inst_dir"
+# A database from a future version cannot be migrated: Setup must stop
+# before it installs anything, and leave that database as it was.
+mkdir -p "$data_dir"
+python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA user_version = 999"); c.commit()' \
+    "$data_dir/tlsrouter.db"
+rc=0; run_wine "$setup" /S || rc=$?
+check "a database newer than this version stops Setup (exit code $rc, expected 2)" equals "$rc" 2
+check "nothing installed after the database failure" no_path "$inst_dir"
+check "no uninstall key after the database failure" reg_key_missing "$uninstall_key"
+user_version=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$data_dir/tlsrouter.db")
+check "the newer database is left as it was (user_version $user_version)" equals "$user_version" 999
+rm -rf "$data_dir"
+
 rc=0; run_wine "$old_setup" /S || { rc=$?; cat "$work/last.out"; }
 check "the $old_version installer exits 0 (exit code $rc)" equals "$rc" 0
 check "DisplayVersion is $old_version" equals "$(reg_value "$uninstall_key" DisplayVersion)" "$old_version"
