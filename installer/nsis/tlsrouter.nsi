@@ -253,6 +253,18 @@ Section "Install"
   ${EndIf}
 !endif
 !ifdef HAVE_SINKREG
+  ; A reinstall for another virtual server moves the binding: the old one
+  ; would otherwise keep routing mail of a server the admin no longer chose.
+  ReadRegDWORD $1 HKLM "${PRODUCT_KEY}" "Instance"
+  ${If} $1 != ""
+  ${AndIf} $1 != $Instance
+    DetailPrint "Removing the OnArrival binding from SMTP virtual server $1 (chosen before)"
+    nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" ${SINKREG_UNBIND_ARGS} $1'
+    Pop $0
+    ${If} $0 != 0
+      DetailPrint "The old binding could not be removed (code $0)."
+    ${EndIf}
+  ${EndIf}
   DetailPrint "Binding the OnArrival sink to SMTP virtual server $Instance"
   nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" ${SINKREG_BIND_ARGS} $Instance'
   Pop $0
