@@ -137,7 +137,7 @@ Function .onInit
     Call CheckInstance
     Pop $2
     ${If} $2 != ""
-      MessageBox MB_OK|MB_ICONSTOP "/INSTANCE=$1: $2" /SD IDOK
+      MessageBox MB_OK|MB_ICONSTOP "/INSTANCE=$1: the virtual server instance $2." /SD IDOK
       SetErrorLevel ${EXIT_BAD_OPTION}
       Quit
     ${EndIf}
@@ -146,16 +146,17 @@ Function .onInit
 FunctionEnd
 
 ; Push a candidate instance number; pops "" if it is a valid IIS SMTP
-; virtual server number (1-65535, plain decimal), else the reason.
+; virtual server number (1-65535, plain decimal), else why not
+; ("must be ...").
 Function CheckInstance
   Exch $0
   Push $1
   IntOp $1 $0 + 0
   ${If} "$1" != "$0"
-    StrCpy $0 "the virtual server instance must be a whole number."
+    StrCpy $0 "must be a whole number"
   ${ElseIf} $1 < 1
   ${OrIf} $1 > 65535
-    StrCpy $0 "the virtual server instance must be between 1 and 65535."
+    StrCpy $0 "must be between 1 and 65535"
   ${Else}
     StrCpy $0 ""
   ${EndIf}
@@ -187,7 +188,7 @@ Function InstancePageLeave
   Call CheckInstance
   Pop $1
   ${If} $1 != ""
-    MessageBox MB_OK|MB_ICONEXCLAMATION "The $1"
+    MessageBox MB_OK|MB_ICONEXCLAMATION "The virtual server instance $1."
     Abort
   ${EndIf}
   StrCpy $Instance $0
