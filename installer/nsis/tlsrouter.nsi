@@ -13,8 +13,11 @@
 ; by a previous install, else 1). Uninstall.exe: /S silent (keeps the
 ; database), /DELETEDATA deletes the database without asking.
 ;
-; Exit codes: 0 installed; 1 cancelled; 2 install failed; 3 IIS SMTP is not
-; installed (nothing was installed); 4 bad command line; 740 not run as an
+; Exit codes: 0 installed; 1 cancelled; 2 install failed (before anything
+; was installed when the database could not be prepared); 3 IIS SMTP is not
+; installed (nothing was installed); 4 bad command line (nothing installed);
+; 5 installed, but the sink's COM registration or its OnArrival binding
+; failed (the message says how to bind by hand); 740 not run as an
 ; administrator (ERROR_ELEVATION_REQUIRED).
 
 Unicode true
@@ -49,6 +52,7 @@ SetCompressor /SOLID lzma
 !define EXIT_FAILED 2
 !define EXIT_NO_SMTP 3
 !define EXIT_BAD_OPTION 4
+!define EXIT_NOT_BOUND 5
 !define EXIT_NOT_ADMIN 740
 
 Name "${PRODUCT_NAME}"
@@ -73,6 +77,7 @@ VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 The TLS Router authors"
 
 Var Instance       ; IIS SMTP virtual server instance number to bind to
 Var InstanceField  ; its edit control on the custom page
+Var PrevInstance   ; the one a previous install bound, "" if none
 
 !define MUI_ABORTWARNING
 !define MUI_WELCOMEPAGE_TEXT "This wizard installs ${PRODUCT_NAME} ${VERSION}: opportunistic TLS for the IIS SMTP relay.$\r$\n$\r$\nIIS SMTP must be installed. The database of rules and its journal are kept when you install over an older version.$\r$\n$\r$\nClick Next to continue."
@@ -204,6 +209,14 @@ FunctionEnd
   Abort
 !macroend
 
+; The product is installed but does not route mail yet: say so, go on, and
+; exit with EXIT_NOT_BOUND.
+!macro NotBound MESSAGE
+  DetailPrint "${MESSAGE}"
+  MessageBox MB_OK|MB_ICONEXCLAMATION "${MESSAGE}" /SD IDOK
+  SetErrorLevel ${EXIT_NOT_BOUND}
+!macroend
+
 Section "Install"
   SetShellVarContext all
   SetRegView 64
@@ -245,35 +258,8 @@ Section "Install"
 !endif
   WriteUninstaller "$INSTDIR\Uninstall.exe"
 
-!ifdef HAVE_SINK
-  DetailPrint "Registering the COM server ${SINK_NAME}"
-  ClearErrors
-  RegDLL "$INSTDIR\${SINK_NAME}"
-  ${If} ${Errors}
-    !insertmacro FailInstall "The COM server $INSTDIR\${SINK_NAME} could not be registered."
-  ${EndIf}
-!endif
-!ifdef HAVE_SINKREG
-  ; A reinstall for another virtual server moves the binding: the old one
-  ; would otherwise keep routing mail of a server the admin no longer chose.
-  ReadRegDWORD $1 HKLM "${PRODUCT_KEY}" "Instance"
-  ${If} $1 != ""
-  ${AndIf} $1 != $Instance
-    DetailPrint "Removing the OnArrival binding from SMTP virtual server $1 (chosen before)"
-    nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" ${SINKREG_UNBIND_ARGS} $1'
-    Pop $0
-    ${If} $0 != 0
-      DetailPrint "The old binding could not be removed (code $0)."
-    ${EndIf}
-  ${EndIf}
-  DetailPrint "Binding the OnArrival sink to SMTP virtual server $Instance"
-  nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" ${SINKREG_BIND_ARGS} $Instance'
-  Pop $0
-  ${If} $0 != 0
-    !insertmacro FailInstall "The OnArrival sink could not be bound to SMTP virtual server $Instance (code $0); see the details."
-  ${EndIf}
-!endif
-
+  ; From here on the product is installed and can be removed the usual way,
+  ; whatever happens to the registration below.
   CreateDirectory "$SMPROGRAMS\${START_MENU_FOLDER}"
 !ifdef HAVE_MANAGER
   CreateShortCut "$SMPROGRAMS\${START_MENU_FOLDER}\${MANAGER_SHORTCUT}.lnk" "$INSTDIR\${MANAGER_NAME}"
@@ -281,6 +267,8 @@ Section "Install"
   CreateShortCut "$SMPROGRAMS\${START_MENU_FOLDER}\Read Me.lnk" "$INSTDIR\README.txt"
   CreateShortCut "$SMPROGRAMS\${START_MENU_FOLDER}\Uninstall TLS Router.lnk" "$INSTDIR\Uninstall.exe"
 
+  ; The virtual server bound by a previous install, before it is overwritten.
+  ReadRegDWORD $PrevInstance HKLM "${PRODUCT_KEY}" "Instance"
   WriteRegDWORD HKLM "${PRODUCT_KEY}" "Instance" $Instance
   WriteRegStr HKLM "${PRODUCT_KEY}" "DataFolder" "$APPDATA\${DATA_FOLDER_NAME}"
 
@@ -300,6 +288,34 @@ Section "Install"
   ; In KiB, as Add/Remove Programs expects.
   ${GetSize} "$INSTDIR" "/S=0K" $0 $1 $2
   WriteRegDWORD HKLM "${UNINSTALL_KEY}" "EstimatedSize" $0
+
+!ifdef HAVE_SINK
+  DetailPrint "Registering the COM server ${SINK_NAME}"
+  ClearErrors
+  RegDLL "$INSTDIR\${SINK_NAME}"
+  ${If} ${Errors}
+    !insertmacro NotBound "The COM server $INSTDIR\${SINK_NAME} could not be registered."
+  ${EndIf}
+!endif
+!ifdef HAVE_SINKREG
+  ; A reinstall for another virtual server moves the binding: the old one
+  ; would otherwise keep routing mail of a server the admin no longer chose.
+  ${If} $PrevInstance != ""
+  ${AndIf} $PrevInstance != $Instance
+    DetailPrint "Removing the OnArrival binding from SMTP virtual server $PrevInstance (chosen before)"
+    nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" unregister --instance $PrevInstance'
+    Pop $0
+    ${If} $0 != 0
+      DetailPrint "The old binding could not be removed (code $0)."
+    ${EndIf}
+  ${EndIf}
+  DetailPrint "Binding the OnArrival sink to SMTP virtual server $Instance"
+  nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" register --instance $Instance'
+  Pop $0
+  ${If} $0 != 0
+    !insertmacro NotBound "The OnArrival sink could not be bound to SMTP virtual server $Instance (code $0; see the details). Run $\"$INSTDIR\${SINKREG_NAME}$\" register --instance $Instance once the SMTP service's event system works."
+  ${EndIf}
+!endif
 SectionEnd
 
 ; ---------------------------------------------------------------- uninstall
@@ -330,7 +346,7 @@ Section "Uninstall"
   ${EndIf}
   ${If} ${FileExists} "$INSTDIR\${SINKREG_NAME}"
     DetailPrint "Removing the OnArrival binding from SMTP virtual server $Instance"
-    nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" ${SINKREG_UNBIND_ARGS} $Instance'
+    nsExec::ExecToLog '"$INSTDIR\${SINKREG_NAME}" unregister --instance $Instance'
     Pop $0
     ${If} $0 != 0
       DetailPrint "The binding could not be removed (code $0)."
