@@ -80,6 +80,10 @@ Var InstanceField  ; its edit control on the custom page
 Var PrevInstance   ; the one a previous install bound, "" if none
 
 !define MUI_ABORTWARNING
+!ifdef PRODUCT_ICON
+  !define MUI_ICON "${PRODUCT_ICON}"
+  !define MUI_UNICON "${PRODUCT_ICON}"
+!endif
 !define MUI_WELCOMEPAGE_TEXT "This wizard installs ${PRODUCT_NAME} ${VERSION}: opportunistic TLS for the IIS SMTP relay.$\r$\n$\r$\nIIS SMTP must be installed. The database of rules and its journal are kept when you install over an older version.$\r$\n$\r$\nClick Next to continue."
 !insertmacro MUI_PAGE_WELCOME
 !insertmacro MUI_PAGE_LICENSE "${LICENSE_PATH}"
