@@ -14,7 +14,7 @@ set -euo pipefail
 
 usage() {
     echo "usage: $0 --setup EXE --nsi FILE --build-nsh FILE --makensis PATH" \
-         "--setupdata EXE --version X.Y.Z --prefix DIR --work DIR" >&2
+         "--setupdata EXE --version X.Y.Z --prefix DIR --work DIR [--seo-standin DLL]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -27,6 +27,7 @@ while [ $# -gt 0 ]; do
         --version) version=$2 ;;
         --prefix) prefix=$2 ;;
         --work) work=$2 ;;
+        --seo-standin) seo_standin=$2 ;;
         *) usage ;;
     esac
     [ $# -ge 2 ] || usage
@@ -89,6 +90,22 @@ run_wine() {
     wine "$@" >"$work/last.out" 2>&1 || rc=$?
     return $rc
 }
+# bound_instances: the SMTP virtual servers (1, 2) whose OnArrival event has
+# a binding of the TLS Router sink, in the SEO stand-in's store.
+standin_bindings='HKCU\Software\TLS Router Tests\SEO Stand-in\Bindings'
+onarrival='{FF3CAA23-00B9-11D2-9DFB-00C04FA322BA}'
+bound_instances() {
+    local n source out=()
+    for n in 1 2; do
+        source=$(printf '{%08X-E470-11D1-AA67-00C04FA345F6}' $((0x1b3c0666 + n)))
+        if { wine reg query "$standin_bindings\\$source\\$onarrival" /s 2>/dev/null || true; } |
+            tr -d '\r' | grep -q 'SinkClass *REG_SZ *TLSRouter\.Sink$'; then
+            out+=("$n")
+        fi
+    done
+    echo "${out[*]:-none}"
+}
+
 # reg_value KEY NAME: the value's data as `reg query` prints it, empty when
 # the key or value is missing (the check that uses it then fails, saying so).
 # NAME "(Default)" is the key's default value.
@@ -153,12 +170,18 @@ check "the newer database is left as it was (user_version $user_version)" equals
 rm -rf "$data_dir"
 
 # The OnArrival binding goes through SEO (Event.Manager and friends), which
-# IIS SMTP installs on Windows and Wine does not have: there Setup completes
-# and reports the failed binding with exit code 5, as it would on a server
-# whose event system is broken. With SEO present the binding must succeed.
+# IIS SMTP installs on Windows and Wine does not have. With the sink tests'
+# SEO stand-in registered, the binding must succeed and is checked in the
+# stand-in's store; without any SEO, Setup completes and reports the failed
+# binding with exit code 5, as on a server whose event system is broken.
 install_rc=0
+check_bindings=
 if nsh_has HAVE_SINKREG; then
+    if [ -n "${seo_standin:-}" ]; then
+        check "the SEO stand-in registers in the prefix" wine regsvr32 /s "$seo_standin"
+    fi
     if reg_key_exists 'HKLM\Software\Classes\Event.Manager'; then
+        [ -n "${seo_standin:-}" ] && check_bindings=1
         echo "SEO is registered in this prefix: the binding must succeed"
     else
         install_rc=5
@@ -199,6 +222,9 @@ check "uninstall key: NoModify" equals "$(reg_value "$uninstall_key" NoModify)" 
 check "uninstall key: NoRepair" equals "$(reg_value "$uninstall_key" NoRepair)" 0x1
 check "uninstall key: DisplayIcon set" test -n "$(reg_value "$uninstall_key" DisplayIcon)"
 check "product key: bound virtual server instance 1" equals "$(reg_value "$product_key" Instance)" 0x1
+if [ -n "$check_bindings" ]; then
+    check "SEO: the sink is bound to virtual server 1 only" equals "$(bound_instances)" 1
+fi
 
 if nsh_has HAVE_SINK; then
     sink_name=$(nsh_define SINK_NAME)
@@ -240,6 +266,9 @@ step "3b. reinstall the same version for virtual server 2"
 rc=0; run_wine "$setup" /S /INSTANCE=2 || { rc=$?; cat "$work/last.out"; }
 check "reinstall exits $install_rc (exit code $rc)" equals "$rc" "$install_rc"
 check "product key: bound virtual server instance 2" equals "$(reg_value "$product_key" Instance)" 0x2
+if [ -n "$check_bindings" ]; then
+    check "SEO: the binding moved to virtual server 2" equals "$(bound_instances)" 2
+fi
 check "the reinstall kept rule KeepMe" grep -q KeepMe <(cli rule list)
 
 # ---------------------------------------------------------------- 4. uninstall
@@ -257,6 +286,9 @@ if nsh_has HAVE_SINK; then
     check "COM: CLSID $sink_clsid is gone" reg_key_missing "HKLM\\Software\\Classes\\CLSID\\$sink_clsid"
     check "COM: ProgID $sink_progid is gone" reg_key_missing "HKLM\\Software\\Classes\\$sink_progid"
     check "Event Log: source \"TLS Router\" is gone" reg_key_missing "$eventlog_key"
+fi
+if [ -n "$check_bindings" ]; then
+    check "SEO: no binding of the sink is left" equals "$(bound_instances)" none
 fi
 check "the database is kept" test -s "$data_dir/tlsrouter.db"
 left=$(cd "$data_dir" && ls -A | grep -v '^tlsrouter\.db\(-wal\|-shm\)\?$' || true)
