@@ -78,11 +78,13 @@ nsh_define() { sed -n "s/^!define $1 \"\(.*\)\"\$/\1/p" "$build_nsh"; }
 nsh_has() { grep -qx "!define $1" "$build_nsh"; }
 cli_name=$(nsh_define CLI_NAME)
 [ -n "$cli_name" ] || fail "build.nsh names no CLI"
-optional_files=()
-for c in SINK MANAGER; do
-    if nsh_has "HAVE_$c"; then optional_files+=("$(nsh_define "${c}_NAME")"); fi
+packed_keys=(CLI)
+for c in SINK SINKREG MANAGER; do
+    if nsh_has "HAVE_$c"; then packed_keys+=("$c"); fi
 done
-echo "packed components: $cli_name ${optional_files[*]:-} (build.nsh: $build_nsh)"
+packed_files=()
+for c in "${packed_keys[@]}"; do packed_files+=("$(nsh_define "${c}_NAME")"); done
+echo "packed components: ${packed_files[*]} (build.nsh: $build_nsh)"
 
 # run_wine EXE ARGS...: the program's exit code, its output kept in $work.
 run_wine() {
@@ -203,11 +205,14 @@ check "rule list shows KeepMe before the upgrade" grep -q KeepMe <(cli rule list
 step "3. upgrade to $version"
 rc=0; run_wine "$setup" /S || { rc=$?; cat "$work/last.out"; }
 check "the $version installer exits $install_rc (exit code $rc)" equals "$rc" "$install_rc"
-for f in "$cli_name" README.txt license.txt Uninstall.exe "${optional_files[@]}"; do
+for f in README.txt license.txt Uninstall.exe; do
     check "installed: Program Files\\TLS Router\\$f" test -s "$inst_dir/$f"
 done
-check "the installed $cli_name is this build's (same bytes)" \
-    cmp -s "$inst_dir/$cli_name" "$(nsh_define CLI_PATH)"
+for c in "${packed_keys[@]}"; do
+    f=$(nsh_define "${c}_NAME")
+    check "installed: Program Files\\TLS Router\\$f is this build's (same bytes)" \
+        cmp -s "$inst_dir/$f" "$(nsh_define "${c}_PATH")"
+done
 check "the setup helper is not left behind" no_path "$inst_dir/$(nsh_define SETUPDATA_NAME)"
 
 check "uninstall key: DisplayName" equals "$(reg_value "$uninstall_key" DisplayName)" "TLS Router for IIS SMTP"
