@@ -14,7 +14,7 @@ set -euo pipefail
 
 usage() {
     echo "usage: $0 --setup EXE --nsi FILE --build-nsh FILE --makensis PATH" \
-         "--setupdata EXE --version X.Y.Z --prefix DIR --work DIR [--seo-standin DLL]" >&2
+         "--setupdata EXE --dllhold EXE --version X.Y.Z --prefix DIR --work DIR [--seo-standin DLL]" >&2
     exit 2
 }
 while [ $# -gt 0 ]; do
@@ -24,6 +24,7 @@ while [ $# -gt 0 ]; do
         --build-nsh) build_nsh=$2 ;;
         --makensis) makensis=$2 ;;
         --setupdata) setupdata=$2 ;;
+        --dllhold) dllhold=$2 ;;
         --version) version=$2 ;;
         --prefix) prefix=$2 ;;
         --work) work=$2 ;;
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     shift 2
 done
-for v in setup nsi build_nsh makensis setupdata version prefix work; do
+for v in setup nsi build_nsh makensis setupdata dllhold version prefix work; do
     [ -n "${!v:-}" ] || usage
 done
 
@@ -150,8 +151,19 @@ check "no product key" reg_key_missing "$product_key"
 old_version=$(older_version "$version")
 old_setup=$work/TLSRouter-Setup-$old_version.exe
 step "2. install an older version ($old_version) and add a rule"
+# The older installer packs a sink that differs from this build's by a few
+# bytes past its end (the loader ignores them), so the upgrade test can tell
+# which one ends up installed.
+old_nsh=$work/build-old.nsh
+cp "$build_nsh" "$old_nsh"
+if nsh_has HAVE_SINK; then
+    old_sink=$work/old-$(nsh_define SINK_NAME)
+    cp "$(nsh_define SINK_PATH)" "$old_sink"
+    printf 'TLS Router installer test: the older sink\n' >>"$old_sink"
+    sed -i "s|^!define SINK_PATH .*|!define SINK_PATH \"$old_sink\"|" "$old_nsh"
+fi
 check "makensis builds the $old_version installer from the same script" \
-    "$makensis" -V1 -NOCD "-DBUILD_NSH=$build_nsh" "-DVERSION=$old_version" \
+    "$makensis" -V1 -NOCD "-DBUILD_NSH=$old_nsh" "-DVERSION=$old_version" \
     "-DOUTFILE=$old_setup" "$nsi"
 wine reg add "$smtpsvc_key" /v Type /t REG_DWORD /d 32 /f >/dev/null 2>&1
 check "the SMTPSVC service key stands for an installed IIS SMTP" reg_key_exists "$smtpsvc_key"
@@ -194,6 +206,9 @@ fi
 rc=0; run_wine "$old_setup" /S || { rc=$?; cat "$work/last.out"; }
 check "the $old_version installer exits $install_rc (exit code $rc)" equals "$rc" "$install_rc"
 check "DisplayVersion is $old_version" equals "$(reg_value "$uninstall_key" DisplayVersion)" "$old_version"
+if nsh_has HAVE_SINK; then
+    check "the older sink is installed" cmp -s "$inst_dir/$(nsh_define SINK_NAME)" "$old_sink"
+fi
 rc=0; cli rule add KeepMe --pickup 'C:\Plain TCP Server\Pickup' >"$work/rule-add.out" || rc=$?
 cat "$work/rule-add.out"
 check "the installed $cli_name adds rule KeepMe to the default database" equals "$rc" 0
@@ -203,8 +218,30 @@ check "rule list shows KeepMe before the upgrade" grep -q KeepMe <(cli rule list
 # ---------------------------------------------------------------- 3. upgrade
 
 step "3. upgrade to $version"
+# The running SMTP service keeps the sink loaded, and a loaded DLL cannot be
+# overwritten: hold the old one loaded across the upgrade.
+hold_pid=
+if nsh_has HAVE_SINK; then
+    sink_name=$(nsh_define SINK_NAME)
+    stop_file=$work/dllhold.stop
+    wine "$dllhold" "C:\\Program Files\\TLS Router\\$sink_name" "$(winepath -w "$stop_file")" \
+        >"$work/dllhold.out" 2>&1 &
+    hold_pid=$!
+    for _ in $(seq 150); do
+        grep -qs loaded "$work/dllhold.out" && break
+        sleep 0.2
+    done
+    check "a running process holds the installed $sink_name loaded" grep -q loaded "$work/dllhold.out"
+fi
 rc=0; run_wine "$setup" /S || { rc=$?; cat "$work/last.out"; }
 check "the $version installer exits $install_rc (exit code $rc)" equals "$rc" "$install_rc"
+if [ -n "$hold_pid" ]; then
+    check "the sink in use was moved aside, not overwritten ($sink_name.old)" \
+        test -f "$inst_dir/$sink_name.old"
+    touch "$stop_file"
+    rc=0; wait "$hold_pid" || rc=$?
+    check "the holding process ends normally (exit code $rc)" equals "$rc" 0
+fi
 for f in README.txt license.txt Uninstall.exe; do
     check "installed: Program Files\\TLS Router\\$f" test -s "$inst_dir/$f"
 done
