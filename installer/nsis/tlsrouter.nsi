@@ -221,6 +221,25 @@ FunctionEnd
   SetErrorLevel ${EXIT_NOT_BOUND}
 !macroend
 
+; Install one binary. On an upgrade the old one may be running (the SMTP
+; service, inetinfo.exe, keeps the sink loaded; the manager may be open): a
+; file in use can be renamed but not overwritten, so move it aside and let
+; Windows delete it at the next restart if it is still busy.
+!macro InstallBinary NAME PATH
+  ${If} ${FileExists} "$INSTDIR\${NAME}"
+    Delete "$INSTDIR\${NAME}.old"
+    Rename "$INSTDIR\${NAME}" "$INSTDIR\${NAME}.old"
+    Delete /REBOOTOK "$INSTDIR\${NAME}.old"
+  ${EndIf}
+  File "/oname=${NAME}" "${PATH}"
+!macroend
+
+; Remove one binary and any copy an upgrade moved aside.
+!macro RemoveBinary NAME
+  Delete /REBOOTOK "$INSTDIR\${NAME}"
+  Delete /REBOOTOK "$INSTDIR\${NAME}.old"
+!macroend
+
 Section "Install"
   SetShellVarContext all
   SetRegView 64
@@ -240,26 +259,24 @@ Section "Install"
 
   SetOutPath "$INSTDIR"
   SetOverwrite on
-  File "/oname=${CLI_NAME}" "${CLI_PATH}"
-  File "/oname=README.txt" "${README_PATH}"
-  File "/oname=license.txt" "${LICENSE_PATH}"
+  ClearErrors
+  !insertmacro InstallBinary "${CLI_NAME}" "${CLI_PATH}"
 !ifdef HAVE_MANAGER
-  File "/oname=${MANAGER_NAME}" "${MANAGER_PATH}"
+  !insertmacro InstallBinary "${MANAGER_NAME}" "${MANAGER_PATH}"
 !endif
 !ifdef HAVE_SINKREG
-  File "/oname=${SINKREG_NAME}" "${SINKREG_PATH}"
+  !insertmacro InstallBinary "${SINKREG_NAME}" "${SINKREG_PATH}"
 !endif
 !ifdef HAVE_SINK
-  ; On an upgrade the running SMTP service (inetinfo.exe) may hold the old
-  ; sink loaded: a loaded DLL can be renamed but not overwritten, so move it
-  ; aside and let Windows delete it at the next restart if it is still busy.
-  ${If} ${FileExists} "$INSTDIR\${SINK_NAME}"
-    Delete "$INSTDIR\${SINK_NAME}.old"
-    Rename "$INSTDIR\${SINK_NAME}" "$INSTDIR\${SINK_NAME}.old"
-    Delete /REBOOTOK "$INSTDIR\${SINK_NAME}.old"
-  ${EndIf}
-  File "/oname=${SINK_NAME}" "${SINK_PATH}"
+  !insertmacro InstallBinary "${SINK_NAME}" "${SINK_PATH}"
 !endif
+  File "/oname=README.txt" "${README_PATH}"
+  File "/oname=license.txt" "${LICENSE_PATH}"
+  ; A silent File that cannot write only sets the error flag: never leave an
+  ; old binary in place and call it an upgrade.
+  ${If} ${Errors}
+    !insertmacro FailInstall "Some files in $INSTDIR could not be written; see the details."
+  ${EndIf}
   WriteUninstaller "$INSTDIR\Uninstall.exe"
 
   ; From here on the product is installed and can be removed the usual way,
@@ -366,16 +383,15 @@ Section "Uninstall"
       DetailPrint "The COM server could not be unregistered."
     ${EndIf}
   ${EndIf}
-  Delete /REBOOTOK "$INSTDIR\${SINK_NAME}"
-  Delete /REBOOTOK "$INSTDIR\${SINK_NAME}.old"
+  !insertmacro RemoveBinary "${SINK_NAME}"
 !endif
 !ifdef HAVE_SINKREG
-  Delete "$INSTDIR\${SINKREG_NAME}"
+  !insertmacro RemoveBinary "${SINKREG_NAME}"
 !endif
 !ifdef HAVE_MANAGER
-  Delete "$INSTDIR\${MANAGER_NAME}"
+  !insertmacro RemoveBinary "${MANAGER_NAME}"
 !endif
-  Delete "$INSTDIR\${CLI_NAME}"
+  !insertmacro RemoveBinary "${CLI_NAME}"
   Delete "$INSTDIR\README.txt"
   Delete "$INSTDIR\license.txt"
   Delete "$INSTDIR\Uninstall.exe"
