@@ -136,8 +136,9 @@ static void refresh(HWND page, int keep_position)
         ListView_EnsureVisible(lv, 0, FALSE);
     InvalidateRect(lv, NULL, FALSE);
     UpdateWindow(lv);
-    wchar_t text[128];
-    _snwprintf(text, 127, L"%llu %ls (shown in %llu ms)", (unsigned long long)n,
+    wchar_t text[128], count[32];
+    ui_format_count(n, count, 32);
+    _snwprintf(text, 127, L"%ls %ls (shown in %llu ms)", count,
                n == 1 ? L"entry" : L"entries", (unsigned long long)(plat_now_ms() - start));
     text[127] = 0;
     SetDlgItemTextW(page, IDC_JOURNAL_COUNT, text);
@@ -228,7 +229,9 @@ static void export_csv(HWND page)
         ui_error_utf8(page, err);
         return;
     }
-    app_status(j->app, L"Exported %llu journal entries to %ls.", (unsigned long long)rows, path);
+    wchar_t count[32];
+    ui_format_count(rows, count, 32);
+    app_status(j->app, L"Exported %ls journal entries to %ls.", count, path);
 }
 
 static void change_log_level(HWND page)

@@ -12,7 +12,7 @@ enum { COL_NAME, COL_ENABLED, COL_SOURCE, COL_DEST, COL_OPTIONS };
 
 static const ui_column rule_columns[] = {
     { L"Name", 150 }, { L"Enabled", 60 }, { L"Source server", 95 },
-    { L"Destination Pickup folder", 230 }, { L"Options", 260 },
+    { L"Destination Pickup folder", 230 }, { L"Options", 340 },
 };
 
 static const ui_anchor rule_anchors[] = {
@@ -37,8 +37,8 @@ static size_t count_lines(const char *s)
 static void options_text(const mgr_rule *r, char *out, size_t len)
 {
     size_t plain = count_lines(r->force_plain), never = count_lines(r->never_redirect);
-    snprintf(out, len, "No TLS: plain%s; %zu forced plain %s; %zu never redirected",
-             r->expired_cert ? "; expired certificate: plain" : "",
+    snprintf(out, len, "%s%zu forced plain %s; %zu never redirected",
+             r->expired_cert ? "Expired certificate: plain; " : "",
              plain, plain == 1 ? "domain" : "domains", never);
 }
 

@@ -27,10 +27,10 @@ static void show_service(HWND page, int text_id, int button_id, const wchar_t *n
     svc_state s = svc_query(name);
     wchar_t text[200];
     if (s == SVC_STOPPED)
-        _snwprintf(text, 199, L"%ls: stopped. TLS Router works only while it runs; click Start.",
+        _snwprintf(text, 199, L"Stopped. TLS Router works only while %ls runs: click Start.",
                    display);
     else
-        _snwprintf(text, 199, L"%ls: %ls", display, svc_state_text(s));
+        _snwprintf(text, 199, L"%ls", svc_state_text(s));
     text[199] = 0;
     SetDlgItemTextW(page, text_id, text);
     EnableWindow(GetDlgItem(page, button_id), s == SVC_STOPPED);

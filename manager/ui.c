@@ -188,3 +188,18 @@ void ui_layout_apply(const ui_layout *l, HWND dlg)
     if (dwp)
         EndDeferWindowPos(dwp);
 }
+
+void ui_format_count(size_t n, wchar_t *out, size_t outlen)
+{
+    wchar_t digits[32], grouped[48];
+    int len = _snwprintf(digits, 31, L"%llu", (unsigned long long)n), o = 0;
+    digits[31] = 0;
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            grouped[o++] = L',';
+        grouped[o++] = digits[i];
+    }
+    grouped[o] = 0;
+    _snwprintf(out, outlen - 1, L"%ls", grouped);
+    out[outlen - 1] = 0;
+}

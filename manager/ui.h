@@ -38,6 +38,9 @@ int ui_lv_selected(HWND lv);
 /* Local time "YYYY-MM-DD HH:MM:SS" for ms since the Unix epoch; "" for 0. */
 void ui_format_time_ms(int64_t ms, wchar_t *out, size_t outlen);
 
+/* 1234567 as "1,234,567". */
+void ui_format_count(size_t n, wchar_t *out, size_t outlen);
+
 /* Anchors: each control keeps its distance to the right and/or bottom
  * edge when the dialog is resized. */
 #define UI_RIGHT   1   /* move with the right edge */
