@@ -1,0 +1,44 @@
+/* cli: the `tlsrouter` command. main.c parses the global options into a
+ * cli_ctx and hands the rest of argv to one command function. */
+#ifndef TR_CLI_H
+#define TR_CLI_H
+
+#include <stdio.h>
+
+#include "store.h"
+
+/* Exit status contract (DESIGN.md). */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_ctx {
+    char db_path[PLAT_PATH_MAX]; /* --db, TLSROUTER_DB or the default */
+    int db_is_default;           /* the platform default: its folder may be created */
+    const char *dns;             /* --dns HOST[:PORT][,...], NULL when not given */
+    long timeout_ms;             /* --timeout in ms, 0 when not given */
+    store *st;                   /* opened by cli_store on first use */
+    FILE *out;                   /* stdout */
+} cli_ctx;
+
+/* The store, opened on first use. NULL after printing the error (exit 1). */
+store *cli_store(cli_ctx *ctx);
+
+/* Print "tlsrouter: <message>" as one line on stderr; returns code. */
+int cli_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Map a store failure to an exit status and print store_error (or err). */
+int cli_store_error(cli_ctx *ctx, store_status st);
+
+/* "on"/"off" to 1/0; -1 otherwise. */
+int cli_parse_onoff(const char *v);
+/* Is argv[i] exactly opt? */
+int cli_is(const char *arg, const char *opt);
+
+#define CLI_COMMAND(name, usage) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
+#include "commands.h"
+#undef CLI_COMMAND
+
+#endif

@@ -1,0 +1,9 @@
+/* The command table: one line per command, CLI_COMMAND(name, usage).
+ * cli.h turns it into prototypes (int cmd_<name>(cli_ctx *, int, char **),
+ * each in cli/cmd_<name>.c) and main.c into the dispatch table, so a new
+ * command is one new file and one line here. */
+CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
+                  "  rule set NAME [--expired-cert on|off] [--enabled on|off] [--pickup DIR]\n"
+                  "  rule list [--json]")
+CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN...")
+CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")

@@ -1,0 +1,244 @@
+/* The tlsrouter command as scripts see it: exit status, one-line errors on
+ * stderr, human and JSON output. Runs the built executable (TR_TEST_CLI). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plat.h"
+#include "trtest.h"
+
+typedef struct {
+    char dir[512];
+    char db[600];
+    trtest_result res;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_temp_dir("cli", f->dir, sizeof f->dir) != 0
+        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    trtest_result_free(&f->res);
+    int rc = trtest_remove_tree(f->dir);
+    free(f);
+    return rc;
+}
+
+/* Windows writes text output with CRLF; compare with LF. */
+static void strip_cr(char *s)
+{
+    char *w = s;
+    for (; *s; s++)
+        if (*s != '\r')
+            *w++ = *s;
+    *w = '\0';
+}
+
+/* Run `tlsrouter --db <db> args...`; returns the exit status. */
+static int run(fixture *f, const char *const *args)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "--db";
+    argv[n++] = f->db;
+    for (; *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    trtest_result_free(&f->res);
+    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    strip_cr(f->res.out);
+    strip_cr(f->res.err);
+    return f->res.exit_code;
+}
+
+#define RUN(f, ...) run((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Exactly one line on stderr, "tlsrouter: " + want. */
+static void assert_error_line(const fixture *f, const char *want)
+{
+    char line[2048];
+    snprintf(line, sizeof line, "tlsrouter: %s\n", want);
+    assert_string_equal(f->res.err, line);
+    assert_string_equal(f->res.out, "");
+}
+
+static void test_rule_add_list_json(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "add", "relay", "--pickup", "C:\\Mail\\Pickup", "--source", "2"), 0);
+    assert_string_equal(f->res.out, "");
+    assert_string_equal(f->res.err, "");
+    assert_int_equal(RUN(f, "domains", "add", "relay", "force-plain", "Old.Example.", "*.legacy.example"), 0);
+    assert_int_equal(RUN(f, "domains", "add", "relay", "never-redirect", "bank.example"), 0);
+    assert_int_equal(RUN(f, "rule", "set", "relay", "--expired-cert", "on", "--enabled", "off"), 0);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_string_equal(f->res.out,
+                        "[{\"name\":\"relay\",\"enabled\":false,\"source\":2,"
+                        "\"pickup\":\"C:\\\\Mail\\\\Pickup\",\"expired_cert\":true,"
+                        "\"force_plain\":[\"*.legacy.example\",\"old.example\"],"
+                        "\"never_redirect\":[\"bank.example\"]}]\n");
+    assert_int_equal(RUN(f, "rule", "list"), 0);
+    assert_string_equal(f->res.out,
+                        "NAME                 ENABLED  SOURCE  EXPIRED-CERT  PICKUP\n"
+                        "relay                off      2       on            C:\\Mail\\Pickup\n"
+                        "  force-plain:    *.legacy.example, old.example\n"
+                        "  never-redirect: bank.example\n");
+    assert_int_equal(RUN(f, "domains", "remove", "relay", "force-plain", "OLD.example"), 0);
+    assert_int_equal(RUN(f, "rule", "set", "relay", "--pickup", "D:\\P"), 0);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"pickup\":\"D:\\\\P\""));
+    assert_non_null(strstr(f->res.out, "\"force_plain\":[\"*.legacy.example\"]"));
+}
+
+static void test_json_escapes_names(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_string_equal(f->res.out, "[]\n");
+    assert_int_equal(RUN(f, "rule", "list"), 0);
+    assert_string_equal(f->res.out, "no rules\n");
+    assert_int_equal(RUN(f, "rule", "add", "say \"hi\" \\o/", "--pickup", "/p"), 0);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"name\":\"say \\\"hi\\\" \\\\o/\""));
+}
+
+static void test_bad_patterns_refused_naming_them(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P"), 0);
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "good.example", "a*.example", "z.example"), 2);
+    assert_error_line(f, "bad domain pattern 'a*.example': wildcard only allowed as the whole first label '*.'");
+    assert_int_equal(RUN(f, "domains", "add", "r", "never-redirect", "b\xc3\xbc" "cher.de"), 2);
+    assert_error_line(f, "bad domain pattern 'b\xc3\xbc" "cher.de': non-ASCII character (use punycode xn--...)");
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "x..y"), 2);
+    assert_error_line(f, "bad domain pattern 'x..y': empty label");
+    /* Nothing of a refused batch was stored. */
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"force_plain\":[]"));
+    assert_int_equal(RUN(f, "domains", "add", "r", "plain", "x.example"), 2);
+    assert_error_line(f, "unknown list 'plain': use force-plain or never-redirect");
+    assert_int_equal(RUN(f, "domains", "add", "nobody", "force-plain", "x.example"), 2);
+    assert_error_line(f, "no rule named 'nobody'");
+    assert_int_equal(RUN(f, "domains", "remove", "r", "force-plain", "x.example"), 2);
+    assert_error_line(f, "'x.example' is not on the force-plain list of rule 'r'");
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain"), 2);
+}
+
+static void test_rule_usage_errors(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "add", "r"), 2);
+    assert_error_line(f, "rule add needs --pickup DIR");
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P", "--source", "0"), 2);
+    assert_error_line(f, "--source: '0' is not a virtual server number (1-65535)");
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P"), 0);
+    assert_int_equal(RUN(f, "rule", "add", "R", "--pickup", "P"), 2);
+    assert_error_line(f, "rule 'R' exists already");
+    assert_int_equal(RUN(f, "rule", "set", "r"), 2);
+    assert_int_equal(RUN(f, "rule", "set", "r", "--enabled", "yes"), 2);
+    assert_error_line(f, "--enabled: expected on or off, not 'yes'");
+    assert_int_equal(RUN(f, "rule", "set", "ghost", "--enabled", "on"), 2);
+    assert_error_line(f, "no rule named 'ghost'");
+    assert_int_equal(RUN(f, "rule", "list", "--xml"), 2);
+    assert_int_equal(RUN(f, "rule", "remove", "r"), 2);
+    assert_int_equal(RUN(f, "frobnicate"), 2);
+    assert_error_line(f, "unknown command 'frobnicate' (see tlsrouter --help)");
+    assert_int_equal(RUN(f, "--timeout", "soon", "rule", "list"), 2);
+    assert_error_line(f, "--timeout: 'soon' is not a number of seconds (0 < s <= 3600)");
+    assert_int_equal(RUN(f, "--bogus"), 2);
+    assert_error_line(f, "unknown option --bogus (see tlsrouter --help)");
+}
+
+static void test_loglevel(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "loglevel"), 0);
+    assert_string_equal(f->res.out, "info\n");
+    assert_int_equal(RUN(f, "loglevel", "full-debug"), 0);
+    assert_int_equal(RUN(f, "loglevel"), 0);
+    assert_string_equal(f->res.out, "full-debug\n");
+    assert_int_equal(RUN(f, "loglevel", "loud"), 2);
+    assert_error_line(f, "unknown log level 'loud': use error, warning, info, debug or full-debug");
+    assert_int_equal(RUN(f, "loglevel"), 0);
+    assert_string_equal(f->res.out, "full-debug\n");
+}
+
+static void test_operational_failures_exit_1(void **state)
+{
+    fixture *f = *state;
+    char want[2048], missing[520], notdb[560];
+    assert_int_equal(trtest_join(missing, sizeof missing, f->dir, "gone"), 0);
+    assert_int_equal(trtest_join(f->db, sizeof f->db, missing, "t.db"), 0);
+    assert_int_equal(RUN(f, "rule", "list"), 1);
+    snprintf(want, sizeof want, "folder of database %s does not exist", f->db);
+    assert_error_line(f, want);
+
+    assert_int_equal(trtest_join(notdb, sizeof notdb, f->dir, "text.db"), 0);
+    assert_int_equal(trtest_write_file(notdb, "hello, I am not a database at all, really not.\n"), 0);
+    snprintf(f->db, sizeof f->db, "%s", notdb);
+    assert_int_equal(RUN(f, "loglevel"), 1);
+    snprintf(want, sizeof want, "%s is not a SQLite database", notdb);
+    assert_error_line(f, want);
+}
+
+static void test_help_version_and_env_default(void **state)
+{
+    fixture *f = *state;
+    trtest_result res;
+    const char *help[] = { "--help", NULL };
+    const char *version[] = { "--version", NULL };
+    const char *add[] = { "rule", "add", "from-env", "--pickup", "P", NULL };
+    const char *list[] = { "--dns", "127.0.0.1:5353", "--timeout", "2.5", "rule", "list", "--json", NULL };
+    assert_int_equal(trtest_run_cli(help, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    assert_non_null(strstr(res.out, "rule add NAME --pickup DIR [--source N]"));
+    assert_non_null(strstr(res.out, "domains add|remove NAME force-plain|never-redirect PATTERN..."));
+    trtest_result_free(&res);
+    assert_int_equal(trtest_run_cli(version, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    assert_non_null(strstr(res.out, "tlsrouter " TLSROUTER_VERSION));
+    trtest_result_free(&res);
+
+    /* Without --db the command uses TLSROUTER_DB. */
+    trtest_setenv("TLSROUTER_DB", f->db);
+    assert_int_equal(trtest_run_cli(add, &res), 0);
+    assert_int_equal(res.exit_code, 0);
+    trtest_result_free(&res);
+    assert_int_equal(trtest_run_cli(list, &res), 0);
+    trtest_setenv("TLSROUTER_DB", NULL);
+    assert_int_equal(res.exit_code, 0);
+    assert_non_null(strstr(res.out, "\"name\":\"from-env\""));
+    trtest_result_free(&res);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"name\":\"from-env\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rule_add_list_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_escapes_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_patterns_refused_naming_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loglevel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_operational_failures_exit_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_help_version_and_env_default, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,259 @@
+/* store: settings, rules and domain lists on a real database file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "trtest.h"
+
+typedef struct {
+    char dir[PLAT_PATH_MAX];
+    char db[PLAT_PATH_MAX];
+    store *st;
+} fixture;
+
+static int setup(void **state)
+{
+    char err[512];
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_temp_dir("store", f->dir, sizeof f->dir) != 0
+        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0
+        || store_open(f->db, &f->st, err, sizeof err) != STORE_OK) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    store_close(f->st);
+    int rc = trtest_remove_tree(f->dir);
+    free(f);
+    return rc;
+}
+
+static int64_t query_int(store *st, const char *sql)
+{
+    sqlite3_stmt *q = NULL;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+static const char *query_text(store *st, const char *sql, char *buf, size_t len)
+{
+    sqlite3_stmt *q = NULL;
+    buf[0] = '\0';
+    assert_int_equal(sqlite3_prepare_v2(store_db(st), sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(q, 0));
+    sqlite3_finalize(q);
+    return buf;
+}
+
+static void test_fresh_database_is_configured(void **state)
+{
+    fixture *f = *state;
+    char buf[32];
+    int version = 0;
+    assert_int_equal(store_schema_version(f->st, &version), STORE_OK);
+    assert_int_equal(version, store_schema_latest());
+    assert_true(store_schema_latest() >= 2);
+    assert_string_equal(query_text(f->st, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    assert_int_equal(query_int(f->st, "PRAGMA foreign_keys"), 1);
+    assert_int_equal(query_int(f->st, "PRAGMA busy_timeout"), STORE_BUSY_MS);
+}
+
+static void test_settings_defaults_and_validation(void **state)
+{
+    fixture *f = *state;
+    char buf[64];
+    int64_t v = 0, gen0 = 0, gen1 = 0;
+    assert_int_equal(store_setting_get(f->st, "log_level", buf, sizeof buf), STORE_OK);
+    assert_string_equal(buf, "info");
+    assert_int_equal(store_setting_get_int(f->st, "probe_port", &v), STORE_OK);
+    assert_int_equal(v, 25);
+    assert_int_equal(store_setting_int(f->st, "total_timeout_ms", 1), 20000);
+    assert_int_equal(store_setting_int(f->st, "no_such_key", 77), 77);
+    assert_int_equal(store_setting_get(f->st, "no_such_key", buf, sizeof buf), STORE_ERR_NOT_FOUND);
+
+    assert_int_equal(store_generation(f->st, &gen0), STORE_OK);
+    assert_int_equal(store_setting_set(f->st, "log_level", "full-debug"), STORE_OK);
+    assert_int_equal(store_generation(f->st, &gen1), STORE_OK);
+    assert_true(gen1 > gen0);
+    assert_int_equal(store_setting_get(f->st, "log_level", buf, sizeof buf), STORE_OK);
+    assert_string_equal(buf, "full-debug");
+
+    assert_int_equal(store_setting_set(f->st, "log_level", "verbose"), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "setting log_level: not one of the allowed values");
+    assert_int_equal(store_setting_set(f->st, "probe_port", "70000"), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "setting probe_port: number out of range");
+    assert_int_equal(store_setting_set(f->st, "probe_port", "25x"), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "setting probe_port: not a whole number");
+    assert_int_equal(store_setting_set(f->st, "colour", "blue"), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "setting colour: unknown setting");
+    assert_int_equal(store_setting_set(f->st, "dns_servers", "8.8.8.8, 1.1.1.1"), STORE_ERR_INVALID);
+    assert_int_equal(store_setting_set(f->st, "dns_servers", "127.0.0.1:5353,[::1]:53"), STORE_OK);
+    assert_int_equal(store_setting_set(f->st, "ehlo_name", "mail.Example.com"), STORE_OK);
+    assert_int_equal(store_setting_set(f->st, "ehlo_name", "mail server"), STORE_ERR_INVALID);
+    assert_int_equal(store_setting_set(f->st, "probe_port", "2525"), STORE_OK);
+    assert_int_equal(store_setting_int(f->st, "probe_port", 0), 2525);
+    /* Refused values changed nothing. */
+    assert_int_equal(store_setting_get(f->st, "log_level", buf, sizeof buf), STORE_OK);
+    assert_string_equal(buf, "full-debug");
+
+    assert_int_equal(store_log_level_parse("debug"), 3);
+    assert_int_equal(store_log_level_parse("Debug"), -1);
+    assert_string_equal(store_log_level_name(0), "error");
+    assert_null(store_log_level_name(5));
+}
+
+static void test_rules_add_get_list_update_delete(void **state)
+{
+    fixture *f = *state;
+    store_rule r, *list = NULL;
+    size_t n = 0;
+    int64_t id1 = 0, id2 = 0;
+    assert_int_equal(store_rule_add(f->st, "Relay", "C:\\Inetpub\\mailroot\\Pickup2", 1, &id1), STORE_OK);
+    assert_int_equal(store_rule_add(f->st, "second", "/var/pickup", 2, &id2), STORE_OK);
+    assert_true(id2 > id1);
+
+    assert_int_equal(store_rule_add(f->st, "RELAY", "x", 1, NULL), STORE_ERR_EXISTS);
+    assert_string_equal(store_error(f->st), "rule 'RELAY' exists already");
+    assert_int_equal(store_rule_add(f->st, "", "x", 1, NULL), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "rule name is empty");
+    assert_int_equal(store_rule_add(f->st, "x", "", 1, NULL), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "pickup folder is empty");
+    assert_int_equal(store_rule_add(f->st, "x", "d", 0, NULL), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "source instance must be 1 to 65535");
+    assert_int_equal(store_rule_add(f->st, "a\nb", "d", 1, NULL), STORE_ERR_INVALID);
+
+    assert_int_equal(store_rule_get(f->st, "relay", &r), STORE_OK);
+    assert_int_equal(r.id, id1);
+    assert_string_equal(r.name, "Relay");
+    assert_string_equal(r.pickup_dir, "C:\\Inetpub\\mailroot\\Pickup2");
+    assert_int_equal(r.enabled, 1);
+    assert_int_equal(r.expired_cert, 0);
+    assert_int_equal(r.source_instance, 1);
+    assert_true(r.created_ms > 0 && r.updated_ms == r.created_ms);
+
+    store_rule_change ch;
+    store_rule_change_init(&ch);
+    ch.expired_cert = 1;
+    ch.pickup_dir = "D:\\Pickup";
+    assert_int_equal(store_rule_update(f->st, "Relay", &ch), STORE_OK);
+    assert_int_equal(store_rule_get(f->st, "Relay", &r), STORE_OK);
+    assert_int_equal(r.expired_cert, 1);
+    assert_int_equal(r.enabled, 1);
+    assert_string_equal(r.pickup_dir, "D:\\Pickup");
+    assert_int_equal(store_rule_update(f->st, "nope", &ch), STORE_ERR_NOT_FOUND);
+    assert_string_equal(store_error(f->st), "no rule named 'nope'");
+    store_rule_change_init(&ch);
+    ch.enabled = 2;
+    assert_int_equal(store_rule_update(f->st, "Relay", &ch), STORE_ERR_INVALID);
+
+    assert_int_equal(store_rule_list(f->st, &list, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].name, "Relay");
+    assert_string_equal(list[1].name, "second");
+    assert_int_equal(list[1].source_instance, 2);
+    free(list);
+
+    assert_int_equal(store_rule_for_source(f->st, 2, &r), STORE_OK);
+    assert_string_equal(r.name, "second");
+    store_rule_change_init(&ch);
+    ch.enabled = 0;
+    assert_int_equal(store_rule_update(f->st, "second", &ch), STORE_OK);
+    assert_int_equal(store_rule_for_source(f->st, 2, &r), STORE_ERR_NOT_FOUND);
+    assert_int_equal(store_rule_for_source(f->st, 1, &r), STORE_OK);
+    assert_string_equal(r.name, "Relay");
+
+    assert_int_equal(store_rule_delete(f->st, "second"), STORE_OK);
+    assert_int_equal(store_rule_delete(f->st, "second"), STORE_ERR_NOT_FOUND);
+    assert_int_equal(store_rule_get(f->st, "second", &r), STORE_ERR_NOT_FOUND);
+}
+
+static void test_domain_lists(void **state)
+{
+    fixture *f = *state;
+    char **items = NULL;
+    size_t n = 0;
+    int64_t gen0 = 0, gen1 = 0;
+    const char *good[] = { "Example.com.", "*.Mail.org", "example.com" };
+    const char *mixed[] = { "ok.net", "bad..net", "fine.net" };
+    assert_int_equal(store_rule_add(f->st, "r", "p", 1, NULL), STORE_OK);
+    assert_int_equal(store_generation(f->st, &gen0), STORE_OK);
+    assert_int_equal(store_domains_add(f->st, "r", STORE_LIST_FORCE_PLAIN, good, 3), STORE_OK);
+    assert_int_equal(store_generation(f->st, &gen1), STORE_OK);
+    assert_true(gen1 > gen0);
+
+    assert_int_equal(store_domains_add(f->st, "r", STORE_LIST_NEVER_REDIRECT, mixed, 3),
+                     STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "bad domain pattern 'bad..net': empty label");
+    assert_int_equal(store_domains_list(f->st, "r", STORE_LIST_NEVER_REDIRECT, &items, &n), STORE_OK);
+    assert_int_equal(n, 0);   /* nothing of the refused batch was stored */
+    store_strings_free(items, n);
+
+    assert_int_equal(store_domains_list(f->st, "r", STORE_LIST_FORCE_PLAIN, &items, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0], "*.mail.org");
+    assert_string_equal(items[1], "example.com");
+    store_strings_free(items, n);
+
+    const char *missing[] = { "EXAMPLE.com", "not-there.com" };
+    assert_int_equal(store_domains_remove(f->st, "r", STORE_LIST_FORCE_PLAIN, missing, 2),
+                     STORE_ERR_NOT_FOUND);
+    assert_string_equal(store_error(f->st),
+                        "'not-there.com' is not on the force-plain list of rule 'r'");
+    assert_int_equal(store_domains_remove(f->st, "r", STORE_LIST_FORCE_PLAIN, missing, 1), STORE_OK);
+    assert_int_equal(store_domains_list(f->st, "r", STORE_LIST_FORCE_PLAIN, &items, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0], "*.mail.org");
+    store_strings_free(items, n);
+
+    assert_int_equal(store_domains_add(f->st, "nobody", STORE_LIST_FORCE_PLAIN, good, 1),
+                     STORE_ERR_NOT_FOUND);
+    assert_int_equal(store_domains_list(f->st, "nobody", STORE_LIST_FORCE_PLAIN, &items, &n),
+                     STORE_ERR_NOT_FOUND);
+
+    /* Deleting the rule takes its lists with it (foreign keys are on). */
+    assert_int_equal(store_rule_delete(f->st, "r"), STORE_OK);
+    assert_int_equal(query_int(f->st, "SELECT count(*) FROM rule_domains"), 0);
+}
+
+static void test_list_names(void **state)
+{
+    (void)state;
+    store_list l;
+    assert_int_equal(store_list_parse("never-redirect", &l), 0);
+    assert_int_equal(l, STORE_LIST_NEVER_REDIRECT);
+    assert_string_equal(store_list_name(l), "never-redirect");
+    assert_int_equal(store_list_parse("force-plain", &l), 0);
+    assert_string_equal(store_list_name(l), "force-plain");
+    assert_int_equal(store_list_parse("force_plain", &l), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fresh_database_is_configured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings_defaults_and_validation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),
+        cmocka_unit_test(test_list_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,199 @@
+/* store_open on files it must refuse, and migration of an older schema. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "trtest.h"
+
+typedef struct {
+    char dir[PLAT_PATH_MAX];
+    char db[PLAT_PATH_MAX];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_temp_dir("migrate", f->dir, sizeof f->dir) != 0
+        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    int rc = trtest_remove_tree(f->dir);
+    free(f);
+    return rc;
+}
+
+/* Open must fail with this status and exactly this message. */
+static void assert_open_fails(const char *path, store_status want, const char *message)
+{
+    char err[2048] = "";
+    store *st = (store *)&err;   /* must be reset to NULL */
+    assert_int_equal(store_open(path, &st, err, sizeof err), want);
+    assert_null(st);
+    assert_string_equal(err, message);
+}
+
+static void exec_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        print_error("%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static void test_not_a_database(void **state)
+{
+    fixture *f = *state;
+    char want[2048];
+    assert_int_equal(trtest_write_file(f->db, "This is a text file, not a database.\n"
+                                              "It is long enough to look like a header page........\n"), 0);
+    snprintf(want, sizeof want, "%s is not a SQLite database", f->db);
+    assert_open_fails(f->db, STORE_ERR_NOT_DB, want);
+}
+
+static void test_missing_folder(void **state)
+{
+    fixture *f = *state;
+    char sub[PLAT_PATH_MAX], path[PLAT_PATH_MAX], want[2048];
+    assert_int_equal(trtest_join(sub, sizeof sub, f->dir, "no-such-folder"), 0);
+    assert_int_equal(trtest_join(path, sizeof path, sub, "t.db"), 0);
+    snprintf(want, sizeof want, "folder of database %s does not exist", path);
+    assert_open_fails(path, STORE_ERR_NO_FOLDER, want);
+    assert_false(plat_is_dir(sub));   /* and nothing was created */
+}
+
+static void test_path_is_a_folder(void **state)
+{
+    fixture *f = *state;
+    char want[2048];
+    snprintf(want, sizeof want, "database path %s is a folder", f->dir);
+    assert_open_fails(f->dir, STORE_ERR_IO, want);
+    assert_open_fails("", STORE_ERR_INVALID, "no database path given");
+}
+
+static void test_read_only_file(void **state)
+{
+    fixture *f = *state;
+    char err[2048], want[2048];
+    store *st = NULL;
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    store_close(st);
+    if (trtest_make_readonly(f->db) != 0)
+        skip();   /* this file system cannot make a file read-only for us */
+    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
+    assert_open_fails(f->db, STORE_ERR_READ_ONLY, want);
+    assert_int_equal(trtest_make_writable(f->db), 0);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    store_close(st);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    fixture *f = *state;
+    char want[300];
+    exec_sql(f->db, "CREATE TABLE future (x); PRAGMA user_version = 99;");
+    snprintf(want, sizeof want,
+             "database schema version 99 is newer than this program knows (%d); "
+             "use a newer TLS Router", store_schema_latest());
+    assert_open_fails(f->db, STORE_ERR_TOO_NEW, want);
+}
+
+static void test_migrates_version_1_keeping_data(void **state)
+{
+    fixture *f = *state;
+    char err[2048];
+    store *st = NULL;
+    store_rule r;
+    char **items = NULL;
+    size_t n = 0;
+    int version = 0;
+    int64_t gen = 0;
+
+    assert_int_equal(store_create_at_version(f->db, 1, err, sizeof err), STORE_OK);
+    assert_int_equal(store_create_at_version(f->db, 1, err, sizeof err), STORE_ERR_EXISTS);
+    /* Data as a version-1 program wrote it: its tables only. */
+    exec_sql(f->db,
+             "INSERT INTO rules (name, enabled, source_instance, pickup_dir, expired_cert, "
+             "created_ms, updated_ms) VALUES ('old', 1, 3, 'C:\\Pickup', 1, 1000, 2000);"
+             "INSERT INTO rule_domains VALUES (1, 'force-plain', 'legacy.example');"
+             "INSERT INTO rule_domains VALUES (1, 'never-redirect', '*.bank.example');"
+             "UPDATE settings SET value = 'debug' WHERE key = 'log_level';");
+    {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(q, 0), 1);
+        sqlite3_finalize(q);
+        /* Version 1 has no generation counter yet. */
+        assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT * FROM config_generation", -1, &q, NULL),
+                             SQLITE_OK);
+        sqlite3_close(db);
+    }
+
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_schema_version(st, &version), STORE_OK);
+    assert_int_equal(version, store_schema_latest());
+    assert_int_equal(store_rule_get(st, "old", &r), STORE_OK);
+    assert_int_equal(r.source_instance, 3);
+    assert_int_equal(r.expired_cert, 1);
+    assert_string_equal(r.pickup_dir, "C:\\Pickup");
+    assert_int_equal(r.created_ms, 1000);
+    assert_int_equal(store_domains_list(st, "old", STORE_LIST_FORCE_PLAIN, &items, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0], "legacy.example");
+    store_strings_free(items, n);
+    assert_int_equal(store_domains_list(st, "old", STORE_LIST_NEVER_REDIRECT, &items, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0], "*.bank.example");
+    store_strings_free(items, n);
+    /* Version 1's settings kept, version 2's defaults added. */
+    assert_int_equal(store_setting_int(st, "ttl_starttls_s", -1), 86400);
+    {
+        char level[32];
+        assert_int_equal(store_setting_get(st, "log_level", level, sizeof level), STORE_OK);
+        assert_string_equal(level, "debug");
+    }
+    assert_int_equal(store_generation(st, &gen), STORE_OK);
+    assert_true(gen >= 1);
+    store_close(st);
+
+    /* A second open finds nothing to do and keeps everything. */
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, "old", &r), STORE_OK);
+    store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_is_a_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrates_version_1_keeping_data, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
