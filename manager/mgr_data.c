@@ -1,6 +1,8 @@
-/* mgr_data: see mgr_data.h. The queries here are the console's own read
- * side (journal window, cache listings) plus the rule and setting writes
- * the manager needs. */
+/* mgr_data: see mgr_data.h. Rules, domain lists, settings and list
+ * validation go through core/store.h and core/domain.h. The SQL here is the
+ * console's own: the positional journal window (core/journal.h reads only
+ * the newest N rows), the cache listings and clears until the cache modules
+ * offer them, renaming a rule (store.h has no rename) and the file size. */
 #include "mgr_data.h"
 
 #include <sqlite3.h>
@@ -9,12 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain.h"
 #include "plat.h"
-
-extern const char tr_schema_sql[];
+#include "store.h"
 
 struct mgr_db {
-    sqlite3 *sql;
+    store *st;
+    sqlite3 *sql;              /* store_db(st), for the console's own reads */
     char path[PLAT_PATH_MAX];
 };
 
@@ -34,78 +37,41 @@ static int db_fail(mgr_db *db, char *err, size_t errlen, const char *what)
     return -1;
 }
 
+/* Store errors are sentence fragments; the console shows full sentences. */
+static int store_fail(mgr_db *db, char *err, size_t errlen, const char *what)
+{
+    set_err(err, errlen, "Could not %s: %s.", what, store_error(db->st));
+    return -1;
+}
+
 static void copy_text(char *dst, size_t len, const unsigned char *src)
 {
     snprintf(dst, len, "%s", src ? (const char *)src : "");
 }
 
-/* ---- Opening and the schema ---- */
-
-/* Runs the schema steps above the file's user_version, each step in one
- * transaction, so the manager can create a fresh database on its own. */
-static int apply_schema(mgr_db *db, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    int have = 0;
-    if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "read the database version");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        have = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-
-    const char *marker = "-- @version ";
-    const char *p = strstr(tr_schema_sql, marker);
-    while (p) {
-        int version = atoi(p + strlen(marker));
-        const char *next = strstr(p + 1, marker);
-        if (version > have) {
-            size_t len = next ? (size_t)(next - p) : strlen(p);
-            char *step = malloc(len + 128);
-            if (!step) {
-                set_err(err, errlen, "Out of memory while creating the database.");
-                return -1;
-            }
-            snprintf(step, len + 128, "BEGIN;\n%.*s\nPRAGMA user_version = %d;\nCOMMIT;",
-                     (int)len, p, version);
-            int rc = sqlite3_exec(db->sql, step, NULL, NULL, NULL);
-            free(step);
-            if (rc != SQLITE_OK) {
-                set_err(err, errlen, "Could not upgrade the database to version %d: %s.",
-                        version, sqlite3_errmsg(db->sql));
-                sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-                return -1;
-            }
-        }
-        p = next;
-    }
-    return 0;
-}
+/* ---- Opening ---- */
 
 int mgr_db_open(const char *path, mgr_db **out, char *err, size_t errlen)
 {
+    char why[MGR_ERR_LEN];
     mgr_db *db = calloc(1, sizeof *db);
     if (!db) {
         set_err(err, errlen, "Out of memory.");
         return -1;
     }
     snprintf(db->path, sizeof db->path, "%s", path);
-    int rc = sqlite3_open_v2(path, &db->sql,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        set_err(err, errlen,
-                "Could not open the database %s: %s. Check that the folder exists and "
-                "that you run the manager as an administrator.",
-                path, db->sql ? sqlite3_errmsg(db->sql) : "out of memory");
-        mgr_db_close(db);
+    store_status rc = store_open(path, &db->st, why, sizeof why);
+    if (rc != STORE_OK) {
+        set_err(err, errlen, "Could not open the database %s: %s. %s", path, why,
+                rc == STORE_ERR_READ_ONLY || rc == STORE_ERR_NO_FOLDER
+                    ? "Run the manager as an administrator, or check the folder."
+                    : rc == STORE_ERR_TOO_NEW ? "Install the newer TLS Router Manager."
+                    : rc == STORE_ERR_BUSY ? "Try again in a moment."
+                    : "Check that the path names a TLS Router database.");
+        free(db);
         return -1;
     }
-    sqlite3_busy_timeout(db->sql, 5000);
-    sqlite3_exec(db->sql, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;", NULL, NULL, NULL);
-    if (apply_schema(db, err, errlen) != 0) {
-        mgr_db_close(db);
-        return -1;
-    }
+    db->sql = store_db(db->st);
     *out = db;
     return 0;
 }
@@ -114,7 +80,7 @@ void mgr_db_close(mgr_db *db)
 {
     if (!db)
         return;
-    sqlite3_close(db->sql);
+    store_close(db->st);
     free(db);
 }
 
@@ -136,122 +102,40 @@ int64_t mgr_db_file_size(mgr_db *db)
 
 /* ---- Domain lists ---- */
 
-static int is_label_char(char c)
+/* The text of line `line` (1-based), trimmed, for the message. */
+static void line_text(const char *text, size_t line, char *out, size_t len)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
-}
-
-/* Checks one trimmed, non-empty pattern; 0 good, -1 with the reason. */
-static int check_pattern(const char *s, size_t len, char *reason, size_t rlen)
-{
-    const char *host = s;
-    size_t hlen = len;
-    if (len >= 2 && s[0] == '*' && s[1] == '.') {
-        host += 2;
-        hlen -= 2;
+    const char *p = text;
+    for (size_t i = 1; i < line && p; i++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
     }
-    if (hlen && host[hlen - 1] == '.')
-        hlen--;
-    if (memchr(s, '@', len)) {
-        set_err(reason, rlen, "\"%.*s\" is an e-mail address; enter only the domain after the @",
-                (int)len, s);
-        return -1;
+    if (!p) {
+        out[0] = 0;
+        return;
     }
-    if (memchr(host, '*', hlen)) {
-        set_err(reason, rlen, "\"%.*s\": a wildcard is allowed only as \"*.\" at the start, "
-                "as in *.example.com", (int)len, s);
-        return -1;
-    }
-    if (hlen == 0 || hlen > 253) {
-        set_err(reason, rlen, "\"%.*s\" is not a domain name (1 to 253 characters)", (int)len, s);
-        return -1;
-    }
-    size_t labels = 0, start = 0;
-    int last_all_digits = 1;
-    for (size_t i = 0; i <= hlen; i++) {
-        if (i < hlen && host[i] != '.') {
-            if (!is_label_char(host[i])) {
-                unsigned char c = (unsigned char)host[i];
-                set_err(reason, rlen, c >= 0x80
-                        ? "\"%.*s\" has non-ASCII letters; write international names in "
-                          "punycode (xn--...)"
-                        : "\"%.*s\" contains a character that is not allowed; use only letters, "
-                          "digits, hyphens and dots", (int)len, s);
-                return -1;
-            }
-            continue;
-        }
-        size_t l = i - start;
-        if (l == 0 || l > 63) {
-            set_err(reason, rlen, "\"%.*s\" has an empty or over-long part between dots",
-                    (int)len, s);
-            return -1;
-        }
-        if (host[start] == '-' || host[i - 1] == '-') {
-            set_err(reason, rlen, "\"%.*s\": a part of a domain cannot begin or end with a hyphen",
-                    (int)len, s);
-            return -1;
-        }
-        last_all_digits = 1;
-        for (size_t k = start; k < i; k++)
-            if (host[k] < '0' || host[k] > '9')
-                last_all_digits = 0;
-        labels++;
-        start = i + 1;
-    }
-    if (labels < 2) {
-        set_err(reason, rlen, "\"%.*s\" needs at least two parts, as in example.com", (int)len, s);
-        return -1;
-    }
-    if (last_all_digits) {
-        set_err(reason, rlen, "\"%.*s\" looks like an IP address; enter a domain name", (int)len, s);
-        return -1;
-    }
-    return 0;
-}
-
-/* Calls fn for each trimmed non-empty line; stops at the first non-zero. */
-typedef int (*line_fn)(const char *s, size_t len, int lineno, void *ctx);
-
-static int for_each_line(const char *text, line_fn fn, void *ctx)
-{
-    int lineno = 0;
-    const char *p = text ? text : "";
-    while (*p || lineno == 0) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        lineno++;
-        const char *s = p;
-        while (len && (*s == ' ' || *s == '\t' || *s == '\r')) {
-            s++;
-            len--;
-        }
-        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-            len--;
-        if (len) {
-            int rc = fn(s, len, lineno, ctx);
-            if (rc)
-                return rc;
-        }
-        if (!end)
-            break;
-        p = end + 1;
-    }
-    return 0;
-}
-
-struct check_ctx { char *reason; size_t rlen; };
-
-static int check_line(const char *s, size_t len, int lineno, void *ctx)
-{
-    struct check_ctx *c = ctx;
-    return check_pattern(s, len, c->reason, c->rlen) ? lineno : 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "\r\n");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    snprintf(out, len, "%.*s", (int)n, p);
 }
 
 int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
 {
-    struct check_ctx c = { reason, reasonlen };
-    return for_each_line(text, check_line, &c);
+    domain_list_error e = { 0 };
+    if (domain_list_parse(text ? text : "", NULL, &e) >= 0)
+        return 0;
+    if (e.line == 0) {
+        set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
+        return 1;
+    }
+    char bad[300];
+    line_text(text, e.line, bad, sizeof bad);
+    set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
+    return (int)e.line;
 }
 
 /* ---- Rules ---- */
@@ -270,236 +154,213 @@ void mgr_rules_free(mgr_rule *rules, size_t count)
     free(rules);
 }
 
-/* The patterns of one list joined by '\n', malloc'd. */
-static char *load_list(mgr_db *db, int64_t rule_id, const char *list)
+/* A rule's list as one '\n'-joined malloc'd string. */
+static char *load_list(mgr_db *db, const char *rule, store_list list)
 {
-    sqlite3_stmt *st;
-    size_t len = 0, cap = 64;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    out[0] = 0;
-    if (sqlite3_prepare_v2(db->sql,
-            "SELECT pattern FROM rule_domains WHERE rule_id = ?1 AND list = ?2 ORDER BY pattern",
-            -1, &st, NULL) != SQLITE_OK)
-        return out;
-    sqlite3_bind_int64(st, 1, rule_id);
-    sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *pat = (const char *)sqlite3_column_text(st, 0);
-        size_t plen = strlen(pat ? pat : "");
-        if (len + plen + 2 > cap) {
-            while (len + plen + 2 > cap)
-                cap *= 2;
-            char *grown = realloc(out, cap);
-            if (!grown)
-                break;
-            out = grown;
-        }
-        if (len)
-            out[len++] = '\n';
-        memcpy(out + len, pat, plen);
-        len += plen;
-        out[len] = 0;
+    char **pats = NULL;
+    size_t n = 0, len = 1;
+    if (store_domains_list(db->st, rule, list, &pats, &n) != STORE_OK)
+        n = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(pats[i]) + 1;
+    char *out = malloc(len), *o = out;
+    if (out) {
+        *o = 0;
+        for (size_t i = 0; i < n; i++)
+            o += sprintf(o, i ? "\n%s" : "%s", pats[i]);
     }
-    sqlite3_finalize(st);
+    store_strings_free(pats, n);
     return out;
 }
 
-#define RULE_COLUMNS "id, name, enabled, source_instance, pickup_dir, expired_cert"
-
-static void rule_from_row(mgr_db *db, sqlite3_stmt *st, mgr_rule *r)
+static void rule_from_store(mgr_db *db, const store_rule *s, mgr_rule *r)
 {
     memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(st, 0);
-    copy_text(r->name, sizeof r->name, sqlite3_column_text(st, 1));
-    r->enabled = sqlite3_column_int(st, 2);
-    r->source_instance = sqlite3_column_int(st, 3);
-    copy_text(r->pickup_dir, sizeof r->pickup_dir, sqlite3_column_text(st, 4));
-    r->expired_cert = sqlite3_column_int(st, 5);
-    r->force_plain = load_list(db, r->id, "force-plain");
-    r->never_redirect = load_list(db, r->id, "never-redirect");
+    r->id = s->id;
+    snprintf(r->name, sizeof r->name, "%s", s->name);
+    r->enabled = s->enabled;
+    r->source_instance = s->source_instance;
+    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", s->pickup_dir);
+    r->expired_cert = s->expired_cert;
+    r->force_plain = load_list(db, s->name, STORE_LIST_FORCE_PLAIN);
+    r->never_redirect = load_list(db, s->name, STORE_LIST_NEVER_REDIRECT);
 }
 
 int mgr_rules_list(mgr_db *db, mgr_rule **rules, size_t *count, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    size_t n = 0, cap = 8;
-    mgr_rule *out = calloc(cap, sizeof *out);
+    store_rule *all = NULL;
+    size_t n = 0;
     *rules = NULL;
     *count = 0;
-    if (!out)
+    if (store_rule_list(db->st, &all, &n) != STORE_OK)
+        return store_fail(db, err, errlen, "read the rules");
+    mgr_rule *out = calloc(n ? n : 1, sizeof *out);
+    if (!out) {
+        free(all);
+        set_err(err, errlen, "Out of memory.");
         return -1;
-    if (sqlite3_prepare_v2(db->sql, "SELECT " RULE_COLUMNS " FROM rules ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(out);
-        return db_fail(db, err, errlen, "read the rules");
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            mgr_rule *grown = realloc(out, 2 * cap * sizeof *out);
-            if (!grown)
-                break;
-            out = grown;
-            cap *= 2;
-        }
-        rule_from_row(db, st, &out[n++]);
-    }
-    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++)
+        rule_from_store(db, &all[i], &out[i]);
+    free(all);
     *rules = out;
     *count = n;
     return 0;
 }
 
-static int rule_query_one(mgr_db *db, const char *where, sqlite3_stmt **st, char *err, size_t errlen)
-{
-    char sql[256];
-    snprintf(sql, sizeof sql, "SELECT " RULE_COLUMNS " FROM rules WHERE %s", where);
-    if (sqlite3_prepare_v2(db->sql, sql, -1, st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "read the rule");
-    return 0;
-}
-
 int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (rule_query_one(db, "id = ?1", &st, err, errlen))
+    mgr_rule *all;
+    size_t n;
+    if (mgr_rules_list(db, &all, &n, err, errlen) != 0)
         return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    if (found)
-        rule_from_row(db, st, r);
-    sqlite3_finalize(st);
-    if (!found) {
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+        if (all[i].id == id) {
+            *r = all[i];
+            memset(&all[i], 0, sizeof all[i]);   /* ownership of the lists moves */
+            found = 1;
+        }
+    mgr_rules_free(all, n);
+    if (!found)
         set_err(err, errlen, "The rule no longer exists; someone may have deleted it. "
                 "Refresh the list.");
-        return -1;
-    }
-    return 0;
+    return found ? 0 : -1;
 }
 
 int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (rule_query_one(db, "name = ?1", &st, err, errlen))
-        return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    if (found)
-        rule_from_row(db, st, r);
-    sqlite3_finalize(st);
-    return found;
+    store_rule s;
+    store_status rc = store_rule_get(db->st, name, &s);
+    if (rc == STORE_ERR_NOT_FOUND)
+        return 0;
+    if (rc != STORE_OK)
+        return store_fail(db, err, errlen, "read the rule");
+    rule_from_store(db, &s, r);
+    return 1;
 }
 
-struct insert_ctx { mgr_db *db; sqlite3_stmt *st; int failed; };
-
-/* Stores one pattern in the normal form: lower case, no trailing dot. */
-static int insert_line(const char *s, size_t len, int lineno, void *ctx)
+static int contains(char **list, long n, const char *s)
 {
-    struct insert_ctx *c = ctx;
-    char pat[260];
-    if (len && s[len - 1] == '.')
-        len--;
-    if (len >= sizeof pat)
-        len = sizeof pat - 1;
-    for (size_t i = 0; i < len; i++)
-        pat[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
-    pat[len] = 0;
-    sqlite3_bind_text(c->st, 3, pat, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(c->st);
-    sqlite3_reset(c->st);
-    if (rc != SQLITE_DONE) {
-        c->failed = 1;
-        return lineno;
-    }
+    for (long i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
     return 0;
 }
 
-static int save_list(mgr_db *db, int64_t id, const char *list, const char *text)
+/* Makes the stored list equal to text: removes what is gone, adds what is
+ * new (the store validates and normalises each pattern). */
+static int sync_list(mgr_db *db, const char *rule, store_list list, const char *text,
+                     char *err, size_t errlen)
 {
-    struct insert_ctx c = { db, NULL, 0 };
-    if (sqlite3_prepare_v2(db->sql,
-            "INSERT OR IGNORE INTO rule_domains (rule_id, list, pattern) VALUES (?1, ?2, ?3)",
-            -1, &c.st, NULL) != SQLITE_OK)
+    char **want = NULL, **have = NULL;
+    size_t nhave = 0;
+    domain_list_error e;
+    long nwant = domain_list_parse(text ? text : "", &want, &e);
+    if (nwant < 0) {
+        set_err(err, errlen, "Line %zu of the %s list is not valid: %s.", e.line,
+                store_list_name(list), e.reason ? e.reason : "out of memory");
         return -1;
-    sqlite3_bind_int64(c.st, 1, id);
-    sqlite3_bind_text(c.st, 2, list, -1, SQLITE_STATIC);
-    for_each_line(text, insert_line, &c);
-    sqlite3_finalize(c.st);
-    return c.failed ? -1 : 0;
+    }
+    int rc = 0;
+    if (store_domains_list(db->st, rule, list, &have, &nhave) != STORE_OK) {
+        rc = store_fail(db, err, errlen, "read the domain list");
+    } else {
+        const char **gone = calloc(nhave + 1, sizeof *gone), **added = calloc((size_t)nwant + 1, sizeof *added);
+        size_t ngone = 0, nadded = 0;
+        for (size_t i = 0; gone && i < nhave; i++)
+            if (!contains(want, nwant, have[i]))
+                gone[ngone++] = have[i];
+        for (long i = 0; added && i < nwant; i++)
+            if (!contains(have, (long)nhave, want[i]) && !contains((char **)added, (long)nadded, want[i]))
+                added[nadded++] = want[i];
+        if (!gone || !added)
+            rc = -1, set_err(err, errlen, "Out of memory.");
+        else if (ngone && store_domains_remove(db->st, rule, list, gone, ngone) != STORE_OK)
+            rc = store_fail(db, err, errlen, "update the domain list");
+        else if (nadded && store_domains_add(db->st, rule, list, added, nadded) != STORE_OK)
+            rc = store_fail(db, err, errlen, "update the domain list");
+        free(gone);
+        free(added);
+    }
+    store_strings_free(have, nhave);
+    domain_list_free(want, nwant);
+    return rc;
 }
 
-static int write_rule_row(mgr_db *db, mgr_rule *r)
+/* The store names rules for life; the console lets the admin rename one.
+ * store.h has no rename, so this is the console's own statement. */
+static int rename_rule(mgr_db *db, int64_t id, const char *name, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    const char *sql = r->id
-        ? "UPDATE rules SET name = ?1, enabled = ?2, source_instance = ?3, pickup_dir = ?4, "
-          "expired_cert = ?5, updated_ms = ?6 WHERE id = ?7"
-        : "INSERT INTO rules (name, enabled, source_instance, pickup_dir, expired_cert, "
-          "created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)";
-    if (sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, r->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, r->enabled ? 1 : 0);
-    sqlite3_bind_int(st, 3, r->source_instance > 0 ? r->source_instance : 1);
-    sqlite3_bind_text(st, 4, r->pickup_dir, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, r->expired_cert ? 1 : 0);
-    sqlite3_bind_int64(st, 6, plat_wall_ms());
-    if (r->id)
-        sqlite3_bind_int64(st, 7, r->id);
+    if (sqlite3_prepare_v2(db->sql, "UPDATE rules SET name = ?1, updated_ms = ?2 WHERE id = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_fail(db, err, errlen, "rename the rule");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, plat_wall_ms());
+    sqlite3_bind_int64(st, 3, id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
+    if (rc == SQLITE_CONSTRAINT) {
+        set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
         return -1;
-    if (!r->id)
-        r->id = sqlite3_last_insert_rowid(db->sql);
+    }
+    return rc == SQLITE_DONE ? 0 : db_fail(db, err, errlen, "rename the rule");
+}
+
+static int add_rule(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    store_status rc = store_rule_add(db->st, r->name, r->pickup_dir, r->source_instance, &id);
+    if (rc == STORE_ERR_EXISTS) {
+        set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", r->name);
+        return -1;
+    }
+    if (rc != STORE_OK)
+        return store_fail(db, err, errlen, "create the rule");
+    r->id = id;
     return 0;
 }
 
 int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
 {
-    int64_t old_id = r->id;
-    if (sqlite3_exec(db->sql, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "start saving the rule");
-    if (write_rule_row(db, r) != 0) {
-        int constraint = sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_UNIQUE;
-        if (constraint)
-            set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", r->name);
-        else
-            db_fail(db, err, errlen, "save the rule");
-        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-        r->id = old_id;
+    int is_new = r->id == 0;
+    mgr_rule old = { 0 };
+    if (!is_new && mgr_rule_get(db, r->id, &old, err, errlen) != 0)
         return -1;
-    }
-    sqlite3_stmt *del;
-    int ok = sqlite3_prepare_v2(db->sql, "DELETE FROM rule_domains WHERE rule_id = ?1",
-                                -1, &del, NULL) == SQLITE_OK;
-    if (ok) {
-        sqlite3_bind_int64(del, 1, r->id);
-        ok = sqlite3_step(del) == SQLITE_DONE;
-        sqlite3_finalize(del);
-    }
-    ok = ok && save_list(db, r->id, "force-plain", r->force_plain) == 0
-            && save_list(db, r->id, "never-redirect", r->never_redirect) == 0;
-    if (!ok || sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        db_fail(db, err, errlen, "save the rule's domain lists");
-        sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
-        r->id = old_id;
+    int rc = is_new ? add_rule(db, r, err, errlen)
+           : strcmp(old.name, r->name) != 0 ? rename_rule(db, r->id, r->name, err, errlen) : 0;
+    mgr_rule_clear(&old);
+    if (rc != 0)
         return -1;
+    store_rule_change change;
+    store_rule_change_init(&change);
+    change.enabled = r->enabled ? 1 : 0;
+    change.expired_cert = r->expired_cert ? 1 : 0;
+    change.source_instance = r->source_instance;
+    change.pickup_dir = r->pickup_dir;
+    if (store_rule_update(db->st, r->name, &change) != STORE_OK)
+        rc = store_fail(db, err, errlen, "save the rule");
+    else if (sync_list(db, r->name, STORE_LIST_FORCE_PLAIN, r->force_plain, err, errlen) != 0
+             || sync_list(db, r->name, STORE_LIST_NEVER_REDIRECT, r->never_redirect, err, errlen) != 0)
+        rc = -1;
+    /* A new rule that could not be completed is not left half made. */
+    if (rc != 0 && is_new) {
+        store_rule_delete(db->st, r->name);
+        r->id = 0;
     }
-    return 0;
+    return rc;
 }
 
 int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql, "DELETE FROM rules WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "delete the rule");
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, err, errlen, "delete the rule");
+    mgr_rule r = { 0 };
+    if (mgr_rule_get(db, id, &r, err, errlen) != 0)
+        return -1;
+    store_status rc = store_rule_delete(db->st, r.name);
+    mgr_rule_clear(&r);
+    if (rc != STORE_OK && rc != STORE_ERR_NOT_FOUND)
+        return store_fail(db, err, errlen, "delete the rule");
     return 0;
 }
 
@@ -507,39 +368,15 @@ int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen)
 
 int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql, "SELECT value FROM settings WHERE key = 'log_level'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "read the log level");
-    snprintf(level, len, "info");
-    if (sqlite3_step(st) == SQLITE_ROW)
-        copy_text(level, len, sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    if (store_setting_get(db->st, "log_level", level, len) != STORE_OK)
+        return store_fail(db, err, errlen, "read the log level");
     return 0;
 }
 
 int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen)
 {
-    static const char *const levels[] = { "error", "warning", "info", "debug", "full-debug" };
-    int known = 0;
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-        known |= strcmp(levels[i], level) == 0;
-    if (!known) {
-        set_err(err, errlen, "\"%s\" is not a log level; choose error, warning, info, debug "
-                "or full-debug.", level);
-        return -1;
-    }
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql,
-            "INSERT INTO settings (key, value) VALUES ('log_level', ?1) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "change the log level");
-    sqlite3_bind_text(st, 1, level, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(db, err, errlen, "change the log level");
+    if (store_setting_set(db->st, "log_level", level) != STORE_OK)
+        return store_fail(db, err, errlen, "change the log level");
     return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "iis.h"
 #include "manager_res.h"
+#include "store.h"
 #include "ui.h"
 
 #define MAX_SERVERS 32
@@ -100,7 +101,7 @@ static BOOL on_init(HWND dlg, rule_dlg *d)
 {
     char err[MGR_ERR_LEN];
     SetWindowLongPtrW(dlg, GWLP_USERDATA, (LONG_PTR)d);
-    SendDlgItemMessageW(dlg, IDC_RULE_NAME, EM_LIMITTEXT, 127, 0);
+    SendDlgItemMessageW(dlg, IDC_RULE_NAME, EM_LIMITTEXT, STORE_NAME_MAX, 0);
     fill_servers(dlg, d);
     mgr_rule r = { .enabled = 1, .source_instance = 1 };
     if (d->rule_id && mgr_rule_get(d->app->db, d->rule_id, &r, err, sizeof err) != 0) {

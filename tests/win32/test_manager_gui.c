@@ -25,6 +25,7 @@
 
 #include "manager_res.h"
 #include "mgr_data.h"
+#include "store.h"
 
 #define WAIT_MS 20000
 #define WIDEN_(x) L##x
@@ -272,7 +273,7 @@ static void test_invalid_domain_is_refused(void **state)
     printf("# refusal shown: %ls\n", text);
     assert_non_null(wcsstr(text, L"Line 2"));
     assert_non_null(wcsstr(text, L"bad domain.example"));
-    assert_non_null(wcsstr(text, L"not allowed"));
+    assert_non_null(wcsstr(text, L"invalid character"));
     screenshot("rule-refused");
     post_click(box, IDOK);
     assert_true(wait_gone(box));
@@ -286,12 +287,12 @@ static void test_invalid_domain_is_refused(void **state)
     assert_int_equal(end - start, wcslen(L"bad domain.example"));
 
     /* Nothing was saved. */
-    mgr_db *db;
-    mgr_rule r = { 0 };
+    store *st;
+    store_rule r;
     char err[MGR_ERR_LEN];
-    assert_int_equal(mgr_db_open(db_path, &db, err, sizeof err), 0);
-    assert_int_equal(mgr_rule_find(db, RULE_NAME_U8, &r, err, sizeof err), 0);
-    mgr_db_close(db);
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_ERR_NOT_FOUND);
+    store_close(st);
 
     /* Fix the line and save. */
     set_text(dlg, IDC_RULE_FORCE_LIST, L"Example.org\r\n\r\n  *.legacy.example  \r\n");
@@ -313,20 +314,32 @@ static void test_rule_is_listed_and_stored(void **state)
     assert_non_null(wcsstr(text, L"2 forced plain domains"));
     assert_non_null(wcsstr(text, L"2 never redirected"));
 
-    mgr_db *db;
-    mgr_rule r = { 0 };
+    /* Read back through the core store, as the sink will. */
+    store *st;
+    store_rule r;
     char err[MGR_ERR_LEN], pickup_u8[1024];
+    char **pats;
+    size_t n;
     WideCharToMultiByte(CP_UTF8, 0, pickup_dir, -1, pickup_u8, sizeof pickup_u8, NULL, NULL);
-    assert_int_equal(mgr_db_open(db_path, &db, err, sizeof err), 0);
-    assert_int_equal(mgr_rule_find(db, RULE_NAME_U8, &r, err, sizeof err), 1);
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_OK);
     assert_int_equal(r.enabled, 1);
     assert_int_equal(r.expired_cert, 1);
     assert_int_equal(r.source_instance, 1);
     assert_string_equal(r.pickup_dir, pickup_u8);
-    assert_string_equal(r.force_plain, "*.legacy.example\nexample.org");
-    assert_string_equal(r.never_redirect, "gmail.com\noutlook.com");
-    mgr_rule_clear(&r);
-    mgr_db_close(db);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "*.legacy.example");
+    assert_string_equal(pats[1], "example.org");
+    store_strings_free(pats, n);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_NEVER_REDIRECT, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "gmail.com");
+    assert_string_equal(pats[1], "outlook.com");
+    store_strings_free(pats, n);
+    store_close(st);
     screenshot("rules");
 }
 
@@ -361,12 +374,12 @@ static void test_log_level_changes(void **state)
     wchar_t text[512];
     status_text(text, 512);
     assert_non_null(wcsstr(text, L"Full Debug"));
-    mgr_db *db;
+    store *st;
     char err[MGR_ERR_LEN], level[32];
-    assert_int_equal(mgr_db_open(db_path, &db, err, sizeof err), 0);
-    assert_int_equal(mgr_log_level_get(db, level, sizeof level, err, sizeof err), 0);
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_get(st, "log_level", level, sizeof level), STORE_OK);
     assert_string_equal(level, "full-debug");
-    mgr_db_close(db);
+    store_close(st);
 }
 
 static void test_journal_opens_a_million_rows(void **state)
