@@ -6,6 +6,7 @@
 #include <windows.h>
 #include <commctrl.h>
 #include <commdlg.h>
+#include <process.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #define ROW_CACHE 256             /* rows kept around the visible ones */
 #define AUTO_TIMER 1
 #define AUTO_MS 5000
+#define WM_APP_EXPORTDONE (WM_APP + 20)
 
 enum { COL_TIME, COL_RECIPIENT, COL_DOMAIN, COL_ROUTE, COL_REASON, COL_MX, COL_TLS, COL_DETAIL };
 
@@ -156,8 +158,9 @@ static void csv_field(FILE *f, const char *s, int last)
     fputs(last ? "\r\n" : ",", f);
 }
 
-/* Writes every row of the current filter, oldest last, to path. */
-static int write_csv(journal_page *j, const wchar_t *path, size_t *rows, char *err, size_t errlen)
+/* Writes every row of the filter, newest first, to path. */
+static int write_csv(mgr_db *db, const mgr_journal_filter *filter, const wchar_t *path,
+                     size_t *rows, char *err, size_t errlen)
 {
     mgr_journal_view *v;
     FILE *f = _wfopen(path, L"wb");
@@ -166,7 +169,7 @@ static int write_csv(journal_page *j, const wchar_t *path, size_t *rows, char *e
         snprintf(err, errlen, "The file could not be created. Choose a folder you can write to.");
         return -1;
     }
-    if (mgr_journal_open(j->app->db, &j->filter, &v, err, errlen) != 0) {
+    if (mgr_journal_open(db, filter, &v, err, errlen) != 0) {
         fclose(f);
         return -1;
     }
@@ -205,33 +208,80 @@ static int write_csv(journal_page *j, const wchar_t *path, size_t *rows, char *e
     return rc;
 }
 
+typedef struct export_job {
+    HWND page;
+    char db_path[PLAT_PATH_MAX];
+    mgr_journal_filter filter;
+    wchar_t path[MAX_PATH];
+    size_t rows;
+    int rc;
+    char err[MGR_ERR_LEN];
+} export_job;
+
+/* A million rows take seconds to write: the export runs on its own thread
+ * with its own connection (a store handle serves one thread). */
+static unsigned __stdcall export_worker(void *arg)
+{
+    export_job *job = arg;
+    mgr_db *db;
+    job->rc = mgr_db_open(job->db_path, &db, job->err, sizeof job->err);
+    if (job->rc == 0) {
+        job->rc = write_csv(db, &job->filter, job->path, &job->rows, job->err, sizeof job->err);
+        mgr_db_close(db);
+    }
+    if (!PostMessageW(job->page, WM_APP_EXPORTDONE, 0, (LPARAM)job))
+        free(job);
+    return 0;
+}
+
+static void export_done(HWND page, export_job *job)
+{
+    journal_page *j = page_of(page);
+    EnableWindow(GetDlgItem(page, IDC_JOURNAL_EXPORT), TRUE);
+    if (job->rc != 0) {
+        ui_error_utf8(page, job->err);
+    } else {
+        wchar_t count[32];
+        ui_format_count(job->rows, count, 32);
+        app_status(j->app, L"Exported %ls journal entries to %ls.", count, job->path);
+    }
+    free(job);
+}
+
 static void export_csv(HWND page)
 {
     journal_page *j = page_of(page);
-    wchar_t path[MAX_PATH] = L"tlsrouter-journal.csv";
+    export_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return;
+    wcscpy(job->path, L"tlsrouter-journal.csv");
     OPENFILENAMEW ofn = { 0 };
     ofn.lStructSize = sizeof ofn;
     ofn.hwndOwner = page;
     ofn.lpstrFilter = L"CSV files (*.csv)\0*.csv\0All files\0*.*\0";
-    ofn.lpstrFile = path;
+    ofn.lpstrFile = job->path;
     ofn.nMaxFile = MAX_PATH;
     ofn.lpstrTitle = L"Export Journal";
     ofn.lpstrDefExt = L"csv";
     ofn.Flags = OFN_OVERWRITEPROMPT | OFN_PATHMUSTEXIST | OFN_HIDEREADONLY | OFN_EXPLORER;
-    if (!GetSaveFileNameW(&ofn))
-        return;
-    char err[MGR_ERR_LEN];
-    size_t rows;
-    HCURSOR old = SetCursor(LoadCursorW(NULL, (LPCWSTR)IDC_WAIT));
-    int rc = write_csv(j, path, &rows, err, sizeof err);
-    SetCursor(old);
-    if (rc != 0) {
-        ui_error_utf8(page, err);
+    if (!GetSaveFileNameW(&ofn)) {
+        free(job);
         return;
     }
-    wchar_t count[32];
-    ui_format_count(rows, count, 32);
-    app_status(j->app, L"Exported %ls journal entries to %ls.", count, path);
+    job->page = page;
+    job->filter = j->filter;
+    snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(j->app->db));
+    EnableWindow(GetDlgItem(page, IDC_JOURNAL_EXPORT), FALSE);
+    app_status(j->app, L"Exporting the journal to %ls...", job->path);
+    uintptr_t th = _beginthreadex(NULL, 0, export_worker, job, 0, NULL);
+    if (!th) {
+        EnableWindow(GetDlgItem(page, IDC_JOURNAL_EXPORT), TRUE);
+        free(job);
+        ui_error(page, L"The export could not be started: Windows refused a new thread. "
+                       L"Close some programs and try again.");
+        return;
+    }
+    CloseHandle((HANDLE)th);
 }
 
 static void change_log_level(HWND page)
@@ -351,6 +401,9 @@ static INT_PTR CALLBACK journal_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     case WM_APP_REFRESH:
         show_log_level(page);
         refresh(page, j->view != NULL);
+        return TRUE;
+    case WM_APP_EXPORTDONE:
+        export_done(page, (export_job *)lp);
         return TRUE;
     case WM_TIMER:
         if (wp == AUTO_TIMER && IsWindowVisible(page))
