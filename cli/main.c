@@ -126,17 +126,18 @@ static int parse_globals(cli_ctx *ctx, int argc, char **argv, int *cmd)
         if (cli_is(opt, "--db")) {
             db = val;
         } else if (cli_is(opt, "--dns")) {
-            if (!*val)
-                return cli_error(CLI_USAGE, "--dns needs HOST[:PORT][,...]");
+            const char *why;
+            if (!*val || store_setting_check("dns_servers", val, &why) != 0)
+                return cli_error(CLI_USAGE, "--dns: '%s' is not HOST[:PORT][,...]", val);
             ctx->dns = val;
         } else if (parse_timeout(val, &ctx->timeout_ms) != 0) {
             return cli_error(CLI_USAGE, "--timeout: '%s' is not a number of seconds (0 < s <= 3600)", val);
         }
     }
-    if (db && *db) {
-        snprintf(ctx->db_path, sizeof ctx->db_path, "%s", db);
+    if (db && (!*db || strlen(db) >= sizeof ctx->db_path)) {
+        return cli_error(CLI_USAGE, "--db needs a path of 1 to %d characters", PLAT_PATH_MAX - 1);
     } else if (db) {
-        return cli_error(CLI_USAGE, "--db needs a path");
+        snprintf(ctx->db_path, sizeof ctx->db_path, "%s", db);
     } else {
         const char *env = getenv("TLSROUTER_DB");
         if (plat_default_db_path(ctx->db_path, sizeof ctx->db_path) != 0)

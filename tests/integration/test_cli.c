@@ -161,6 +161,8 @@ static void test_rule_usage_errors(void **state)
     assert_error_line(f, "unknown command 'frobnicate' (see tlsrouter --help)");
     assert_int_equal(RUN(f, "--timeout", "soon", "rule", "list"), 2);
     assert_error_line(f, "--timeout: 'soon' is not a number of seconds (0 < s <= 3600)");
+    assert_int_equal(RUN(f, "--dns", "8.8.8.8 1.1.1.1", "rule", "list"), 2);
+    assert_error_line(f, "--dns: '8.8.8.8 1.1.1.1' is not HOST[:PORT][,...]");
     assert_int_equal(RUN(f, "--bogus"), 2);
     assert_error_line(f, "unknown option --bogus (see tlsrouter --help)");
 }
@@ -188,6 +190,7 @@ static void test_operational_failures_exit_1(void **state)
     assert_int_equal(RUN(f, "rule", "list"), 1);
     snprintf(want, sizeof want, "folder of database %s does not exist", f->db);
     assert_error_line(f, want);
+    assert_false(plat_is_dir(missing));   /* a folder the user named is never created */
 
     assert_int_equal(trtest_join(notdb, sizeof notdb, f->dir, "text.db"), 0);
     assert_int_equal(trtest_write_file(notdb, "hello, I am not a database at all, really not.\n"), 0);
@@ -229,6 +232,55 @@ static void test_help_version_and_env_default(void **state)
     assert_non_null(strstr(f->res.out, "\"name\":\"from-env\""));
 }
 
+static void test_read_only_database_exit_1(void **state)
+{
+    fixture *f = *state;
+    char want[2048];
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P"), 0);
+    if (trtest_make_readonly(f->db) != 0)
+        skip();   /* this file system cannot make a file read-only for us */
+    int rc = RUN(f, "rule", "list");
+    assert_int_equal(trtest_make_writable(f->db), 0);
+    assert_int_equal(rc, 1);
+    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
+    assert_error_line(f, want);
+}
+
+/* Without --db and TLSROUTER_DB the command uses the platform's data folder
+ * and creates it. Only where the test can point that folder elsewhere
+ * (XDG_DATA_HOME); on Windows it is %ProgramData%, shared by the machine. */
+static void test_default_folder_created(void **state)
+{
+#ifdef _WIN32
+    (void)state;
+    skip();
+#else
+    fixture *f = *state;
+    char xdg[600], folder[700], db[800];
+    trtest_result res;
+    const char *list[] = { "rule", "list", NULL };
+    assert_int_equal(trtest_join(xdg, sizeof xdg, f->dir, "xdg"), 0);
+    assert_int_equal(trtest_join(folder, sizeof folder, xdg, "tlsrouter"), 0);
+    assert_int_equal(trtest_join(db, sizeof db, folder, "tlsrouter.db"), 0);
+    const char *saved = getenv("XDG_DATA_HOME");
+    char *old_xdg = saved ? strdup(saved) : NULL;
+    trtest_setenv("TLSROUTER_DB", NULL);
+    trtest_setenv("XDG_DATA_HOME", xdg);
+    int ran = trtest_run_cli(list, &res);
+    trtest_setenv("XDG_DATA_HOME", old_xdg);
+    free(old_xdg);
+    assert_int_equal(ran, 0);
+    assert_int_equal(res.exit_code, 0);
+    assert_string_equal(res.out, "no rules\n");
+    trtest_result_free(&res);
+    assert_true(plat_is_dir(folder));
+    char *bytes = trtest_read_file(db, NULL);
+    assert_non_null(bytes);
+    assert_memory_equal(bytes, "SQLite format 3", 15);
+    free(bytes);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +291,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loglevel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_operational_failures_exit_1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_version_and_env_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_database_exit_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_folder_created, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

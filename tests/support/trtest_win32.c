@@ -33,7 +33,9 @@ static int set_readonly_attr(const char *path, int on)
 /* Under Wine a process running as root may write a file whatever its
  * read-only attribute says (Wine maps the attribute to Unix permission bits,
  * which root ignores). There, as in the native tests, the Linux immutable
- * flag is what binds root; Wine's start /unix runs chattr. -1 on Windows. */
+ * flag is what binds root; Wine's start /unix runs chattr. start does not
+ * wait for a Unix program, so the caller polls for the effect (wait_until).
+ * -1 on Windows. */
 static int wine_chattr(const wchar_t *path, const char *flag)
 {
     typedef char *(CDECL * unix_name_fn)(const wchar_t *);
@@ -61,13 +63,24 @@ static int writable_now(const wchar_t *path)
     return 1;
 }
 
+/* Poll until the file's writability is as wanted, for at most 5 s. */
+static int wait_until_writable(const wchar_t *path, int want)
+{
+    for (int i = 0; i < 500; i++) {
+        if (writable_now(path) == want)
+            return 0;
+        Sleep(10);
+    }
+    return -1;
+}
+
 int trtest_make_readonly(const char *path)
 {
     wchar_t *w = widen(path);
     int rc = -1;
     if (w && set_readonly_attr(path, 1) == 0) {
-        if (writable_now(w))
-            (void)wine_chattr(w, "+i");
+        if (writable_now(w) && wine_chattr(w, "+i") == 0)
+            (void)wait_until_writable(w, 0);
         rc = writable_now(w) ? -1 : 0;
     }
     free(w);
@@ -77,10 +90,14 @@ int trtest_make_readonly(const char *path)
 int trtest_make_writable(const char *path)
 {
     wchar_t *w = widen(path);
-    if (w && !writable_now(w))
-        (void)wine_chattr(w, "-i");
+    /* The immutable flag first: while it is set, not even the attribute changes. */
+    if (w && !writable_now(w) && wine_chattr(w, "-i") == 0)
+        (void)wait_until_writable(w, 1);
+    int rc = set_readonly_attr(path, 0);
+    if (!w || !writable_now(w))
+        rc = -1;
     free(w);
-    return set_readonly_attr(path, 0);
+    return rc;
 }
 
 static int remove_tree_w(const wchar_t *dir)
@@ -110,7 +127,8 @@ static int remove_tree_w(const wchar_t *dir)
             if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)
                 rc |= remove_tree_w(child);
             else if (!DeleteFileW(child)
-                     && (wine_chattr(child, "-i") != 0 || !DeleteFileW(child)))
+                     && (wine_chattr(child, "-i") != 0 || wait_until_writable(child, 1) != 0
+                         || !DeleteFileW(child)))
                 rc = -1;
             free(child);
         } while (FindNextFileW(h, &fd));
