@@ -343,6 +343,54 @@ static void test_rule_is_listed_and_stored(void **state)
     screenshot("rules");
 }
 
+/* Edit loads the rule into the dialog; saving changes only what changed. */
+static void test_rule_edit(void **state)
+{
+    HWND page = page_of(IDC_RULES_LIST), lv = GetDlgItem(page, IDC_RULES_LIST);
+    wchar_t text[512];
+    select_tab(0);
+    /* LVM_SETITEMSTATE would need an LVITEM in the manager's memory; the
+     * keyboard selects as an admin would: Home selects the first row. */
+    SendMessageW(lv, WM_KEYDOWN, VK_HOME, 0);
+    SendMessageW(lv, WM_KEYUP, VK_HOME, 0);
+    assert_int_equal(SendMessageW(lv, LVM_GETNEXTITEM, (WPARAM)-1, LVNI_SELECTED), 0);
+    post_click(page, IDC_RULES_EDIT);
+    HWND dlg = wait_dialog(NULL, L"Edit Rule");
+    assert_non_null(dlg);
+    get_text(GetDlgItem(dlg, IDC_RULE_NAME), text, 512);
+    assert_true(wcscmp(text, RULE_NAME) == 0);
+    get_text(GetDlgItem(dlg, IDC_RULE_NEVER_LIST), text, 512);
+    assert_true(wcscmp(text, L"gmail.com\r\noutlook.com") == 0);
+    assert_int_equal(SendMessageW(GetDlgItem(dlg, IDC_RULE_EXPIRED), BM_GETCHECK, 0, 0),
+                     BST_CHECKED);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_EXPIRED), BM_CLICK, 0, 0);
+    set_text(dlg, IDC_RULE_NEVER_LIST, L"gmail.com\r\n*.Partner.example");
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    char **pats;
+    size_t n;
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_OK);
+    assert_int_equal(r.expired_cert, 0);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_NEVER_REDIRECT, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "*.partner.example");
+    assert_string_equal(pats[1], "gmail.com");
+    store_strings_free(pats, n);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    store_strings_free(pats, n);
+    store_close(st);
+    lv_text(lv, 0, 4, text, 512);
+    assert_null(wcsstr(text, L"Expired certificate"));
+}
+
 static void test_tabs_switch(void **state)
 {
     const int probe_ids[] = { IDC_RULES_LIST, IDC_JOURNAL_LIST, IDC_CACHE_EXPIRED, IDC_STATUS_DB };
@@ -550,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_finds_manager),
         cmocka_unit_test(test_invalid_domain_is_refused),
         cmocka_unit_test(test_rule_is_listed_and_stored),
+        cmocka_unit_test(test_rule_edit),
         cmocka_unit_test(test_tabs_switch),
         cmocka_unit_test(test_log_level_changes),
         cmocka_unit_test(test_journal_opens_a_million_rows),
