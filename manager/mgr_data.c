@@ -301,7 +301,7 @@ static int rename_rule(mgr_db *db, int64_t id, const char *name, char *err, size
     sqlite3_bind_int64(st, 3, id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    if (rc == SQLITE_CONSTRAINT) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
         set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
         return -1;
     }
