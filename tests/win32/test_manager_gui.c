@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "manager_res.h"
 #include "mgr_data.h"
@@ -541,6 +542,40 @@ static void test_journal_exports_csv(void **state)
     send_click(page, IDC_JOURNAL_APPLY);
 }
 
+/* Auto-refresh: a decision written by another process (the sink) shows up
+ * without a click. */
+static void test_journal_auto_refresh(void **state)
+{
+    HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
+    wchar_t text[512];
+    select_tab(1);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_CLICK, 0, 0);
+    assert_int_equal(SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_GETCHECK, 0, 0),
+                     BST_CHECKED);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, detail) VALUES "
+        "(1767225600000 + 2000000000, 'late@new.example', 'new.example', 'plain', "
+        "'force-plain-list', 'written while the manager was open')", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    int seen = 0;
+    for (int waited = 0; waited < WAIT_MS && !seen; waited += 200) {
+        seen = lv_count(lv) == JOURNAL_ROWS + 1;
+        if (!seen)
+            Sleep(200);
+    }
+    assert_true(seen);
+    lv_text(lv, 0, 1, text, 512);
+    assert_true(wcscmp(text, L"late@new.example") == 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_CLICK, 0, 0);
+}
+
 static void test_expired_cache_clears(void **state)
 {
     select_tab(2);
@@ -603,6 +638,7 @@ int main(void)
         cmocka_unit_test(test_log_level_changes),
         cmocka_unit_test(test_journal_opens_a_million_rows),
         cmocka_unit_test(test_journal_exports_csv),
+        cmocka_unit_test(test_journal_auto_refresh),
         cmocka_unit_test(test_expired_cache_clears),
         cmocka_unit_test(test_closes),
     };
