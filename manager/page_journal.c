@@ -20,6 +20,7 @@
 #define AUTO_TIMER 1
 #define AUTO_MS 5000
 #define WM_APP_EXPORTDONE (WM_APP + 20)
+#define WM_APP_JOURNALOPEN (WM_APP + 21)
 
 enum { COL_TIME, COL_RECIPIENT, COL_DOMAIN, COL_ROUTE, COL_REASON, COL_MX, COL_TLS, COL_DETAIL };
 
@@ -53,6 +54,9 @@ typedef struct journal_page {
     ui_layout layout;
     mgr_journal_filter filter;
     mgr_journal_view *view;
+    mgr_db *view_db;              /* the view's own connection */
+    unsigned seq;                 /* newest open request */
+    int loading;
     size_t cache_first;
     long cache_count;
     mgr_journal_row *cache;       /* ROW_CACHE rows */
@@ -114,36 +118,116 @@ static void read_filter(HWND page, mgr_journal_filter *f)
     snprintf(f->reason, sizeof f->reason, "%s", reason > 0 ? reasons[reason - 1] : "");
 }
 
-/* Reopens the view with the current filter and paints the first rows;
- * the count line tells how long that took. */
-static void refresh(HWND page, int keep_position)
+/* Opening a view reads the whole index for a filter, which takes a second
+ * on a million rows: it runs on a worker thread with its own connection
+ * (a store handle serves one thread), and the UI thread takes the finished
+ * view over. A newer request makes an older result stale. */
+typedef struct open_job {
+    HWND page;
+    unsigned seq;
+    int keep_position;
+    int automatic;                /* the auto-refresh timer: no message boxes */
+    uint64_t start_ms;
+    char db_path[PLAT_PATH_MAX];
+    mgr_journal_filter filter;
+    mgr_db *db;
+    mgr_journal_view *view;
+    int rc;
+    char err[MGR_ERR_LEN];
+} open_job;
+
+static void open_job_free(open_job *job)
+{
+    mgr_journal_close(job->view);
+    mgr_db_close(job->db);
+    free(job);
+}
+
+static unsigned __stdcall open_worker(void *arg)
+{
+    open_job *job = arg;
+    job->rc = mgr_db_open(job->db_path, &job->db, job->err, sizeof job->err);
+    if (job->rc == 0)
+        job->rc = mgr_journal_open(job->db, &job->filter, &job->view, job->err, sizeof job->err);
+    if (!PostMessageW(job->page, WM_APP_JOURNALOPEN, 0, (LPARAM)job))
+        open_job_free(job);
+    return 0;
+}
+
+static void close_view(journal_page *j)
+{
+    mgr_journal_close(j->view);
+    mgr_db_close(j->view_db);
+    j->view = NULL;
+    j->view_db = NULL;
+    j->cache_count = 0;
+}
+
+/* Asks for a fresh view with the current filter; the list keeps showing
+ * the old one until the new one is ready. */
+static void refresh(HWND page, int keep_position, int automatic)
+{
+    journal_page *j = page_of(page);
+    open_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return;
+    read_filter(page, &j->filter);
+    job->page = page;
+    job->seq = ++j->seq;
+    job->keep_position = keep_position;
+    job->automatic = automatic;
+    job->start_ms = plat_now_ms();
+    job->filter = j->filter;
+    snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(j->app->db));
+    j->loading = 1;
+    if (!automatic)
+        SetDlgItemTextW(page, IDC_JOURNAL_COUNT, L"Reading the journal...");
+    uintptr_t th = _beginthreadex(NULL, 0, open_worker, job, 0, NULL);
+    if (!th) {
+        j->loading = 0;
+        free(job);
+        SetDlgItemTextW(page, IDC_JOURNAL_COUNT, L"The journal could not be read: Windows "
+                        L"refused a new thread. Close some programs and click Refresh.");
+        return;
+    }
+    CloseHandle((HANDLE)th);
+}
+
+static void refresh_done(HWND page, open_job *job)
 {
     journal_page *j = page_of(page);
     HWND lv = GetDlgItem(page, IDC_JOURNAL_LIST);
-    char err[MGR_ERR_LEN];
-    uint64_t start = plat_now_ms();
-    mgr_journal_close(j->view);
-    j->view = NULL;
-    j->cache_count = 0;
-    read_filter(page, &j->filter);
-    if (mgr_journal_open(j->app->db, &j->filter, &j->view, err, sizeof err) != 0) {
-        ListView_SetItemCountEx(lv, 0, 0);
-        SetDlgItemTextW(page, IDC_JOURNAL_COUNT, L"The journal could not be read.");
-        ui_error_utf8(page, err);
+    if (job->seq != j->seq) {
+        open_job_free(job);    /* a newer request is on its way */
         return;
     }
+    j->loading = 0;
+    if (job->rc != 0) {
+        SetDlgItemTextW(page, IDC_JOURNAL_COUNT, L"The journal could not be read.");
+        /* Auto-refresh must not pile up message boxes; a click shows why. */
+        if (!job->automatic)
+            ui_error_utf8(page, job->err);
+        open_job_free(job);
+        return;
+    }
+    close_view(j);
+    j->view = job->view;
+    j->view_db = job->db;
+    job->view = NULL;
+    job->db = NULL;
     size_t n = mgr_journal_count(j->view);
-    ListView_SetItemCountEx(lv, (int)n, keep_position ? LVSICF_NOSCROLL : 0);
-    if (!keep_position && n)
+    ListView_SetItemCountEx(lv, (int)n, job->keep_position ? LVSICF_NOSCROLL : 0);
+    if (!job->keep_position && n)
         ListView_EnsureVisible(lv, 0, FALSE);
     InvalidateRect(lv, NULL, FALSE);
     UpdateWindow(lv);
     wchar_t text[128], count[32];
     ui_format_count(n, count, 32);
     _snwprintf(text, 127, L"%ls %ls (shown in %llu ms)", count,
-               n == 1 ? L"entry" : L"entries", (unsigned long long)(plat_now_ms() - start));
+               n == 1 ? L"entry" : L"entries", (unsigned long long)(plat_now_ms() - job->start_ms));
     text[127] = 0;
     SetDlgItemTextW(page, IDC_JOURNAL_COUNT, text);
+    open_job_free(job);
 }
 
 static void csv_field(FILE *f, const char *s, int last)
@@ -360,12 +444,12 @@ static INT_PTR on_command(HWND page, WPARAM wp)
     case IDOK:
     case IDC_JOURNAL_APPLY:
     case IDC_JOURNAL_REFRESH:
-        refresh(page, 0);
+        refresh(page, 0, 0);
         return TRUE;
     case IDC_JOURNAL_ROUTE:
     case IDC_JOURNAL_REASON:
         if (HIWORD(wp) == CBN_SELCHANGE)
-            refresh(page, 0);
+            refresh(page, 0, 0);
         return TRUE;
     case IDC_JOURNAL_AUTO:
         if (IsDlgButtonChecked(page, IDC_JOURNAL_AUTO) == BST_CHECKED)
@@ -400,14 +484,17 @@ static INT_PTR CALLBACK journal_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
         return TRUE;
     case WM_APP_REFRESH:
         show_log_level(page);
-        refresh(page, j->view != NULL);
+        refresh(page, j->view != NULL, 0);
+        return TRUE;
+    case WM_APP_JOURNALOPEN:
+        refresh_done(page, (open_job *)lp);
         return TRUE;
     case WM_APP_EXPORTDONE:
         export_done(page, (export_job *)lp);
         return TRUE;
     case WM_TIMER:
-        if (wp == AUTO_TIMER && IsWindowVisible(page))
-            refresh(page, 1);
+        if (wp == AUTO_TIMER && IsWindowVisible(page) && !j->loading)
+            refresh(page, 1, 1);
         return TRUE;
     case WM_NOTIFY:
         return on_notify(page, (NMHDR *)lp);
@@ -415,7 +502,7 @@ static INT_PTR CALLBACK journal_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
         return on_command(page, wp);
     case WM_DESTROY:
         KillTimer(page, AUTO_TIMER);
-        mgr_journal_close(j->view);
+        close_view(j);
         free(j->cache);
         free(j);
         return TRUE;
