@@ -408,6 +408,67 @@ static void test_rule_edit(void **state)
     assert_null(wcsstr(text, L"Expired certificate"));
 }
 
+static HWND focus_of(HWND any)
+{
+    GUITHREADINFO gi;
+    memset(&gi, 0, sizeof gi);
+    gi.cbSize = sizeof gi;
+    DWORD tid = GetWindowThreadProcessId(any, NULL);
+    return GetGUIThreadInfo(tid, &gi) ? gi.hwndFocus : NULL;
+}
+
+/* Keys are posted to the focused control, as the keyboard would deliver
+ * them; the manager's loop (IsDialogMessage) does the rest. */
+static void post_key(HWND to, UINT vk)
+{
+    PostMessageW(to, WM_KEYDOWN, vk, 1);
+    PostMessageW(to, WM_KEYUP, vk, 0xC0000001);
+}
+
+static HWND wait_focus_change(HWND any, HWND from)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        HWND now = focus_of(any);
+        if (now && now != from)
+            return now;
+        Sleep(20);
+    }
+    return NULL;
+}
+
+/* The keyboard alone: Alt+N opens a new rule, Esc cancels it, Tab moves
+ * between controls, Enter on the list edits the selected rule. */
+static void test_keyboard(void **state)
+{
+    select_tab(0);
+    HWND lv = control(main_wnd, IDC_RULES_LIST);
+    PostMessageW(lv, WM_LBUTTONDOWN, MK_LBUTTON, MAKELPARAM(5, 5));   /* gives it focus */
+    PostMessageW(lv, WM_LBUTTONUP, 0, MAKELPARAM(5, 5));
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != lv; waited += 20)
+        Sleep(20);
+    assert_true(focus_of(main_wnd) == lv);
+
+    PostMessageW(lv, WM_SYSCHAR, 'n', 0x20000001);                      /* Alt+N */
+    HWND dlg = wait_dialog(NULL, L"New Rule");
+    assert_non_null(dlg);
+    HWND name = wait_focus_change(main_wnd, lv);
+    assert_true(name == GetDlgItem(dlg, IDC_RULE_NAME));               /* first tab stop */
+    post_key(name, VK_TAB);
+    assert_true(wait_focus_change(main_wnd, name) == GetDlgItem(dlg, IDC_RULE_ENABLED));
+    post_key(GetDlgItem(dlg, IDC_RULE_ENABLED), VK_ESCAPE);
+    assert_true(wait_gone(dlg));
+
+    HWND back = wait_focus_change(main_wnd, NULL);
+    assert_non_null(back);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_RETURN);
+    dlg = wait_dialog(NULL, L"Edit Rule");
+    assert_non_null(dlg);
+    post_key(focus_of(main_wnd), VK_ESCAPE);
+    assert_true(wait_gone(dlg));
+    assert_int_equal(lv_count(lv), 1);
+}
+
 static void test_tabs_switch(void **state)
 {
     const int probe_ids[] = { IDC_RULES_LIST, IDC_JOURNAL_LIST, IDC_CACHE_EXPIRED, IDC_STATUS_DB };
@@ -662,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_invalid_domain_is_refused),
         cmocka_unit_test(test_rule_is_listed_and_stored),
         cmocka_unit_test(test_rule_edit),
+        cmocka_unit_test(test_keyboard),
         cmocka_unit_test(test_journal_opens_a_million_rows),
         cmocka_unit_test(test_tabs_switch),
         cmocka_unit_test(test_log_level_changes),
