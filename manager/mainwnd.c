@@ -117,7 +117,7 @@ static INT_PTR CALLBACK main_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
         mm->ptMinTrackSize.y = ui_scale(dlg, 420);
         return TRUE;
     }
-    case 0x02E0: { /* WM_DPICHANGED: take the size Windows suggests */
+    case WM_DPICHANGED: { /* moved to a monitor of another DPI: take the suggested size */
         const RECT *r = (const RECT *)lp;
         SetWindowPos(dlg, NULL, r->left, r->top, r->right - r->left, r->bottom - r->top,
                      SWP_NOZORDER | SWP_NOACTIVATE);

@@ -151,6 +151,7 @@ void ui_layout_capture(ui_layout *l, HWND dlg, const ui_anchor *a, int n)
     GetClientRect(dlg, &client);
     l->base.cx = client.right;
     l->base.cy = client.bottom;
+    l->dpi = ui_scale(dlg, 96);
     l->count = 0;
     for (int i = 0; i < n && l->count < (int)(sizeof l->items / sizeof l->items[0]); i++) {
         HWND ctl = GetDlgItem(dlg, a[i].id);
@@ -164,14 +165,25 @@ void ui_layout_capture(ui_layout *l, HWND dlg, const ui_anchor *a, int n)
     }
 }
 
+/* After a move to a monitor of another DPI the captured pixels are scaled
+ * like the dialog itself, so the anchors keep working. */
+static RECT scaled(RECT rc, int num, int den)
+{
+    RECT out = { MulDiv(rc.left, num, den), MulDiv(rc.top, num, den),
+                 MulDiv(rc.right, num, den), MulDiv(rc.bottom, num, den) };
+    return out;
+}
+
 void ui_layout_apply(const ui_layout *l, HWND dlg)
 {
     RECT client;
     GetClientRect(dlg, &client);
-    int dx = client.right - l->base.cx, dy = client.bottom - l->base.cy;
+    int dpi = ui_scale(dlg, 96), base_dpi = l->dpi > 0 ? l->dpi : dpi;
+    int dx = client.right - MulDiv(l->base.cx, dpi, base_dpi);
+    int dy = client.bottom - MulDiv(l->base.cy, dpi, base_dpi);
     HDWP dwp = BeginDeferWindowPos(l->count);
     for (int i = 0; i < l->count && dwp; i++) {
-        RECT rc = l->items[i].rc;
+        RECT rc = scaled(l->items[i].rc, dpi, base_dpi);
         int f = l->items[i].flags;
         if (f & UI_RIGHT)
             OffsetRect(&rc, dx, 0);

@@ -50,6 +50,7 @@ void ui_format_count(size_t n, wchar_t *out, size_t outlen);
 typedef struct ui_anchor { int id; int flags; } ui_anchor;
 typedef struct ui_layout {
     int count;
+    int dpi;                   /* of the window when captured */
     SIZE base;                 /* client size when captured */
     struct { int id; int flags; RECT rc; } items[32];
 } ui_layout;
