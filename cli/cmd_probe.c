@@ -1,0 +1,153 @@
+/* tlsrouter probe DOMAIN [--json] [--port N]: probe one domain now, with the
+ * settings of the database (--dns and --timeout override theirs), print the
+ * result and keep it in the probe cache. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "domain.h"
+#include "json.h"
+#include "pcache.h"
+#include "probe_settings.h"
+
+static void print_json(FILE *out, const probe_result *r)
+{
+    json_writer w;
+    json_init(&w, out);
+    json_object_begin(&w);
+    json_key(&w, "domain");
+    json_string(&w, r->domain);
+    json_key(&w, "mx");
+    json_string(&w, r->mx);
+    json_key(&w, "address");
+    json_string(&w, r->address);
+    json_key(&w, "status");
+    json_string(&w, probe_status_name(r->status));
+    json_key(&w, "tls_version");
+    json_string(&w, r->tls_version);
+    json_key(&w, "cipher");
+    json_string(&w, r->cipher);
+    json_key(&w, "cert_not_before");
+    if (r->has_cert)
+        json_int(&w, r->cert_not_before);
+    else
+        json_null(&w);
+    json_key(&w, "cert_not_after");
+    if (r->has_cert)
+        json_int(&w, r->cert_not_after);
+    else
+        json_null(&w);
+    json_key(&w, "subject");
+    json_string(&w, r->subject);
+    json_key(&w, "issuer");
+    json_string(&w, r->issuer);
+    json_key(&w, "error");
+    json_string(&w, r->error);
+    json_key(&w, "elapsed_ms");
+    json_int(&w, r->elapsed_ms);
+    json_object_end(&w);
+    fputc('\n', out);
+}
+
+static const char *utc_text(int64_t unix_s, char *buf, size_t len)
+{
+    time_t t = (time_t)unix_s;
+    struct tm *tm = gmtime(&t);
+    if (!tm || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", tm) == 0)
+        snprintf(buf, len, "%lld", (long long)unix_s);
+    return buf;
+}
+
+static void print_text(FILE *out, const probe_result *r)
+{
+    char when[64];
+    fprintf(out, "domain:      %s\n", r->domain);
+    fprintf(out, "status:      %s\n", probe_status_name(r->status));
+    fprintf(out, "mx:          %s\n", r->mx);
+    fprintf(out, "address:     %s\n", r->address);
+    if (r->tls_version[0])
+        fprintf(out, "tls:         %s, %s\n", r->tls_version, r->cipher);
+    if (r->has_cert) {
+        fprintf(out, "subject:     %s\n", r->subject);
+        fprintf(out, "issuer:      %s\n", r->issuer);
+        fprintf(out, "not before:  %s\n", utc_text(r->cert_not_before, when, sizeof when));
+        fprintf(out, "not after:   %s\n", utc_text(r->cert_not_after, when, sizeof when));
+    }
+    if (r->error[0])
+        fprintf(out, "error:       %s\n", r->error);
+    fprintf(out, "elapsed:     %u ms\n", r->elapsed_ms);
+}
+
+/* --port N: 1..65535. */
+static int parse_port(const char *v, unsigned *port)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (end == v || *end || n < 1 || n > 65535)
+        return -1;
+    *port = (unsigned)n;
+    return 0;
+}
+
+/* Keep the fresh result, so routing need not probe the domain again. */
+static void remember(store *st, const probe_result *r)
+{
+    pcache_ttls ttls;
+    pcache *cache;
+    pcache_ttls_default(&ttls);
+    pcache_ttls_load(store_db(st), &ttls);
+    cache = pcache_new(store_db(st), &ttls);
+    if (!cache || pcache_put(cache, r) != 0)
+        cli_error(CLI_FAIL, "warning: the result could not be saved in the probe cache");
+    pcache_free(cache);
+}
+
+int cmd_probe(cli_ctx *ctx, int argc, char **argv)
+{
+    const char *domain = NULL, *why = NULL;
+    char normal[DOMAIN_BUF];
+    int json = 0, i;
+    unsigned port = 0;
+    probe_settings settings;
+    probe_result r;
+    store *st;
+    store_status rc;
+
+    for (i = 0; i < argc; i++) {
+        if (cli_is(argv[i], "--json")) {
+            json = 1;
+        } else if (cli_is(argv[i], "--port")) {
+            if (i + 1 >= argc || parse_port(argv[++i], &port) != 0)
+                return cli_error(CLI_USAGE, "--port needs a port number (1-65535)");
+        } else if (argv[i][0] == '-' || domain) {
+            return cli_error(CLI_USAGE, "usage: probe DOMAIN [--json] [--port N]");
+        } else {
+            domain = argv[i];
+        }
+    }
+    if (!domain)
+        return cli_error(CLI_USAGE, "usage: probe DOMAIN [--json] [--port N]");
+    if (domain_normalize(domain, normal, &why) != 0)
+        return cli_error(CLI_USAGE, "'%s' is not a domain name: %s", domain, why);
+    st = cli_store(ctx);
+    if (!st)
+        return CLI_FAIL;
+    rc = probe_settings_load(st, &settings);
+    if (rc != STORE_OK)
+        return cli_store_error(ctx, rc);
+    if (ctx->dns)
+        settings.opts.dns_servers = ctx->dns;
+    if (ctx->timeout_ms > 0)
+        settings.opts.total_timeout_ms = (unsigned)ctx->timeout_ms;
+    if (port)
+        settings.opts.port = port;
+
+    probe_domain(normal, &settings.opts, &r);
+    remember(st, &r);
+    if (json)
+        print_json(ctx->out, &r);
+    else
+        print_text(ctx->out, &r);
+    return CLI_OK;
+}

@@ -1,0 +1,409 @@
+/* engine: two connections and one maintenance thread. The writer
+ * (journal, log, expired cache) is shared under write_lock. The
+ * maintenance thread wakes once a second: it reads config_generation and,
+ * when it moved, a new configuration snapshot; reloads the expired cache;
+ * trims the journal and the log in small batches; and checkpoints the WAL,
+ * so no routing thread ever polls, prunes or waits for a checkpoint's
+ * fsync. */
+#include "engine.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define ENGINE_POLL_INTERVAL_MS 1000
+#define ENGINE_STOP_CHECK_MS 20
+#define LOG_PRUNE_BATCH 1000
+/* Up to 20 batches of 2,000 journal rows a second: retention keeps pace
+ * with 40,000 new rows a second, and the write lock is never held for
+ * more than one batch. */
+#define JOURNAL_PRUNE_BATCH 2000
+#define JOURNAL_PRUNE_BATCHES 20
+
+struct engine {
+    char db_path[PLAT_PATH_MAX];
+    plat_mutex *lock;         /* cfg, stop */
+    engine_config *cfg;
+    int stop;
+    plat_thread *maintenance;
+    int log_level;            /* guarded by lock */
+
+    plat_mutex *poll_lock;
+    store *poll_store;
+    sqlite3 *poll_db;
+
+    plat_mutex *write_lock;
+    store *write_store;
+    sqlite3 *write_db;
+    journal *journal;
+
+    expcache *expired;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- configuration snapshot ---------------------------------------- */
+
+static void config_free(engine_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->n_rules; i++) {
+        domset_free(cfg->rules[i].never_redirect);
+        domset_free(cfg->rules[i].force_plain);
+    }
+    free(cfg->rules);
+    free(cfg);
+}
+
+static log_level setting_log_level(store *st)
+{
+    char name[32];
+    int lv = -1;
+    if (store_setting_get(st, "log_level", name, sizeof name) == STORE_OK)
+        lv = store_log_level_parse(name);
+    return lv >= 0 ? (log_level)lv : LOG_INFO;
+}
+
+static void load_settings(store *st, engine_config *cfg)
+{
+    cfg->log_level = setting_log_level(st);
+    cfg->probe_port = (int)store_setting_int(st, "probe_port", 25);
+    cfg->connect_timeout_ms = (int)store_setting_int(st, "connect_timeout_ms", 5000);
+    cfg->reply_timeout_ms = (int)store_setting_int(st, "reply_timeout_ms", 10000);
+    cfg->total_timeout_ms = (int)store_setting_int(st, "total_timeout_ms", 20000);
+    cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
+    cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
+    cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
+    cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
+}
+
+static int load_list(store *st, const char *rule, store_list list, domset *set)
+{
+    char **patterns;
+    size_t n;
+    if (store_domains_list(st, rule, list, &patterns, &n) != STORE_OK)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = domset_add(set, patterns[i]);
+    store_strings_free(patterns, n);
+    return rc;
+}
+
+static int add_rule(engine_config *cfg, store *st, const store_rule *sr)
+{
+    engine_rule *r = &cfg->rules[cfg->n_rules++];
+    memset(r, 0, sizeof *r);
+    r->id = sr->id;
+    snprintf(r->name, sizeof r->name, "%s", sr->name);
+    r->source_instance = sr->source_instance;
+    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", sr->pickup_dir);
+    r->never_redirect = domset_new();
+    r->force_plain = domset_new();
+    if (!r->never_redirect || !r->force_plain ||
+        load_list(st, sr->name, STORE_LIST_NEVER_REDIRECT, r->never_redirect) != 0 ||
+        load_list(st, sr->name, STORE_LIST_FORCE_PLAIN, r->force_plain) != 0)
+        return -1;
+    r->rule.expired_cert = sr->expired_cert;
+    r->rule.never_redirect = r->never_redirect;
+    r->rule.force_plain = r->force_plain;
+    return 0;
+}
+
+/* The first enabled rule by id of each virtual server, with its lists. */
+static int load_rules(store *st, engine_config *cfg)
+{
+    store_rule *rules;
+    size_t n;
+    if (store_rule_list(st, &rules, &n) != STORE_OK)
+        return -1;
+    int rc = 0;
+    cfg->rules = n ? calloc(n, sizeof *cfg->rules) : NULL;
+    if (n && !cfg->rules)
+        rc = -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (rules[i].enabled && !engine_rule_for(cfg, rules[i].source_instance))
+            rc = add_rule(cfg, st, &rules[i]);
+    free(rules);
+    return rc;
+}
+
+/* One read transaction, so the generation, rules and lists agree. */
+static engine_config *config_load(store *st, char *err, size_t errlen)
+{
+    engine_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) {
+        set_err(err, errlen, "out of memory");
+        return NULL;
+    }
+    sqlite3 *db = store_db(st);
+    int ok = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    if (ok) {
+        ok = store_generation(st, &cfg->generation) == STORE_OK;
+        load_settings(st, cfg);
+        ok = ok && load_rules(st, cfg) == 0;
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    }
+    if (!ok) {
+        set_err(err, errlen, "cannot read the configuration: %s", store_error(st));
+        config_free(cfg);
+        return NULL;
+    }
+    cfg->refs = 1;
+    return cfg;
+}
+
+const engine_rule *engine_rule_for(const engine_config *cfg, int source_instance)
+{
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        if (cfg->rules[i].source_instance == source_instance)
+            return &cfg->rules[i];
+    return NULL;
+}
+
+/* ---- polling -------------------------------------------------------- */
+
+static void apply_retention(engine *e, const engine_config *cfg)
+{
+    plat_mutex_lock(e->write_lock);
+    journal_set_retention(e->journal, cfg->journal_max_age_days, cfg->journal_max_rows);
+    plat_mutex_unlock(e->write_lock);
+}
+
+static void install_config(engine *e, engine_config *cfg)
+{
+    plat_mutex_lock(e->lock);
+    engine_config *old = e->cfg;
+    e->cfg = cfg;
+    e->log_level = (int)cfg->log_level;
+    int drop = old && --old->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        config_free(old);
+    apply_retention(e, cfg);
+}
+
+static int poll_once(engine *e, char *err, size_t errlen)
+{
+    int rc = 0;
+    plat_mutex_lock(e->poll_lock);
+    int64_t gen = -1;
+    if (store_generation(e->poll_store, &gen) != STORE_OK)
+        gen = -1;
+    plat_mutex_lock(e->lock);
+    int64_t have = e->cfg ? e->cfg->generation : -1;
+    plat_mutex_unlock(e->lock);
+    if (gen < 0) {
+        set_err(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
+        rc = -1;
+    } else if (gen != have) {
+        engine_config *cfg = config_load(e->poll_store, err, errlen);
+        if (cfg)
+            install_config(e, cfg);
+        else
+            rc = -1;
+    }
+    if (expcache_load(e->expired, e->poll_db, plat_wall_ms(), err, errlen) != 0)
+        rc = -1;
+    plat_mutex_unlock(e->poll_lock);
+    return rc;
+}
+
+int engine_refresh(engine *e, char *err, size_t errlen)
+{
+    return poll_once(e, err, errlen);
+}
+
+static void trim_and_checkpoint(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    int64_t log_max = e->cfg->log_max_rows;
+    plat_mutex_unlock(e->lock);
+    int64_t now = plat_wall_ms();
+    for (int i = 0; i < JOURNAL_PRUNE_BATCHES; i++) {
+        plat_mutex_lock(e->write_lock);
+        int n = journal_prune_step(e->journal, now, JOURNAL_PRUNE_BATCH);
+        plat_mutex_unlock(e->write_lock);
+        if (n < JOURNAL_PRUNE_BATCH)
+            break;
+    }
+    plat_mutex_lock(e->write_lock);
+    log_prune_step(e->write_db, log_max, LOG_PRUNE_BATCH);
+    plat_mutex_unlock(e->write_lock);
+    /* PASSIVE never blocks the writer; it copies what it can. */
+    plat_mutex_lock(e->poll_lock);
+    sqlite3_wal_checkpoint_v2(e->poll_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    plat_mutex_unlock(e->poll_lock);
+}
+
+static int stopping(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    int stop = e->stop;
+    plat_mutex_unlock(e->lock);
+    return stop;
+}
+
+static void maintain(void *arg)
+{
+    engine *e = arg;
+    uint64_t next = plat_now_ms() + ENGINE_POLL_INTERVAL_MS;
+    while (!stopping(e)) {
+        if (plat_now_ms() < next) {
+            plat_sleep_ms(ENGINE_STOP_CHECK_MS);
+            continue;
+        }
+        next = plat_now_ms() + ENGINE_POLL_INTERVAL_MS;
+        char err[256];
+        if (poll_once(e, err, sizeof err) != 0)
+            engine_log(e, LOG_WARNING, "configuration poll: %s", err);
+        trim_and_checkpoint(e);
+    }
+}
+
+engine_config *engine_acquire_config(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    engine_config *cfg = e->cfg;
+    cfg->refs++;
+    plat_mutex_unlock(e->lock);
+    return cfg;
+}
+
+void engine_release_config(engine *e, engine_config *cfg)
+{
+    plat_mutex_lock(e->lock);
+    int drop = --cfg->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        config_free(cfg);
+}
+
+/* ---- writes ---------------------------------------------------------- */
+
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n, char *err, size_t errlen)
+{
+    plat_mutex_lock(e->write_lock);
+    int rc = journal_write(e->journal, rows, n, err, errlen);
+    plat_mutex_unlock(e->write_lock);
+    return rc;
+}
+
+int engine_add_expired(engine *e, const char *domain, const char *mx, int64_t cert_not_after,
+                       char *err, size_t errlen)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    int64_t ttl = cfg->ttl_expired_ms;
+    engine_release_config(e, cfg);
+    plat_mutex_lock(e->write_lock);
+    int rc = expcache_add(e->expired, e->write_db, domain, mx, cert_not_after, plat_wall_ms(), ttl,
+                          err, errlen);
+    plat_mutex_unlock(e->write_lock);
+    return rc;
+}
+
+void engine_log(engine *e, log_level level, const char *fmt, ...)
+{
+    plat_mutex_lock(e->lock);
+    int threshold = e->log_level;
+    plat_mutex_unlock(e->lock);
+    if ((int)level > threshold)
+        return;
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    plat_mutex_lock(e->write_lock);
+    log_write(e->write_db, (log_level)threshold, level, "engine", "%s", text);
+    plat_mutex_unlock(e->write_lock);
+}
+
+expcache *engine_expcache(engine *e) { return e->expired; }
+const char *engine_db_path(const engine *e) { return e->db_path; }
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        set_err(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
+    e->log_level = LOG_INFO;
+    e->lock = plat_mutex_new();
+    e->poll_lock = plat_mutex_new();
+    e->write_lock = plat_mutex_new();
+    e->expired = expcache_new();
+    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired) {
+        set_err(err, errlen, "out of memory");
+        engine_close(e);
+        return -1;
+    }
+    if (store_open(db_path, &e->write_store, err, errlen) != STORE_OK ||
+        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK) {
+        engine_close(e);
+        return -1;
+    }
+    e->write_db = store_db(e->write_store);
+    e->poll_db = store_db(e->poll_store);
+    if (!(e->journal = journal_open(e->write_db, err, errlen))) {
+        engine_close(e);
+        return -1;
+    }
+    e->cfg = config_load(e->poll_store, err, errlen);
+    if (!e->cfg || expcache_load(e->expired, e->poll_db, plat_wall_ms(), err, errlen) != 0) {
+        engine_close(e);
+        return -1;
+    }
+    apply_retention(e, e->cfg);
+    e->log_level = (int)e->cfg->log_level;
+    /* Checkpoints are the maintenance thread's job, off the routing path. */
+    sqlite3_wal_autocheckpoint(e->write_db, 0);
+    e->maintenance = plat_thread_start(maintain, e);
+    if (!e->maintenance) {
+        set_err(err, errlen, "cannot start the engine's maintenance thread");
+        engine_close(e);
+        return -1;
+    }
+    *out = e;
+    return 0;
+}
+
+void engine_close(engine *e)
+{
+    if (!e)
+        return;
+    if (e->maintenance) {
+        plat_mutex_lock(e->lock);
+        e->stop = 1;
+        plat_mutex_unlock(e->lock);
+        plat_thread_join(e->maintenance);
+    }
+    journal_close(e->journal);
+    store_close(e->write_store);
+    store_close(e->poll_store);
+    if (e->cfg && --e->cfg->refs == 0)
+        config_free(e->cfg);
+    expcache_free(e->expired);
+    plat_mutex_free(e->lock);
+    plat_mutex_free(e->poll_lock);
+    plat_mutex_free(e->write_lock);
+    free(e);
+}

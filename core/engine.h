@@ -1,0 +1,80 @@
+/* engine: the process-wide routing engine. Created once per process
+ * (the sink, the CLI, the tests) and shared by every thread that routes.
+ * It holds a snapshot of the configuration (rules with their compiled
+ * domain lists, settings), the expired-certificate cache, and the
+ * database connections. A maintenance thread polls config_generation once
+ * a second, so a change made by the manager or the CLI takes effect within
+ * a second, without a restart and without a query per message. */
+#ifndef TR_ENGINE_H
+#define TR_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decide.h"
+#include "domset.h"
+#include "expcache.h"
+#include "journal.h"
+#include "log.h"
+#include "plat.h"
+
+typedef struct engine engine;
+
+/* Opens (and creates or migrates) the database at db_path. */
+int engine_open(const char *db_path, engine **out, char *err, size_t errlen);
+void engine_close(engine *e);
+
+/* One enabled rule: the first by id for its source virtual server. */
+typedef struct {
+    int64_t id;
+    char name[128];
+    int source_instance;
+    char pickup_dir[PLAT_PATH_MAX];
+    domset *never_redirect;
+    domset *force_plain;
+    decide_rule rule;           /* points at the two sets above */
+} engine_rule;
+
+/* A read-only configuration snapshot, shared by reference count. */
+typedef struct engine_config {
+    int64_t generation;
+    engine_rule *rules;
+    size_t n_rules;
+    log_level log_level;
+    int probe_port;
+    int connect_timeout_ms;
+    int reply_timeout_ms;
+    int total_timeout_ms;
+    int64_t ttl_expired_ms;
+    int journal_max_age_days;
+    int64_t journal_max_rows;
+    int64_t log_max_rows;
+    int refs;                   /* guarded by the engine */
+} engine_config;
+
+/* The current snapshot; give it back with engine_release_config. The
+ * engine's maintenance thread replaces it within a second of a change. */
+engine_config *engine_acquire_config(engine *e);
+void engine_release_config(engine *e, engine_config *cfg);
+/* The enabled rule for a source virtual server, or NULL. */
+const engine_rule *engine_rule_for(const engine_config *cfg, int source_instance);
+
+/* Polls now instead of waiting for the next tick (tests, CLI). */
+int engine_refresh(engine *e, char *err, size_t errlen);
+
+expcache *engine_expcache(engine *e);
+const char *engine_db_path(const engine *e);
+
+/* Writes go through one connection under one lock: SQLite runs one
+ * writer at a time anyway, and an in-process lock queues threads fairly
+ * where SQLite's busy handler would make them sleep and retry. */
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n,
+                         char *err, size_t errlen);
+int engine_add_expired(engine *e, const char *domain, const char *mx,
+                       int64_t cert_not_after, char *err, size_t errlen);
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void engine_log(engine *e, log_level level, const char *fmt, ...);
+
+#endif

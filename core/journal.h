@@ -1,0 +1,65 @@
+/* journal: one row per recipient decision, one transaction per message, and
+ * retention by age and row count enforced in small batches (the engine's
+ * maintenance thread runs them) so routing never waits on a big DELETE. A journal object wraps one SQLite connection and
+ * is used by one thread at a time. */
+#ifndef TR_JOURNAL_H
+#define TR_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sqlite3 sqlite3;
+
+typedef struct {
+    int64_t at_ms;             /* wall clock, ms since the epoch */
+    const char *message_id;    /* NULL: unknown */
+    const char *sender;
+    const char *recipient;
+    const char *domain;
+    int plain;                 /* 1: plain, 0: tls */
+    const char *reason;        /* decide_reason_name() */
+    const char *status;        /* probe status or "" */
+    const char *mx;
+    const char *tls_version;
+    const char *detail;
+    int64_t elapsed_ms;
+} journal_entry;
+
+typedef struct journal journal;
+
+journal *journal_open(sqlite3 *db, char *err, size_t errlen);
+void journal_close(journal *j);
+
+/* Limits from the settings journal_max_age_days and journal_max_rows;
+ * 0 turns a limit off. */
+void journal_set_retention(journal *j, int max_age_days, int64_t max_rows);
+
+/* All rows of one message in one transaction. */
+int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, size_t errlen);
+
+/* Deletes at most batch rows beyond the limits. Returns the number of rows
+ * deleted (0: nothing left to prune) or -1. */
+int journal_prune_step(journal *j, int64_t now_ms, int batch);
+
+/* Reading, for the CLI and the manager: the newest rows first. */
+typedef struct {
+    int64_t id;
+    int64_t at_ms;
+    char message_id[256];
+    char sender[328];
+    char recipient[328];
+    char domain[256];
+    char route[8];
+    char reason[32];
+    char status[32];
+    char mx[256];
+    char tls_version[32];
+    char detail[512];
+    int64_t elapsed_ms;
+} journal_row;
+
+/* The newest limit rows (newest first) in a fresh array (free()). */
+int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
+                 char *err, size_t errlen);
+
+#endif

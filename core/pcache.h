@@ -1,0 +1,56 @@
+/* pcache: probe results per domain, with a time to live per status, in
+ * memory (thread-safe) and in the database's probe_cache table, so a restart
+ * of the SMTP service does not re-probe every domain. */
+#ifndef TR_PCACHE_H
+#define TR_PCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe.h"
+
+struct sqlite3;
+
+typedef struct {
+    unsigned starttls_s;    /* 86400: TLS works */
+    unsigned no_starttls_s; /* 21600: no-starttls, starttls-rejected, cert-expired,
+                               handshake-failed (answers about the peer's TLS) */
+    unsigned failure_s;     /* 900: connect-failed, timeout, dns-failed, no-domain,
+                               null-mx, protocol-error */
+} pcache_ttls;
+
+void pcache_ttls_default(pcache_ttls *t);
+/* Read ttl_starttls_s, ttl_no_starttls_s, ttl_failure_s from the settings
+ * table; keys missing or unreadable keep their current value. 0 on success. */
+int pcache_ttls_load(struct sqlite3 *db, pcache_ttls *t);
+unsigned pcache_ttl_for(const pcache_ttls *t, probe_status s);
+
+typedef struct pcache pcache;
+
+/* db may be NULL (memory only); it stays the caller's and must outlive the
+ * cache. SQLite must be in serialised mode if others use db concurrently. */
+pcache *pcache_new(struct sqlite3 *db, const pcache_ttls *ttls);
+void pcache_free(pcache *c);
+
+/* The clock for expiry, Unix milliseconds (default plat_wall_ms); tests
+ * move it to age entries. */
+void pcache_set_clock(pcache *c, int64_t (*now_ms)(void));
+
+/* 1 and *out filled when a live entry exists (memory first, then the
+ * database, which then fills memory); 0 when not. */
+int pcache_get(pcache *c, const char *domain, probe_result *out);
+/* Store a result (memory and database). 0 on success, -1 when the database
+ * refused (the memory entry stands). */
+int pcache_put(pcache *c, const probe_result *r);
+/* Forget entries: all, or only the expired ones. 0 on success. */
+int pcache_clear(pcache *c, int expired_only);
+
+/* Entries held in memory (live, plus expired ones not yet swept). */
+size_t pcache_size(pcache *c);
+
+/* Decide n domains: cached ones from the cache, the others probed at once
+ * (probe_many) and stored. from_cache (may be NULL) gets 1 per cached one. */
+void pcache_probe_many(pcache *c, const char *const *domains, size_t n,
+                       const probe_options *opts, probe_result *out, int *from_cache);
+
+#endif

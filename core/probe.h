@@ -1,0 +1,102 @@
+/* probe: does a domain's mail server offer STARTTLS, and does TLS work?
+ *
+ * MX look-up, then for the MX hosts in order until one answers: connect,
+ * 220 greeting, EHLO, STARTTLS, TLS handshake with SNI, certificate, QUIT.
+ * Every step has a deadline and every reply a size limit, so a probe takes
+ * at most total_timeout_ms whatever the peer does. */
+#ifndef TR_PROBE_H
+#define TR_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    PROBE_STARTTLS = 0,        /* STARTTLS offered and TLS works */
+    PROBE_NO_STARTTLS,         /* STARTTLS not offered */
+    PROBE_STARTTLS_REJECTED,   /* STARTTLS answered 4xx/5xx */
+    PROBE_CERT_EXPIRED,        /* handshake done, certificate out of date */
+    PROBE_HANDSHAKE_FAILED,    /* TLS could not be set up (or verify failed) */
+    PROBE_CONNECT_FAILED,      /* no MX host accepted a connection */
+    PROBE_TIMEOUT,             /* a deadline passed (DNS or SMTP) */
+    PROBE_DNS_FAILED,          /* SERVFAIL, bad answer, no address */
+    PROBE_NO_DOMAIN,           /* NXDOMAIN */
+    PROBE_NULL_MX,             /* RFC 7505: the domain accepts no mail */
+    PROBE_PROTOCOL_ERROR       /* the peer does not speak SMTP as it should */
+} probe_status;
+
+#define PROBE_STATUS_COUNT 11
+
+/* The DESIGN.md vocabulary ("starttls", "no-starttls", ...). */
+const char *probe_status_name(probe_status s);
+/* 0 and *out set when name is one of the vocabulary, else -1. */
+int probe_status_parse(const char *name, probe_status *out);
+
+/* Lowest TLS version the probe accepts. AUTO: the platform's choice
+ * (probe_system_floor). */
+typedef enum {
+    PROBE_FLOOR_AUTO = 0,
+    PROBE_FLOOR_TLS10,
+    PROBE_FLOOR_TLS11,
+    PROBE_FLOOR_TLS12,
+    PROBE_FLOOR_TLS13
+} probe_floor;
+
+/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3". */
+int probe_floor_parse(const char *name, probe_floor *out);
+const char *probe_floor_name(probe_floor f);
+/* What AUTO means here: on Windows the lowest client protocol the Schannel
+ * registry keys enable (what IIS itself could use); elsewhere TLS 1.2. */
+probe_floor probe_system_floor(void);
+
+typedef struct {
+    unsigned port;               /* 25 */
+    const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
+    unsigned connect_timeout_ms; /* 5000 */
+    unsigned reply_timeout_ms;   /* 10000, each reply and the handshake */
+    unsigned total_timeout_ms;   /* 20000, the whole probe of one domain */
+    const char *ehlo_name;       /* NULL or "": plat_hostname() */
+    probe_floor floor;           /* AUTO */
+    int verify_chain;            /* IIS default: off */
+    int verify_name;             /* IIS default: off */
+    const char *ca_file;         /* PEM trust anchors for verify_chain; NULL:
+                                    the system's store */
+} probe_options;
+
+void probe_options_default(probe_options *o);
+
+#define PROBE_NAME_MAX 256
+#define PROBE_ADDR_MAX 46
+#define PROBE_TEXT_MAX 256
+
+typedef struct {
+    char domain[PROBE_NAME_MAX];
+    char mx[PROBE_NAME_MAX];          /* the host that answered (or last tried) */
+    char address[PROBE_ADDR_MAX];     /* its address */
+    probe_status status;
+    char tls_version[16];             /* "TLSv1.2"...; "" without TLS */
+    char cipher[64];
+    int has_cert;
+    int64_t cert_not_before;          /* Unix seconds */
+    int64_t cert_not_after;
+    char subject[PROBE_TEXT_MAX];
+    char issuer[PROBE_TEXT_MAX];
+    char error[PROBE_TEXT_MAX];       /* IIS's words where they match */
+    unsigned elapsed_ms;
+} probe_result;
+
+/* Probe one domain (already normalised: lower case, no trailing dot). Always
+ * fills out, within opts->total_timeout_ms plus scheduling slack. */
+void probe_domain(const char *domain, const probe_options *opts, probe_result *out);
+
+/* Probe n domains at once: out[i] is the result for domains[i]. Duplicates
+ * are probed once. Returns when all are decided, which the per-domain total
+ * deadline bounds: a list costs about its slowest probe, not the sum. */
+void probe_many(const char *const *domains, size_t n, const probe_options *opts,
+                probe_result *out);
+
+/* Platform trust store into an OpenSSL SSL_CTX (verify_chain without
+ * ca_file). 0 on success. */
+struct ssl_ctx_st;
+int probe_load_system_roots(struct ssl_ctx_st *ctx);
+
+#endif

@@ -1,0 +1,315 @@
+/* route: one message, start to end. The order matters: decide everything,
+ * then hand off, then journal what really happened (a failed hand-off is
+ * journalled as tls with the reason in detail). */
+#include "route.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "domain.h"
+#include "journal.h"
+
+/* What is known about one recipient domain. */
+typedef struct {
+    const char *domain;      /* points into a decision */
+    decide_outcome outcome;
+    char status[32];
+    char mx[256];
+    char tls_version[32];
+    char detail[256];
+    int64_t cert_not_after;
+    decide_policy policy;
+    int64_t elapsed_ms;
+} domain_plan;
+
+static void set_text(char *dst, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, len, fmt, ap);
+    va_end(ap);
+}
+
+/* snprintf("%s") without the format machinery: this runs per recipient. */
+static void copy_text(char *dst, size_t len, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= len)
+        n = len - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+int route_domain_of(const char *address, char *buf, size_t len)
+{
+    const char *at = address ? strrchr(address, '@') : NULL;
+    char norm[DOMAIN_BUF];
+    const char *why;
+    if (!at || domain_normalize(at + 1, norm, &why) != 0 || strlen(norm) >= len)
+        return -1;
+    memcpy(buf, norm, strlen(norm) + 1);
+    return 0;
+}
+
+/* ---- grouping ---------------------------------------------------------- */
+
+typedef struct {
+    const char *domain;
+    size_t index;
+} by_domain;
+
+static int cmp_by_domain(const void *a, const void *b)
+{
+    const by_domain *x = a, *y = b;
+    int c = strcmp(x->domain, y->domain);
+    /* Ties by input order, so the pickup file lists recipients stably. */
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Sorts the recipients by domain and gives each distinct domain one plan;
+ * plan_of[i] is recipient i's plan, (size_t)-1 for a refused address. */
+static size_t group_by_domain(route_decision *d, size_t n, by_domain *order, size_t *plan_of,
+                              domain_plan *plans)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        order[i].domain = d[i].domain;
+        order[i].index = i;
+    }
+    qsort(order, n, sizeof *order, cmp_by_domain);
+    for (size_t i = 0; i < n; i++) {
+        size_t idx = order[i].index;
+        if (!d[idx].domain[0]) {
+            plan_of[idx] = (size_t)-1;
+            continue;
+        }
+        if (k == 0 || strcmp(plans[k - 1].domain, d[idx].domain) != 0) {
+            memset(&plans[k], 0, sizeof plans[k]);
+            plans[k].domain = d[idx].domain;
+            plans[k].cert_not_after = -1;
+            k++;
+        }
+        plan_of[idx] = k - 1;
+    }
+    return k;
+}
+
+/* ---- deciding ----------------------------------------------------------- */
+
+static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expcache *expired,
+                                  int64_t now_ms, const char *status)
+{
+    int cached = rule && rule->rule.expired_cert && expcache_contains(expired, p->domain, now_ms);
+    decide_input in = { rule ? &rule->rule : NULL, p->domain, p->policy, cached, status };
+    return decide(&in);
+}
+
+static void probe_domains(engine *e, const engine_config *cfg, domain_plan **todo, size_t n)
+{
+    (void)e;
+    (void)cfg;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(todo[i]->status, sizeof todo[i]->status, "%s", "");
+        snprintf(todo[i]->detail, sizeof todo[i]->detail, "%s", "no prober in this build");
+    }
+}
+
+static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
+                       domain_plan *plans, size_t k)
+{
+    int64_t now_ms = plat_wall_ms();
+    expcache *expired = engine_expcache(e);
+    domain_plan **todo = NULL;
+    size_t n_todo = 0;
+    for (size_t i = 0; i < k; i++) {
+        plans[i].outcome = decide_plan(rule, &plans[i], expired, now_ms, NULL);
+        if (plans[i].outcome.needs_probe) {
+            if (!todo)
+                todo = malloc(k * sizeof *todo);
+            if (todo)
+                todo[n_todo++] = &plans[i];
+        }
+    }
+    if (n_todo > 0)
+        probe_domains(e, cfg, todo, n_todo);
+    for (size_t i = 0; i < n_todo; i++) {
+        domain_plan *p = todo[i];
+        p->outcome = decide_plan(rule, p, expired, now_ms, p->status);
+        if (p->outcome.add_expired) {
+            char err[256];
+            if (engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+                engine_log(e, LOG_ERROR, "expired cache: %s", err);
+        }
+    }
+    /* A message to domains that need probes but got no memory for the
+     * list: those domains stay "needs-probe", which routes tls. */
+    free(todo);
+}
+
+static void fill_decision(route_decision *r, const domain_plan *p)
+{
+    r->plain = p->outcome.route == DECIDE_PLAIN;
+    copy_text(r->reason, sizeof r->reason, decide_reason_name(p->outcome.reason));
+    copy_text(r->status, sizeof r->status, p->status);
+    copy_text(r->mx, sizeof r->mx, p->mx);
+    copy_text(r->tls_version, sizeof r->tls_version, p->tls_version);
+    copy_text(r->detail, sizeof r->detail, p->detail);
+    r->elapsed_ms = p->elapsed_ms;
+}
+
+/* ---- hand-off ----------------------------------------------------------- */
+
+static void keep_all_on_tls(route_result *out, const char *why)
+{
+    for (size_t i = 0; i < out->n; i++) {
+        route_decision *r = &out->decisions[i];
+        if (!r->plain)
+            continue;
+        r->plain = 0;
+        set_text(r->detail, sizeof r->detail, "hand-off failed, left on TLS: %s", why);
+    }
+    out->handed_off = 0;
+}
+
+static int hand_off(const engine_rule *rule, const route_message *msg, route_result *out)
+{
+    size_t n_plain = 0;
+    for (size_t i = 0; i < out->n; i++)
+        n_plain += out->decisions[i].plain != 0;
+    if (n_plain == 0)
+        return 0;
+    const char **rcpts = malloc(n_plain * sizeof *rcpts);
+    if (!rcpts) {
+        set_text(out->error, sizeof out->error, "out of memory for the pickup file");
+        keep_all_on_tls(out, out->error);
+        return -1;
+    }
+    size_t j = 0;
+    for (size_t i = 0; i < out->n; i++)
+        if (out->decisions[i].plain)
+            rcpts[j++] = out->decisions[i].recipient;
+    pickup_job job = { rule->pickup_dir, NULL, msg->sender ? msg->sender : "", rcpts, n_plain,
+                       msg->message, msg->message_len };
+    int rc = pickup_write(&job, out->pickup_path, sizeof out->pickup_path, out->error,
+                          sizeof out->error);
+    free(rcpts);
+    if (rc != 0) {
+        keep_all_on_tls(out, out->error);
+        return -1;
+    }
+    out->handed_off = (int)n_plain;
+    return 0;
+}
+
+/* ---- journal ------------------------------------------------------------ */
+
+static void journal_message(engine *e, const route_message *msg, route_result *out)
+{
+    if (out->n == 0)
+        return;
+    journal_entry *rows = calloc(out->n, sizeof *rows);
+    char err[256];
+    if (!rows) {
+        set_text(err, sizeof err, "out of memory");
+    } else {
+        int64_t now = plat_wall_ms();
+        for (size_t i = 0; i < out->n; i++) {
+            const route_decision *r = &out->decisions[i];
+            journal_entry je = { now, msg->message_id, msg->sender, r->recipient, r->domain,
+                                 r->plain, r->reason, r->status, r->mx, r->tls_version,
+                                 r->detail, r->elapsed_ms };
+            rows[i] = je;
+        }
+        if (engine_write_journal(e, rows, out->n, err, sizeof err) == 0) {
+            free(rows);
+            return;
+        }
+        free(rows);
+    }
+    engine_log(e, LOG_ERROR, "journal of message %s: %s",
+               msg->message_id ? msg->message_id : "", err);
+    if (!out->error[0])
+        copy_text(out->error, sizeof out->error, err);
+}
+
+/* ---- the whole path ------------------------------------------------------ */
+
+static void prepare_decisions(const route_message *msg, route_result *out)
+{
+    char why[160];
+    int sender_ok = pickup_check_address(msg->sender ? msg->sender : "", 1, why, sizeof why) == 0;
+    for (size_t i = 0; i < out->n; i++) {
+        route_decision *r = &out->decisions[i];
+        const char *addr = msg->recipients[i] ? msg->recipients[i] : "";
+        copy_text(r->recipient, sizeof r->recipient, addr);
+        copy_text(r->reason, sizeof r->reason, ROUTE_REASON_ADDRESS_REFUSED);
+        if (pickup_check_address(addr, 0, why, sizeof why) != 0)
+            set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
+        else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)
+            set_text(r->detail, sizeof r->detail, "recipient has no valid domain");
+        else if (!sender_ok)
+            set_text(r->detail, sizeof r->detail, "sender refused: %s", why);
+        else
+            continue;
+        r->domain[0] = '\0';
+    }
+}
+
+int route_run(engine *e, const route_message *msg, route_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->n = msg->n_recipients;
+    if (out->n == 0)
+        return 0;
+    out->decisions = calloc(out->n, sizeof *out->decisions);
+    by_domain *order = malloc(out->n * sizeof *order);
+    size_t *plan_of = malloc(out->n * sizeof *plan_of);
+    domain_plan *plans = malloc(out->n * sizeof *plans);
+    if (!out->decisions || !order || !plan_of || !plans) {
+        free(order);
+        free(plan_of);
+        free(plans);
+        set_text(out->error, sizeof out->error, "out of memory routing %lu recipients",
+                 (unsigned long)out->n);
+        out->n = 0;
+        free(out->decisions);
+        out->decisions = NULL;
+        return -1;
+    }
+    prepare_decisions(msg, out);
+    size_t k = group_by_domain(out->decisions, out->n, order, plan_of, plans);
+
+    engine_config *cfg = engine_acquire_config(e);
+    const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
+    decide_all(e, cfg, rule, plans, k);
+    for (size_t i = 0; i < out->n; i++)
+        if (plan_of[i] != (size_t)-1)
+            fill_decision(&out->decisions[i], &plans[plan_of[i]]);
+    int rc = rule ? hand_off(rule, msg, out) : 0;
+    engine_release_config(e, cfg);
+    if (rc != 0)
+        engine_log(e, LOG_ERROR, "message %s stays on TLS, hand-off failed: %s",
+                   msg->message_id ? msg->message_id : "", out->error);
+    else
+        engine_log(e, LOG_DEBUG, "message %s: %lu recipients, %d handed off to %s",
+                   msg->message_id ? msg->message_id : "", (unsigned long)out->n,
+                   out->handed_off, out->handed_off ? out->pickup_path : "nobody");
+
+    journal_message(e, msg, out);
+    free(order);
+    free(plan_of);
+    free(plans);
+    return rc;
+}
+
+void route_result_free(route_result *r)
+{
+    if (!r)
+        return;
+    free(r->decisions);
+    r->decisions = NULL;
+    r->n = 0;
+}

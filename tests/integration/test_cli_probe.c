@@ -1,0 +1,163 @@
+/* `tlsrouter probe` against the tests' DNS and SMTP peers: JSON and text
+ * output, --dns / --timeout / --port, the cache row it leaves, exit codes. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsd.h"
+#include "peer.h"
+#include "plat.h"
+#include "trtest.h"
+
+typedef struct {
+    char dir[512];
+    char db[600];
+    dnsd *dns;
+    trtest_result res;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_temp_dir("cliprobe", f->dir, sizeof f->dir) != 0
+        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 || !(f->dns = dnsd_start())) {
+        free(f);
+        return -1;
+    }
+    dnsd_add_mx(f->dns, "tls.test", 10, "mx.tls.test");
+    dnsd_add_a(f->dns, "mx.tls.test", 127, 0, 0, 1);
+    dnsd_add_mx(f->dns, "quiet.test", 10, "mx.quiet.test");
+    dnsd_add_a(f->dns, "mx.quiet.test", 127, 0, 0, 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    int rc;
+    trtest_result_free(&f->res);
+    dnsd_stop(f->dns);
+    rc = trtest_remove_tree(f->dir);
+    free(f);
+    return rc;
+}
+
+static int run(fixture *f, const char *const *args)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "--db";
+    argv[n++] = f->db;
+    argv[n++] = "--dns";
+    argv[n++] = dnsd_server(f->dns);
+    for (; *args && n < 31; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    trtest_result_free(&f->res);
+    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    return f->res.exit_code;
+}
+
+#define RUN(f, ...) run((f), (const char *const[]){ __VA_ARGS__, NULL })
+
+static char *cache_status(const char *db_path, const char *domain)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *status = NULL;
+    if (sqlite3_open(db_path, &db) == SQLITE_OK
+        && sqlite3_prepare_v2(db, "SELECT status FROM probe_cache WHERE domain = ?1", -1, &st,
+                              NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            status = strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return status;
+}
+
+static void probe_json_of_a_tls_peer(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_STARTTLS, NULL);
+    char port[16], *status;
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "probe", "TLS.test.", "--json", "--port", port), 0);
+    peer_stop(p);
+    assert_string_equal(f->res.err, "");
+    assert_non_null(strstr(f->res.out, "\"domain\":\"tls.test\""));
+    assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
+    assert_non_null(strstr(f->res.out, "\"mx\":\"mx.tls.test\""));
+    assert_non_null(strstr(f->res.out, "\"address\":\"127.0.0.1\""));
+    assert_non_null(strstr(f->res.out, "\"tls_version\":\"TLSv1."));
+    assert_non_null(strstr(f->res.out, "\"cipher\":\""));
+    assert_non_null(strstr(f->res.out, "\"cert_not_after\":1"));
+    assert_non_null(strstr(f->res.out, "\"error\":\"\""));
+    assert_non_null(strstr(f->res.out, "\"elapsed_ms\":"));
+    status = cache_status(f->db, "tls.test");
+    assert_non_null(status);
+    assert_string_equal(status, "starttls");
+    free(status);
+}
+
+static void probe_text_of_a_plain_peer(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_NO_STARTTLS, NULL);
+    char port[16];
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    peer_stop(p);
+    assert_non_null(strstr(f->res.out, "status:      no-starttls"));
+    assert_non_null(strstr(f->res.out, "The remote SMTP service does not support TLS."));
+}
+
+static void timeout_option_bounds_the_probe(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_SILENT, NULL);
+    char port[16];
+    uint64_t start = plat_now_ms();
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "--timeout", "0.8", "probe", "quiet.test", "--json", "--port", port),
+                     0);
+    peer_stop(p);
+    assert_non_null(strstr(f->res.out, "\"status\":\"timeout\""));
+    assert_true(plat_now_ms() - start < 5000);
+}
+
+static void no_domain_and_bad_input(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "probe", "nowhere.test", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"status\":\"no-domain\""));
+    assert_int_equal(RUN(f, "probe", "not a domain"), 2);
+    assert_non_null(strstr(f->res.err, "not a domain name"));
+    assert_string_equal(f->res.out, "");
+    assert_int_equal(RUN(f, "probe"), 2);
+    assert_int_equal(RUN(f, "probe", "a.test", "--port", "70000"), 2);
+    assert_int_equal(RUN(f, "probe", "a.test", "b.test"), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(probe_json_of_a_tls_peer),
+        cmocka_unit_test(probe_text_of_a_plain_peer),
+        cmocka_unit_test(timeout_option_bounds_the_probe),
+        cmocka_unit_test(no_domain_and_bad_input),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

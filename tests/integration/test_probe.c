@@ -1,0 +1,448 @@
+/* The probe against real peers on loopback: the tests' DNS server and SMTP
+ * servers with real TLS. Every status of the vocabulary is produced here. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "certgen.h"
+#include "dnsd.h"
+#include "peer.h"
+#include "plat.h"
+#include "probe.h"
+
+static dnsd *dns;
+
+/* name -> MX mx.name (127.0.0.1), the usual shape. */
+static void add_domain(const char *name)
+{
+    char mx[256];
+    snprintf(mx, sizeof mx, "mx.%s", name);
+    dnsd_add_mx(dns, name, 10, mx);
+    dnsd_add_a(dns, mx, 127, 0, 0, 1);
+}
+
+static int setup(void **state)
+{
+    static const char *const plain[] = { "plain.test", "tls.test", "expired.test", "old.test",
+                                         "rejected.test", "silent.test", "garbage.test",
+                                         "endless.test", "huge.test", "refused.test",
+                                         "ca.test" };
+    size_t i;
+    char name[64];
+    (void)state;
+    dns = dnsd_start();
+    if (!dns)
+        return -1;
+    for (i = 0; i < sizeof plain / sizeof plain[0]; i++)
+        add_domain(plain[i]);
+    for (i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "many%zu.test", i);
+        dnsd_add_mx(dns, name, 10, "mx.tls.test");
+    }
+    /* First MX refuses (nothing listens on 127.0.0.2), the second works. */
+    dnsd_add_mx(dns, "fallback.test", 10, "first.fallback.test");
+    dnsd_add_mx(dns, "fallback.test", 20, "second.fallback.test");
+    dnsd_add_a(dns, "first.fallback.test", 127, 0, 0, 2);
+    dnsd_add_a(dns, "second.fallback.test", 127, 0, 0, 1);
+    /* Three MX hosts that accept and never speak: a black hole. */
+    dnsd_add_mx(dns, "blackhole.test", 10, "mx.silent.test");
+    dnsd_add_mx(dns, "blackhole.test", 20, "mx2.silent.test");
+    dnsd_add_mx(dns, "blackhole.test", 30, "mx3.silent.test");
+    dnsd_add_a(dns, "mx2.silent.test", 127, 0, 0, 1);
+    dnsd_add_a(dns, "mx3.silent.test", 127, 0, 0, 1);
+    dnsd_add_a(dns, "aonly.test", 127, 0, 0, 1);
+    dnsd_add_mx(dns, "nullmx.test", 0, "");
+    dnsd_add_mx(dns, "servfail.test", 10, "mx.servfail.test");
+    dnsd_set_rcode(dns, "servfail.test", 2);
+    dnsd_set_silent(dns, "dnssilent.test");
+    dnsd_add_mx(dns, "noaddr.test", 10, "mx.noaddr.test");
+    dnsd_add_txt(dns, "mx.noaddr.test", "a name without addresses");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dnsd_stop(dns);
+    return 0;
+}
+
+static probe_options opts_for(unsigned port)
+{
+    probe_options o;
+    probe_options_default(&o);
+    o.port = port;
+    o.dns_servers = dnsd_server(dns);
+    o.connect_timeout_ms = 2000;
+    o.reply_timeout_ms = 3000;
+    o.total_timeout_ms = 8000;
+    o.ehlo_name = "probe.client.test";
+    return o;
+}
+
+static probe_result probe_with(peer_kind kind, const char *domain, probe_options *tweak)
+{
+    probe_result r;
+    peer *p = peer_start(kind, NULL);
+    probe_options o;
+    assert_non_null(p);
+    o = tweak ? *tweak : opts_for(0);
+    o.port = peer_port(p);
+    probe_domain(domain, &o, &r);
+    peer_stop(p);
+    return r;
+}
+
+static void starttls_with_valid_certificate(void **state)
+{
+    probe_result r;
+    probe_options o = opts_for(0);
+    peer *p = peer_start(PEER_STARTTLS, NULL);
+    char ehlo[256], sni[256];
+    int64_t now = plat_wall_ms() / 1000;
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    probe_domain("tls.test", &o, &r);
+    peer_last_ehlo(p, ehlo, sizeof ehlo);
+    peer_last_sni(p, sni, sizeof sni);
+    peer_stop(p);
+
+    assert_string_equal(probe_status_name(r.status), "starttls");
+    assert_string_equal(r.domain, "tls.test");
+    assert_string_equal(r.mx, "mx.tls.test");
+    assert_string_equal(r.address, "127.0.0.1");
+    assert_string_equal(r.error, "");
+    assert_non_null(strstr(r.tls_version, "TLSv1."));
+    assert_true(strlen(r.cipher) > 0);
+    assert_true(r.has_cert);
+    assert_true(r.cert_not_after > now + 29 * 86400 && r.cert_not_after < now + 31 * 86400);
+    assert_true(r.cert_not_before < now && r.cert_not_before > now - 7200);
+    assert_non_null(strstr(r.subject, "CN=mx.peer.test"));
+    assert_non_null(strstr(r.issuer, "CN=mx.peer.test"));
+    assert_string_equal(ehlo, "probe.client.test");
+    assert_string_equal(sni, "mx.tls.test");
+    assert_true(r.elapsed_ms < 8000);
+}
+
+static void no_starttls(void **state)
+{
+    probe_result r = probe_with(PEER_NO_STARTTLS, "plain.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_NO_STARTTLS);
+    assert_string_equal(r.error, "The remote SMTP service does not support TLS.");
+    assert_string_equal(r.tls_version, "");
+    assert_false(r.has_cert);
+}
+
+static void expired_certificate(void **state)
+{
+    probe_result r = probe_with(PEER_EXPIRED, "expired.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_CERT_EXPIRED);
+    assert_string_equal(r.error, "The remote SMTP service rejected the SSL handshake "
+                                 "because the certificate has expired.");
+    assert_true(r.cert_not_after < plat_wall_ms() / 1000);
+}
+
+static void tls10_only_refused_at_floor_tls12(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    (void)state;
+    o.floor = PROBE_FLOOR_TLS12;
+    r = probe_with(PEER_TLS10_ONLY, "old.test", &o);
+    assert_int_equal(r.status, PROBE_HANDSHAKE_FAILED);
+    assert_non_null(strstr(r.error, "TLS handshake failed"));
+}
+
+static void tls10_only_works_at_floor_tls10(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    (void)state;
+    o.floor = PROBE_FLOOR_TLS10;
+    r = probe_with(PEER_TLS10_ONLY, "old.test", &o);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_string_equal(r.tls_version, "TLSv1");
+}
+
+static void starttls_answered_454(void **state)
+{
+    probe_result r = probe_with(PEER_STARTTLS_454, "rejected.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_STARTTLS_REJECTED);
+    assert_non_null(strstr(r.error, "responded with an error during the STARTTLS command"));
+    assert_non_null(strstr(r.error, "454"));
+}
+
+static void silent_server_times_out(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    uint64_t start = plat_now_ms();
+    (void)state;
+    o.reply_timeout_ms = 500;
+    r = probe_with(PEER_SILENT, "silent.test", &o);
+    assert_int_equal(r.status, PROBE_TIMEOUT);
+    assert_non_null(strstr(r.error, "greeting"));
+    assert_true(plat_now_ms() - start < 3000);
+}
+
+static void garbage_is_a_protocol_error(void **state)
+{
+    probe_result r = probe_with(PEER_GARBAGE, "garbage.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_non_null(strstr(r.error, "not an SMTP reply"));
+}
+
+static void endless_reply_is_bounded(void **state)
+{
+    probe_result r = probe_with(PEER_ENDLESS, "endless.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_non_null(strstr(r.error, "reply longer than"));
+}
+
+static void megabyte_line_is_bounded(void **state)
+{
+    probe_result r = probe_with(PEER_HUGE_LINE, "huge.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_non_null(strstr(r.error, "line longer than"));
+}
+
+static void refused_connection(void **state)
+{
+    probe_options o = opts_for(peer_unused_port());
+    probe_result r;
+    (void)state;
+    assert_int_not_equal(o.port, 0);
+    probe_domain("refused.test", &o, &r);
+    assert_int_equal(r.status, PROBE_CONNECT_FAILED);
+    assert_string_equal(r.mx, "mx.refused.test");
+    assert_true(strlen(r.error) > 0);
+}
+
+static void first_mx_refuses_second_works(void **state)
+{
+    probe_result r = probe_with(PEER_STARTTLS, "fallback.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_string_equal(r.mx, "second.fallback.test");
+    assert_string_equal(r.address, "127.0.0.1");
+}
+
+static void no_mx_uses_the_domain_address(void **state)
+{
+    probe_result r = probe_with(PEER_NO_STARTTLS, "aonly.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_NO_STARTTLS);
+    assert_string_equal(r.mx, "aonly.test");
+}
+
+static void dns_outcomes(void **state)
+{
+    probe_options o = opts_for(25);
+    probe_result r;
+    uint64_t start;
+    (void)state;
+    probe_domain("nowhere.test", &o, &r);
+    assert_string_equal(probe_status_name(r.status), "no-domain");
+    probe_domain("nullmx.test", &o, &r);
+    assert_string_equal(probe_status_name(r.status), "null-mx");
+    probe_domain("servfail.test", &o, &r);
+    assert_string_equal(probe_status_name(r.status), "dns-failed");
+    probe_domain("noaddr.test", &o, &r);
+    assert_string_equal(probe_status_name(r.status), "dns-failed");
+    assert_string_equal(r.mx, "mx.noaddr.test");
+    o.total_timeout_ms = 700;
+    start = plat_now_ms();
+    probe_domain("dnssilent.test", &o, &r);
+    assert_string_equal(probe_status_name(r.status), "timeout");
+    assert_true(plat_now_ms() - start < 700 + 500);
+    probe_domain("bad domain", &o, &r);
+    assert_int_equal(r.status, PROBE_DNS_FAILED);
+}
+
+static void black_hole_bounded_by_total_deadline(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start(PEER_SILENT, NULL);
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    o.reply_timeout_ms = 5000;
+    o.total_timeout_ms = 1200;
+    probe_domain("blackhole.test", &o, &r);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_TIMEOUT);
+    assert_true(r.elapsed_ms >= 1150 && r.elapsed_ms < 1200 + 300);
+}
+
+static void chain_and_name_checks_when_asked(void **state)
+{
+    certgen_pair ca, leaf;
+    char dir[512], path[600];
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p;
+    (void)state;
+    assert_int_equal(certgen_make_ca("Test Root", &ca), 0);
+    assert_int_equal(certgen_make("mx.ca.test", -3600, 86400, &ca, &leaf), 0);
+    assert_int_equal(plat_make_temp_dir("probe-ca", dir, sizeof dir), 0);
+    snprintf(path, sizeof path, "%s%sroot.pem", dir, plat_dir_sep());
+    assert_int_equal(certgen_write_pem(&ca, path), 0);
+    p = peer_start(PEER_STARTTLS, &leaf);
+    assert_non_null(p);
+    o.port = peer_port(p);
+
+    o.verify_chain = 1;
+    o.verify_name = 1;
+    o.ca_file = path;
+    probe_domain("ca.test", &o, &r);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_non_null(strstr(r.issuer, "CN=Test Root"));
+
+    probe_domain("tls.test", &o, &r); /* mx.tls.test: not the certificate's name */
+    assert_int_equal(r.status, PROBE_HANDSHAKE_FAILED);
+    assert_non_null(strstr(r.error, "name does not match mx.tls.test"));
+
+    o.verify_name = 0;
+    probe_domain("tls.test", &o, &r); /* name unchecked: fine */
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    peer_stop(p);
+    plat_remove(path);
+    plat_remove(dir);
+
+    /* A self-signed certificate is untrusted once chains are checked, and
+     * fine by default (IIS's default). */
+    o.ca_file = NULL;
+    r = probe_with(PEER_STARTTLS, "tls.test", &o);
+    assert_int_equal(r.status, PROBE_HANDSHAKE_FAILED);
+    assert_non_null(strstr(r.error, "chain not trusted"));
+    r = probe_with(PEER_STARTTLS, "tls.test", NULL);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    certgen_free(&leaf);
+    certgen_free(&ca);
+}
+
+static void many_domains_at_once(void **state)
+{
+    const char *domains[24];
+    char names[20][32];
+    probe_result r[24];
+    probe_options o = opts_for(0);
+    peer *p = peer_start(PEER_STARTTLS, NULL);
+    size_t i;
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    for (i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof names[i], "many%zu.test", i);
+        domains[i] = names[i];
+    }
+    domains[20] = "MANY3.test"; /* duplicates: probed once */
+    domains[21] = "many7.test";
+    domains[22] = "plain.test";
+    domains[23] = "nowhere.test";
+    probe_many(domains, 24, &o, r);
+    assert_int_equal(peer_connections(p), 21);
+    peer_stop(p);
+    for (i = 0; i < 22; i++) {
+        assert_int_equal(r[i].status, PROBE_STARTTLS);
+        assert_string_equal(r[i].mx, "mx.tls.test");
+    }
+    assert_string_equal(r[20].domain, "many3.test");
+    assert_int_equal(r[23].status, PROBE_NO_DOMAIN);
+}
+
+static void many_silent_domains_overlap(void **state)
+{
+    const char *domains[8] = { "many0.test", "many1.test", "many2.test", "many3.test",
+                               "many4.test", "many5.test", "many6.test", "many7.test" };
+    probe_result r[8];
+    probe_options o = opts_for(0);
+    peer *p = peer_start(PEER_SILENT, NULL);
+    uint64_t start;
+    size_t i;
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    o.reply_timeout_ms = 600;
+    start = plat_now_ms();
+    probe_many(domains, 8, &o, r);
+    /* One after the other this would take 8 x 600 ms. */
+    assert_true(plat_now_ms() - start < 2 * 600);
+    peer_stop(p);
+    for (i = 0; i < 8; i++)
+        assert_int_equal(r[i].status, PROBE_TIMEOUT);
+}
+
+static void ipv6_mx(void **state)
+{
+    static const unsigned char loop6[16] = { [15] = 1 };
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start_on("::1", PEER_STARTTLS, NULL);
+    (void)state;
+    if (!p)
+        skip(); /* no IPv6 loopback on this machine */
+    dnsd_add_mx(dns, "v6.test", 10, "mx.v6.test");
+    dnsd_add_aaaa(dns, "mx.v6.test", loop6);
+    o.port = peer_port(p);
+    probe_domain("v6.test", &o, &r);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_string_equal(r.address, "::1");
+}
+
+static void vocabulary_round_trips(void **state)
+{
+    int i;
+    probe_floor f;
+    (void)state;
+    for (i = 0; i < PROBE_STATUS_COUNT; i++) {
+        probe_status s;
+        assert_int_equal(probe_status_parse(probe_status_name((probe_status)i), &s), 0);
+        assert_int_equal(s, i);
+    }
+    assert_int_equal(probe_floor_parse("tls1.1", &f), 0);
+    assert_int_equal(f, PROBE_FLOOR_TLS11);
+    assert_int_equal(probe_floor_parse("ssl3", &f), -1);
+    assert_int_not_equal(probe_system_floor(), PROBE_FLOOR_AUTO);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(starttls_with_valid_certificate),
+        cmocka_unit_test(no_starttls),
+        cmocka_unit_test(expired_certificate),
+        cmocka_unit_test(tls10_only_refused_at_floor_tls12),
+        cmocka_unit_test(tls10_only_works_at_floor_tls10),
+        cmocka_unit_test(starttls_answered_454),
+        cmocka_unit_test(silent_server_times_out),
+        cmocka_unit_test(garbage_is_a_protocol_error),
+        cmocka_unit_test(endless_reply_is_bounded),
+        cmocka_unit_test(megabyte_line_is_bounded),
+        cmocka_unit_test(refused_connection),
+        cmocka_unit_test(first_mx_refuses_second_works),
+        cmocka_unit_test(no_mx_uses_the_domain_address),
+        cmocka_unit_test(dns_outcomes),
+        cmocka_unit_test(black_hole_bounded_by_total_deadline),
+        cmocka_unit_test(chain_and_name_checks_when_asked),
+        cmocka_unit_test(many_domains_at_once),
+        cmocka_unit_test(many_silent_domains_overlap),
+        cmocka_unit_test(ipv6_mx),
+        cmocka_unit_test(vocabulary_round_trips),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,404 @@
+/* route_run end to end on a real database and real folders: the table's
+ * no-probe rows, one pickup file per message, failed hand-offs that lose
+ * nobody, the journal, the expired cache, changes from a second
+ * connection, and many threads at once. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "store.h"
+#include "expcache.h"
+#include "pickup.h"
+#include "plat.h"
+#include "route.h"
+#include "route_fixture.h"
+#include "trtest.h"
+
+typedef struct {
+    char root[512];
+    char db_path[PLAT_PATH_MAX];
+    char pickup[PLAT_PATH_MAX];
+    char temp[PLAT_PATH_MAX];
+    store *admin_store; /* a second connection, as the manager or CLI */
+    sqlite3 *admin;
+    engine *eng;
+} world;
+
+static int64_t admin_int(world *w, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(w->admin, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void add_patterns(world *w, store_list list, const char *pattern)
+{
+    const char *patterns[] = { pattern };
+    if (store_domains_add(w->admin_store, "Plain TCP Server", list, patterns, 1) != STORE_OK)
+        fail_msg("%s", store_error(w->admin_store));
+}
+
+/* The rule of the demo: legacy domains forced plain, gmail.com never
+ * redirected (and, on both lists, never-redirect wins). */
+static void add_rule(world *w, int expired_toggle)
+{
+    int64_t id;
+    if (store_rule_add(w->admin_store, "Plain TCP Server", w->pickup, 1, &id) != STORE_OK)
+        fail_msg("%s", store_error(w->admin_store));
+    store_rule_change change;
+    store_rule_change_init(&change);
+    change.expired_cert = expired_toggle;
+    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &change), STORE_OK);
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "legacy.example");
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "*.old.example");
+    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "gmail.com");
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "gmail.com");
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    char err[256];
+    assert_non_null(w);
+    assert_int_equal(plat_make_temp_dir("route", w->root, sizeof w->root), 0);
+    snprintf(w->db_path, sizeof w->db_path, "%s/tlsrouter.db", w->root);
+    snprintf(w->pickup, sizeof w->pickup, "%s/Pickup", w->root);
+    snprintf(w->temp, sizeof w->temp, "%s/%s", w->root, PICKUP_TEMP_DIR_NAME);
+    assert_int_equal(plat_mkdir(w->pickup), 0);
+    if (store_open(w->db_path, &w->admin_store, err, sizeof err) != STORE_OK)
+        fail_msg("%s", err);
+    w->admin = store_db(w->admin_store);
+    if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    pickup_inject_fault(PICKUP_FAULT_NONE);
+    engine_close(w->eng);
+    store_close(w->admin_store);
+    trtest_remove_tree(w->root);
+    free(w);
+    return 0;
+}
+
+static void refresh(world *w)
+{
+    char err[256];
+    if (engine_refresh(w->eng, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+static const char msg_text[] = "From: s@corp.example\r\nSubject: t\r\n\r\n.dot\r\nbody\r\n";
+
+static int route(world *w, const char *const *rcpts, size_t n, route_result *res)
+{
+    route_message m = { "msg-1", "s@corp.example", rcpts, n, 1,
+                        (const unsigned char *)msg_text, strlen(msg_text) };
+    return route_run(w->eng, &m, res);
+}
+
+static void assert_decision(const route_result *r, size_t i, const char *domain, int plain,
+                            const char *reason)
+{
+    assert_true(i < r->n);
+    assert_string_equal(r->decisions[i].domain, domain);
+    assert_int_equal(r->decisions[i].plain, plain);
+    assert_string_equal(r->decisions[i].reason, reason);
+}
+
+static void no_rule_keeps_everyone_on_tls(void **state)
+{
+    world *w = *state;
+    const char *rcpts[] = { "a@legacy.example", "b@x.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 2, &r), 0);
+    assert_decision(&r, 0, "legacy.example", 0, "no-rule");
+    assert_decision(&r, 1, "x.example", 0, "no-rule");
+    assert_int_equal(r.handed_off, 0);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    route_result_free(&r);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                  " AND reason = 'no-rule' AND message_id = 'msg-1'"), 2);
+}
+
+static void one_pickup_file_for_all_plain_recipients(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    refresh(w);
+    const char *rcpts[] = { "a@legacy.example", "b@GMAIL.com", "c@mx.old.example",
+                            "d@legacy.example.", "e@x.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 5, &r), 0);
+    assert_decision(&r, 0, "legacy.example", 1, "force-plain-list");
+    assert_decision(&r, 1, "gmail.com", 0, "never-redirect-list");
+    assert_decision(&r, 2, "mx.old.example", 1, "force-plain-list");
+    assert_decision(&r, 3, "legacy.example", 1, "force-plain-list");
+    /* Needs a probe; without a probe result the table keeps it on TLS. */
+    assert_int_equal(r.decisions[4].plain, 0);
+    assert_int_equal(r.handed_off, 3);
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(rf_count_entries(w->temp), 0);
+    size_t len;
+    char *file = trtest_read_file(r.pickup_path, &len);
+    assert_non_null(file);
+    const char *expected = "x-sender: s@corp.example\r\n"
+                           "x-receiver: a@legacy.example\r\n"
+                           "x-receiver: c@mx.old.example\r\n"
+                           "x-receiver: d@legacy.example.\r\n"
+                           "From: s@corp.example\r\nSubject: t\r\n\r\n..dot\r\nbody\r\n";
+    assert_int_equal(len, strlen(expected));
+    assert_memory_equal(file, expected, len);
+    free(file);
+    route_result_free(&r);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal"), 5);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 3);
+}
+
+static void failed_hand_off_keeps_everyone_on_tls(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    refresh(w);
+    const char *rcpts[] = { "a@legacy.example", "b@x.old.example" };
+    route_result r;
+
+    pickup_inject_fault(PICKUP_FAULT_WRITE);
+    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_non_null(strstr(r.error, "no space"));
+    assert_int_equal(r.handed_off, 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_int_equal(r.decisions[1].plain, 0);
+    assert_non_null(strstr(r.decisions[0].detail, "hand-off failed"));
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(rf_count_entries(w->temp), 0);
+    route_result_free(&r);
+
+    pickup_inject_fault(PICKUP_FAULT_RENAME);
+    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_int_equal(r.handed_off, 0);
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(rf_count_entries(w->temp), 0);
+
+    trtest_remove_tree(w->pickup);
+    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_non_null(strstr(r.error, "does not exist"));
+    assert_int_equal(r.decisions[0].plain + r.decisions[1].plain, 0);
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->temp) <= 0, 1);
+    /* Every recipient journalled, all on TLS, none lost. */
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                  " AND detail LIKE 'hand-off failed%'"), 6);
+    /* And each failure is in the log, at level error. */
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"
+                                  " AND message LIKE '%hand-off failed%'"), 3);
+}
+
+static void forged_addresses_never_reach_the_pickup_file(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    refresh(w);
+    const char *rcpts[] = { "a@legacy.example\r\nx-receiver: victim@relay.example",
+                            "b@legacy.example", "<c@legacy.example>" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 3, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, ROUTE_REASON_ADDRESS_REFUSED);
+    assert_decision(&r, 1, "legacy.example", 1, "force-plain-list");
+    assert_int_equal(r.decisions[2].plain, 0);
+    assert_int_equal(r.handed_off, 1);
+    char *file = trtest_read_file(r.pickup_path, NULL);
+    assert_non_null(file);
+    assert_null(strstr(file, "victim"));
+    assert_non_null(strstr(file, "x-receiver: b@legacy.example\r\nFrom:"));
+    free(file);
+    route_result_free(&r);
+
+    /* A forged sender: nobody can be handed off. */
+    route_message m = { "msg-2", "s@corp.example\r\nx-receiver: v@relay.example", rcpts + 1, 1,
+                        1, (const unsigned char *)msg_text, strlen(msg_text) };
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_non_null(strstr(r.decisions[0].detail, "sender refused"));
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+}
+
+static void expired_cache_routes_plain_and_clears_without_restart(void **state)
+{
+    world *w = *state;
+    char err[256];
+    add_rule(w, 1);
+    /* Another process found the certificate expired. */
+    assert_int_equal(expcache_add(NULL, w->admin, "stale.example", "mx.stale.example", 1000,
+                                  plat_wall_ms(), 3600000, err, sizeof err), 0);
+    refresh(w);
+    const char *rcpts[] = { "a@stale.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_decision(&r, 0, "stale.example", 1, "expired-cache");
+    route_result_free(&r);
+    /* Cleared elsewhere: the next poll forgets it. */
+    assert_int_equal(expcache_clear(w->admin, 0, plat_wall_ms(), err, sizeof err), 1);
+    refresh(w);
+    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    route_result_free(&r);
+    /* Lapsed entries do not count. */
+    assert_int_equal(expcache_add(NULL, w->admin, "stale.example", "", -1,
+                                  plat_wall_ms() - 7200000, 3600000, err, sizeof err), 0);
+    refresh(w);
+    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    route_result_free(&r);
+    assert_int_equal(expcache_clear(w->admin, 1, plat_wall_ms(), err, sizeof err), 1);
+}
+
+static void rule_change_by_another_connection_seen_within_a_second(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    refresh(w);
+    const char *rcpts[] = { "a@newly.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    route_result_free(&r);
+
+    add_patterns(w, STORE_LIST_FORCE_PLAIN, "newly.example");
+    uint64_t start = plat_now_ms();
+    int plain = 0;
+    uint64_t waited = 0;
+    while (!plain && waited < 3000) {
+        assert_int_equal(route(w, rcpts, 1, &r), 0);
+        plain = r.decisions[0].plain;
+        route_result_free(&r);
+        waited = plat_now_ms() - start;
+        if (!plain)
+            plat_sleep_ms(20);
+    }
+    assert_true(plain);
+    /* Within a second of the change, plus scheduling slack. */
+    assert_true(waited <= 1200);
+
+    /* Disabling the rule is seen the same way. */
+    store_rule_change off;
+    store_rule_change_init(&off);
+    off.enabled = 0;
+    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &off), STORE_OK);
+    start = plat_now_ms();
+    waited = 0;
+    while (plain && waited < 3000) {
+        assert_int_equal(route(w, rcpts, 1, &r), 0);
+        plain = r.decisions[0].plain;
+        route_result_free(&r);
+        waited = plat_now_ms() - start;
+        if (plain)
+            plat_sleep_ms(20);
+    }
+    assert_false(plain);
+    assert_true(waited <= 1200);
+}
+
+/* ---- many threads ------------------------------------------------------ */
+
+#define THREADS 8
+#define MESSAGES_PER_THREAD 1250
+
+typedef struct {
+    world *w;
+    int id;
+    size_t recipients;
+    size_t plain_files;
+    int failures;
+} worker;
+
+static void route_many(void *arg)
+{
+    worker *k = arg;
+    char rc_buf[4][64];
+    char mid[64];
+    for (int m = 0; m < MESSAGES_PER_THREAD; m++) {
+        size_t n = 1 + (size_t)(m % 4);
+        const char *rcpts[4];
+        for (size_t i = 0; i < n; i++) {
+            /* Mostly never-redirect and no-probe paths; one message in
+             * 125 goes plain, so the pickup path runs concurrently too. */
+            const char *dom = (m % 125 == 0 && i == 0) ? "legacy.example"
+                              : (i % 2) ? "gmail.com" : "x.gmail.example";
+            snprintf(rc_buf[i], sizeof rc_buf[i], "t%d-m%d-r%d@%s", k->id, m, (int)i, dom);
+            rcpts[i] = rc_buf[i];
+        }
+        snprintf(mid, sizeof mid, "t%d-m%d", k->id, m);
+        route_message msg = { mid, "s@corp.example", rcpts, n, 1,
+                              (const unsigned char *)msg_text, strlen(msg_text) };
+        route_result r;
+        if (route_run(k->w->eng, &msg, &r) != 0 || r.error[0])
+            k->failures++;
+        k->plain_files += r.handed_off > 0;
+        k->recipients += n;
+        route_result_free(&r);
+    }
+}
+
+static void eight_threads_ten_thousand_messages(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "*.gmail.example");
+    refresh(w);
+    worker k[THREADS];
+    plat_thread *t[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        k[i] = (worker){ w, i, 0, 0, 0 };
+        t[i] = plat_thread_start(route_many, &k[i]);
+        assert_non_null(t[i]);
+    }
+    size_t recipients = 0, files = 0;
+    for (int i = 0; i < THREADS; i++) {
+        plat_thread_join(t[i]);
+        assert_int_equal(k[i].failures, 0);
+        recipients += k[i].recipients;
+        files += k[i].plain_files;
+    }
+    assert_int_equal(admin_int(w, "SELECT count(DISTINCT message_id) FROM journal"),
+                     THREADS * MESSAGES_PER_THREAD);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal"), (int64_t)recipients);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"),
+                     (int64_t)files);
+    assert_int_equal(rf_count_entries(w->pickup), (int)files);
+    assert_int_equal(files, THREADS * (MESSAGES_PER_THREAD / 125));
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(no_rule_keeps_everyone_on_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(one_pickup_file_for_all_plain_recipients, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_hand_off_keeps_everyone_on_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(forged_addresses_never_reach_the_pickup_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
+        cmocka_unit_test_setup_teardown(eight_threads_ten_thousand_messages, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

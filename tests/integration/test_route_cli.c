@@ -1,0 +1,219 @@
+/* `tlsrouter route`, `journal` and `cache` as the DESIGN.md contract says,
+ * and a running engine that sees a rule changed by another process (the
+ * CLI) within a second. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "expcache.h"
+#include "plat.h"
+#include "route.h"
+#include "route_fixture.h"
+#include "store.h"
+#include "trtest.h"
+
+typedef struct {
+    char root[512];
+    char db[PLAT_PATH_MAX];
+    char pickup[PLAT_PATH_MAX];
+    char message[PLAT_PATH_MAX];
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    assert_int_equal(trtest_temp_dir("routecli", w->root, sizeof w->root), 0);
+    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
+    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
+    assert_int_equal(trtest_join(w->message, sizeof w->message, w->root, "m.eml"), 0);
+    assert_int_equal(plat_mkdir(w->pickup), 0);
+    assert_int_equal(trtest_write_file(w->message, "Message-ID: <m1@corp.example>\r\n"
+                                                   "Subject: hello\r\n\r\nbody\r\n"),
+                     0);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    trtest_remove_tree(w->root);
+    free(w);
+    return 0;
+}
+
+/* Runs tlsrouter --db DB args...; returns the exit code, output in res. */
+static int cli(world *w, trtest_result *res, const char *a1, const char *a2, const char *a3,
+               const char *a4, const char *a5, const char *a6, const char *a7, const char *a8)
+{
+    const char *args[12] = { "--db", w->db, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
+    assert_int_equal(trtest_run_cli(args, res), 0);
+    return res->exit_code;
+}
+
+static void cli_ok(world *w, const char *a1, const char *a2, const char *a3, const char *a4,
+                   const char *a5)
+{
+    trtest_result r;
+    if (cli(w, &r, a1, a2, a3, a4, a5, NULL, NULL, NULL) != 0)
+        fail_msg("tlsrouter %s %s: %s", a1, a2 ? a2 : "", r.err);
+    trtest_result_free(&r);
+}
+
+static void make_rule(world *w)
+{
+    cli_ok(w, "rule", "add", "Plain TCP Server", "--pickup", w->pickup);
+    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "legacy.example");
+    cli_ok(w, "domains", "add", "Plain TCP Server", "never-redirect", "gmail.com");
+}
+
+static void route_json_then_journal(void **state)
+{
+    world *w = *state;
+    make_rule(w);
+    trtest_result r;
+    assert_int_equal(cli(w, &r, "route", "--from", "s@corp.example", "--to", "a@legacy.example",
+                         "--to", "b@GMail.com", w->message),
+                     0);
+    trtest_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+
+    const char *args[] = { "--db", w->db, "route", "--from", "s@corp.example", "--to",
+                           "c@legacy.example", "--json", "-", NULL };
+    assert_int_equal(trtest_run_cli(args, &r), 0);
+    assert_int_equal(r.exit_code, 0);
+    assert_non_null(strstr(r.out, "\"recipient\":\"c@legacy.example\""));
+    assert_non_null(strstr(r.out, "\"domain\":\"legacy.example\""));
+    assert_non_null(strstr(r.out, "\"route\":\"plain\""));
+    assert_non_null(strstr(r.out, "\"reason\":\"force-plain-list\""));
+    assert_non_null(strstr(r.out, "\"status\":\"\""));
+    trtest_result_free(&r);
+    /* Standard input was empty: still one (header-only) pickup file. */
+    assert_int_equal(rf_count_entries(w->pickup), 2);
+
+    assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "time,message_id,sender,recipient,domain,route,reason"));
+    assert_non_null(strstr(r.out, ",<m1@corp.example>,s@corp.example,b@GMail.com,gmail.com,tls,"
+                                  "never-redirect-list,"));
+    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,plain,force-plain-list"));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--json", "--limit", "1", NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"recipient\":\"c@legacy.example\""));
+    assert_null(strstr(r.out, "b@GMail.com"));
+    trtest_result_free(&r);
+}
+
+static void bad_input_is_exit_2_and_failures_exit_1(void **state)
+{
+    world *w = *state;
+    make_rule(w);
+    trtest_result r;
+    assert_int_equal(cli(w, &r, "route", "--from", "s@corp.example", "--to",
+                         "a@legacy.example\r\nx-receiver: v@relay.example", w->message, NULL,
+                         NULL),
+                     2);
+    assert_non_null(strstr(r.err, "refused"));
+    /* One line on stderr (CRLF-ended on Windows), no echo of the forged
+     * line. */
+    size_t len = strcspn(r.err, "\r\n");
+    assert_true(len > 0);
+    assert_true(strcmp(r.err + len, "\n") == 0 || strcmp(r.err + len, "\r\n") == 0);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "route", "--to", "a@x.example", w->message, NULL, NULL, NULL,
+                         NULL),
+                     2);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--limit", "zero", NULL, NULL, NULL, NULL, NULL), 2);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "clear", "--bogus", NULL, NULL, NULL, NULL, NULL), 2);
+    trtest_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+
+    /* The Pickup folder is gone: exit 1, nobody handed off, all journalled. */
+    trtest_remove_tree(w->pickup);
+    assert_int_equal(cli(w, &r, "route", "--from", "s@corp.example", "--to", "a@legacy.example",
+                         "--json", w->message, NULL),
+                     1);
+    assert_non_null(strstr(r.out, "\"route\":\"tls\""));
+    assert_non_null(strstr(r.err, "does not exist"));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,tls,force-plain-list"));
+    trtest_result_free(&r);
+}
+
+static void cache_list_and_clear(void **state)
+{
+    world *w = *state;
+    store *st;
+    char err[256];
+    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(expcache_add(NULL, store_db(st), "stale.example", "mx.stale.example",
+                                  1600000000, plat_wall_ms(), 3600000, err, sizeof err),
+                     0);
+    store_close(st);
+    trtest_result r;
+    assert_int_equal(cli(w, &r, "cache", "list", "--json", NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"domain\":\"stale.example\""));
+    assert_non_null(strstr(r.out, "\"mx\":\"mx.stale.example\""));
+    assert_non_null(strstr(r.out, "\"cert_not_after\":\"2020-09-13T12:26:40Z\""));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "clear", "--expired", NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "cleared 1 "));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_null(strstr(r.out, "stale.example"));
+    trtest_result_free(&r);
+}
+
+static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
+{
+    world *w = *state;
+    make_rule(w);
+    engine *e;
+    char err[256];
+    if (engine_open(w->db, &e, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    const char *rcpts[] = { "a@newly.example" };
+    static const char body[] = "Subject: x\r\n\r\nbody\r\n";
+    route_message m = { "m", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
+                        sizeof body - 1 };
+    route_result r;
+    assert_int_equal(route_run(e, &m, &r), 0);
+    assert_int_equal(r.decisions[0].plain, 0);
+    route_result_free(&r);
+
+    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "*.example");
+    uint64_t changed = plat_now_ms(), waited = 0;
+    int plain = 0;
+    while (!plain && waited < 3000) {
+        assert_int_equal(route_run(e, &m, &r), 0);
+        plain = r.decisions[0].plain;
+        route_result_free(&r);
+        waited = plat_now_ms() - changed;
+        if (!plain)
+            plat_sleep_ms(20);
+    }
+    engine_close(e);
+    assert_true(plain);
+    assert_true(waited <= 1200);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(route_json_then_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(bad_input_is_exit_2_and_failures_exit_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(cache_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(running_engine_sees_a_rule_changed_by_the_cli, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

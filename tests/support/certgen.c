@@ -1,0 +1,103 @@
+/* certgen: X.509 certificates for the test peers (see certgen.h). */
+#include "certgen.h"
+
+#include <openssl/bn.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509_EXTENSION *ext;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    if (!ext)
+        return -1;
+    X509_add_ext(cert, ext, -1);
+    X509_EXTENSION_free(ext);
+    return 0;
+}
+
+static int random_serial(X509 *cert)
+{
+    unsigned char bytes[8];
+    BIGNUM *bn;
+    int ok;
+    if (RAND_bytes(bytes, sizeof bytes) != 1)
+        return -1;
+    bytes[0] &= 0x7f;
+    bn = BN_bin2bn(bytes, sizeof bytes, NULL);
+    ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
+    BN_free(bn);
+    return ok ? 0 : -1;
+}
+
+static int build(const char *name, long from_s, long until_s, int is_ca,
+                 const certgen_pair *issuer, certgen_pair *out)
+{
+    char san[300];
+    X509 *cert = X509_new();
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509_NAME *subject;
+    int ok = cert && key;
+
+    memset(out, 0, sizeof *out);
+    ok = ok && X509_set_version(cert, 2) == 1 && random_serial(cert) == 0;
+    ok = ok && X509_gmtime_adj(X509_getm_notBefore(cert), from_s) != NULL;
+    ok = ok && X509_gmtime_adj(X509_getm_notAfter(cert), until_s) != NULL;
+    ok = ok && X509_set_pubkey(cert, key) == 1;
+    subject = X509_get_subject_name(cert);
+    ok = ok && X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                                          (const unsigned char *)name, -1, -1, 0) == 1;
+    ok = ok && X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer->cert)
+                                                 : subject) == 1;
+    if (ok && is_ca) {
+        ok = add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE") == 0
+             && add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") == 0;
+    } else if (ok) {
+        snprintf(san, sizeof san, "DNS:%s", name);
+        ok = add_ext(cert, issuer ? issuer->cert : cert, NID_subject_alt_name, san) == 0;
+    }
+    ok = ok && X509_sign(cert, issuer ? issuer->key : key, EVP_sha256()) > 0;
+    if (!ok) {
+        X509_free(cert);
+        EVP_PKEY_free(key);
+        return -1;
+    }
+    out->cert = cert;
+    out->key = key;
+    return 0;
+}
+
+int certgen_make(const char *dns_name, long from_s, long until_s,
+                 const certgen_pair *issuer, certgen_pair *out)
+{
+    return build(dns_name, from_s, until_s, 0, issuer, out);
+}
+
+int certgen_make_ca(const char *name, certgen_pair *out)
+{
+    return build(name, -86400, 86400, 1, NULL, out);
+}
+
+int certgen_write_pem(const certgen_pair *pair, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    int ok;
+    if (!f)
+        return -1;
+    ok = PEM_write_X509(f, pair->cert) == 1;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+void certgen_free(certgen_pair *pair)
+{
+    X509_free(pair->cert);
+    EVP_PKEY_free(pair->key);
+    pair->cert = NULL;
+    pair->key = NULL;
+}

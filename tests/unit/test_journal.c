@@ -1,0 +1,261 @@
+/* Journal, log and expired cache on a real SQLite file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "expcache.h"
+#include "journal.h"
+#include "log.h"
+#include "plat.h"
+#include "route_fixture.h"
+#include "trtest.h"
+
+typedef struct {
+    char root[512];
+    store *st;
+    sqlite3 *db;
+    journal *j;
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    char path[PLAT_PATH_MAX], err[256];
+    assert_non_null(w);
+    assert_int_equal(plat_make_temp_dir("journal", w->root, sizeof w->root), 0);
+    snprintf(path, sizeof path, "%s/j.db", w->root);
+    if (store_open(path, &w->st, err, sizeof err) != STORE_OK)
+        fail_msg("%s", err);
+    w->db = store_db(w->st);
+    w->j = journal_open(w->db, err, sizeof err);
+    assert_non_null(w->j);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    journal_close(w->j);
+    store_close(w->st);
+    trtest_remove_tree(w->root);
+    free(w);
+    return 0;
+}
+
+static int64_t count(world *w, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(w->db, sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static journal_entry entry(int64_t at_ms, const char *rcpt, int plain)
+{
+    journal_entry e = { at_ms, "m1", "s@corp.example", rcpt, "x.example", plain,
+                        plain ? "no-starttls" : "tls-ok", plain ? "no-starttls" : "starttls",
+                        "mx.x.example", plain ? "" : "TLSv1.3", "The remote SMTP service does not support TLS.", 12 };
+    return e;
+}
+
+static void rows_of_a_message_written_and_read_back(void **state)
+{
+    world *w = *state;
+    journal_entry rows[3] = { entry(1000, "a@x.example", 1), entry(1000, "b@x.example", 0),
+                              entry(1000, "c@x.example", 0) };
+    rows[2].message_id = NULL;
+    char err[256];
+    assert_int_equal(journal_write(w->j, rows, 3, err, sizeof err), 0);
+    journal_row *got;
+    size_t n;
+    assert_int_equal(journal_read(w->db, 2, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    /* Newest first. */
+    assert_string_equal(got[0].recipient, "c@x.example");
+    assert_string_equal(got[0].message_id, "");
+    assert_string_equal(got[1].recipient, "b@x.example");
+    assert_string_equal(got[1].route, "tls");
+    assert_string_equal(got[1].reason, "tls-ok");
+    assert_string_equal(got[1].tls_version, "TLSv1.3");
+    assert_string_equal(got[1].mx, "mx.x.example");
+    assert_int_equal(got[1].elapsed_ms, 12);
+    free(got);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
+}
+
+static void a_failed_row_rolls_back_the_message(void **state)
+{
+    world *w = *state;
+    char err[256];
+    /* The database refuses one row in the middle of a message. */
+    assert_int_equal(sqlite3_exec(w->db,
+                                  "CREATE TRIGGER refuse BEFORE INSERT ON journal"
+                                  " WHEN NEW.recipient = 'bad@x.example'"
+                                  " BEGIN SELECT RAISE(ABORT, 'refused by test'); END;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    journal_entry rows[3] = { entry(1000, "a@x.example", 1), entry(1000, "bad@x.example", 0),
+                              entry(1000, "c@x.example", 0) };
+    assert_int_equal(journal_write(w->j, rows, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "refused by test"));
+    /* All or nothing: the first row is gone with the rest. */
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"), 0);
+    /* And the connection is usable again at once. */
+    assert_int_equal(journal_write(w->j, rows, 1, err, sizeof err), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"), 1);
+}
+
+static void a_large_message_keeps_every_row_in_order(void **state)
+{
+    world *w = *state;
+    enum { N = 37 }; /* two multi-row statements and five single rows */
+    journal_entry rows[N];
+    char names[N][32];
+    char err[256];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "r%02d@x.example", i);
+        rows[i] = entry(5000 + i, names[i], i % 3 == 0);
+    }
+    assert_int_equal(journal_write(w->j, rows, N, err, sizeof err), 0);
+    journal_row *got;
+    size_t n;
+    assert_int_equal(journal_read(w->db, 100, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, N);
+    for (int i = 0; i < N; i++) {
+        const journal_row *r = &got[N - 1 - i];
+        assert_string_equal(r->recipient, names[i]);
+        assert_int_equal(r->at_ms, 5000 + i);
+        assert_string_equal(r->route, i % 3 == 0 ? "plain" : "tls");
+    }
+    free(got);
+}
+
+static void retention_by_rows_in_small_batches(void **state)
+{
+    world *w = *state;
+    char err[256];
+    journal_set_retention(w->j, 0, 100);
+    int64_t now = plat_wall_ms();
+    journal_entry rows[10];
+    for (int m = 0; m < 100; m++) {
+        for (int i = 0; i < 10; i++)
+            rows[i] = entry(now, "a@x.example", 0);
+        assert_int_equal(journal_write(w->j, rows, 10, err, sizeof err), 0);
+    }
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"), 1000);
+    int steps = 0, deleted;
+    while ((deleted = journal_prune_step(w->j, now, 64)) > 0) {
+        assert_true(deleted <= 64);
+        steps++;
+    }
+    assert_int_equal(deleted, 0);
+    assert_int_equal(steps, (900 + 63) / 64);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"), 100);
+    /* The newest rows are the ones kept. */
+    assert_int_equal(count(w, "SELECT min(id) FROM journal"), 901);
+}
+
+static void retention_by_age(void **state)
+{
+    world *w = *state;
+    char err[256];
+    int64_t now = plat_wall_ms(), day = 86400000;
+    journal_entry rows[4] = { entry(now - 40 * day, "old1@x.example", 0),
+                              entry(now - 31 * day, "old2@x.example", 0),
+                              entry(now - 29 * day, "new1@x.example", 0),
+                              entry(now, "new2@x.example", 0) };
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(journal_write(w->j, &rows[i], 1, err, sizeof err), 0);
+    journal_set_retention(w->j, 30, 0);
+    assert_int_equal(journal_prune_step(w->j, now, 1000), 2);
+    assert_int_equal(journal_prune_step(w->j, now, 1000), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE recipient LIKE 'new%'"), 2);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"), 2);
+}
+
+static void log_levels_filter_and_prune(void **state)
+{
+    world *w = *state;
+    /* The enum follows the store's level names. */
+    assert_int_equal(store_log_level_parse("full-debug"), LOG_FULL_DEBUG);
+    assert_int_equal(store_log_level_parse("warning"), LOG_WARNING);
+    assert_string_equal(store_log_level_name(LOG_DEBUG), "debug");
+    assert_int_equal(log_write(w->db, LOG_WARNING, LOG_ERROR, "t", "e %d", 1), 0);
+    assert_int_equal(log_write(w->db, LOG_WARNING, LOG_WARNING, "t", "w"), 0);
+    assert_int_equal(log_write(w->db, LOG_WARNING, LOG_INFO, "t", "i"), 0);
+    assert_int_equal(log_write(w->db, LOG_WARNING, LOG_FULL_DEBUG, "t", "fd"), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM log"), 2);
+    assert_int_equal(count(w, "SELECT count(*) FROM log WHERE message = 'e 1' AND level = 0"), 1);
+    for (int i = 0; i < 50; i++)
+        log_write(w->db, LOG_FULL_DEBUG, LOG_DEBUG, "t", "row %d", i);
+    assert_int_equal(log_prune_step(w->db, 10, 20), 20);
+    assert_int_equal(log_prune_step(w->db, 10, 100), 22);
+    assert_int_equal(log_prune_step(w->db, 10, 100), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM log"), 10);
+}
+
+static void expired_cache_add_list_clear(void **state)
+{
+    world *w = *state;
+    char err[256];
+    int64_t now = plat_wall_ms();
+    expcache *c = expcache_new();
+    assert_non_null(c);
+    assert_int_equal(expcache_add(c, w->db, "b.example", "mx.b.example", 1700000000, now, 60000,
+                                  err, sizeof err), 0);
+    assert_int_equal(expcache_add(c, w->db, "a.example", "", -1, now, 60000, err, sizeof err), 0);
+    assert_int_equal(expcache_add(c, w->db, "b.example", "mx2.b.example", 1700000001, now + 5,
+                                  60000, err, sizeof err), 0);
+    assert_int_equal(expcache_count(c), 2);
+    assert_true(expcache_contains(c, "a.example", now));
+    assert_true(expcache_contains(c, "b.example", now));
+    assert_false(expcache_contains(c, "c.example", now));
+    assert_false(expcache_contains(c, "a.example", now + 60001));
+    expcache_entry *e;
+    size_t n;
+    assert_int_equal(expcache_list(w->db, &e, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(e[0].domain, "a.example");
+    assert_int_equal(e[0].cert_not_after, -1);
+    assert_string_equal(e[1].mx, "mx2.b.example");
+    assert_int_equal(e[1].first_seen_ms, now);
+    assert_int_equal(e[1].last_seen_ms, now + 5);
+    free(e);
+    /* A fresh copy loaded from the table agrees. */
+    expcache *d = expcache_new();
+    assert_int_equal(expcache_load(d, w->db, now, err, sizeof err), 0);
+    assert_int_equal(expcache_count(d), 2);
+    assert_true(expcache_contains(d, "b.example", now));
+    assert_int_equal(expcache_clear(w->db, 1, now, err, sizeof err), 0);
+    assert_int_equal(expcache_clear(w->db, 1, now + 70000, err, sizeof err), 2);
+    assert_int_equal(expcache_load(d, w->db, now, err, sizeof err), 0);
+    assert_int_equal(expcache_count(d), 0);
+    expcache_free(c);
+    expcache_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(rows_of_a_message_written_and_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_large_message_keeps_every_row_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(retention_by_age, setup, teardown),
+        cmocka_unit_test_setup_teardown(log_levels_filter_and_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(expired_cache_add_list_clear, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,290 @@
+/* pcache: TTL per status, memory and a real SQLite file, restart, threads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "pcache.h"
+#include "plat.h"
+
+extern const char tr_schema_sql[];
+
+static int64_t fake_now;
+static int64_t fake_clock(void) { return fake_now; }
+
+typedef struct {
+    char dir[512];
+    char path[600];
+    sqlite3 *db;
+} fixture;
+
+static sqlite3 *open_db(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open(path, &db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static int setup(void **state)
+{
+    static fixture f;
+    memset(&f, 0, sizeof f);
+    if (plat_make_temp_dir("pcache", f.dir, sizeof f.dir) != 0)
+        return -1;
+    snprintf(f.path, sizeof f.path, "%s%sdb.sqlite", f.dir, plat_dir_sep());
+    f.db = open_db(f.path);
+    if (!f.db || sqlite3_exec(f.db, tr_schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    fake_now = 1700000000000;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    sqlite3_close(f->db);
+    plat_remove(f->path);
+    plat_remove(f->dir);
+    return 0;
+}
+
+static probe_result result(const char *domain, probe_status st)
+{
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.domain, sizeof r.domain, "%s", domain);
+    snprintf(r.mx, sizeof r.mx, "mx.%s", domain);
+    snprintf(r.address, sizeof r.address, "192.0.2.1");
+    r.status = st;
+    if (st == PROBE_STARTTLS) {
+        snprintf(r.tls_version, sizeof r.tls_version, "TLSv1.3");
+        snprintf(r.cipher, sizeof r.cipher, "TLS_AES_256_GCM_SHA384");
+        r.has_cert = 1;
+        r.cert_not_after = 1800000000;
+    }
+    snprintf(r.error, sizeof r.error, "text for %s", probe_status_name(st));
+    r.elapsed_ms = 123;
+    return r;
+}
+
+static int64_t count_rows(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM probe_cache", -1, &st, NULL) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void ttl_per_status(void **state)
+{
+    pcache *c = pcache_new(NULL, NULL);
+    probe_result r = result("Example.COM", PROBE_STARTTLS), got;
+    (void)state;
+    assert_non_null(c);
+    pcache_set_clock(c, fake_clock);
+    assert_int_equal(pcache_put(c, &r), 0);
+    r = result("plain.example", PROBE_NO_STARTTLS);
+    pcache_put(c, &r);
+    r = result("down.example", PROBE_CONNECT_FAILED);
+    pcache_put(c, &r);
+
+    assert_int_equal(pcache_get(c, "example.com", &got), 1); /* any case */
+    assert_string_equal(got.domain, "example.com");
+    assert_string_equal(got.cipher, "TLS_AES_256_GCM_SHA384");
+    fake_now += 899 * 1000;
+    assert_int_equal(pcache_get(c, "down.example", &got), 1);
+    fake_now += 2 * 1000; /* 901 s */
+    assert_int_equal(pcache_get(c, "down.example", &got), 0);
+    assert_int_equal(pcache_get(c, "plain.example", &got), 1);
+    fake_now += 21600 * 1000;
+    assert_int_equal(pcache_get(c, "plain.example", &got), 0);
+    assert_int_equal(pcache_get(c, "example.com", &got), 1);
+    fake_now += 86400 * 1000;
+    assert_int_equal(pcache_get(c, "example.com", &got), 0);
+    pcache_free(c);
+}
+
+static void ttl_classes(void **state)
+{
+    pcache_ttls t;
+    (void)state;
+    pcache_ttls_default(&t);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_STARTTLS), 86400);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_STARTTLS_REJECTED), 21600);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_CERT_EXPIRED), 21600);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_TIMEOUT), 900);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_NO_DOMAIN), 900);
+}
+
+static void survives_a_restart(void **state)
+{
+    fixture *f = *state;
+    pcache *c = pcache_new(f->db, NULL);
+    probe_result r = result("persist.example", PROBE_STARTTLS), got;
+    sqlite3 *db2;
+    assert_non_null(c);
+    pcache_set_clock(c, fake_clock);
+    assert_int_equal(pcache_put(c, &r), 0);
+    pcache_free(c);
+
+    /* A new process: a new connection and an empty memory cache. */
+    db2 = open_db(f->path);
+    assert_non_null(db2);
+    c = pcache_new(db2, NULL);
+    pcache_set_clock(c, fake_clock);
+    assert_int_equal(pcache_get(c, "persist.example", &got), 1);
+    assert_int_equal(got.status, PROBE_STARTTLS);
+    assert_string_equal(got.mx, "mx.persist.example");
+    assert_string_equal(got.address, "192.0.2.1");
+    assert_string_equal(got.tls_version, "TLSv1.3");
+    assert_true(got.has_cert);
+    assert_int_equal(got.cert_not_after, 1800000000);
+    assert_string_equal(got.error, "text for starttls");
+    assert_int_equal(got.elapsed_ms, 123);
+    /* Expired rows are not served from the database either. */
+    fake_now += 86401 * 1000;
+    assert_int_equal(pcache_get(c, "persist.example", &got), 0);
+    pcache_free(c);
+    sqlite3_close(db2);
+}
+
+static void ttls_from_settings(void **state)
+{
+    fixture *f = *state;
+    pcache_ttls t;
+    pcache *c;
+    probe_result r = result("short.example", PROBE_TIMEOUT), got;
+    pcache_ttls_default(&t);
+    assert_int_equal(sqlite3_exec(f->db, "UPDATE settings SET value = '60' WHERE key = "
+                                         "'ttl_failure_s'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pcache_ttls_load(f->db, &t), 0);
+    assert_int_equal(t.failure_s, 60);
+    assert_int_equal(t.starttls_s, 86400);
+    c = pcache_new(f->db, &t);
+    pcache_set_clock(c, fake_clock);
+    pcache_put(c, &r);
+    fake_now += 61 * 1000;
+    assert_int_equal(pcache_get(c, "short.example", &got), 0);
+    pcache_free(c);
+}
+
+static void clear_expired_and_all(void **state)
+{
+    fixture *f = *state;
+    pcache *c = pcache_new(f->db, NULL);
+    probe_result r, got;
+    pcache_set_clock(c, fake_clock);
+    assert_int_equal(pcache_clear(c, 0), 0);
+    r = result("a.example", PROBE_STARTTLS);
+    pcache_put(c, &r);
+    r = result("b.example", PROBE_DNS_FAILED);
+    pcache_put(c, &r);
+    assert_int_equal(count_rows(f->db), 2);
+    fake_now += 1000 * 1000;
+    assert_int_equal(pcache_clear(c, 1), 0);
+    assert_int_equal(count_rows(f->db), 1);
+    assert_int_equal(pcache_get(c, "a.example", &got), 1);
+    assert_int_equal(pcache_clear(c, 0), 0);
+    assert_int_equal(count_rows(f->db), 0);
+    assert_int_equal(pcache_get(c, "a.example", &got), 0);
+    pcache_free(c);
+}
+
+static void memory_stays_bounded(void **state)
+{
+    pcache *c = pcache_new(NULL, NULL);
+    probe_result r;
+    int i;
+    (void)state;
+    pcache_set_clock(c, fake_clock);
+    for (i = 0; i < 50000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "d%d.example", i);
+        r = result(name, PROBE_TIMEOUT);
+        pcache_put(c, &r);
+    }
+    assert_int_equal(pcache_size(c), 50000);
+    fake_now += 901 * 1000; /* all expired, none looked up again */
+    for (i = 0; i < 50000; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "e%d.example", i);
+        r = result(name, PROBE_STARTTLS);
+        pcache_put(c, &r);
+    }
+    /* Unswept, the table would now hold 100000 entries. */
+    assert_true(pcache_size(c) <= 50001);
+    assert_true(pcache_get(c, "e49999.example", &r));
+    assert_false(pcache_get(c, "d0.example", &r));
+    pcache_free(c);
+}
+
+typedef struct {
+    pcache *c;
+    int id;
+    int misses;
+} worker_arg;
+
+static void hammer(void *p)
+{
+    worker_arg *w = p;
+    int i;
+    for (i = 0; i < 300; i++) {
+        char name[64];
+        probe_result r, got;
+        snprintf(name, sizeof name, "d%d-%d.example", w->id, i);
+        r = result(name, PROBE_STARTTLS);
+        pcache_put(w->c, &r);
+        if (!pcache_get(w->c, name, &got) || strcmp(got.domain, name) != 0)
+            w->misses++;
+    }
+}
+
+static void many_threads_at_once(void **state)
+{
+    pcache *c = pcache_new(NULL, NULL);
+    worker_arg args[4];
+    plat_thread *t[4];
+    probe_result got;
+    int i;
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        args[i].c = c;
+        args[i].id = i;
+        args[i].misses = 0;
+        t[i] = plat_thread_start(hammer, &args[i]);
+        assert_non_null(t[i]);
+    }
+    for (i = 0; i < 4; i++) {
+        plat_thread_join(t[i]);
+        assert_int_equal(args[i].misses, 0);
+    }
+    assert_int_equal(pcache_get(c, "d3-299.example", &got), 1);
+    assert_int_equal(pcache_get(c, "d0-0.example", &got), 1);
+    pcache_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ttl_per_status),
+        cmocka_unit_test(ttl_classes),
+        cmocka_unit_test(survives_a_restart),
+        cmocka_unit_test(ttls_from_settings),
+        cmocka_unit_test(clear_expired_and_all),
+        cmocka_unit_test(memory_stays_bounded),
+        cmocka_unit_test(many_threads_at_once),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
