@@ -1,8 +1,9 @@
 /* mgr_data: see mgr_data.h. Rules, domain lists, settings and list
  * validation go through core/store.h and core/domain.h. The SQL here is the
  * console's own: the positional journal window (core/journal.h reads only
- * the newest N rows), the cache listings and clears until the cache modules
- * offer them, renaming a rule (store.h has no rename) and the file size. */
+ * the newest N rows), the probe cache listing (core/pcache.h has none),
+ * renaming a rule (store.h has no rename) and the file size. The caches are
+ * cleared through core/expcache.h and core/pcache.h. */
 #include "mgr_data.h"
 
 #include <sqlite3.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 
 #include "domain.h"
+#include "expcache.h"
+#include "pcache.h"
 #include "plat.h"
 #include "store.h"
 
@@ -553,32 +556,30 @@ long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
 
 int mgr_expired_list(mgr_db *db, mgr_expired_row **rows, size_t *count, char *err, size_t errlen)
 {
-    sqlite3_stmt *st;
-    size_t n = 0, cap = 16;
+    expcache_entry *e;
+    size_t n;
+    char why[MGR_ERR_LEN];
     *rows = NULL;
     *count = 0;
-    if (sqlite3_prepare_v2(db->sql,
-            "SELECT domain, mx, coalesce(cert_not_after, 0), first_seen_ms, last_seen_ms, "
-            "expires_ms FROM expired_cache ORDER BY domain", -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "read the expired-certificate list");
-    mgr_expired_row *out = malloc(cap * sizeof *out);
-    while (out && sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            mgr_expired_row *grown = realloc(out, 2 * cap * sizeof *out);
-            if (!grown)
-                break;
-            out = grown;
-            cap *= 2;
-        }
-        mgr_expired_row *r = &out[n++];
-        copy_text(r->domain, sizeof r->domain, sqlite3_column_text(st, 0));
-        copy_text(r->mx, sizeof r->mx, sqlite3_column_text(st, 1));
-        r->cert_not_after = sqlite3_column_int64(st, 2);
-        r->first_seen_ms = sqlite3_column_int64(st, 3);
-        r->last_seen_ms = sqlite3_column_int64(st, 4);
-        r->expires_ms = sqlite3_column_int64(st, 5);
+    if (expcache_list(db->sql, &e, &n, why, sizeof why) != 0) {
+        set_err(err, errlen, "Could not read the expired-certificate list: %s.", why);
+        return -1;
     }
-    sqlite3_finalize(st);
+    mgr_expired_row *out = calloc(n ? n : 1, sizeof *out);
+    if (!out) {
+        free(e);
+        set_err(err, errlen, "Out of memory.");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(out[i].domain, sizeof out[i].domain, "%s", e[i].domain);
+        snprintf(out[i].mx, sizeof out[i].mx, "%s", e[i].mx);
+        out[i].cert_not_after = e[i].cert_not_after > 0 ? e[i].cert_not_after : 0;
+        out[i].first_seen_ms = e[i].first_seen_ms;
+        out[i].last_seen_ms = e[i].last_seen_ms;
+        out[i].expires_ms = e[i].expires_ms;
+    }
+    free(e);
     *rows = out;
     *count = n;
     return 0;
@@ -621,16 +622,25 @@ int mgr_probe_list(mgr_db *db, mgr_probe_row **rows, size_t *count, char *err, s
     return 0;
 }
 
+/* The running engines reload the table within a second: no restart. */
 int mgr_expired_clear(mgr_db *db, char *err, size_t errlen)
 {
-    if (sqlite3_exec(db->sql, "DELETE FROM expired_cache", NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "clear the expired-certificate list");
+    char why[MGR_ERR_LEN];
+    if (expcache_clear(db->sql, 0, plat_wall_ms(), why, sizeof why) < 0) {
+        set_err(err, errlen, "Could not clear the expired-certificate list: %s.", why);
+        return -1;
+    }
     return 0;
 }
 
 int mgr_probe_clear(mgr_db *db, char *err, size_t errlen)
 {
-    if (sqlite3_exec(db->sql, "DELETE FROM probe_cache", NULL, NULL, NULL) != SQLITE_OK)
+    pcache_ttls ttls;
+    pcache_ttls_default(&ttls);
+    pcache *cache = pcache_new(db->sql, &ttls);
+    int rc = cache ? pcache_clear(cache, 0) : -1;
+    pcache_free(cache);
+    if (rc != 0)
         return db_fail(db, err, errlen, "clear the probe cache");
     return 0;
 }

@@ -690,6 +690,70 @@ static void test_expired_cache_clears(void **state)
     mgr_db_close(db);
 }
 
+/* "Test a domain": the probe runs on a worker thread. The script points
+ * the probe at a DNS server that does not answer (dns_servers) with a short
+ * deadline, so the result is a failure the admin can read, and the dialog
+ * must keep answering messages while the probe waits. */
+static void test_probe_dialog(void **state)
+{
+    select_tab(2);
+    HWND page = page_of(IDC_CACHE_EXPIRED);
+    post_click(page, IDC_CACHE_TEST);
+    HWND dlg = wait_dialog(NULL, L"Test a Domain");
+    assert_non_null(dlg);
+    HWND result = GetDlgItem(dlg, IDC_PROBE_RESULT);
+    wchar_t text[4096];
+
+    set_text(dlg, IDC_PROBE_DOMAIN, L"bad domain");
+    post_click(dlg, IDC_PROBE_START);
+    int done = 0;
+    for (int waited = 0; waited < WAIT_MS && !done; waited += 50) {
+        get_text(result, text, 4096);
+        done = wcsstr(text, L"is not a domain name") != NULL;
+        if (!done)
+            Sleep(50);
+    }
+    assert_true(done);
+
+    set_text(dlg, IDC_PROBE_DOMAIN, L"nowhere.example");
+    LARGE_INTEGER t0;
+    QueryPerformanceCounter(&t0);
+    post_click(dlg, IDC_PROBE_START);
+    int saw_busy = 0, responsive = 1;
+    done = 0;
+    for (int waited = 0; waited < WAIT_MS && !done; waited += 50) {
+        DWORD_PTR len = 0;
+        /* The UI thread must answer within 200 ms at every moment. */
+        if (!SendMessageTimeoutW(result, WM_GETTEXTLENGTH, 0, 0, SMTO_ABORTIFHUNG, 200, &len))
+            responsive = 0;
+        saw_busy |= IsWindowVisible(GetDlgItem(dlg, IDC_PROBE_PROGRESS)) != 0;
+        get_text(result, text, 4096);
+        done = wcsstr(text, L"Result:") != NULL;
+        if (!done)
+            Sleep(50);
+    }
+    printf("# probe of nowhere.example answered in %.0f ms:\n%ls\n", ms_since(t0), text);
+    assert_true(done);
+    assert_true(saw_busy);
+    assert_true(responsive);
+    assert_non_null(wcsstr(text, L"Domain: nowhere.example"));
+    assert_true(wcsstr(text, L"dns-failed") || wcsstr(text, L"timeout"));
+    assert_non_null(wcsstr(text, L"could not tell"));
+    assert_false(IsWindowVisible(GetDlgItem(dlg, IDC_PROBE_PROGRESS)));
+    screenshot("probe");
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    /* The result went into the probe cache like the sink's own probes. */
+    HWND probes = GetDlgItem(page, IDC_CACHE_PROBES);
+    int found = 0;
+    for (int i = 0; i < lv_count(probes); i++) {
+        lv_text(probes, i, 0, text, 256);
+        found |= wcscmp(text, L"nowhere.example") == 0;
+    }
+    assert_true(found);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -730,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_journal_exports_csv),
         cmocka_unit_test(test_journal_auto_refresh),
         cmocka_unit_test(test_expired_cache_clears),
+        cmocka_unit_test(test_probe_dialog),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
