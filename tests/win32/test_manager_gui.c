@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "manager_res.h"
+#include "expcache.h"
 #include "mgr_data.h"
 #include "store.h"
 
@@ -679,15 +680,15 @@ static void test_expired_cache_clears(void **state)
     status_text(text, 256);
     assert_non_null(wcsstr(text, L"cleared (3 domains)"));
 
-    mgr_db *db;
-    mgr_expired_row *rows;
+    store *st;
+    expcache_entry *rows;
     size_t n;
     char err[MGR_ERR_LEN];
-    assert_int_equal(mgr_db_open(db_path, &db, err, sizeof err), 0);
-    assert_int_equal(mgr_expired_list(db, &rows, &n, err, sizeof err), 0);
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(expcache_list(store_db(st), &rows, &n, err, sizeof err), 0);
     assert_int_equal(n, 0);
     free(rows);
-    mgr_db_close(db);
+    store_close(st);
 }
 
 /* "Test a domain": the probe runs on a worker thread. The script points
