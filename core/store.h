@@ -73,6 +73,9 @@ store_status store_setting_set(store *s, const char *key, const char *value);
 /* The same check without a database: 0 when acceptable, else -1 and *why. */
 int store_setting_check(const char *key, const char *value, const char **why);
 
+/* The known setting keys in a fixed order: index 0, 1, ... until NULL. */
+const char *store_setting_key(size_t index);
+
 /* Log levels, in the order of the log table's level column (0..4). */
 int store_log_level_parse(const char *name);   /* -1 if unknown */
 const char *store_log_level_name(int level);    /* NULL if out of range */

@@ -92,6 +92,11 @@ static int dns_list_ok(const char *v)
     }
 }
 
+const char *store_setting_key(size_t index)
+{
+    return index < sizeof setting_defs / sizeof setting_defs[0] ? setting_defs[index].key : NULL;
+}
+
 static const setting_def *setting_find(const char *key)
 {
     for (size_t i = 0; i < sizeof setting_defs / sizeof setting_defs[0]; i++)

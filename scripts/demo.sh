@@ -1,35 +1,61 @@
 #!/usr/bin/env bash
-# The main job: build everything, then show TLS Router at work on a local
-# database.
+# The main job: build everything, then route mail on a local demo world.
+# demo_peers starts a DNS server and three SMTP servers on loopback (one with
+# TLS, one without STARTTLS, one with an expired certificate); a rule hands
+# the non-TLS domains to a "Plain TCP Server" Pickup folder, exactly as the
+# sink does inside IIS SMTP. Nothing leaves this machine.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 cd "$ROOT"
 "$here/build.sh"
+
 cli="$ROOT/build/native-release/cli/tlsrouter"
-db=$(mktemp -d)/demo.db
-export TLSROUTER_DB=$db
-pickup=$(dirname "$db")/Pickup
+peers="$ROOT/build/native-release/tests/demo_peers"
+work=$(mktemp -d /tmp/tlsrouter-demo.XXXXXX)
+export TLSROUTER_DB="$work/tlsrouter.db"
+pickup="$work/Plain TCP Server/Pickup"
 mkdir -p "$pickup"
-echo "== demo database: $db" >&2
+
+# demo_peers serves until its stdin closes: hold it open on a FIFO.
+mkfifo "$work/peers.in"
+"$peers" 600 < "$work/peers.in" > "$work/peers.out" &
+peers_pid=$!
+exec 8> "$work/peers.in"
+trap 'exec 8>&-; wait "$peers_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do [ -s "$work/peers.out" ] && break; sleep 0.1; done
+read -r dns port < "$work/peers.out"
+
+step() { printf '\n== %s\n' "$*"; }
+step "demo world: DNS $dns, SMTP peers on 127.0.0.2-4 port $port; database $TLSROUTER_DB"
+"$cli" config dns_servers "$dns"
+"$cli" config probe_port "$port"
+"$cli" config total_timeout_ms 5000
+
+step "the rule of the brief: hand non-TLS domains to the Plain TCP Server"
 "$cli" rule add "Plain TCP Server" --pickup "$pickup"
-"$cli" domains add "Plain TCP Server" force-plain legacy.example "*.old.example"
-"$cli" domains add "Plain TCP Server" never-redirect gmail.com
+"$cli" rule set "Plain TCP Server" --expired-cert on
+"$cli" domains add "Plain TCP Server" force-plain legacy.demo
+"$cli" domains add "Plain TCP Server" never-redirect partner.demo
 "$cli" rule list
 
-# Routing: one message to four recipients. The legacy domains go to the
-# Plain server's Pickup folder (one file for both), gmail.com stays on TLS
-# (never-redirect), corp.example has no list entry and is decided by the
-# probe (no network here: it stays on TLS, "probe-failed").
-msg=$(dirname "$db")/message.eml
-printf 'From: alice@corp.example\r\nTo: several\r\nSubject: TLS Router demo\r\n\r\nHello.\r\n.\r\nA line that starts with a dot.\r\n' > "$msg"
-echo "== route one message to four recipients" >&2
-"$cli" --timeout 3 route --from alice@corp.example --to bob@legacy.example \
-  --to carol@mx.old.example --to dave@gmail.com --to erin@corp.example "$msg"
-echo "== the journal" >&2
+msg="$work/message.eml"
+printf 'From: alice@corp.demo\r\nSubject: TLS Router demo\r\nMessage-ID: <demo-1@corp.demo>\r\n\r\nHello.\r\n.A line that starts with a dot.\r\n' > "$msg"
+
+step "route one message to five recipient domains"
+"$cli" route --from alice@corp.demo \
+  --to ann@secure.demo --to bob@plaintext.demo --to carl@expired.demo \
+  --to dora@legacy.demo --to eve@partner.demo "$msg"
+
+step "a second message to expired.demo: decided from the expired-certificate cache"
+"$cli" route --from alice@corp.demo --to fred@expired.demo "$msg"
+
+step "the journal"
 "$cli" journal --limit 10
-echo "== the Pickup folder" >&2
-for f in "$pickup"/*.eml; do
-  echo "--- $f" >&2
-  cat "$f"
+step "the caches"
+"$cli" cache list
+step "the Pickup folder of the Plain TCP Server"
+for f in "$pickup"/*; do
+  printf -- '--- %s\n' "$f"
+  tr -d '\r' < "$f"
 done

@@ -281,9 +281,48 @@ static void test_default_folder_created(void **state)
 #endif
 }
 
+static void test_config_lists_defaults(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "config"), 0);
+    assert_non_null(strstr(f->res.out, "log_level              info\n"));
+    assert_non_null(strstr(f->res.out, "probe_port             25\n"));
+    assert_non_null(strstr(f->res.out, "total_timeout_ms       20000\n"));
+    assert_non_null(strstr(f->res.out, "tls_floor              auto\n"));
+}
+
+static void test_config_set_then_get(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "config", "probe_port", "2525"), 0);
+    assert_string_equal(f->res.out, "");
+    assert_int_equal(RUN(f, "config", "probe_port"), 0);
+    assert_string_equal(f->res.out, "2525\n");
+    assert_int_equal(RUN(f, "config", "dns_servers", "127.0.0.1:5353,[::1]:53"), 0);
+    assert_int_equal(RUN(f, "config", "dns_servers"), 0);
+    assert_string_equal(f->res.out, "127.0.0.1:5353,[::1]:53\n");
+}
+
+static void test_config_refuses_bad_values(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "config", "probe_port", "0"), 2);
+    assert_error_line(f, "cannot set probe_port to '0': number out of range");
+    assert_int_equal(RUN(f, "config", "tls_floor", "ssl3"), 2);
+    assert_error_line(f, "cannot set tls_floor to 'ssl3': not one of the allowed values");
+    assert_int_equal(RUN(f, "config", "no_such_key"), 2);
+    assert_error_line(f, "unknown setting 'no_such_key' (tlsrouter config lists them)");
+    /* Nothing was changed by the refusals. */
+    assert_int_equal(RUN(f, "config", "probe_port"), 0);
+    assert_string_equal(f->res.out, "25\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_config_lists_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_set_then_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_refuses_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_add_list_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_escapes_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_patterns_refused_naming_them, setup, teardown),

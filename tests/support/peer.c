@@ -368,6 +368,11 @@ peer *peer_start(peer_kind kind, const certgen_pair *cert)
 
 peer *peer_start_on(const char *ip, peer_kind kind, const certgen_pair *cert)
 {
+    return peer_start_at(ip, 0, kind, cert);
+}
+
+peer *peer_start_at(const char *ip, unsigned port, peer_kind kind, const certgen_pair *cert)
+{
     peer *p = calloc(1, sizeof *p);
     certgen_pair own = { NULL, NULL };
     char err[128];
@@ -386,7 +391,7 @@ peer *peer_start_on(const char *ip, peer_kind kind, const certgen_pair *cert)
     p->tls = server_ctx(kind, cert);
     certgen_free(&own);
     if (!p->lock || !p->tls
-        || net_listen(ip, 0, &p->listener, &p->port, err, sizeof err) != NET_OK)
+        || net_listen(ip, port, &p->listener, &p->port, err, sizeof err) != NET_OK)
         goto fail;
     p->acceptor = plat_thread_start(accept_loop, p);
     if (!p->acceptor)

@@ -24,6 +24,9 @@ typedef struct peer peer;
 peer *peer_start(peer_kind kind, const certgen_pair *cert);
 /* The same on another loopback address ("::1" for IPv6). */
 peer *peer_start_on(const char *ip, peer_kind kind, const certgen_pair *cert);
+/* The same on a given port (0: a free one); the demo runs several peers on
+ * one port at different loopback addresses, as MX hosts on port 25 are. */
+peer *peer_start_at(const char *ip, unsigned port, peer_kind kind, const certgen_pair *cert);
 void peer_stop(peer *p);
 unsigned peer_port(const peer *p);
 /* Connections accepted so far. */
