@@ -32,6 +32,8 @@ HWND page_status_create(mgr_app *app, HWND parent);
 /* The rule dialog: rule_id 0 for a new rule. Returns the id of the saved
  * rule, 0 when cancelled. */
 int64_t rule_dialog_run(mgr_app *app, HWND owner, int64_t rule_id);
+/* Every setting of the database, editable. */
+void settings_dialog_run(mgr_app *app, HWND owner);
 /* The "Test a domain" dialog. */
 void probe_dialog_run(mgr_app *app, HWND owner);
 

@@ -383,6 +383,28 @@ int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen)
     return 0;
 }
 
+const char *mgr_setting_key(size_t index) { return store_setting_key(index); }
+
+int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen)
+{
+    if (store_setting_get(db->st, key, value, len) != STORE_OK)
+        return store_fail(db, err, errlen, "read the setting");
+    return 0;
+}
+
+int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    if (store_setting_check(key, value, &why) != 0) {
+        set_err(err, errlen, "The value \"%s\" for %s was refused: %s.", value, key,
+                why ? why : "not valid");
+        return -1;
+    }
+    if (store_setting_set(db->st, key, value) != STORE_OK)
+        return store_fail(db, err, errlen, "change the setting");
+    return 0;
+}
+
 /* ---- Journal view ---- */
 
 struct mgr_journal_view {

@@ -140,6 +140,9 @@ static INT_PTR CALLBACK status_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
         case IDC_STATUS_START_SMTPSVC:
             start_service(page, L"SMTPSVC", IDC_STATUS_START_SMTPSVC);
             return TRUE;
+        case IDC_STATUS_SETTINGS:
+            settings_dialog_run(PAGE_APP(page), page);
+            return TRUE;
         case IDOK:
         case IDC_STATUS_REFRESH:
             refresh(page);

@@ -75,4 +75,12 @@
 #define IDC_STATUS_VERSION      808
 #define IDC_STATUS_REFRESH      809
 
+/* Settings dialog. */
+#define IDD_SETTINGS            900
+#define IDC_SETTINGS_LIST       901
+#define IDC_SETTINGS_VALUE      902
+#define IDC_SETTINGS_SET        903
+#define IDC_SETTINGS_HELP       904
+#define IDC_STATUS_SETTINGS     810
+
 #endif

@@ -193,6 +193,26 @@ static void test_log_level(void **state)
     assert_string_equal(level, "full-debug");
 }
 
+static void test_settings(void **state)
+{
+    fixture *f = *state;
+    char value[64], err[MGR_ERR_LEN];
+    size_t n = 0;
+    while (mgr_setting_key(n))
+        n++;
+    assert_true(n >= 17);
+    assert_string_equal(mgr_setting_key(0), "log_level");
+    assert_int_equal(mgr_setting_get(f->db, "probe_port", value, sizeof value, err, sizeof err), 0);
+    assert_string_equal(value, "25");
+    assert_int_equal(mgr_setting_set(f->db, "probe_port", "70000", err, sizeof err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(mgr_setting_set(f->db, "dns_servers", "not a server!", err, sizeof err), -1);
+    assert_non_null(strstr(err, "dns_servers"));
+    assert_int_equal(mgr_setting_set(f->db, "probe_port", "2525", err, sizeof err), 0);
+    assert_int_equal(mgr_setting_get(f->db, "probe_port", value, sizeof value, err, sizeof err), 0);
+    assert_string_equal(value, "2525");
+}
+
 /* n journal rows: id i goes plain when i % 4 == 0, recipient "u<i>@d<i%10>.example". */
 static void fill_journal(fixture *f, int n)
 {
@@ -367,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_names_are_refused, setup, teardown),
         cmocka_unit_test(test_domain_list_check_points_at_the_line),
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),

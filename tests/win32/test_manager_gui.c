@@ -755,6 +755,58 @@ static void test_probe_dialog(void **state)
     assert_true(found);
 }
 
+/* Settings: chosen by keyboard, a bad value refused with its reason, a
+ * good one stored. */
+static void test_settings(void **state)
+{
+    select_tab(3);
+    HWND page = page_of(IDC_STATUS_DB);
+    post_click(page, IDC_STATUS_SETTINGS);
+    HWND dlg = wait_dialog(NULL, L"Settings");
+    assert_non_null(dlg);
+    HWND lv = GetDlgItem(dlg, IDC_SETTINGS_LIST);
+    wchar_t text[1024];
+    lv_text(lv, 2, 0, text, 64);
+    assert_true(wcscmp(text, L"probe_port") == 0);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DOWN);
+    post_key(lv, VK_DOWN);
+    int shown = 0;
+    for (int waited = 0; waited < WAIT_MS && !shown; waited += 20) {
+        get_text(GetDlgItem(dlg, IDC_SETTINGS_VALUE), text, 64);
+        shown = wcscmp(text, L"25") == 0;
+        if (!shown)
+            Sleep(20);
+    }
+    assert_true(shown);
+
+    set_text(dlg, IDC_SETTINGS_VALUE, L"abc");
+    post_click(dlg, IDC_SETTINGS_SET);
+    HWND box = wait_dialog(dlg, L"TLS Router Manager");
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    printf("# refusal shown: %ls\n", text);
+    assert_non_null(wcsstr(text, L"probe_port"));
+    assert_non_null(wcsstr(text, L"not a whole number"));
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+
+    set_text(dlg, IDC_SETTINGS_VALUE, L"2525");
+    send_click(dlg, IDC_SETTINGS_SET);
+    lv_text(lv, 2, 1, text, 64);
+    assert_true(wcscmp(text, L"2525") == 0);
+    screenshot("settings");
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    char err[MGR_ERR_LEN], value[32];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_get(st, "probe_port", value, sizeof value), STORE_OK);
+    assert_string_equal(value, "2525");
+    store_close(st);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -796,6 +848,7 @@ int main(void)
         cmocka_unit_test(test_journal_auto_refresh),
         cmocka_unit_test(test_expired_cache_clears),
         cmocka_unit_test(test_probe_dialog),
+        cmocka_unit_test(test_settings),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
