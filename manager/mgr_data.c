@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decide.h"
 #include "domain.h"
 #include "expcache.h"
 #include "pcache.h"
@@ -406,6 +407,11 @@ int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, s
 }
 
 /* ---- Journal view ---- */
+
+const char *mgr_journal_reason(size_t index)
+{
+    return index <= DECIDE_PROBE_FAILED ? decide_reason_name((decide_reason)index) : NULL;
+}
 
 struct mgr_journal_view {
     mgr_db *db;

@@ -81,6 +81,10 @@ typedef struct mgr_journal_row {
     char detail[512];
 } mgr_journal_row;
 
+/* The reasons a decision can have (the decision table's vocabulary), for
+ * the filter: index 0, 1, ... until NULL. */
+const char *mgr_journal_reason(size_t index);
+
 /* The rows matching a filter, newest first, addressed by position. A view
  * is a snapshot taken at open; position -> id is O(1), so a million rows
  * open at once and any scroll position costs one small indexed query. */

@@ -36,13 +36,6 @@ static const ui_anchor journal_anchors[] = {
     { IDC_JOURNAL_LEVELLABEL, UI_BOTTOM }, { IDC_JOURNAL_LOGLEVEL, UI_BOTTOM }, { IDC_JOURNAL_SETLEVEL, UI_BOTTOM },
 };
 
-/* Reasons of the decision table, for the filter combo. */
-static const char *const reasons[] = {
-    "no-rule", "never-redirect-list", "force-plain-list", "sts-policy", "dane",
-    "expired-cache", "no-starttls", "starttls-rejected", "cert-expired",
-    "handshake-failed", "tls-ok", "probe-failed",
-};
-
 static const struct { const wchar_t *label; const char *value; } levels[] = {
     { L"Error", "error" }, { L"Warning", "warning" }, { L"Info", "info" },
     { L"Debug", "debug" }, { L"Full Debug", "full-debug" },
@@ -115,7 +108,8 @@ static void read_filter(HWND page, mgr_journal_filter *f)
     int route = (int)SendDlgItemMessageW(page, IDC_JOURNAL_ROUTE, CB_GETCURSEL, 0, 0);
     snprintf(f->route, sizeof f->route, "%s", route == 1 ? "tls" : route == 2 ? "plain" : "");
     int reason = (int)SendDlgItemMessageW(page, IDC_JOURNAL_REASON, CB_GETCURSEL, 0, 0);
-    snprintf(f->reason, sizeof f->reason, "%s", reason > 0 ? reasons[reason - 1] : "");
+    const char *name = reason > 0 ? mgr_journal_reason((size_t)(reason - 1)) : NULL;
+    snprintf(f->reason, sizeof f->reason, "%s", name ? name : "");
 }
 
 /* Opening a view reads the whole index for a filter, which takes a second
@@ -402,9 +396,9 @@ static void init_controls(HWND page)
     SendMessageW(route, CB_ADDSTRING, 0, (LPARAM)L"plain");
     SendMessageW(route, CB_SETCURSEL, 0, 0);
     SendMessageW(reason, CB_ADDSTRING, 0, (LPARAM)L"All reasons");
-    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
+    for (size_t i = 0; mgr_journal_reason(i); i++) {
         wchar_t w[64];
-        ui_widen(reasons[i], w, 64);
+        ui_widen(mgr_journal_reason(i), w, 64);
         SendMessageW(reason, CB_ADDSTRING, 0, (LPARAM)w);
     }
     SendMessageW(reason, CB_SETCURSEL, 0, 0);

@@ -290,6 +290,13 @@ static void test_journal_view_positions(void **state)
 
 static void test_journal_view_filters(void **state)
 {
+    size_t reasons = 0;
+    while (mgr_journal_reason(reasons))
+        reasons++;
+    assert_int_equal(reasons, 12);               /* the decision table's reasons */
+    assert_string_equal(mgr_journal_reason(0), "no-rule");
+    assert_string_equal(mgr_journal_reason(11), "probe-failed");
+
     fixture *f = *state;
     mgr_journal_row rows[16];
     char err[MGR_ERR_LEN];

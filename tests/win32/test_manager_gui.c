@@ -556,6 +556,18 @@ static void test_journal_opens_a_million_rows(void **state)
     assert_int_equal(lv_count(lv), JOURNAL_ROWS / 4);
     lv_text(lv, 1, 1, text, 512);
     assert_true(wcscmp(text, L"user999996@d496.example") == 0);
+    /* Reason alone, chosen by its name in the combo. */
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 0, 0);
+    assert_true(SendMessageW(GetDlgItem(page, IDC_JOURNAL_REASON), CB_SELECTSTRING, (WPARAM)-1,
+                             (LPARAM)L"no-starttls") > 0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS / 4);
+    lv_text(lv, 0, 4, text, 512);
+    assert_true(wcscmp(text, L"no-starttls") == 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_REASON), CB_SETCURSEL, 0, 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 2, 0);
+
     /* Text and route together: of user99999 and user999990..999999 only
      * 999996 and 999992 went plain. */
     set_text(page, IDC_JOURNAL_FILTER, L"user99999");
