@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "dns.h"
 #include "domain.h"
 #include "json.h"
 #include "pcache.h"
@@ -106,7 +107,7 @@ static void remember(store *st, const probe_result *r)
 int cmd_probe(cli_ctx *ctx, int argc, char **argv)
 {
     const char *domain = NULL, *why = NULL;
-    char normal[DOMAIN_BUF];
+    char normal[DOMAIN_BUF], err[DNS_ERR_MAX];
     int json = 0, i;
     unsigned port = 0;
     probe_settings settings;
@@ -130,6 +131,8 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
         return cli_error(CLI_USAGE, "usage: probe DOMAIN [--json] [--port N]");
     if (domain_normalize(domain, normal, &why) != 0)
         return cli_error(CLI_USAGE, "'%s' is not a domain name: %s", domain, why);
+    if (ctx->dns && dns_check_servers(ctx->dns, err, sizeof err) != 0)
+        return cli_error(CLI_USAGE, "--dns: %s", err);
     st = cli_store(ctx);
     if (!st)
         return CLI_FAIL;

@@ -107,68 +107,139 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf,
     q->status = DNS_OK; /* NODATA is decided by the caller per record type */
 }
 
-static int valid_port(const char *p, size_t len)
+#define DNS_MAX_SERVERS 8
+
+/* One entry of a server list: an address or a name, and a port. */
+typedef struct {
+    char host[DNS_NAME_MAX];
+    unsigned port; /* 53 unless given */
+    int is_name;
+} server_entry;
+
+static int parse_port(const char *p, size_t len, unsigned *port)
 {
     unsigned long v = 0;
     size_t i;
     if (len == 0 || len > 5)
-        return 0;
+        return -1;
     for (i = 0; i < len; i++) {
         if (p[i] < '0' || p[i] > '9')
-            return 0;
+            return -1;
         v = v * 10 + (unsigned long)(p[i] - '0');
     }
-    return v >= 1 && v <= 65535;
+    if (v < 1 || v > 65535)
+        return -1;
+    *port = (unsigned)v;
+    return 0;
 }
 
-static int valid_address(const char *p, size_t len)
+static int only_chars(const char *s, const char *allowed)
 {
-    size_t i;
-    if (len == 0 || len >= DNS_ADDR_MAX)
-        return 0;
-    for (i = 0; i < len; i++)
-        if (!strchr("0123456789abcdefABCDEF.:", p[i]))
+    for (; *s; s++)
+        if (!strchr(allowed, *s))
             return 0;
     return 1;
 }
 
-/* One entry: "A.B.C.D", "A.B.C.D:PORT", "[V6]:PORT" or a bare IPv6 address.
- * c-ares takes numeric servers only; its own parser lets a bad port slip. */
-static int valid_server(const char *p, size_t len)
+/* "A.B.C.D[:PORT]", "[V6][:PORT]", a bare IPv6 address, or "NAME[:PORT]". */
+static int parse_server(const char *p, size_t len, server_entry *e)
 {
-    const char *colon;
-    size_t colons = 0, i;
+    const char *host = p, *port = NULL;
+    size_t hlen = len, colons = 0, i;
+    memset(e, 0, sizeof *e);
+    e->port = 53;
     if (len > 0 && p[0] == '[') {
         const char *close = memchr(p, ']', len);
         if (!close)
-            return 0;
-        if ((size_t)(close - p) + 1 == len)
-            return valid_address(p + 1, (size_t)(close - p) - 1);
-        return close[1] == ':' && valid_address(p + 1, (size_t)(close - p) - 1)
-               && valid_port(close + 2, len - (size_t)(close - p) - 2);
+            return -1;
+        host = p + 1;
+        hlen = (size_t)(close - host);
+        if (close + 1 < p + len) {
+            if (close[1] != ':')
+                return -1;
+            port = close + 2;
+        }
+    } else {
+        for (i = 0; i < len; i++)
+            colons += p[i] == ':';
+        if (colons == 1) {
+            const char *colon = memchr(p, ':', len);
+            hlen = (size_t)(colon - p);
+            port = colon + 1;
+        }
     }
-    for (i = 0; i < len; i++)
-        colons += p[i] == ':';
-    if (colons != 1)
-        return valid_address(p, len); /* IPv4 without port, or bare IPv6 */
-    colon = memchr(p, ':', len);
-    return valid_address(p, (size_t)(colon - p))
-           && valid_port(colon + 1, len - (size_t)(colon - p) - 1);
+    if (port && parse_port(port, (size_t)(p + len - port), &e->port) != 0)
+        return -1;
+    if (hlen == 0 || hlen >= sizeof e->host)
+        return -1;
+    memcpy(e->host, host, hlen);
+    e->host[hlen] = '\0';
+    if (strchr(e->host, ':'))
+        return only_chars(e->host, "0123456789abcdefABCDEF:.") ? 0 : -1;
+    if (only_chars(e->host, "0123456789."))
+        return 0;
+    e->is_name = 1;
+    return only_chars(e->host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+               ? 0 : -1;
 }
 
-static int valid_server_list(const char *servers)
+static int parse_server_list(const char *servers, server_entry *out, size_t *n)
 {
     const char *p = servers;
+    *n = 0;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (!valid_server(p, len))
-            return 0;
+        if (*n == DNS_MAX_SERVERS || parse_server(p, len, &out[*n]) != 0)
+            return -1;
+        (*n)++;
         p += len;
-        if (*p == ',')
-            p++;
+        if (*p == ',' && *++p == '\0')
+            return -1; /* a trailing comma: an empty entry */
     }
-    return 1;
+    return *n > 0 ? 0 : -1;
+}
+
+static int is_localhost(const char *h)
+{
+    const char *w = "localhost";
+    for (; *h && *w; h++, w++)
+        if ((*h >= 'A' && *h <= 'Z' ? *h - 'A' + 'a' : *h) != *w)
+            return 0;
+    return *h == *w;
+}
+
+/* The list as c-ares takes it, "IP:PORT,...": names are resolved through
+ * the system's resolvers first (c-ares takes addresses only). */
+static int servers_csv(const char *servers, uint64_t deadline_ms, char *csv, size_t len,
+                       char *err, size_t errlen)
+{
+    server_entry e[DNS_MAX_SERVERS];
+    size_t n, i, used = 0;
+    if (parse_server_list(servers, e, &n) != 0) {
+        snprintf(err, errlen, "bad DNS server list \"%.60s\" (want HOST[:PORT],...)", servers);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        const char *ip = e[i].host;
+        dns_addr_list a;
+        int w;
+        if (e[i].is_name && is_localhost(e[i].host)) {
+            ip = "127.0.0.1";
+        } else if (e[i].is_name) {
+            if (dns_lookup_addrs(NULL, e[i].host, deadline_ms, &a) != DNS_OK) {
+                snprintf(err, errlen, "DNS server %.60s: %.80s", e[i].host, a.error);
+                return -1;
+            }
+            ip = a.addrs[0];
+        }
+        w = snprintf(csv + used, len - used, strchr(ip, ':') ? "%s[%s]:%u" : "%s%s:%u",
+                     i ? "," : "", ip, e[i].port);
+        if (w < 0 || (size_t)w >= len - used)
+            return -1;
+        used += (size_t)w;
+    }
+    return 0;
 }
 
 /* A channel whose per-try timeout fits the deadline; servers as given. */
@@ -177,11 +248,10 @@ static int channel_open(const char *servers, uint64_t deadline_ms, ares_channel 
 {
     struct ares_options opts;
     int remaining = net_remaining_ms(deadline_ms), rc;
+    char csv[DNS_MAX_SERVERS * (DNS_ADDR_MAX + 9)];
 
-    if (servers && *servers && !valid_server_list(servers)) {
-        snprintf(err, errlen, "bad DNS server list \"%.60s\" (want IP[:PORT],...)", servers);
+    if (servers && *servers && servers_csv(servers, deadline_ms, csv, sizeof csv, err, errlen) != 0)
         return -1;
-    }
     net_init();
     plat_once_run(&lib_once, lib_init);
     if (lib_status != ARES_SUCCESS) {
@@ -199,10 +269,9 @@ static int channel_open(const char *servers, uint64_t deadline_ms, ares_channel 
         return -1;
     }
     if (servers && *servers) {
-        rc = ares_set_servers_ports_csv(*ch, servers);
+        rc = ares_set_servers_ports_csv(*ch, csv);
         if (rc != ARES_SUCCESS) {
-            snprintf(err, errlen, "bad DNS server list \"%.60s\" (want IP[:PORT],...)",
-                     servers);
+            snprintf(err, errlen, "bad DNS server list \"%.60s\"", servers);
             ares_destroy(*ch);
             return -1;
         }
@@ -212,11 +281,12 @@ static int channel_open(const char *servers, uint64_t deadline_ms, ares_channel 
 
 int dns_check_servers(const char *servers, char *err, size_t errlen)
 {
-    ares_channel ch;
-    if (channel_open(servers, plat_now_ms() + 1000, &ch, err, errlen) != 0)
-        return -1;
-    ares_destroy(ch);
-    return 0;
+    server_entry e[DNS_MAX_SERVERS];
+    size_t n;
+    if (!servers || !*servers || parse_server_list(servers, e, &n) == 0)
+        return 0;
+    snprintf(err, errlen, "bad DNS server list \"%.60s\" (want HOST[:PORT],...)", servers);
+    return -1;
 }
 
 static void query_start(ares_channel ch, const char *name, int type, query *q)
@@ -390,16 +460,14 @@ static int mx_compare(const void *a, const void *b)
     return 0;
 }
 
+/* Order among equal preferences only needs to differ between look-ups, not
+ * to be secret; should RAND_bytes ever fail, the clock's low bits do. */
 static uint32_t random_u32(void)
 {
-    static uint32_t fallback = 2463534242u;
     uint32_t r;
     if (RAND_bytes((unsigned char *)&r, sizeof r) == 1)
         return r;
-    fallback ^= fallback << 13; /* RAND_bytes failing is far-fetched */
-    fallback ^= fallback >> 17;
-    fallback ^= fallback << 5;
-    return fallback;
+    return (uint32_t)plat_now_ms() * 2654435761u;
 }
 
 /* MX records of the answer into entries; returns the count or -1. */

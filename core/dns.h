@@ -2,8 +2,10 @@
  *
  * Every call makes its own c-ares channel, so calls are safe from any thread,
  * and returns by deadline_ms (plat_now_ms() clock) whatever the servers do.
- * servers: "HOST[:PORT],..." (IPv6 as [ADDR]:PORT); NULL or "" means the
- * system's resolvers (resolv.conf, or what c-ares finds on Windows). */
+ * servers: "HOST[:PORT],..." (at most 8; IPv6 as [ADDR]:PORT; a name is
+ * resolved through the system's resolvers, "localhost" is 127.0.0.1); NULL
+ * or "" means the system's resolvers (resolv.conf, or what c-ares finds on
+ * Windows). */
 #ifndef TR_DNS_H
 #define TR_DNS_H
 
@@ -87,7 +89,7 @@ dns_status dns_lookup_tlsa(const char *servers, const char *name,
                            uint64_t deadline_ms, dns_tlsa_list *out);
 void dns_tlsa_free(dns_tlsa_list *list);
 
-/* Check a server list the way the look-ups will use it: 0 when usable,
+/* Check a server list's form (names are not resolved here): 0 when good,
  * else -1 with a message. */
 int dns_check_servers(const char *servers, char *err, size_t errlen);
 

@@ -550,7 +550,7 @@ static SSL_CTX *make_ctx(const probe_options *o, char *err, size_t errlen)
         /* OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 and MD5 in the handshake) at
          * any security level above 0: allowing them means really allowing. */
         SSL_CTX_set_security_level(ctx, 0);
-        SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+        SSL_CTX_set_cipher_list(ctx, "ALL:!aNULL:@SECLEVEL=0");
     } else {
         /* Level 1 (OpenSSL's own default) rather than a distribution's
          * stricter one: IIS does not refuse 1024-bit keys either. */

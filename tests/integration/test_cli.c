@@ -72,9 +72,12 @@ static int run(fixture *f, const char *const *args)
 /* Exactly one line on stderr, "tlsrouter: " + want. */
 static void assert_error_line(const fixture *f, const char *want)
 {
-    char line[2048];
-    snprintf(line, sizeof line, "tlsrouter: %s\n", want);
+    size_t len = strlen("tlsrouter: \n") + strlen(want) + 1;
+    char *line = malloc(len);
+    assert_non_null(line);
+    snprintf(line, len, "tlsrouter: %s\n", want);
     assert_string_equal(f->res.err, line);
+    free(line);
     assert_string_equal(f->res.out, "");
 }
 

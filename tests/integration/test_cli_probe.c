@@ -149,6 +149,8 @@ static void no_domain_and_bad_input(void **state)
     assert_int_equal(RUN(f, "probe"), 2);
     assert_int_equal(RUN(f, "probe", "a.test", "--port", "70000"), 2);
     assert_int_equal(RUN(f, "probe", "a.test", "b.test"), 2);
+    assert_int_equal(RUN(f, "--dns", "127.0.0.1:99999", "probe", "a.test"), 2);
+    assert_non_null(strstr(f->res.err, "bad DNS server list"));
 }
 
 int main(void)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -162,7 +163,21 @@ static void bad_server_list_is_refused(void **state)
     assert_int_equal(dns_check_servers("not a server!", err, sizeof err), -1);
     assert_non_null(strstr(err, "not a server!"));
     assert_int_equal(dns_check_servers(dnsd_server(server), err, sizeof err), 0);
+    assert_int_equal(dns_check_servers("127.0.0.1:99999", err, sizeof err), -1);
+    assert_int_equal(dns_check_servers("127.0.0.1,", err, sizeof err), -1);
+    assert_int_equal(dns_check_servers("[::1]:5353,dns.example:53,10.0.0.1", err, sizeof err), 0);
     assert_int_equal(dns_lookup_mx("127.0.0.1:99999", "x.test", soon(), &mx), DNS_ERROR);
+    assert_non_null(strstr(mx.error, "bad DNS server list"));
+}
+
+static void server_given_by_name(void **state)
+{
+    char servers[64];
+    dns_mx_list mx;
+    (void)state;
+    snprintf(servers, sizeof servers, "LocalHost:%u", dnsd_port(server));
+    assert_int_equal(dns_lookup_mx(servers, "ordered.test", soon(), &mx), DNS_OK);
+    assert_int_equal(mx.count, 4);
 }
 
 int main(void)
@@ -175,6 +190,7 @@ int main(void)
         cmocka_unit_test(txt_with_and_without_ad),
         cmocka_unit_test(tlsa_records_and_ad),
         cmocka_unit_test(bad_server_list_is_refused),
+        cmocka_unit_test(server_given_by_name),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

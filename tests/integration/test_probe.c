@@ -284,7 +284,9 @@ static void black_hole_bounded_by_total_deadline(void **state)
     probe_domain("blackhole.test", &o, &r);
     peer_stop(p);
     assert_int_equal(r.status, PROBE_TIMEOUT);
-    assert_true(r.elapsed_ms >= 1150 && r.elapsed_ms < 1200 + 300);
+    /* Decided at the total deadline, not after 3 x the 5 s reply deadline;
+     * the margin is for a loaded machine. */
+    assert_true(r.elapsed_ms >= 1150 && r.elapsed_ms < 1200 + 600);
 }
 
 static void chain_and_name_checks_when_asked(void **state)
@@ -380,7 +382,7 @@ static void many_silent_domains_overlap(void **state)
     start = plat_now_ms();
     probe_many(domains, 8, &o, r);
     /* One after the other this would take 8 x 600 ms. */
-    assert_true(plat_now_ms() - start < 2 * 600);
+    assert_true(plat_now_ms() - start < 2 * 600 + 400);
     peer_stop(p);
     for (i = 0; i < 8; i++)
         assert_int_equal(r[i].status, PROBE_TIMEOUT);
