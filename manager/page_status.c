@@ -8,11 +8,13 @@
 
 #include "app.h"
 #include "manager_res.h"
+#include "sinkbind.h"
 #include "svc.h"
 #include "ui.h"
 
 #define WM_APP_SVCDONE (WM_APP + 10)
 #define SINK_PROGID L"TLSRouter.Sink"
+#define SINK_PROGID_A "TLSRouter.Sink"
 
 typedef struct start_job {
     HWND page;
@@ -36,19 +38,41 @@ static void show_service(HWND page, int text_id, int button_id, const wchar_t *n
     EnableWindow(GetDlgItem(page, button_id), s == SVC_STOPPED);
 }
 
+/* Where the sink is bound, in a sentence. */
+static void binding_text(wchar_t *out, size_t len)
+{
+    sinkbind_info b;
+    char err[300];
+    if (sinkbind_read(SINK_PROGID_A, &b, err, sizeof err) != 0) {
+        _snwprintf(out, len - 1, L"Bindings unknown: the IIS event system could not be read "
+                   L"(%hs).", err);
+    } else if (b.count == 0) {
+        _snwprintf(out, len - 1, L"Not bound to any virtual server: run \"tlsrouter-sinkreg "
+                   L"register --instance N\" for the TLS server.");
+    } else {
+        size_t n = (size_t)_snwprintf(out, len - 1, L"Bound to virtual server");
+        for (int i = 0; i < b.count && n < len - 32; i++)
+            n += (size_t)_snwprintf(out + n, len - 1 - n, L"%ls %d%ls", i ? L"," : L"",
+                                    b.instance[i], b.enabled[i] ? L"" : L" (disabled)");
+        _snwprintf(out + n, len - 1 - n, L".");
+    }
+    out[len - 1] = 0;
+}
+
 static void show_sink(HWND page)
 {
-    wchar_t clsid[64], dll[MAX_PATH], text[400];
+    wchar_t clsid[64], dll[MAX_PATH], bound[400], text[1200];
     int exists = 0;
+    binding_text(bound, 400);
     if (!svc_sink_registration(SINK_PROGID, clsid, 64, dll, MAX_PATH, &exists))
-        _snwprintf(text, 399, L"Not registered. Run the TLS Router setup again to register "
+        _snwprintf(text, 1199, L"Not registered. Run the TLS Router setup again to register "
                    L"the sink with IIS SMTP.");
     else if (!exists)
-        _snwprintf(text, 399, L"Registered as %ls %ls, but its file %ls is missing. Repair the "
-                   L"installation.", SINK_PROGID, clsid, dll[0] ? dll : L"(none)");
+        _snwprintf(text, 1199, L"Registered as %ls %ls, but its file %ls is missing. Repair the "
+                   L"installation.\n%ls", SINK_PROGID, clsid, dll[0] ? dll : L"(none)", bound);
     else
-        _snwprintf(text, 399, L"Registered: %ls %ls\n%ls", SINK_PROGID, clsid, dll);
-    text[399] = 0;
+        _snwprintf(text, 1199, L"Registered: %ls %ls\n%ls\n%ls", SINK_PROGID, clsid, dll, bound);
+    text[1199] = 0;
     SetDlgItemTextW(page, IDC_STATUS_SINK, text);
 }
 
