@@ -16,6 +16,16 @@
 #define SINK_PROGID L"TLSRouter.Sink"
 #define SINK_PROGID_A "TLSRouter.Sink"
 
+static const ui_anchor status_anchors[] = {
+    { IDC_STATUS_SMTP, UI_WIDTH }, { IDC_STATUS_IISADMIN, UI_WIDTH },
+    { IDC_STATUS_SMTPSVC, UI_WIDTH }, { IDC_STATUS_SINK, UI_WIDTH },
+    { IDC_STATUS_DB, UI_WIDTH }, { IDC_STATUS_VERSION, UI_WIDTH },
+    { IDC_STATUS_START_IISADMIN, UI_RIGHT }, { IDC_STATUS_START_SMTPSVC, UI_RIGHT },
+    { IDC_STATUS_REFRESH, UI_BOTTOM }, { IDC_STATUS_SETTINGS, UI_BOTTOM },
+};
+
+static ui_layout status_layout;
+
 typedef struct start_job {
     HWND page;
     wchar_t service[32];
@@ -143,7 +153,12 @@ static INT_PTR CALLBACK status_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     switch (msg) {
     case WM_INITDIALOG:
         SetWindowLongPtrW(page, GWLP_USERDATA, lp);
+        ui_layout_capture(&status_layout, page, status_anchors,
+                          (int)(sizeof status_anchors / sizeof status_anchors[0]));
         return FALSE;
+    case WM_SIZE:
+        ui_layout_apply(&status_layout, page);
+        return TRUE;
     case WM_APP_REFRESH:
         refresh(page);
         return TRUE;
