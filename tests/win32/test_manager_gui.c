@@ -819,6 +819,39 @@ static void test_settings(void **state)
     store_close(st);
 }
 
+/* Delete asks first; No keeps the rule, Yes removes it and its lists. */
+static void test_rule_delete(void **state)
+{
+    select_tab(0);
+    HWND lv = control(main_wnd, IDC_RULES_LIST);
+    wchar_t text[1024];
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DELETE);
+    HWND box = wait_dialog(main_wnd, L"TLS Router Manager");   /* owned: not the main window */
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    assert_non_null(wcsstr(text, L"Delete the rule \"" RULE_NAME L"\"?"));
+    post_click(box, IDNO);
+    assert_true(wait_gone(box));
+    assert_int_equal(lv_count(lv), 1);
+
+    post_key(lv, VK_DELETE);
+    box = wait_dialog(main_wnd, L"TLS Router Manager");
+    assert_non_null(box);
+    post_click(box, IDYES);
+    assert_true(wait_gone(box));
+    for (int waited = 0; waited < WAIT_MS && lv_count(lv) != 0; waited += 50)
+        Sleep(50);
+    assert_int_equal(lv_count(lv), 0);
+
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_ERR_NOT_FOUND);
+    store_close(st);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -861,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_expired_cache_clears),
         cmocka_unit_test(test_probe_dialog),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_rule_delete),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
