@@ -74,9 +74,14 @@ xvfb_pid=$!
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 export DISPLAY=":$display"
 
-# A Wine virtual desktop draws title bars for the screenshots.
-"$run" reg add 'HKCU\Software\Wine\Explorer' /v Desktop /d Default /f >/dev/null 2>&1
-"$run" reg add 'HKCU\Software\Wine\Explorer\Desktops' /v Default /d 1100x760 /f >/dev/null 2>&1
+# A Wine virtual desktop draws title bars for the screenshots. It is set for
+# the manager and the driver alone (AppDefaults), so the other programs of
+# the shared prefix keep Wine's default; both share the desktop, so the
+# driver finds the manager.
+for exe in "$(basename "$manager")" "$(basename "$driver")"; do
+  "$run" reg add "HKCU\\Software\\Wine\\AppDefaults\\$exe\\Explorer" /v Desktop /d TRGui /f >/dev/null 2>&1
+done
+"$run" reg add 'HKCU\Software\Wine\Explorer\Desktops' /v TRGui /d 1100x760 /f >/dev/null 2>&1
 
 # --- screenshots on request -----------------------------------------------
 (
