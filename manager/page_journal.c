@@ -253,7 +253,8 @@ static int write_csv(mgr_db *db, const mgr_journal_filter *filter, const wchar_t
     }
     mgr_journal_row *buf = malloc(ROW_CACHE * sizeof *buf);
     int rc = buf ? 0 : -1;
-    fputs("time,recipient,domain,route,reason,mx,tls_version,detail\r\n", f);
+    /* The byte order mark tells Excel the file is UTF-8. */
+    fputs("\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,detail\r\n", f);
     for (size_t pos = 0; buf && pos < mgr_journal_count(v);) {
         long got = mgr_journal_read(v, pos, ROW_CACHE, buf, err, errlen);
         if (got <= 0) {

@@ -629,7 +629,8 @@ static void test_journal_exports_csv(void **state)
     char line[2048];
     int lines = 0;
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "time,recipient,domain,route,reason,mx,tls_version,detail\r\n");
+    assert_string_equal(line, "\xEF\xBB\xBF" "time,recipient,domain,route,reason,mx,tls_version,"
+                              "detail\r\n");
     while (fgets(line, sizeof line, f)) {
         lines++;
         assert_non_null(strstr(line, "@d8.example\",\"d8.example\",\"plain\",\"no-starttls\""));
