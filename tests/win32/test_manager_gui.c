@@ -255,6 +255,49 @@ static void test_finds_manager(void **state)
     assert_non_null(control(main_wnd, IDC_STATUS_DB));
 }
 
+/* The executable carries its version, icon and manifest (Common Controls
+ * v6, requireAdministrator, per-monitor DPI awareness). */
+static void test_resources(void **state)
+{
+    DWORD pid = 0, len = MAX_PATH;
+    wchar_t exe[MAX_PATH];
+    GetWindowThreadProcessId(main_wnd, &pid);
+    HANDLE proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    assert_non_null(proc);
+    assert_true(QueryFullProcessImageNameW(proc, 0, exe, &len));
+    CloseHandle(proc);
+
+    DWORD ignored, size = GetFileVersionInfoSizeW(exe, &ignored);
+    assert_true(size > 0);
+    char *info = malloc(size);
+    assert_non_null(info);
+    assert_true(GetFileVersionInfoW(exe, 0, size, info));
+    wchar_t *text = NULL;
+    UINT tlen = 0;
+    assert_true(VerQueryValueW(info, L"\\StringFileInfo\\040904b0\\FileDescription",
+                               (void **)&text, &tlen));
+    assert_true(wcscmp(text, L"TLS Router Manager") == 0);
+    assert_true(VerQueryValueW(info, L"\\StringFileInfo\\040904b0\\ProductVersion",
+                               (void **)&text, &tlen));
+    assert_true(wcscmp(text, TR_TEST_VERSION_W) == 0);
+    free(info);
+
+    HMODULE mod = LoadLibraryExW(exe, NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE);
+    assert_non_null(mod);
+    HRSRC res = FindResourceW(mod, MAKEINTRESOURCEW(1), MAKEINTRESOURCEW(24));  /* RT_MANIFEST */
+    assert_non_null(res);
+    DWORD mlen = SizeofResource(mod, res);
+    char *manifest = calloc(1, mlen + 1);
+    assert_non_null(manifest);
+    memcpy(manifest, LockResource(LoadResource(mod, res)), mlen);
+    assert_non_null(strstr(manifest, "Microsoft.Windows.Common-Controls"));
+    assert_non_null(strstr(manifest, "level=\"requireAdministrator\""));
+    assert_non_null(strstr(manifest, "PerMonitorV2"));
+    free(manifest);
+    assert_non_null(FindResourceW(mod, MAKEINTRESOURCEW(IDI_APP), MAKEINTRESOURCEW(14)));  /* RT_GROUP_ICON */
+    FreeLibrary(mod);
+}
+
 static HWND open_new_rule_dialog(void)
 {
     HWND page = page_of(IDC_RULES_LIST);
@@ -883,6 +926,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finds_manager),
+        cmocka_unit_test(test_resources),
         cmocka_unit_test(test_invalid_domain_is_refused),
         cmocka_unit_test(test_rule_is_listed_and_stored),
         cmocka_unit_test(test_rule_edit),
