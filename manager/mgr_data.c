@@ -1,9 +1,7 @@
-/* mgr_data: see mgr_data.h. Rules, domain lists, settings and list
- * validation go through core/store.h and core/domain.h. The SQL here is the
- * console's own: the positional journal window (core/journal.h reads only
- * the newest N rows), the probe cache listing (core/pcache.h has none),
- * renaming a rule (store.h has no rename) and the file size. The caches are
- * cleared through core/expcache.h and core/pcache.h. */
+/* mgr_data: see mgr_data.h. Opening, rules, domain lists, settings and
+ * list validation, through core/store.h and core/domain.h. The only SQL of
+ * its own renames a rule (store.h has no rename) and sizes the file. The
+ * journal view is in mgr_journal.c, the caches in mgr_cache.c. */
 #include "mgr_data.h"
 
 #include <sqlite3.h>
@@ -12,20 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
 #include "domain.h"
-#include "expcache.h"
-#include "pcache.h"
-#include "plat.h"
-#include "store.h"
+#include "mgr_priv.h"
 
-struct mgr_db {
-    store *st;
-    sqlite3 *sql;              /* store_db(st), for the console's own reads */
-    char path[PLAT_PATH_MAX];
-};
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void mgr_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     if (!err || !errlen)
@@ -35,20 +23,20 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int db_fail(mgr_db *db, char *err, size_t errlen, const char *what)
+int mgr_sql_fail(mgr_db *db, char *err, size_t errlen, const char *what)
 {
-    set_err(err, errlen, "Could not %s: %s.", what, sqlite3_errmsg(db->sql));
+    mgr_set_err(err, errlen, "Could not %s: %s.", what, sqlite3_errmsg(db->sql));
     return -1;
 }
 
 /* Store errors are sentence fragments; the console shows full sentences. */
 static int store_fail(mgr_db *db, char *err, size_t errlen, const char *what)
 {
-    set_err(err, errlen, "Could not %s: %s.", what, store_error(db->st));
+    mgr_set_err(err, errlen, "Could not %s: %s.", what, store_error(db->st));
     return -1;
 }
 
-static void copy_text(char *dst, size_t len, const unsigned char *src)
+void mgr_copy_text(char *dst, size_t len, const unsigned char *src)
 {
     snprintf(dst, len, "%s", src ? (const char *)src : "");
 }
@@ -60,13 +48,13 @@ int mgr_db_open(const char *path, mgr_db **out, char *err, size_t errlen)
     char why[MGR_ERR_LEN];
     mgr_db *db = calloc(1, sizeof *db);
     if (!db) {
-        set_err(err, errlen, "Out of memory.");
+        mgr_set_err(err, errlen, "Out of memory.");
         return -1;
     }
     snprintf(db->path, sizeof db->path, "%s", path);
     store_status rc = store_open(path, &db->st, why, sizeof why);
     if (rc != STORE_OK) {
-        set_err(err, errlen, "Could not open the database %s: %s. %s", path, why,
+        mgr_set_err(err, errlen, "Could not open the database %s: %s. %s", path, why,
                 rc == STORE_ERR_READ_ONLY || rc == STORE_ERR_NO_FOLDER
                     ? "Run the manager as an administrator, or check the folder."
                     : rc == STORE_ERR_TOO_NEW ? "Install the newer TLS Router Manager."
@@ -133,12 +121,12 @@ int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
     if (domain_list_parse(text ? text : "", NULL, &e) >= 0)
         return 0;
     if (e.line == 0) {
-        set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
+        mgr_set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
         return 1;
     }
     char bad[300];
     line_text(text, e.line, bad, sizeof bad);
-    set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
+    mgr_set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
     return (int)e.line;
 }
 
@@ -201,7 +189,7 @@ int mgr_rules_list(mgr_db *db, mgr_rule **rules, size_t *count, char *err, size_
     mgr_rule *out = calloc(n ? n : 1, sizeof *out);
     if (!out) {
         free(all);
-        set_err(err, errlen, "Out of memory.");
+        mgr_set_err(err, errlen, "Out of memory.");
         return -1;
     }
     for (size_t i = 0; i < n; i++)
@@ -227,7 +215,7 @@ int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen)
         }
     mgr_rules_free(all, n);
     if (!found)
-        set_err(err, errlen, "The rule no longer exists; someone may have deleted it. "
+        mgr_set_err(err, errlen, "The rule no longer exists; someone may have deleted it. "
                 "Refresh the list.");
     return found ? 0 : -1;
 }
@@ -262,7 +250,7 @@ static int sync_list(mgr_db *db, const char *rule, store_list list, const char *
     domain_list_error e;
     long nwant = domain_list_parse(text ? text : "", &want, &e);
     if (nwant < 0) {
-        set_err(err, errlen, "Line %zu of the %s list is not valid: %s.", e.line,
+        mgr_set_err(err, errlen, "Line %lu of the %s list is not valid: %s.", (unsigned long)e.line,
                 store_list_name(list), e.reason ? e.reason : "out of memory");
         return -1;
     }
@@ -279,7 +267,7 @@ static int sync_list(mgr_db *db, const char *rule, store_list list, const char *
             if (!contains(have, (long)nhave, want[i]) && !contains((char **)added, (long)nadded, want[i]))
                 added[nadded++] = want[i];
         if (!gone || !added)
-            rc = -1, set_err(err, errlen, "Out of memory.");
+            rc = -1, mgr_set_err(err, errlen, "Out of memory.");
         else if (ngone && store_domains_remove(db->st, rule, list, gone, ngone) != STORE_OK)
             rc = store_fail(db, err, errlen, "update the domain list");
         else if (nadded && store_domains_add(db->st, rule, list, added, nadded) != STORE_OK)
@@ -299,17 +287,17 @@ static int rename_rule(mgr_db *db, int64_t id, const char *name, char *err, size
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db->sql, "UPDATE rules SET name = ?1, updated_ms = ?2 WHERE id = ?3",
                            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "rename the rule");
+        return mgr_sql_fail(db, err, errlen, "rename the rule");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, plat_wall_ms());
     sqlite3_bind_int64(st, 3, id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
+        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
         return -1;
     }
-    return rc == SQLITE_DONE ? 0 : db_fail(db, err, errlen, "rename the rule");
+    return rc == SQLITE_DONE ? 0 : mgr_sql_fail(db, err, errlen, "rename the rule");
 }
 
 static int add_rule(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
@@ -317,7 +305,7 @@ static int add_rule(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
     int64_t id = 0;
     store_status rc = store_rule_add(db->st, r->name, r->pickup_dir, r->source_instance, &id);
     if (rc == STORE_ERR_EXISTS) {
-        set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", r->name);
+        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", r->name);
         return -1;
     }
     if (rc != STORE_OK)
@@ -397,278 +385,11 @@ int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, s
 {
     const char *why = NULL;
     if (store_setting_check(key, value, &why) != 0) {
-        set_err(err, errlen, "The value \"%s\" for %s was refused: %s.", value, key,
+        mgr_set_err(err, errlen, "The value \"%s\" for %s was refused: %s.", value, key,
                 why ? why : "not valid");
         return -1;
     }
     if (store_setting_set(db->st, key, value) != STORE_OK)
         return store_fail(db, err, errlen, "change the setting");
-    return 0;
-}
-
-/* ---- Journal view ---- */
-
-const char *mgr_journal_reason(size_t index)
-{
-    return index <= DECIDE_PROBE_FAILED ? decide_reason_name((decide_reason)index) : NULL;
-}
-
-struct mgr_journal_view {
-    mgr_db *db;
-    sqlite3_stmt *read;
-    char pattern[600];         /* LIKE pattern for the text filter, "" = none */
-    char route[16], reason[64];
-    size_t count;
-    int dense;                 /* ids are max_id, max_id-1, ... without holes */
-    int64_t max_id;
-    int64_t *ids;              /* otherwise the ids, newest first */
-};
-
-#define JOURNAL_FILTER_SQL \
-    " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
-    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\')" \
-    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)"
-
-static void bind_filter(const mgr_journal_view *v, sqlite3_stmt *st)
-{
-    if (v->pattern[0])
-        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
-    if (v->route[0])
-        sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
-    if (v->reason[0])
-        sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
-}
-
-static void make_like_pattern(const char *text, char *out, size_t len)
-{
-    size_t o = 0;
-    if (!text[0]) {
-        out[0] = 0;
-        return;
-    }
-    out[o++] = '%';
-    for (const char *p = text; *p && o + 3 < len; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = *p;
-    }
-    out[o++] = '%';
-    out[o] = 0;
-}
-
-/* Unfiltered: count and id bounds come from the rowid index in a few ms;
- * when the ids have no holes, position i is simply max_id - i. */
-static int journal_try_dense(mgr_journal_view *v)
-{
-    sqlite3_stmt *st;
-    if (v->pattern[0] || v->route[0] || v->reason[0])
-        return 0;
-    if (sqlite3_prepare_v2(v->db->sql, "SELECT count(*), min(id), max(id) FROM journal",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t n = sqlite3_column_int64(st, 0);
-        int64_t lo = sqlite3_column_int64(st, 1), hi = sqlite3_column_int64(st, 2);
-        if (n == 0 || hi - lo + 1 == n) {
-            v->dense = 1;
-            v->count = (size_t)n;
-            v->max_id = hi;
-        }
-    }
-    sqlite3_finalize(st);
-    return v->dense;
-}
-
-static int journal_load_ids(mgr_journal_view *v)
-{
-    sqlite3_stmt *st;
-    size_t cap = 4096;
-    if (sqlite3_prepare_v2(v->db->sql,
-            "SELECT id FROM journal WHERE" JOURNAL_FILTER_SQL " ORDER BY id DESC",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    bind_filter(v, st);
-    v->ids = malloc(cap * sizeof *v->ids);
-    while (v->ids && sqlite3_step(st) == SQLITE_ROW) {
-        if (v->count == cap) {
-            int64_t *grown = realloc(v->ids, 2 * cap * sizeof *v->ids);
-            if (!grown)
-                break;
-            v->ids = grown;
-            cap *= 2;
-        }
-        v->ids[v->count++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return v->ids ? 0 : -1;
-}
-
-int mgr_journal_open(mgr_db *db, const mgr_journal_filter *f,
-                     mgr_journal_view **out, char *err, size_t errlen)
-{
-    mgr_journal_view *v = calloc(1, sizeof *v);
-    if (!v) {
-        set_err(err, errlen, "Out of memory.");
-        return -1;
-    }
-    v->db = db;
-    make_like_pattern(f->text, v->pattern, sizeof v->pattern);
-    snprintf(v->route, sizeof v->route, "%s", f->route);
-    snprintf(v->reason, sizeof v->reason, "%s", f->reason);
-    int dense = journal_try_dense(v);
-    if (dense < 0 || (!dense && journal_load_ids(v) != 0)
-        || sqlite3_prepare_v2(db->sql,
-               "SELECT id, at_ms, recipient, domain, route, reason, mx, tls_version, detail "
-               "FROM journal WHERE id BETWEEN ?4 AND ?5 AND" JOURNAL_FILTER_SQL
-               " ORDER BY id DESC LIMIT ?6", -1, &v->read, NULL) != SQLITE_OK) {
-        db_fail(db, err, errlen, "read the journal");
-        mgr_journal_close(v);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-void mgr_journal_close(mgr_journal_view *v)
-{
-    if (!v)
-        return;
-    sqlite3_finalize(v->read);
-    free(v->ids);
-    free(v);
-}
-
-size_t mgr_journal_count(const mgr_journal_view *v) { return v->count; }
-
-static int64_t id_at(const mgr_journal_view *v, size_t pos)
-{
-    return v->dense ? v->max_id - (int64_t)pos : v->ids[pos];
-}
-
-long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
-                      mgr_journal_row *rows, char *err, size_t errlen)
-{
-    if (first >= v->count || n == 0)
-        return 0;
-    if (n > v->count - first)
-        n = v->count - first;
-    sqlite3_stmt *st = v->read;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    bind_filter(v, st);
-    sqlite3_bind_int64(st, 4, id_at(v, first + n - 1));
-    sqlite3_bind_int64(st, 5, id_at(v, first));
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
-    long got = 0;
-    int rc;
-    while ((size_t)got < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        mgr_journal_row *r = &rows[got++];
-        r->id = sqlite3_column_int64(st, 0);
-        r->at_ms = sqlite3_column_int64(st, 1);
-        copy_text(r->recipient, sizeof r->recipient, sqlite3_column_text(st, 2));
-        copy_text(r->domain, sizeof r->domain, sqlite3_column_text(st, 3));
-        copy_text(r->route, sizeof r->route, sqlite3_column_text(st, 4));
-        copy_text(r->reason, sizeof r->reason, sqlite3_column_text(st, 5));
-        copy_text(r->mx, sizeof r->mx, sqlite3_column_text(st, 6));
-        copy_text(r->tls_version, sizeof r->tls_version, sqlite3_column_text(st, 7));
-        copy_text(r->detail, sizeof r->detail, sqlite3_column_text(st, 8));
-    }
-    sqlite3_reset(st);
-    if (got == 0 && n > 0 && sqlite3_errcode(v->db->sql) != SQLITE_OK
-        && sqlite3_errcode(v->db->sql) != SQLITE_DONE)
-        return db_fail(v->db, err, errlen, "read the journal");
-    return got;
-}
-
-/* ---- Caches ---- */
-
-int mgr_expired_list(mgr_db *db, mgr_expired_row **rows, size_t *count, char *err, size_t errlen)
-{
-    expcache_entry *e;
-    size_t n;
-    char why[MGR_ERR_LEN];
-    *rows = NULL;
-    *count = 0;
-    if (expcache_list(db->sql, &e, &n, why, sizeof why) != 0) {
-        set_err(err, errlen, "Could not read the expired-certificate list: %s.", why);
-        return -1;
-    }
-    mgr_expired_row *out = calloc(n ? n : 1, sizeof *out);
-    if (!out) {
-        free(e);
-        set_err(err, errlen, "Out of memory.");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        snprintf(out[i].domain, sizeof out[i].domain, "%s", e[i].domain);
-        snprintf(out[i].mx, sizeof out[i].mx, "%s", e[i].mx);
-        out[i].cert_not_after = e[i].cert_not_after > 0 ? e[i].cert_not_after : 0;
-        out[i].first_seen_ms = e[i].first_seen_ms;
-        out[i].last_seen_ms = e[i].last_seen_ms;
-        out[i].expires_ms = e[i].expires_ms;
-    }
-    free(e);
-    *rows = out;
-    *count = n;
-    return 0;
-}
-
-int mgr_probe_list(mgr_db *db, mgr_probe_row **rows, size_t *count, char *err, size_t errlen)
-{
-    sqlite3_stmt *st;
-    size_t n = 0, cap = 16;
-    *rows = NULL;
-    *count = 0;
-    if (sqlite3_prepare_v2(db->sql,
-            "SELECT domain, status, mx, tls_version, cipher, coalesce(cert_not_after, 0), "
-            "error, probed_ms, expires_ms FROM probe_cache ORDER BY domain",
-            -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, errlen, "read the probe cache");
-    mgr_probe_row *out = malloc(cap * sizeof *out);
-    while (out && sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            mgr_probe_row *grown = realloc(out, 2 * cap * sizeof *out);
-            if (!grown)
-                break;
-            out = grown;
-            cap *= 2;
-        }
-        mgr_probe_row *r = &out[n++];
-        copy_text(r->domain, sizeof r->domain, sqlite3_column_text(st, 0));
-        copy_text(r->status, sizeof r->status, sqlite3_column_text(st, 1));
-        copy_text(r->mx, sizeof r->mx, sqlite3_column_text(st, 2));
-        copy_text(r->tls_version, sizeof r->tls_version, sqlite3_column_text(st, 3));
-        copy_text(r->cipher, sizeof r->cipher, sqlite3_column_text(st, 4));
-        r->cert_not_after = sqlite3_column_int64(st, 5);
-        copy_text(r->error, sizeof r->error, sqlite3_column_text(st, 6));
-        r->probed_ms = sqlite3_column_int64(st, 7);
-        r->expires_ms = sqlite3_column_int64(st, 8);
-    }
-    sqlite3_finalize(st);
-    *rows = out;
-    *count = n;
-    return 0;
-}
-
-/* The running engines reload the table within a second: no restart. */
-int mgr_expired_clear(mgr_db *db, char *err, size_t errlen)
-{
-    char why[MGR_ERR_LEN];
-    if (expcache_clear(db->sql, 0, plat_wall_ms(), why, sizeof why) < 0) {
-        set_err(err, errlen, "Could not clear the expired-certificate list: %s.", why);
-        return -1;
-    }
-    return 0;
-}
-
-int mgr_probe_clear(mgr_db *db, char *err, size_t errlen)
-{
-    pcache_ttls ttls;
-    pcache_ttls_default(&ttls);
-    pcache *cache = pcache_new(db->sql, &ttls);
-    int rc = cache ? pcache_clear(cache, 0) : -1;
-    pcache_free(cache);
-    if (rc != 0)
-        return db_fail(db, err, errlen, "clear the probe cache");
     return 0;
 }

@@ -37,9 +37,9 @@ static size_t count_lines(const char *s)
 static void options_text(const mgr_rule *r, char *out, size_t len)
 {
     size_t plain = count_lines(r->force_plain), never = count_lines(r->never_redirect);
-    snprintf(out, len, "%s%zu forced plain %s; %zu never redirected",
+    snprintf(out, len, "%s%lu forced plain %s; %lu never redirected",
              r->expired_cert ? "Expired certificate: plain; " : "",
-             plain, plain == 1 ? "domain" : "domains", never);
+             (unsigned long)plain, plain == 1 ? "domain" : "domains", (unsigned long)never);
 }
 
 static void update_buttons(HWND page)
