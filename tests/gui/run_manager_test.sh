@@ -6,7 +6,9 @@
 # and the manager on that database, then runs the driver
 # (tests/win32/test_manager_gui.c), which drives the manager by Win32
 # messages and asks for screenshots through request files. Screenshots go
-# to SHOT_DIR and docs/screenshots/. Exit status: the driver's.
+# to SHOT_DIR; with TLSROUTER_UPDATE_SCREENSHOTS=1 also to docs/screenshots/
+# (the README's picture), so a test run never changes the source tree.
+# Exit status: the driver's.
 set -euo pipefail
 manager=$1 driver=$2 shots=$3 src=$4
 run="$src/scripts/wine-run.sh"
@@ -61,7 +63,8 @@ UPDATE settings SET value = '3000' WHERE key = 'total_timeout_ms';
 COMMIT;
 SQL
 echo "# journal of 1,000,000 rows prepared in $(( ($(date +%s%N) - start) / 1000000 )) ms"
-mkdir -p "$work/Pickup" "$shots" "$src/docs/screenshots"
+mkdir -p "$work/Pickup" "$shots"
+update_docs=${TLSROUTER_UPDATE_SCREENSHOTS:-}
 
 # --- display --------------------------------------------------------------
 display=
@@ -90,7 +93,9 @@ done
       [ -e "$req" ] || continue
       name=$(basename "$req" .req); name=${name#shot-}
       import -display "$DISPLAY" -window root "$shots/manager-$name.png" 2>/dev/null || true
-      cp "$shots/manager-$name.png" "$src/docs/screenshots/manager-$name.png" 2>/dev/null || true
+      if [ -n "$update_docs" ]; then
+        cp "$shots/manager-$name.png" "$src/docs/screenshots/manager-$name.png" 2>/dev/null || true
+      fi
       mv "$req" "$work/shot-$name.done"
     done
     sleep 0.2
