@@ -105,6 +105,25 @@ int net_wait(net_fd fd, int want_write, uint64_t deadline_ms)
     }
 }
 
+/* After a call on fd that moved nothing (n is NET_ERROR or NETSYS_AGAIN):
+ * NET_OK once fd is ready to try again, else NET_ERROR or NET_TIMEOUT with
+ * err saying which for what. */
+static int wait_to_retry(net_fd fd, int n, int code, int want_write,
+                         uint64_t deadline_ms, const char *what, char *err,
+                         size_t errlen)
+{
+    if (n == NET_ERROR) {
+        set_err(err, errlen, what, code);
+        return NET_ERROR;
+    }
+    if (net_wait(fd, want_write, deadline_ms) == NET_TIMEOUT) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: timed out", what);
+        return NET_TIMEOUT;
+    }
+    return NET_OK;
+}
+
 int net_poll(net_pollfd *fds, size_t n, int timeout_ms)
 {
     int r;
@@ -155,21 +174,16 @@ int net_send_all(net_fd fd, const void *buf, size_t len, uint64_t deadline_ms,
 {
     const char *p = buf;
     while (len > 0) {
-        int code = 0;
+        int code = 0, r;
         int n = netsys_send(fd, p, len, &code);
         if (n > 0) {
             p += n;
             len -= (size_t)n;
             continue;
         }
-        if (n == NET_ERROR) {
-            set_err(err, errlen, "send", code);
-            return NET_ERROR;
-        }
-        if (net_wait(fd, 1, deadline_ms) == NET_TIMEOUT) {
-            set_msg(err, errlen, "send: timed out");
-            return NET_TIMEOUT;
-        }
+        r = wait_to_retry(fd, n, code, 1, deadline_ms, "send", err, errlen);
+        if (r != NET_OK)
+            return r;
     }
     return NET_OK;
 }
@@ -178,18 +192,13 @@ int net_recv(net_fd fd, void *buf, size_t cap, uint64_t deadline_ms, char *err,
              size_t errlen)
 {
     for (;;) {
-        int code = 0;
+        int code = 0, r;
         int n = netsys_recv(fd, buf, cap, &code);
         if (n >= 0)
             return n;
-        if (n == NET_ERROR) {
-            set_err(err, errlen, "recv", code);
-            return NET_ERROR;
-        }
-        if (net_wait(fd, 0, deadline_ms) == NET_TIMEOUT) {
-            set_msg(err, errlen, "recv: timed out");
-            return NET_TIMEOUT;
-        }
+        r = wait_to_retry(fd, n, code, 0, deadline_ms, "recv", err, errlen);
+        if (r != NET_OK)
+            return r;
     }
 }
 
@@ -220,10 +229,9 @@ int net_accept(net_fd listener, uint64_t deadline_ms, net_fd *out)
             netsys_no_delay(*out); /* see net_connect */
             return NET_OK;
         }
-        if (r == NET_ERROR)
-            return NET_ERROR;
-        if (net_wait(listener, 0, deadline_ms) == NET_TIMEOUT)
-            return NET_TIMEOUT;
+        r = wait_to_retry(listener, r, code, 0, deadline_ms, "accept", NULL, 0);
+        if (r != NET_OK)
+            return r;
     }
 }
 

@@ -54,15 +54,15 @@ int netsys_make_addr(const char *ip, unsigned port, net_peer *addr)
     } else {
         return -1;
     }
-    memcpy(addr->raw, &ss, sizeof addr->raw < sizeof ss ? sizeof addr->raw : sizeof ss);
+    memcpy(addr->raw, &ss, (size_t)addr->len); /* raw has no alignment */
     return 0;
 }
 
 static int family_of(const net_peer *addr)
 {
-    struct sockaddr_storage ss;
-    memcpy(&ss, addr->raw, sizeof ss < sizeof addr->raw ? sizeof ss : sizeof addr->raw);
-    return ss.ss_family;
+    struct sockaddr sa;
+    memcpy(&sa, addr->raw, sizeof sa);
+    return sa.sa_family;
 }
 
 static int set_nonblocking(int fd)

@@ -57,22 +57,27 @@ int netsys_make_addr(const char *ip, unsigned port, net_peer *addr)
     } else {
         return -1;
     }
-    memcpy(addr->raw, &ss, sizeof addr->raw < sizeof ss ? sizeof addr->raw : sizeof ss);
+    memcpy(addr->raw, &ss, (size_t)addr->len); /* raw has no alignment */
     return 0;
 }
 
 static int family_of(const net_peer *addr)
 {
-    struct sockaddr_storage ss;
-    memcpy(&ss, addr->raw, sizeof ss < sizeof addr->raw ? sizeof ss : sizeof addr->raw);
-    return ss.ss_family;
+    struct sockaddr sa;
+    memcpy(&sa, addr->raw, sizeof sa);
+    return sa.sa_family;
+}
+
+static int set_nonblocking(SOCKET s)
+{
+    u_long nonblocking = 1;
+    return ioctlsocket(s, FIONBIO, &nonblocking);
 }
 
 int netsys_socket(const net_peer *addr, int kind, net_fd *out, const char **what,
                   int *code)
 {
     int dgram = kind == NETSYS_DGRAM;
-    u_long nonblocking = 1;
     SOCKET s = WSASocketW(family_of(addr), dgram ? SOCK_DGRAM : SOCK_STREAM,
                           dgram ? IPPROTO_UDP : IPPROTO_TCP, NULL, 0,
                           WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
@@ -81,7 +86,7 @@ int netsys_socket(const net_peer *addr, int kind, net_fd *out, const char **what
         *code = WSAGetLastError();
         return NET_ERROR;
     }
-    if (ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
+    if (set_nonblocking(s) != 0) {
         *what = "ioctlsocket";
         *code = WSAGetLastError();
         closesocket(s);
@@ -171,8 +176,7 @@ int netsys_accept(net_fd listener, net_fd *out, int *code)
 {
     SOCKET s = accept((SOCKET)listener, NULL, NULL);
     if (s != INVALID_SOCKET) {
-        u_long nonblocking = 1;
-        if (ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
+        if (set_nonblocking(s) != 0) {
             *code = WSAGetLastError();
             closesocket(s);
             return NET_ERROR;
