@@ -106,8 +106,8 @@ int net_wait(net_fd fd, int want_write, uint64_t deadline_ms)
 }
 
 /* After a call on fd that moved nothing (n is NET_ERROR or NETSYS_AGAIN):
- * NET_OK once fd is ready to try again, else NET_ERROR or NET_TIMEOUT with
- * err saying which for what. */
+ * NET_OK to try again (fd ready, or the wait failed and the call will say
+ * why), else NET_ERROR or NET_TIMEOUT with err naming what. */
 static int wait_to_retry(net_fd fd, int n, int code, int want_write,
                          uint64_t deadline_ms, const char *what, char *err,
                          size_t errlen)
