@@ -74,15 +74,13 @@ static int open_socket(const net_peer *addr, int kind, const char *label, net_fd
     return NET_ERROR;
 }
 
-/* Bind (and for TCP listen), then read back the port that was given. */
-static int bind_local(net_fd fd, const net_peer *addr, int kind, unsigned *port_out,
+/* Bind (and listen), then give the port that was bound. */
+static int bind_local(net_fd fd, const net_peer *addr, int listening, unsigned *port_out,
                       const char *label, char *err, size_t errlen)
 {
     unsigned port = 0;
     int code = 0;
-    if (netsys_bind(fd, addr, &code) != NET_OK
-        || (kind == NETSYS_STREAM && netsys_listen(fd, &code) != NET_OK)
-        || netsys_local_port(fd, &port, &code) != NET_OK) {
+    if (netsys_bind(fd, addr, listening, &port, &code) != NET_OK) {
         set_err(err, errlen, label, code);
         return NET_ERROR;
     }
@@ -211,8 +209,7 @@ int net_listen(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
     if (start_with_addr(ip, port, &addr, err, errlen) != NET_OK
         || open_socket(&addr, NETSYS_STREAM, NULL, &fd, err, errlen) != NET_OK)
         return NET_ERROR;
-    netsys_reuse_addr(fd);
-    if (bind_local(fd, &addr, NETSYS_STREAM, port_out, "listen", err, errlen) != NET_OK) {
+    if (bind_local(fd, &addr, 1, port_out, "listen", err, errlen) != NET_OK) {
         netsys_close(fd);
         return NET_ERROR;
     }
@@ -256,7 +253,7 @@ int net_udp_open(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
     if (start_with_addr(ip, port, &addr, err, errlen) != NET_OK
         || open_socket(&addr, NETSYS_DGRAM, "udp", &fd, err, errlen) != NET_OK)
         return NET_ERROR;
-    if (bind_local(fd, &addr, NETSYS_DGRAM, port_out, "udp", err, errlen) != NET_OK) {
+    if (bind_local(fd, &addr, 0, port_out, "udp", err, errlen) != NET_OK) {
         netsys_close(fd);
         return NET_ERROR;
     }

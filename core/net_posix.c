@@ -95,33 +95,18 @@ void netsys_no_delay(net_fd fd)
     setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-void netsys_reuse_addr(net_fd fd)
-{
-    int one = 1;
-    setsockopt((int)fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-}
-
-int netsys_bind(net_fd fd, const net_peer *addr, int *code)
-{
-    if (bind((int)fd, (const struct sockaddr *)addr->raw, (socklen_t)addr->len) == 0)
-        return NET_OK;
-    *code = errno;
-    return NET_ERROR;
-}
-
-int netsys_listen(net_fd fd, int *code)
-{
-    if (listen((int)fd, 64) == 0)
-        return NET_OK;
-    *code = errno;
-    return NET_ERROR;
-}
-
-int netsys_local_port(net_fd fd, unsigned *port, int *code)
+int netsys_bind(net_fd fd, const net_peer *addr, int listening, unsigned *port,
+                int *code)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {
+    int one = 1;
+    /* Bind even while old connections on the port sit in TIME_WAIT. */
+    if (listening)
+        setsockopt((int)fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind((int)fd, (const struct sockaddr *)addr->raw, (socklen_t)addr->len) != 0
+        || (listening && listen((int)fd, 64) != 0)
+        || getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {
         *code = errno;
         return NET_ERROR;
     }

@@ -38,11 +38,9 @@ int netsys_make_addr(const char *ip, unsigned port, net_peer *addr);
 int netsys_socket(const net_peer *addr, int kind, net_fd *out, const char **what,
                   int *code);
 void netsys_no_delay(net_fd fd);
-/* Allow a quick re-bind of a listening port where that is safe. */
-void netsys_reuse_addr(net_fd fd);
-int netsys_bind(net_fd fd, const net_peer *addr, int *code);
-int netsys_listen(net_fd fd, int *code);
-int netsys_local_port(net_fd fd, unsigned *port, int *code);
+/* Bind to addr, listen too when listening, and give the port bound. */
+int netsys_bind(net_fd fd, const net_peer *addr, int listening, unsigned *port,
+                int *code);
 
 /* Start a connect: NET_OK, NETSYS_AGAIN (in progress) or NET_ERROR. */
 int netsys_connect(net_fd fd, const net_peer *addr, int *code);

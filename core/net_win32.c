@@ -102,34 +102,16 @@ void netsys_no_delay(net_fd fd)
     setsockopt((SOCKET)fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
 }
 
-/* Nothing: SO_REUSEADDR on Windows would let another socket bind the port
- * this one listens on, not just allow a quick re-bind as on POSIX. */
-void netsys_reuse_addr(net_fd fd)
-{
-    (void)fd;
-}
-
-int netsys_bind(net_fd fd, const net_peer *addr, int *code)
-{
-    if (bind((SOCKET)fd, (const struct sockaddr *)addr->raw, addr->len) == 0)
-        return NET_OK;
-    *code = WSAGetLastError();
-    return NET_ERROR;
-}
-
-int netsys_listen(net_fd fd, int *code)
-{
-    if (listen((SOCKET)fd, 64) == 0)
-        return NET_OK;
-    *code = WSAGetLastError();
-    return NET_ERROR;
-}
-
-int netsys_local_port(net_fd fd, unsigned *port, int *code)
+/* No SO_REUSEADDR here: on Windows it would let another socket bind the
+ * port this one listens on, not just allow a quick re-bind as on POSIX. */
+int netsys_bind(net_fd fd, const net_peer *addr, int listening, unsigned *port,
+                int *code)
 {
     struct sockaddr_storage ss;
     int len = sizeof ss;
-    if (getsockname((SOCKET)fd, (struct sockaddr *)&ss, &len) != 0) {
+    if (bind((SOCKET)fd, (const struct sockaddr *)addr->raw, addr->len) != 0
+        || (listening && listen((SOCKET)fd, 64) != 0)
+        || getsockname((SOCKET)fd, (struct sockaddr *)&ss, &len) != 0) {
         *code = WSAGetLastError();
         return NET_ERROR;
     }
