@@ -1,6 +1,7 @@
-/* tlsrouter cache list|clear: the expired-certificate cache (and, with the
- * probe, the probe cache). A clear takes effect in a running engine at its
- * next poll, within a second: no restart. */
+/* tlsrouter cache list|clear: the probe cache and the expired-certificate
+ * cache. `cache clear` empties the probe cache, `--expired` the
+ * expired-certificate cache, `--all` both. A running engine forgets a
+ * cleared expired-certificate entry at its next poll, within a second. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,9 @@
 #include "cli.h"
 #include "expcache.h"
 #include "json.h"
+#include "pcache.h"
+#include "probe.h"
+#include <sqlite3.h>
 
 static void format_time(int64_t at_ms, char *buf, size_t len)
 {
@@ -61,6 +65,64 @@ static void print_expired_text(FILE *out, const expcache_entry *e, size_t n)
     }
 }
 
+/* The probe cache's rows for display, newest first. */
+typedef struct {
+    sqlite3_stmt *st;
+} probe_rows;
+
+static int probe_rows_open(sqlite3 *db, probe_rows *rows)
+{
+    return sqlite3_prepare_v2(db,
+                              "SELECT domain, status, mx, tls_version, probed_ms, expires_ms"
+                              " FROM probe_cache ORDER BY probed_ms DESC",
+                              -1, &rows->st, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? (const char *)s : "";
+}
+
+static void print_probe_json(json_writer *w, probe_rows *rows)
+{
+    while (sqlite3_step(rows->st) == SQLITE_ROW) {
+        json_object_begin(w);
+        json_key(w, "cache");
+        json_string(w, "probe");
+        json_key(w, "domain");
+        json_string(w, col(rows->st, 0));
+        json_key(w, "status");
+        json_string(w, col(rows->st, 1));
+        json_key(w, "mx");
+        json_string(w, col(rows->st, 2));
+        json_key(w, "tls_version");
+        json_string(w, col(rows->st, 3));
+        json_time_key(w, "probed", sqlite3_column_int64(rows->st, 4));
+        json_time_key(w, "expires", sqlite3_column_int64(rows->st, 5));
+        json_object_end(w);
+    }
+}
+
+static void print_probe_text(FILE *out, probe_rows *rows)
+{
+    int n = 0;
+    while (sqlite3_step(rows->st) == SQLITE_ROW) {
+        char until[32];
+        if (n++ == 0)
+            fprintf(out, "probe cache:\n  %-32s %-18s %-28s %-8s %s\n", "DOMAIN", "STATUS", "MX",
+                    "TLS", "UNTIL");
+        format_time(sqlite3_column_int64(rows->st, 5), until, sizeof until);
+        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", col(rows->st, 0), col(rows->st, 1),
+                col(rows->st, 2)[0] ? col(rows->st, 2) : "-",
+                col(rows->st, 3)[0] ? col(rows->st, 3) : "-", until);
+    }
+    if (n == 0)
+        fputs("probe cache: empty\n", out);
+}
+
 static int cache_list(cli_ctx *ctx, int argc, char **argv)
 {
     int as_json = 0;
@@ -75,17 +137,25 @@ static int cache_list(cli_ctx *ctx, int argc, char **argv)
     expcache_entry *e;
     size_t n;
     char err[256];
+    probe_rows rows;
     if (expcache_list(store_db(st), &e, &n, err, sizeof err) != 0)
         return cli_error(CLI_FAIL, "%s", err);
+    if (probe_rows_open(store_db(st), &rows) != 0) {
+        free(e);
+        return cli_error(CLI_FAIL, "cannot read the probe cache: %s", sqlite3_errmsg(store_db(st)));
+    }
     if (as_json) {
         json_writer w;
         json_init(&w, ctx->out);
         json_array_begin(&w);
+        print_probe_json(&w, &rows);
         print_expired_json(&w, e, n);
         json_array_end(&w);
     } else {
+        print_probe_text(ctx->out, &rows);
         print_expired_text(ctx->out, e, n);
     }
+    sqlite3_finalize(rows.st);
     free(e);
     return CLI_OK;
 }
@@ -106,11 +176,22 @@ static int cache_clear(cli_ctx *ctx, int argc, char **argv)
     store *st = cli_store(ctx);
     if (!st)
         return CLI_FAIL;
-    char err[256];
-    int n = expcache_clear(store_db(st), 0, 0, err, sizeof err);
-    if (n < 0)
-        return cli_error(CLI_FAIL, "%s", err);
-    fprintf(ctx->out, "cleared %d expired-certificate cache entr%s\n", n, n == 1 ? "y" : "ies");
+    if (!expired) {
+        pcache *c = pcache_new(store_db(st), NULL);
+        int rc = c ? pcache_clear(c, 0) : -1;
+        pcache_free(c);
+        if (rc != 0)
+            return cli_error(CLI_FAIL, "cannot clear the probe cache");
+        fputs("cleared the probe cache\n", ctx->out);
+    }
+    if (expired || all) {
+        char err[256];
+        int n = expcache_clear(store_db(st), 0, 0, err, sizeof err);
+        if (n < 0)
+            return cli_error(CLI_FAIL, "%s", err);
+        fprintf(ctx->out, "cleared %d expired-certificate cache entr%s\n", n,
+                n == 1 ? "y" : "ies");
+    }
     return CLI_OK;
 }
 

@@ -207,6 +207,7 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
     if (rc == CLI_OK && engine_open(ctx->db_path, &e, err, sizeof err) != 0)
         rc = cli_error(CLI_FAIL, "%s", err);
     if (rc == CLI_OK) {
+        engine_set_probe_overrides(e, ctx->dns, ctx->timeout_ms);
         char message_id[256];
         find_message_id(msg, len, message_id, sizeof message_id);
         route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };

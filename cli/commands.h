@@ -10,5 +10,6 @@ CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
 CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N]")
 CLI_COMMAND(route, "route --from ADDR --to ADDR [--to ADDR...] [--source N] FILE|- [--json]")
 CLI_COMMAND(journal, "journal [--limit N] [--json|--csv]")
-CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]")
+CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]\n"
+                   "    (clear: the probe cache; --expired: the expired-certificate cache; --all: both)")
 CLI_COMMAND(config, "config [KEY [VALUE]]")

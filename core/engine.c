@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "store.h"
 
 #define ENGINE_POLL_INTERVAL_MS 1000
@@ -35,6 +36,12 @@ struct engine {
     plat_mutex *poll_lock;
     store *poll_store;
     sqlite3 *poll_db;
+
+    store *probe_store;       /* the probe cache's connection (serialised mode) */
+    pcache *probe_cache;
+    policy_memo *policies;
+    char dns_override[512];
+    long timeout_override_ms;
 
     plat_mutex *write_lock;
     store *write_store;
@@ -80,10 +87,8 @@ static log_level setting_log_level(store *st)
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
-    cfg->probe_port = (int)store_setting_int(st, "probe_port", 25);
-    cfg->connect_timeout_ms = (int)store_setting_int(st, "connect_timeout_ms", 5000);
-    cfg->reply_timeout_ms = (int)store_setting_int(st, "reply_timeout_ms", 10000);
-    cfg->total_timeout_ms = (int)store_setting_int(st, "total_timeout_ms", 20000);
+    /* Keys that fail to load keep their defaults; the poll goes on. */
+    probe_settings_load(st, &cfg->probe);
     cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
     cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
     cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
@@ -294,10 +299,22 @@ void engine_release_config(engine *e, engine_config *cfg)
 
 /* ---- writes ---------------------------------------------------------- */
 
-int engine_write_journal(engine *e, const journal_entry *rows, size_t n, char *err, size_t errlen)
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n, int64_t *first_id,
+                         char *err, size_t errlen)
 {
     plat_mutex_lock(e->write_lock);
     int rc = journal_write(e->journal, rows, n, err, errlen);
+    if (rc == 0 && first_id)
+        *first_id = journal_last_first_id(e->journal);
+    plat_mutex_unlock(e->write_lock);
+    return rc;
+}
+
+int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char *detail,
+                               char *err, size_t errlen)
+{
+    plat_mutex_lock(e->write_lock);
+    int rc = journal_mark_kept_on_tls(e->write_db, first_id, n, detail, err, errlen);
     plat_mutex_unlock(e->write_lock);
     return rc;
 }
@@ -332,6 +349,39 @@ void engine_log(engine *e, log_level level, const char *fmt, ...)
     plat_mutex_unlock(e->write_lock);
 }
 
+void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms)
+{
+    snprintf(e->dns_override, sizeof e->dns_override, "%s", dns_servers ? dns_servers : "");
+    e->timeout_override_ms = total_timeout_ms > 0 ? total_timeout_ms : 0;
+}
+
+void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
+                  int *from_cache)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    probe_options opts = cfg->probe.opts;
+    if (e->dns_override[0])
+        opts.dns_servers = e->dns_override;
+    if (e->timeout_override_ms > 0)
+        opts.total_timeout_ms = (unsigned)e->timeout_override_ms;
+    pcache_probe_many(e->probe_cache, domains, n, &opts, out, from_cache);
+    engine_release_config(e, cfg);
+}
+
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms)
+{
+    decide_policy p;
+    int64_t now = plat_wall_ms();
+    if (policy_memo_get(e->policies, domain, now, &p))
+        return p;
+    engine_config *cfg = engine_acquire_config(e);
+    const char *servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
+    p = policy_lookup(servers, domain, deadline_ms);
+    engine_release_config(e, cfg);
+    policy_memo_put(e->policies, domain, now, p);
+    return p;
+}
+
 expcache *engine_expcache(engine *e) { return e->expired; }
 const char *engine_db_path(const engine *e) { return e->db_path; }
 
@@ -351,13 +401,24 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->poll_lock = plat_mutex_new();
     e->write_lock = plat_mutex_new();
     e->expired = expcache_new();
-    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired) {
+    e->policies = policy_memo_new();
+    if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
     if (store_open(db_path, &e->write_store, err, errlen) != STORE_OK ||
-        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK) {
+        store_open(db_path, &e->poll_store, err, errlen) != STORE_OK ||
+        store_open(db_path, &e->probe_store, err, errlen) != STORE_OK) {
+        engine_close(e);
+        return -1;
+    }
+    pcache_ttls ttls;
+    pcache_ttls_default(&ttls);
+    pcache_ttls_load(store_db(e->probe_store), &ttls);
+    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    if (!e->probe_cache) {
+        set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -397,11 +458,14 @@ void engine_close(engine *e)
         plat_thread_join(e->maintenance);
     }
     journal_close(e->journal);
+    pcache_free(e->probe_cache);
+    store_close(e->probe_store);
     store_close(e->write_store);
     store_close(e->poll_store);
     if (e->cfg && --e->cfg->refs == 0)
         config_free(e->cfg);
     expcache_free(e->expired);
+    policy_memo_free(e->policies);
     plat_mutex_free(e->lock);
     plat_mutex_free(e->poll_lock);
     plat_mutex_free(e->write_lock);

@@ -16,7 +16,10 @@
 #include "expcache.h"
 #include "journal.h"
 #include "log.h"
+#include "pcache.h"
 #include "plat.h"
+#include "probe.h"
+#include "probe_settings.h"
 
 typedef struct engine engine;
 
@@ -41,10 +44,7 @@ typedef struct engine_config {
     engine_rule *rules;
     size_t n_rules;
     log_level log_level;
-    int probe_port;
-    int connect_timeout_ms;
-    int reply_timeout_ms;
-    int total_timeout_ms;
+    probe_settings probe;       /* opts point into this snapshot */
     int64_t ttl_expired_ms;
     int journal_max_age_days;
     int64_t journal_max_rows;
@@ -62,14 +62,30 @@ const engine_rule *engine_rule_for(const engine_config *cfg, int source_instance
 /* Polls now instead of waiting for the next tick (tests, CLI). */
 int engine_refresh(engine *e, char *err, size_t errlen);
 
+/* The CLI's --dns and --timeout: used instead of the settings by every
+ * probe of this engine. NULL / 0: the settings. Call before routing. */
+void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms);
+
+/* Probe results for n domains: from the probe cache, the others probed in
+ * parallel under one deadline (the slowest probe, not the sum) and cached.
+ * from_cache (may be NULL) gets 1 per domain answered by the cache. */
+void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
+                  int *from_cache);
+
+/* The domain's no-downgrade policy (policy.h), remembered for an hour. */
+decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms);
+
 expcache *engine_expcache(engine *e);
 const char *engine_db_path(const engine *e);
 
 /* Writes go through one connection under one lock: SQLite runs one
  * writer at a time anyway, and an in-process lock queues threads fairly
  * where SQLite's busy handler would make them sleep and retry. */
-int engine_write_journal(engine *e, const journal_entry *rows, size_t n,
+int engine_write_journal(engine *e, const journal_entry *rows, size_t n, int64_t *first_id,
                          char *err, size_t errlen);
+/* journal_mark_kept_on_tls on the engine's writer. */
+int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char *detail,
+                               char *err, size_t errlen);
 int engine_add_expired(engine *e, const char *domain, const char *mx,
                        int64_t cert_not_after, char *err, size_t errlen);
 #if defined(__GNUC__)

@@ -19,6 +19,7 @@ struct journal {
     sqlite3_stmt *begin, *commit, *rollback, *insert, *insert_many;
     int max_age_days;
     int64_t max_rows;
+    int64_t last_first_id;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -170,12 +171,40 @@ int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, si
         step_once(j->rollback);
         return -1;
     }
+    /* Read before COMMIT, while this transaction still owns the ids. */
+    int64_t last = sqlite3_last_insert_rowid(j->db);
     if (step_once(j->commit) != 0) {
         set_err(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
     }
+    j->last_first_id = last - (int64_t)n + 1;
     return 0;
+}
+
+int64_t journal_last_first_id(const journal *j) { return j->last_first_id; }
+
+int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char *detail,
+                             char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE journal SET route = 'tls', detail = ?3"
+                           " WHERE id BETWEEN ?1 AND ?2 AND route = 'plain'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, first_id);
+    sqlite3_bind_int64(st, 2, first_id + (int64_t)n - 1);
+    sqlite3_bind_text(st, 3, detail ? detail : "", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    return sqlite3_changes(db);
 }
 
 static int64_t query_int(sqlite3 *db, const char *sql, int64_t arg, int64_t fallback)

@@ -36,6 +36,15 @@ void journal_set_retention(journal *j, int max_age_days, int64_t max_rows);
 
 /* All rows of one message in one transaction. */
 int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, size_t errlen);
+/* Id of the first row of the last journal_write on this journal; the rows
+ * of one write have consecutive ids (one writer holds the database). */
+int64_t journal_last_first_id(const journal *j);
+
+/* Rows first_id .. first_id+n-1 that say plain now say tls, with detail:
+ * for a hand-off taken back after the journal was written. Returns the
+ * rows changed or -1. */
+int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char *detail,
+                             char *err, size_t errlen);
 
 /* Deletes at most batch rows beyond the limits. Returns the number of rows
  * deleted (0: nothing left to prune) or -1. */

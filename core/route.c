@@ -107,46 +107,89 @@ static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expca
     return decide(&in);
 }
 
-static void probe_domains(engine *e, const engine_config *cfg, domain_plan **todo, size_t n)
+static void take_probe_result(domain_plan *p, const probe_result *r, int cached)
 {
-    (void)e;
-    (void)cfg;
-    for (size_t i = 0; i < n; i++) {
-        snprintf(todo[i]->status, sizeof todo[i]->status, "%s", "");
-        snprintf(todo[i]->detail, sizeof todo[i]->detail, "%s", "no prober in this build");
+    copy_text(p->status, sizeof p->status, probe_status_name(r->status));
+    copy_text(p->mx, sizeof p->mx, r->mx);
+    copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
+    copy_text(p->detail, sizeof p->detail, r->error);
+    p->cert_not_after = r->has_cert ? r->cert_not_after : -1;
+    /* Time this message spent on the domain: none for a cached answer. */
+    p->elapsed_ms = cached ? 0 : (int64_t)r->elapsed_ms;
+}
+
+/* All uncached domains of the message at once, under one deadline. */
+static void probe_domains(engine *e, domain_plan **to_probe, size_t n)
+{
+    const char **names = malloc(n * sizeof *names);
+    probe_result *results = calloc(n, sizeof *results);
+    int *cached = calloc(n, sizeof *cached);
+    if (names && results && cached) {
+        for (size_t i = 0; i < n; i++)
+            names[i] = to_probe[i]->domain;
+        engine_probe(e, names, n, results, cached);
+        for (size_t i = 0; i < n; i++)
+            take_probe_result(to_probe[i], &results[i], cached[i]);
+    } else {
+        /* No status: the table says probe-failed, the message stays on TLS. */
+        for (size_t i = 0; i < n; i++)
+            copy_text(to_probe[i]->detail, sizeof to_probe[i]->detail, "out of memory for the probe");
+    }
+    free(names);
+    free(results);
+    free(cached);
+}
+
+/* Whole-message budget for the policy look-ups of row 4. */
+#define ROUTE_POLICY_BUDGET_MS 5000
+
+/* Row 4 for the domains about to go plain: a published no-downgrade policy
+ * keeps them on TLS. Looked up only now, so domains routed tls never pay
+ * for it; a force-plain entry (row 3) is the admin's word and stands. */
+static void check_policies(engine *e, const engine_rule *rule, domain_plan *plans, size_t k,
+                           expcache *expired, int64_t now_ms)
+{
+    uint64_t deadline = plat_now_ms() + ROUTE_POLICY_BUDGET_MS;
+    for (size_t i = 0; i < k; i++) {
+        domain_plan *p = &plans[i];
+        if (p->outcome.route != DECIDE_PLAIN || p->outcome.reason == DECIDE_FORCE_PLAIN)
+            continue;
+        p->policy = engine_policy(e, p->domain, deadline);
+        if (p->policy != DECIDE_POLICY_NONE)
+            p->outcome = decide_plan(rule, p, expired, now_ms, p->status[0] ? p->status : NULL);
     }
 }
 
-static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
-                       domain_plan *plans, size_t k)
+static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, size_t k)
 {
     int64_t now_ms = plat_wall_ms();
     expcache *expired = engine_expcache(e);
-    domain_plan **todo = NULL;
-    size_t n_todo = 0;
+    domain_plan **to_probe = NULL;
+    size_t n_to_probe = 0;
     for (size_t i = 0; i < k; i++) {
         plans[i].outcome = decide_plan(rule, &plans[i], expired, now_ms, NULL);
         if (plans[i].outcome.needs_probe) {
-            if (!todo)
-                todo = malloc(k * sizeof *todo);
-            if (todo)
-                todo[n_todo++] = &plans[i];
+            if (!to_probe)
+                to_probe = malloc(k * sizeof *to_probe);
+            if (to_probe)
+                to_probe[n_to_probe++] = &plans[i];
         }
     }
-    if (n_todo > 0)
-        probe_domains(e, cfg, todo, n_todo);
-    for (size_t i = 0; i < n_todo; i++) {
-        domain_plan *p = todo[i];
-        p->outcome = decide_plan(rule, p, expired, now_ms, p->status);
-        if (p->outcome.add_expired) {
-            char err[256];
-            if (engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
-                engine_log(e, LOG_ERROR, "expired cache: %s", err);
-        }
-    }
+    if (n_to_probe > 0)
+        probe_domains(e, to_probe, n_to_probe);
+    for (size_t i = 0; i < n_to_probe; i++)
+        to_probe[i]->outcome = decide_plan(rule, to_probe[i], expired, now_ms, to_probe[i]->status);
     /* A message to domains that need probes but got no memory for the
      * list: those domains stay "needs-probe", which routes tls. */
-    free(todo);
+    free(to_probe);
+    check_policies(e, rule, plans, k, expired, now_ms);
+    for (size_t i = 0; i < k; i++) {
+        domain_plan *p = &plans[i];
+        char err[256];
+        if (p->outcome.add_expired &&
+            engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+            engine_log(e, LOG_ERROR, "expired cache: %s", err);
+    }
 }
 
 static void fill_decision(route_decision *r, const domain_plan *p)
@@ -223,7 +266,7 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
                                  r->detail, r->elapsed_ms };
             rows[i] = je;
         }
-        if (engine_write_journal(e, rows, out->n, err, sizeof err) == 0) {
+        if (engine_write_journal(e, rows, out->n, &out->journal_id, err, sizeof err) == 0) {
             free(rows);
             return;
         }
@@ -284,7 +327,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
-    decide_all(e, cfg, rule, plans, k);
+    decide_all(e, rule, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
@@ -303,6 +346,28 @@ int route_run(engine *e, const route_message *msg, route_result *out)
     free(plan_of);
     free(plans);
     return rc;
+}
+
+int route_undo(engine *e, route_result *r, const char *why)
+{
+    if (r->handed_off == 0)
+        return 0;
+    if (plat_remove(r->pickup_path) != 0)
+        return -1;
+    char detail[256], err[256];
+    set_text(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
+    for (size_t i = 0; i < r->n; i++)
+        if (r->decisions[i].plain) {
+            r->decisions[i].plain = 0;
+            copy_text(r->decisions[i].detail, sizeof r->decisions[i].detail, detail);
+        }
+    r->handed_off = 0;
+    engine_log(e, LOG_ERROR, "hand-off %s taken back: %s", r->pickup_path, why ? why : "");
+    r->pickup_path[0] = '\0';
+    if (r->journal_id > 0 &&
+        engine_journal_kept_on_tls(e, r->journal_id, r->n, detail, err, sizeof err) < 0)
+        engine_log(e, LOG_ERROR, "%s", err);
+    return 0;
 }
 
 void route_result_free(route_result *r)

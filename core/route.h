@@ -41,6 +41,7 @@ typedef struct {
     int handed_off;              /* recipients now in the pickup file */
     char pickup_path[PLAT_PATH_MAX];
     char error[256];             /* why a hand-off failed, or a journal error */
+    int64_t journal_id;          /* id of the first journal row; 0: not journalled */
 } route_result;
 
 /* Reason of a recipient whose address cannot go into a pickup file. */
@@ -53,6 +54,13 @@ typedef struct {
  * reported in error without changing the return value. */
 int route_run(engine *e, const route_message *msg, route_result *out);
 void route_result_free(route_result *r);
+
+/* Takes a hand-off back when the caller could not take the recipients off
+ * the message (e.g. the envelope update failed): removes the pickup file,
+ * puts every recipient back on TLS (plain = 0, detail says why) in r and in
+ * the journal. 0 when the file was removed (or there was none); -1 when it
+ * could not be (it may already be picked up), with r left as it was. */
+int route_undo(engine *e, route_result *r, const char *why);
 
 /* The normalised domain of an address (after the last '@', through
  * domain_normalize). -1 when it has none or it is not a valid name. */

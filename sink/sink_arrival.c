@@ -336,19 +336,20 @@ static HRESULT commit_handoff(arrival *a, const route_result *res, size_t *remai
 }
 
 /* The pickup file exists but this message could not be changed: take the
- * file back so the recipients are not served twice. */
-static void undo_pickup(arrival *a, const route_result *res, const char *why)
+ * file back through the engine, which also puts the journal rows back on
+ * TLS, so the recipients are neither served twice nor misreported. */
+static void undo_pickup(arrival *a, route_result *res, const char *why)
 {
     char outcome[SINK_ERR];
-    wchar_t path[1024];
-    if (MultiByteToWideChar(CP_UTF8, 0, res->pickup_path, -1, path, 1024) > 0 && DeleteFileW(path))
+    char path[sizeof res->pickup_path];
+    snprintf(path, sizeof path, "%s", res->pickup_path);
+    if (sink_route_undo(res, why) == 0)
         snprintf(outcome, sizeof outcome,
                  "The pickup file was removed; the message is delivered unchanged by this virtual server.");
     else
         snprintf(outcome, sizeof outcome,
-                 "The pickup file could not be removed (error %lu), so its recipients may receive the message twice.",
-                 (unsigned long)GetLastError());
-    sink_log_event(SINK_LOG_ERROR, MSG_COMMIT_FAILED, 4, res->pickup_path, a->message_id, why, outcome);
+                 "The pickup file could not be removed, so its recipients may receive the message twice.");
+    sink_log_event(SINK_LOG_ERROR, MSG_COMMIT_FAILED, 4, path, a->message_id, why, outcome);
 }
 
 static DWORD plain_message_for(const route_decision *d)

@@ -93,6 +93,16 @@ int sink_route_run(const route_message *msg, route_result *out, int *status, cha
     return 0;
 }
 
+int sink_route_undo(route_result *res, const char *why)
+{
+    int rc = -1;
+    AcquireSRWLockShared(&engine_lock);
+    if (process_engine)
+        rc = route_undo(process_engine, res, why);
+    ReleaseSRWLockShared(&engine_lock);
+    return rc;
+}
+
 void sink_route_log(int level, const char *text)
 {
     AcquireSRWLockShared(&engine_lock);

@@ -16,6 +16,11 @@
 int sink_route_run(const route_message *msg, route_result *out, int *status, char *err,
                    size_t errlen);
 
+/* route_undo on the process engine: the pickup file of a routed message is
+ * taken back and its recipients (and journal rows) put back on TLS. 0 when
+ * the file is gone; -1 when it could not be removed or there is no engine. */
+int sink_route_undo(route_result *res, const char *why);
+
 /* Put one line into the database's log table through the engine (source
  * "engine"), if it is open; the Event Log gets the same line from
  * sink_log. Must not be called while sink_route holds its lock. */

@@ -111,7 +111,7 @@ static void nxdomain_servfail_timeout_told_apart(void **state)
     start = plat_now_ms();
     assert_int_equal(dns_lookup_mx(dnsd_server(server), "silent.test", start + 600, &mx),
                      DNS_TIMEOUT);
-    assert_true(plat_now_ms() - start < 600 + 400);
+    assert_true(plat_now_ms() - start < 600 + 1400); /* bounded: slack for a loaded machine */
     assert_true(mx.error[0] != '\0');
 }
 

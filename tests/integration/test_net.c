@@ -53,7 +53,7 @@ static void receive_deadline_holds(void **state)
     start = plat_now_ms();
     assert_int_equal(net_recv(c, buf, sizeof buf, start + 300, err, sizeof err), NET_TIMEOUT);
     assert_true(plat_now_ms() - start >= 290);
-    assert_true(plat_now_ms() - start < 1000);
+    assert_true(plat_now_ms() - start < 2000); /* bounded: slack for a loaded machine */
     assert_non_null(strstr(err, "timed out"));
     net_close(c);
     net_close(s);

@@ -156,24 +156,39 @@ static void read_single_pickup(char *receivers, size_t rlen, char **body)
 
 static int setup_routing(void);
 /* Rows of the database's log table at level whose message contains text. */
-static int log_rows(int level, const char *text)
+/* count(*) of a query with two text parameters, on the test database. */
+static int count_rows(const char *sql, const char *p1, const char *p2)
 {
-    char err[256], like[512];
+    char err[256];
     store *db = NULL;
     sqlite3_stmt *st;
     int n = -1;
     assert_int_equal(store_open(fx.db, &db, err, sizeof err), STORE_OK);
-    snprintf(like, sizeof like, "%%%s%%", text);
-    if (sqlite3_prepare_v2(store_db(db), "SELECT count(*) FROM log WHERE level = ? AND message LIKE ?",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, level);
-        sqlite3_bind_text(st, 2, like, -1, SQLITE_TRANSIENT);
+    if (sqlite3_prepare_v2(store_db(db), sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW)
             n = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
     store_close(db);
     return n;
+}
+
+static int log_rows(int level, const char *text)
+{
+    char lv[16], like[512];
+    snprintf(lv, sizeof lv, "%d", level);
+    snprintf(like, sizeof like, "%%%s%%", text);
+    return count_rows("SELECT count(*) FROM log WHERE level = CAST(?1 AS INTEGER) AND message LIKE ?2",
+                      lv, like);
+}
+
+/* Journal rows of one recipient on one route. */
+static int journal_rows(const char *recipient, const char *route)
+{
+    return count_rows("SELECT count(*) FROM journal WHERE recipient = ?1 AND route = ?2",
+                      recipient, route);
 }
 
 
@@ -426,7 +441,7 @@ static void test_stream_failure_untouched(void **state)
  * takes the file back, so nobody gets the message twice. */
 static void test_commit_failure_takes_pickup_back(void **state)
 {
-    const char *list = "SMTP:a@x.plain.test;SMTP:keep@tls.test;";
+    const char *list = "SMTP:undo@x.plain.test;SMTP:keep@tls.test;";
     ISMTPOnArrival *sink = create_sink();
     host_message *m = new_message(list);
     int before = log_rows(0, "The pickup file was removed");
@@ -435,6 +450,9 @@ static void test_commit_failure_takes_pickup_back(void **state)
     assert_untouched(m, list);
     assert_int_equal(pickup_count(), 0);
     assert_int_equal(log_rows(0, "The pickup file was removed") - before, 1);
+    /* The journal tells the truth: the recipient went the TLS way. */
+    assert_int_equal(journal_rows("undo@x.plain.test", "plain"), 0);
+    assert_int_equal(journal_rows("undo@x.plain.test", "tls"), 1);
     host_message_release(m);
     ISMTPOnArrival_Release(sink);
 }
