@@ -262,7 +262,10 @@ size=$(reg_value "$uninstall_key" EstimatedSize)
 check "uninstall key: EstimatedSize is non-zero ($size KiB)" test -n "$size" -a "$size" != 0x0 -a "$size" != 0
 check "uninstall key: NoModify" equals "$(reg_value "$uninstall_key" NoModify)" 0x1
 check "uninstall key: NoRepair" equals "$(reg_value "$uninstall_key" NoRepair)" 0x1
-check "uninstall key: DisplayIcon set" test -n "$(reg_value "$uninstall_key" DisplayIcon)"
+icon_file=Uninstall.exe
+if nsh_has HAVE_MANAGER; then icon_file=$(nsh_define MANAGER_NAME); fi
+check "uninstall key: DisplayIcon is $icon_file" \
+    equals "$(reg_value "$uninstall_key" DisplayIcon)" "C:\\Program Files\\TLS Router\\$icon_file,0"
 check "product key: bound virtual server instance 1" equals "$(reg_value "$product_key" Instance)" 0x1
 if [ -n "$check_bindings" ]; then
     check "SEO: the sink is bound to virtual server 1 only" equals "$(bound_instances)" 1
@@ -282,10 +285,17 @@ else
     echo "(no sink in this build: COM registration not checked)"
 fi
 
-check "Start menu: Uninstall TLS Router.lnk" test -s "$menu_dir/Uninstall TLS Router.lnk"
-check "Start menu: Read Me.lnk" test -s "$menu_dir/Read Me.lnk"
+# lnk_target LNK: the local path a shell link points at (its LinkInfo holds
+# it as a plain string).
+lnk_target() { strings -a "$1" | grep -m1 '^C:\\' || true; }
+check "Start menu: Uninstall TLS Router.lnk opens the uninstaller" \
+    equals "$(lnk_target "$menu_dir/Uninstall TLS Router.lnk")" 'C:\Program Files\TLS Router\Uninstall.exe'
+check "Start menu: Read Me.lnk opens README.txt" \
+    equals "$(lnk_target "$menu_dir/Read Me.lnk")" 'C:\Program Files\TLS Router\README.txt'
 if nsh_has HAVE_MANAGER; then
-    check "Start menu: TLS Router Manager.lnk" test -s "$menu_dir/TLS Router Manager.lnk"
+    manager_name=$(nsh_define MANAGER_NAME)
+    check "Start menu: TLS Router Manager.lnk opens $manager_name" \
+        equals "$(lnk_target "$menu_dir/TLS Router Manager.lnk")" "C:\\Program Files\\TLS Router\\$manager_name"
 else
     echo "(no manager in this build: its shortcut not checked)"
 fi
