@@ -13,8 +13,9 @@
 ; by a previous install, else 1). Uninstall.exe: /S silent (keeps the
 ; database), /DELETEDATA deletes the database without asking.
 ;
-; Exit codes: 0 installed; 1 cancelled; 2 install failed (before anything
-; was installed when the database could not be prepared); 3 IIS SMTP is not
+; Exit codes: 0 installed; 1 cancelled; 2 install failed: the database could
+; not be prepared (then nothing was installed) or a file could not be
+; written; 3 IIS SMTP is not
 ; installed (nothing was installed); 4 bad command line (nothing installed);
 ; 5 installed, but the sink's COM registration or its OnArrival binding
 ; failed (the message says how to bind by hand); 740 not run as an
