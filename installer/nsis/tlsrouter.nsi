@@ -15,11 +15,10 @@
 ;
 ; Exit codes: 0 installed; 1 cancelled; 2 install failed: the database could
 ; not be prepared (then nothing was installed) or a file could not be
-; written; 3 IIS SMTP is not
-; installed (nothing was installed); 4 bad command line (nothing installed);
-; 5 installed, but the sink's COM registration or its OnArrival binding
-; failed (the message says how to bind by hand); 740 not run as an
-; administrator (ERROR_ELEVATION_REQUIRED).
+; written; 3 IIS SMTP is not installed (nothing was installed); 4 bad
+; command line (nothing installed); 5 installed, but the sink's COM
+; registration or its OnArrival binding failed (the message says how to
+; bind by hand); 740 not run as an administrator (ERROR_ELEVATION_REQUIRED).
 
 Unicode true
 Target amd64-unicode
