@@ -1,5 +1,6 @@
 /* net: non-blocking TCP with absolute deadlines, the same on POSIX sockets
- * and Winsock. net_posix.c and net_win32.c implement it.
+ * and Winsock. net.c implements it over the few primitives of net_sys.h
+ * that net_posix.c and net_win32.c provide.
  *
  * Every call that waits takes a deadline in plat_now_ms() milliseconds and
  * never waits past it. Sockets are always non-blocking, so the handle can be

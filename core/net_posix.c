@@ -1,5 +1,5 @@
-/* net on POSIX: non-blocking sockets and poll(2). */
-#include "net.h"
+/* net_sys on POSIX: BSD sockets, fcntl and poll(2). */
+#include "net_sys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,74 +8,80 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "plat.h"
-
-static plat_once ignore_sigpipe_once = PLAT_ONCE_INIT;
-
 /* A peer that closes while we write must give EPIPE, not kill the process
  * (the CLI and the tests run outside any service manager). */
-static void ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
-
-int net_init(void)
+int netsys_startup(void)
 {
-    plat_once_run(&ignore_sigpipe_once, ignore_sigpipe);
+    signal(SIGPIPE, SIG_IGN);
     return 0;
 }
 
-static void set_err(char *err, size_t errlen, const char *what, int code)
+void netsys_describe(int code, char *text, size_t cap)
 {
-    if (err && errlen)
-        snprintf(err, errlen, "%s: %s", what, strerror(code));
+    snprintf(text, cap, "%s", strerror(code));
 }
 
-/* Fill a sockaddr from a numeric address; 0 on success. */
-static int make_addr(const char *ip, unsigned port, struct sockaddr_storage *ss,
-                     socklen_t *len)
+/* Nothing moved: would it block (wait and retry) or is it a real error? */
+static int again_or_error(int *code)
 {
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof *ss);
-    if (port > 65535)
-        return -1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return NETSYS_AGAIN;
+    if (code)
+        *code = errno;
+    return NET_ERROR;
+}
+
+int netsys_make_addr(const char *ip, unsigned port, net_peer *addr)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((uint16_t)port);
-        *len = sizeof *v4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+        addr->len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((uint16_t)port);
-        *len = sizeof *v6;
-        return 0;
+        addr->len = sizeof *v6;
+    } else {
+        return -1;
     }
-    return -1;
+    memcpy(addr->raw, &ss, (size_t)addr->len); /* raw has no alignment */
+    return 0;
 }
 
-/* SMTP is a dialogue of small writes: without this, Nagle holds a command
- * back until the peer's delayed ACK (40 ms on Linux) releases it. */
-static void no_delay(int fd)
+static int family_of(const net_peer *addr)
 {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr sa;
+    memcpy(&sa, addr->raw, sizeof sa);
+    return sa.sa_family;
 }
 
-static int new_socket(int family, net_fd *out, char *err, size_t errlen)
+static int set_nonblocking(int fd)
 {
-    int fd = socket(family, SOCK_STREAM, 0);
+    return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+int netsys_socket(const net_peer *addr, int kind, net_fd *out, const char **what,
+                  int *code)
+{
+    int fd = socket(family_of(addr), kind == NETSYS_DGRAM ? SOCK_DGRAM : SOCK_STREAM, 0);
     if (fd < 0) {
-        set_err(err, errlen, "socket", errno);
+        *what = "socket";
+        *code = errno;
         return NET_ERROR;
     }
-    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0
-        || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
-        set_err(err, errlen, "fcntl", errno);
+    if (set_nonblocking(fd) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) {
+        *what = "fcntl";
+        *code = errno;
         close(fd);
         return NET_ERROR;
     }
@@ -83,125 +89,116 @@ static int new_socket(int family, net_fd *out, char *err, size_t errlen)
     return NET_OK;
 }
 
-int net_wait(net_fd fd, int want_write, uint64_t deadline_ms)
+void netsys_no_delay(net_fd fd)
 {
-    struct pollfd p = { (int)fd, (short)(want_write ? POLLOUT : POLLIN), 0 };
-    for (;;) {
-        int r = poll(&p, 1, net_remaining_ms(deadline_ms));
-        if (r > 0)
-            return NET_OK; /* errors and hang-ups show in the next call */
-        if (r == 0)
-            return NET_TIMEOUT;
-        if (errno != EINTR)
-            return NET_ERROR;
-    }
+    int one = 1;
+    setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-int net_connect(const char *ip, unsigned port, uint64_t deadline_ms, net_fd *out,
-                char *err, size_t errlen)
+int netsys_bind(net_fd fd, const net_peer *addr, int listening, unsigned *port,
+                int *code)
 {
     struct sockaddr_storage ss;
-    socklen_t len;
-    net_fd fd;
-    int soerr = 0, r;
-    socklen_t soerr_len = sizeof soerr;
+    socklen_t len = sizeof ss;
+    int one = 1;
+    /* Bind even while old connections on the port sit in TIME_WAIT. */
+    if (listening)
+        setsockopt((int)fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind((int)fd, (const struct sockaddr *)addr->raw, (socklen_t)addr->len) != 0
+        || (listening && listen((int)fd, 64) != 0)
+        || getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {
+        *code = errno;
+        return NET_ERROR;
+    }
+    *port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                          : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return NET_OK;
+}
 
-    net_init();
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    if (new_socket(ss.ss_family, &fd, err, errlen) != NET_OK)
-        return NET_ERROR;
-    if (connect((int)fd, (struct sockaddr *)&ss, len) != 0 && errno != EINPROGRESS) {
-        set_err(err, errlen, "connect", errno);
-        close((int)fd);
-        return NET_ERROR;
-    }
-    r = net_wait(fd, 1, deadline_ms);
-    if (r != NET_OK) {
-        if (err && errlen)
-            snprintf(err, errlen, r == NET_TIMEOUT ? "connect: timed out"
-                                                   : "connect: poll failed");
-        close((int)fd);
+int netsys_connect(net_fd fd, const net_peer *addr, int *code)
+{
+    if (connect((int)fd, (const struct sockaddr *)addr->raw, (socklen_t)addr->len) == 0)
+        return NET_OK;
+    if (errno == EINPROGRESS)
+        return NETSYS_AGAIN;
+    *code = errno;
+    return NET_ERROR;
+}
+
+int netsys_wait_connected(net_fd fd, uint64_t deadline_ms, int *code)
+{
+    int soerr = 0, r = net_wait(fd, 1, deadline_ms);
+    socklen_t soerr_len = sizeof soerr;
+    *code = 0;
+    if (r != NET_OK)
         return r;
-    }
     if (getsockopt((int)fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) != 0)
         soerr = errno;
-    if (soerr != 0) {
-        set_err(err, errlen, "connect", soerr);
-        close((int)fd);
-        return NET_ERROR;
-    }
-    no_delay((int)fd);
-    *out = fd;
-    return NET_OK;
+    *code = soerr;
+    return soerr == 0 ? NET_OK : NET_ERROR;
 }
 
-int net_send_all(net_fd fd, const void *buf, size_t len, uint64_t deadline_ms,
-                 char *err, size_t errlen)
+int netsys_accept(net_fd listener, net_fd *out, int *code)
 {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send((int)fd, p, len, MSG_NOSIGNAL);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            set_err(err, errlen, "send", errno);
+    int fd = accept((int)listener, NULL, NULL);
+    if (fd >= 0) {
+        if (set_nonblocking(fd) != 0) {
+            *code = errno;
+            close(fd);
             return NET_ERROR;
         }
-        if (net_wait(fd, 1, deadline_ms) == NET_TIMEOUT) {
-            if (err && errlen)
-                snprintf(err, errlen, "send: timed out");
-            return NET_TIMEOUT;
-        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        *out = fd;
+        return NET_OK;
     }
-    return NET_OK;
+    if (errno == ECONNABORTED) /* the peer gave up while queued */
+        return NETSYS_AGAIN;
+    return again_or_error(code);
 }
 
-int net_recv(net_fd fd, void *buf, size_t cap, uint64_t deadline_ms, char *err,
-             size_t errlen)
+int netsys_send(net_fd fd, const void *buf, size_t len, int *code)
 {
-    if (cap > (size_t)INT32_MAX)
-        cap = INT32_MAX;
-    for (;;) {
-        ssize_t n = recv((int)fd, buf, cap, 0);
-        if (n >= 0)
-            return (int)n;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-            set_err(err, errlen, "recv", errno);
-            return NET_ERROR;
-        }
-        if (net_wait(fd, 0, deadline_ms) == NET_TIMEOUT) {
-            if (err && errlen)
-                snprintf(err, errlen, "recv: timed out");
-            return NET_TIMEOUT;
-        }
-    }
+    ssize_t n = send((int)fd, buf, len > INT32_MAX ? INT32_MAX : len, MSG_NOSIGNAL);
+    return n >= 0 ? (int)n : again_or_error(code);
 }
 
-int net_poll(net_pollfd *fds, size_t n, int timeout_ms)
+int netsys_recv(net_fd fd, void *buf, size_t cap, int *code)
 {
-    struct pollfd p[64];
+    ssize_t n = recv((int)fd, buf, cap > INT32_MAX ? INT32_MAX : cap, 0);
+    return n >= 0 ? (int)n : again_or_error(code);
+}
+
+int netsys_recvfrom(net_fd fd, void *buf, size_t cap, net_peer *from)
+{
+    socklen_t len = sizeof from->raw;
+    ssize_t n = recvfrom((int)fd, buf, cap, 0, (struct sockaddr *)from->raw, &len);
+    if (n < 0)
+        return again_or_error(NULL);
+    from->len = (int)len;
+    return (int)n;
+}
+
+int netsys_sendto(net_fd fd, const void *buf, size_t len, const net_peer *to)
+{
+    ssize_t n = sendto((int)fd, buf, len, 0, (const struct sockaddr *)to->raw,
+                       (socklen_t)to->len);
+    return n >= 0 ? (int)n : NET_ERROR;
+}
+
+int netsys_poll(net_pollfd *fds, size_t n, int timeout_ms)
+{
+    struct pollfd p[NETSYS_POLL_MAX];
     size_t i;
     int r;
-    if (n > sizeof p / sizeof p[0])
-        return NET_ERROR;
     for (i = 0; i < n; i++) {
         p[i].fd = (int)fds[i].fd;
         p[i].events = (short)((fds[i].want_read ? POLLIN : 0)
                               | (fds[i].want_write ? POLLOUT : 0));
         p[i].revents = 0;
     }
-    do {
-        r = poll(p, (nfds_t)n, timeout_ms);
-    } while (r < 0 && errno == EINTR);
+    r = poll(p, (nfds_t)n, timeout_ms);
     if (r < 0)
-        return NET_ERROR;
+        return errno == EINTR ? NETSYS_AGAIN : NET_ERROR;
     for (i = 0; i < n; i++) {
         /* Errors and hang-ups count as readable: the read reports them. */
         fds[i].readable = (p[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
@@ -210,121 +207,12 @@ int net_poll(net_pollfd *fds, size_t n, int timeout_ms)
     return r;
 }
 
-int net_listen(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
-               char *err, size_t errlen)
+void netsys_shutdown(net_fd fd)
 {
-    struct sockaddr_storage ss;
-    socklen_t len;
-    net_fd fd;
-    int one = 1;
-
-    net_init();
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    if (new_socket(ss.ss_family, &fd, err, errlen) != NET_OK)
-        return NET_ERROR;
-    setsockopt((int)fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind((int)fd, (struct sockaddr *)&ss, len) != 0
-        || listen((int)fd, 64) != 0
-        || getsockname((int)fd, (struct sockaddr *)&ss, &len) != 0) {
-        set_err(err, errlen, "listen", errno);
-        close((int)fd);
-        return NET_ERROR;
-    }
-    if (port_out)
-        *port_out = ntohs(ss.ss_family == AF_INET
-                              ? ((struct sockaddr_in *)&ss)->sin_port
-                              : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    *out = fd;
-    return NET_OK;
+    shutdown((int)fd, SHUT_RDWR);
 }
 
-int net_accept(net_fd listener, uint64_t deadline_ms, net_fd *out)
+void netsys_close(net_fd fd)
 {
-    for (;;) {
-        int fd = accept((int)listener, NULL, NULL);
-        if (fd >= 0) {
-            if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-                close(fd);
-                return NET_ERROR;
-            }
-            fcntl(fd, F_SETFD, FD_CLOEXEC);
-            no_delay(fd);
-            *out = fd;
-            return NET_OK;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR
-            && errno != ECONNABORTED)
-            return NET_ERROR;
-        if (net_wait(listener, 0, deadline_ms) == NET_TIMEOUT)
-            return NET_TIMEOUT;
-    }
-}
-
-void net_shutdown(net_fd fd)
-{
-    if (fd != NET_BAD_FD)
-        shutdown((int)fd, SHUT_RDWR);
-}
-
-void net_close(net_fd fd)
-{
-    if (fd != NET_BAD_FD)
-        close((int)fd);
-}
-
-int net_udp_open(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
-                 char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t len;
-    int fd;
-
-    net_init();
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0
-        || bind(fd, (struct sockaddr *)&ss, len) != 0
-        || getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
-        set_err(err, errlen, "udp", errno);
-        if (fd >= 0)
-            close(fd);
-        return NET_ERROR;
-    }
-    if (port_out)
-        *port_out = ntohs(ss.ss_family == AF_INET
-                              ? ((struct sockaddr_in *)&ss)->sin_port
-                              : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    *out = fd;
-    return NET_OK;
-}
-
-int net_udp_recv(net_fd fd, void *buf, size_t cap, uint64_t deadline_ms, net_peer *from)
-{
-    for (;;) {
-        socklen_t len = sizeof from->raw;
-        ssize_t n = recvfrom((int)fd, buf, cap, 0, (struct sockaddr *)from->raw, &len);
-        if (n >= 0) {
-            from->len = (int)len;
-            return (int)n;
-        }
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return NET_ERROR;
-        if (net_wait(fd, 0, deadline_ms) == NET_TIMEOUT)
-            return NET_TIMEOUT;
-    }
-}
-
-int net_udp_send(net_fd fd, const void *buf, size_t len, const net_peer *to)
-{
-    ssize_t n = sendto((int)fd, buf, len, 0, (const struct sockaddr *)to->raw,
-                       (socklen_t)to->len);
-    return n == (ssize_t)len ? NET_OK : NET_ERROR;
+    close((int)fd);
 }

@@ -1,5 +1,5 @@
-/* net on Windows: Winsock 2, non-blocking sockets, WSAPoll and select. */
-#include "net.h"
+/* net_sys on Windows: Winsock 2, non-blocking sockets, WSAPoll and select. */
+#include "net_sys.h"
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -8,77 +8,87 @@
 
 #include "plat.h"
 
-static plat_once wsa_once = PLAT_ONCE_INIT;
-static int wsa_result = -1;
+/* What one send or recv is given at once (Winsock lengths are int). */
+#define IO_CHUNK 65536
 
-static void wsa_start(void)
+int netsys_startup(void)
 {
     WSADATA data;
-    wsa_result = WSAStartup(MAKEWORD(2, 2), &data) == 0 ? 0 : -1;
+    return WSAStartup(MAKEWORD(2, 2), &data) == 0 ? 0 : -1;
 }
 
-int net_init(void)
+void netsys_describe(int code, char *text, size_t cap)
 {
-    plat_once_run(&wsa_once, wsa_start);
-    return wsa_result;
-}
-
-static void set_err(char *err, size_t errlen, const char *what, int code)
-{
-    char text[160] = "";
+    char sys[160] = "";
     size_t n;
-    if (!err || !errlen)
-        return;
     FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL,
-                   (DWORD)code, 0, text, sizeof text, NULL);
-    n = strlen(text);
-    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == '.'))
-        text[--n] = '\0';
-    snprintf(err, errlen, "%s: %s (%d)", what, n ? text : "socket error", code);
+                   (DWORD)code, 0, sys, sizeof sys, NULL);
+    n = strlen(sys);
+    while (n > 0 && (sys[n - 1] == '\n' || sys[n - 1] == '\r' || sys[n - 1] == '.'))
+        sys[--n] = '\0';
+    snprintf(text, cap, "%s (%d)", n ? sys : "socket error", code);
 }
 
-static int make_addr(const char *ip, unsigned port, struct sockaddr_storage *ss,
-                     int *len)
+/* Nothing moved: would it block (wait and retry) or is it a real error? */
+static int again_or_error(int *code)
 {
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    memset(ss, 0, sizeof *ss);
-    if (port > 65535)
-        return -1;
+    int e = WSAGetLastError();
+    if (e == WSAEWOULDBLOCK)
+        return NETSYS_AGAIN;
+    if (code)
+        *code = e;
+    return NET_ERROR;
+}
+
+int netsys_make_addr(const char *ip, unsigned port, net_peer *addr)
+{
+    struct sockaddr_storage ss;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    memset(&ss, 0, sizeof ss);
     if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
         v4->sin_family = AF_INET;
         v4->sin_port = htons((u_short)port);
-        *len = sizeof *v4;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+        addr->len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
         v6->sin6_family = AF_INET6;
         v6->sin6_port = htons((u_short)port);
-        *len = sizeof *v6;
-        return 0;
+        addr->len = sizeof *v6;
+    } else {
+        return -1;
     }
-    return -1;
+    memcpy(addr->raw, &ss, (size_t)addr->len); /* raw has no alignment */
+    return 0;
 }
 
-/* SMTP is a dialogue of small writes: without this, Nagle holds a command
- * back until the peer's delayed ACK releases it. */
-static void no_delay(SOCKET s)
+static int family_of(const net_peer *addr)
 {
-    BOOL one = TRUE;
-    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+    struct sockaddr sa;
+    memcpy(&sa, addr->raw, sizeof sa);
+    return sa.sa_family;
 }
 
-static int new_socket(int family, net_fd *out, char *err, size_t errlen)
+static int set_nonblocking(SOCKET s)
 {
     u_long nonblocking = 1;
-    SOCKET s = WSASocketW(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0,
+    return ioctlsocket(s, FIONBIO, &nonblocking);
+}
+
+int netsys_socket(const net_peer *addr, int kind, net_fd *out, const char **what,
+                  int *code)
+{
+    int dgram = kind == NETSYS_DGRAM;
+    SOCKET s = WSASocketW(family_of(addr), dgram ? SOCK_DGRAM : SOCK_STREAM,
+                          dgram ? IPPROTO_UDP : IPPROTO_TCP, NULL, 0,
                           WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
     if (s == INVALID_SOCKET) {
-        set_err(err, errlen, "socket", WSAGetLastError());
+        *what = "socket";
+        *code = WSAGetLastError();
         return NET_ERROR;
     }
-    if (ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
-        set_err(err, errlen, "ioctlsocket", WSAGetLastError());
+    if (set_nonblocking(s) != 0) {
+        *what = "ioctlsocket";
+        *code = WSAGetLastError();
         closesocket(s);
         return NET_ERROR;
     }
@@ -86,26 +96,45 @@ static int new_socket(int family, net_fd *out, char *err, size_t errlen)
     return NET_OK;
 }
 
-int net_wait(net_fd fd, int want_write, uint64_t deadline_ms)
+void netsys_no_delay(net_fd fd)
 {
-    WSAPOLLFD p;
-    int r;
-    p.fd = (SOCKET)fd;
-    p.events = (SHORT)(want_write ? POLLWRNORM : POLLRDNORM);
-    p.revents = 0;
-    r = WSAPoll(&p, 1, net_remaining_ms(deadline_ms));
-    if (r > 0)
+    BOOL one = TRUE;
+    setsockopt((SOCKET)fd, IPPROTO_TCP, TCP_NODELAY, (const char *)&one, sizeof one);
+}
+
+/* No SO_REUSEADDR here: on Windows it would let another socket bind the
+ * port this one listens on, not just allow a quick re-bind as on POSIX. */
+int netsys_bind(net_fd fd, const net_peer *addr, int listening, unsigned *port,
+                int *code)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (bind((SOCKET)fd, (const struct sockaddr *)addr->raw, addr->len) != 0
+        || (listening && listen((SOCKET)fd, 64) != 0)
+        || getsockname((SOCKET)fd, (struct sockaddr *)&ss, &len) != 0) {
+        *code = WSAGetLastError();
+        return NET_ERROR;
+    }
+    *port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                          : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return NET_OK;
+}
+
+int netsys_connect(net_fd fd, const net_peer *addr, int *code)
+{
+    if (connect((SOCKET)fd, (const struct sockaddr *)addr->raw, addr->len) == 0)
         return NET_OK;
-    return r == 0 ? NET_TIMEOUT : NET_ERROR;
+    return again_or_error(code);
 }
 
 /* Connection completion is awaited with select: WSAPoll on many Windows
  * versions never reports a refused connect, it just waits out the timeout. */
-static int wait_connected(SOCKET s, uint64_t deadline_ms, int *soerr)
+int netsys_wait_connected(net_fd fd, uint64_t deadline_ms, int *code)
 {
+    SOCKET s = (SOCKET)fd;
     fd_set wr, ex;
     struct timeval tv;
-    int ms = net_remaining_ms(deadline_ms), r, len = sizeof *soerr;
+    int ms = net_remaining_ms(deadline_ms), r, len = sizeof *code;
     FD_ZERO(&wr);
     FD_ZERO(&ex);
     FD_SET(s, &wr);
@@ -116,247 +145,98 @@ static int wait_connected(SOCKET s, uint64_t deadline_ms, int *soerr)
     if (r == 0)
         return NET_TIMEOUT;
     if (r < 0) {
-        *soerr = WSAGetLastError();
+        *code = WSAGetLastError();
         return NET_ERROR;
     }
-    *soerr = 0;
-    if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)soerr, &len) != 0)
-        *soerr = WSAGetLastError();
-    return *soerr == 0 ? NET_OK : NET_ERROR;
+    *code = 0;
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, (char *)code, &len) != 0)
+        *code = WSAGetLastError();
+    return *code == 0 ? NET_OK : NET_ERROR;
 }
 
-int net_connect(const char *ip, unsigned port, uint64_t deadline_ms, net_fd *out,
-                char *err, size_t errlen)
+int netsys_accept(net_fd listener, net_fd *out, int *code)
 {
-    struct sockaddr_storage ss;
-    int len, r, soerr = 0;
-    net_fd fd;
-
-    if (net_init() != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "WSAStartup failed");
-        return NET_ERROR;
-    }
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    if (new_socket(ss.ss_family, &fd, err, errlen) != NET_OK)
-        return NET_ERROR;
-    if (connect((SOCKET)fd, (struct sockaddr *)&ss, len) != 0
-        && WSAGetLastError() != WSAEWOULDBLOCK) {
-        set_err(err, errlen, "connect", WSAGetLastError());
-        closesocket((SOCKET)fd);
-        return NET_ERROR;
-    }
-    r = wait_connected((SOCKET)fd, deadline_ms, &soerr);
-    if (r != NET_OK) {
-        if (r == NET_TIMEOUT) {
-            if (err && errlen)
-                snprintf(err, errlen, "connect: timed out");
-        } else {
-            set_err(err, errlen, "connect", soerr);
-        }
-        closesocket((SOCKET)fd);
-        return r;
-    }
-    no_delay((SOCKET)fd);
-    *out = fd;
-    return NET_OK;
-}
-
-int net_send_all(net_fd fd, const void *buf, size_t len, uint64_t deadline_ms,
-                 char *err, size_t errlen)
-{
-    const char *p = buf;
-    while (len > 0) {
-        int chunk = len > 65536 ? 65536 : (int)len;
-        int n = send((SOCKET)fd, p, chunk, 0);
-        if (n > 0) {
-            p += n;
-            len -= (size_t)n;
-            continue;
-        }
-        if (n < 0 && WSAGetLastError() != WSAEWOULDBLOCK) {
-            set_err(err, errlen, "send", WSAGetLastError());
+    SOCKET s = accept((SOCKET)listener, NULL, NULL);
+    if (s != INVALID_SOCKET) {
+        if (set_nonblocking(s) != 0) {
+            *code = WSAGetLastError();
+            closesocket(s);
             return NET_ERROR;
         }
-        if (net_wait(fd, 1, deadline_ms) == NET_TIMEOUT) {
-            if (err && errlen)
-                snprintf(err, errlen, "send: timed out");
-            return NET_TIMEOUT;
-        }
+        *out = (net_fd)s;
+        return NET_OK;
     }
-    return NET_OK;
+    if (WSAGetLastError() == WSAECONNRESET) /* the peer gave up while queued */
+        return NETSYS_AGAIN;
+    return again_or_error(code);
 }
 
-int net_recv(net_fd fd, void *buf, size_t cap, uint64_t deadline_ms, char *err,
-             size_t errlen)
+int netsys_send(net_fd fd, const void *buf, size_t len, int *code)
 {
-    int chunk = cap > 65536 ? 65536 : (int)cap;
-    for (;;) {
-        int n = recv((SOCKET)fd, buf, chunk, 0);
-        if (n >= 0)
-            return n;
-        if (WSAGetLastError() != WSAEWOULDBLOCK) {
-            set_err(err, errlen, "recv", WSAGetLastError());
-            return NET_ERROR;
-        }
-        if (net_wait(fd, 0, deadline_ms) == NET_TIMEOUT) {
-            if (err && errlen)
-                snprintf(err, errlen, "recv: timed out");
-            return NET_TIMEOUT;
-        }
-    }
+    int n = send((SOCKET)fd, buf, len > IO_CHUNK ? IO_CHUNK : (int)len, 0);
+    return n >= 0 ? n : again_or_error(code);
 }
 
-int net_poll(net_pollfd *fds, size_t n, int timeout_ms)
+int netsys_recv(net_fd fd, void *buf, size_t cap, int *code)
 {
-    WSAPOLLFD p[64];
+    int n = recv((SOCKET)fd, buf, cap > IO_CHUNK ? IO_CHUNK : (int)cap, 0);
+    return n >= 0 ? n : again_or_error(code);
+}
+
+int netsys_recvfrom(net_fd fd, void *buf, size_t cap, net_peer *from)
+{
+    int len = (int)sizeof from->raw;
+    int n = recvfrom((SOCKET)fd, buf, (int)cap, 0, (struct sockaddr *)from->raw, &len);
+    if (n >= 0) {
+        from->len = len;
+        return n;
+    }
+    /* A previous reply's ICMP "port unreachable" shows up here on
+     * Windows as WSAECONNRESET; it says nothing about this socket. */
+    if (WSAGetLastError() == WSAECONNRESET)
+        return NETSYS_STALE;
+    return again_or_error(NULL);
+}
+
+int netsys_sendto(net_fd fd, const void *buf, size_t len, const net_peer *to)
+{
+    int n = sendto((SOCKET)fd, buf, (int)len, 0, (const struct sockaddr *)to->raw, to->len);
+    return n >= 0 ? n : NET_ERROR;
+}
+
+int netsys_poll(net_pollfd *fds, size_t n, int timeout_ms)
+{
+    WSAPOLLFD p[NETSYS_POLL_MAX];
     size_t i;
     int r;
-    if (n > sizeof p / sizeof p[0])
-        return NET_ERROR;
+    if (n == 0) {
+        /* WSAPoll refuses an empty set; nothing to wait for but time. */
+        plat_sleep_ms(timeout_ms < 0 ? 0u : (unsigned)timeout_ms);
+        return 0;
+    }
     for (i = 0; i < n; i++) {
         p[i].fd = (SOCKET)fds[i].fd;
         p[i].events = (SHORT)((fds[i].want_read ? POLLRDNORM : 0)
                               | (fds[i].want_write ? POLLWRNORM : 0));
         p[i].revents = 0;
     }
-    if (n == 0) {
-        /* WSAPoll refuses an empty set; nothing to wait for but time. */
-        plat_sleep_ms(timeout_ms < 0 ? 0u : (unsigned)timeout_ms);
-        return 0;
-    }
     r = WSAPoll(p, (ULONG)n, timeout_ms);
     if (r < 0)
         return NET_ERROR;
     for (i = 0; i < n; i++) {
+        /* Errors and hang-ups count as readable: the read reports them. */
         fds[i].readable = (p[i].revents & (POLLRDNORM | POLLERR | POLLHUP)) != 0;
         fds[i].writable = (p[i].revents & (POLLWRNORM | POLLERR)) != 0;
     }
     return r;
 }
 
-int net_listen(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
-               char *err, size_t errlen)
+void netsys_shutdown(net_fd fd)
 {
-    struct sockaddr_storage ss;
-    int len;
-    net_fd fd;
-
-    if (net_init() != 0)
-        return NET_ERROR;
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    if (new_socket(ss.ss_family, &fd, err, errlen) != NET_OK)
-        return NET_ERROR;
-    if (bind((SOCKET)fd, (struct sockaddr *)&ss, len) != 0
-        || listen((SOCKET)fd, 64) != 0
-        || getsockname((SOCKET)fd, (struct sockaddr *)&ss, &len) != 0) {
-        set_err(err, errlen, "listen", WSAGetLastError());
-        closesocket((SOCKET)fd);
-        return NET_ERROR;
-    }
-    if (port_out)
-        *port_out = ntohs(ss.ss_family == AF_INET
-                              ? ((struct sockaddr_in *)&ss)->sin_port
-                              : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    *out = fd;
-    return NET_OK;
+    shutdown((SOCKET)fd, SD_BOTH);
 }
 
-int net_accept(net_fd listener, uint64_t deadline_ms, net_fd *out)
+void netsys_close(net_fd fd)
 {
-    for (;;) {
-        SOCKET s = accept((SOCKET)listener, NULL, NULL);
-        if (s != INVALID_SOCKET) {
-            u_long nonblocking = 1;
-            if (ioctlsocket(s, FIONBIO, &nonblocking) != 0) {
-                closesocket(s);
-                return NET_ERROR;
-            }
-            no_delay(s);
-            *out = (net_fd)s;
-            return NET_OK;
-        }
-        if (WSAGetLastError() != WSAEWOULDBLOCK && WSAGetLastError() != WSAECONNRESET)
-            return NET_ERROR;
-        if (net_wait(listener, 0, deadline_ms) == NET_TIMEOUT)
-            return NET_TIMEOUT;
-    }
-}
-
-void net_shutdown(net_fd fd)
-{
-    if (fd != NET_BAD_FD)
-        shutdown((SOCKET)fd, SD_BOTH);
-}
-
-void net_close(net_fd fd)
-{
-    if (fd != NET_BAD_FD)
-        closesocket((SOCKET)fd);
-}
-
-int net_udp_open(const char *ip, unsigned port, net_fd *out, unsigned *port_out,
-                 char *err, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    int len;
-    u_long nonblocking = 1;
-    SOCKET s;
-
-    if (net_init() != 0)
-        return NET_ERROR;
-    if (make_addr(ip, port, &ss, &len) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "not a numeric address: %s", ip);
-        return NET_ERROR;
-    }
-    s = socket(ss.ss_family, SOCK_DGRAM, IPPROTO_UDP);
-    if (s == INVALID_SOCKET || ioctlsocket(s, FIONBIO, &nonblocking) != 0
-        || bind(s, (struct sockaddr *)&ss, len) != 0
-        || getsockname(s, (struct sockaddr *)&ss, &len) != 0) {
-        set_err(err, errlen, "udp", WSAGetLastError());
-        if (s != INVALID_SOCKET)
-            closesocket(s);
-        return NET_ERROR;
-    }
-    if (port_out)
-        *port_out = ntohs(ss.ss_family == AF_INET
-                              ? ((struct sockaddr_in *)&ss)->sin_port
-                              : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    *out = (net_fd)s;
-    return NET_OK;
-}
-
-int net_udp_recv(net_fd fd, void *buf, size_t cap, uint64_t deadline_ms, net_peer *from)
-{
-    for (;;) {
-        int len = (int)sizeof from->raw;
-        int n = recvfrom((SOCKET)fd, buf, (int)cap, 0, (struct sockaddr *)from->raw, &len);
-        if (n >= 0) {
-            from->len = len;
-            return n;
-        }
-        /* A previous reply's ICMP "port unreachable" shows up here on
-         * Windows as WSAECONNRESET; it says nothing about this socket. */
-        if (WSAGetLastError() != WSAEWOULDBLOCK && WSAGetLastError() != WSAECONNRESET)
-            return NET_ERROR;
-        if (WSAGetLastError() == WSAEWOULDBLOCK && net_wait(fd, 0, deadline_ms) == NET_TIMEOUT)
-            return NET_TIMEOUT;
-        if (net_remaining_ms(deadline_ms) == 0)
-            return NET_TIMEOUT;
-    }
-}
-
-int net_udp_send(net_fd fd, const void *buf, size_t len, const net_peer *to)
-{
-    int n = sendto((SOCKET)fd, buf, (int)len, 0, (const struct sockaddr *)to->raw, to->len);
-    return n == (int)len ? NET_OK : NET_ERROR;
+    closesocket((SOCKET)fd);
 }

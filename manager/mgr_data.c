@@ -1,0 +1,395 @@
+/* mgr_data: see mgr_data.h. Opening, rules, domain lists, settings and
+ * list validation, through core/store.h and core/domain.h. The only SQL of
+ * its own renames a rule (store.h has no rename) and sizes the file. The
+ * journal view is in mgr_journal.c, the caches in mgr_cache.c. */
+#include "mgr_data.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "domain.h"
+#include "mgr_priv.h"
+
+void mgr_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !errlen)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int mgr_sql_fail(mgr_db *db, char *err, size_t errlen, const char *what)
+{
+    mgr_set_err(err, errlen, "Could not %s: %s.", what, sqlite3_errmsg(db->sql));
+    return -1;
+}
+
+/* Store errors are sentence fragments; the console shows full sentences. */
+static int store_fail(mgr_db *db, char *err, size_t errlen, const char *what)
+{
+    mgr_set_err(err, errlen, "Could not %s: %s.", what, store_error(db->st));
+    return -1;
+}
+
+void mgr_copy_text(char *dst, size_t len, const unsigned char *src)
+{
+    snprintf(dst, len, "%s", src ? (const char *)src : "");
+}
+
+/* ---- Opening ---- */
+
+int mgr_db_open(const char *path, mgr_db **out, char *err, size_t errlen)
+{
+    char why[MGR_ERR_LEN];
+    mgr_db *db = calloc(1, sizeof *db);
+    if (!db) {
+        mgr_set_err(err, errlen, "Out of memory.");
+        return -1;
+    }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    store_status rc = store_open(path, &db->st, why, sizeof why);
+    if (rc != STORE_OK) {
+        mgr_set_err(err, errlen, "Could not open the database %s: %s. %s", path, why,
+                rc == STORE_ERR_READ_ONLY || rc == STORE_ERR_NO_FOLDER
+                    ? "Run the manager as an administrator, or check the folder."
+                    : rc == STORE_ERR_TOO_NEW ? "Install the newer TLS Router Manager."
+                    : rc == STORE_ERR_BUSY ? "Try again in a moment."
+                    : "Check that the path names a TLS Router database.");
+        free(db);
+        return -1;
+    }
+    db->sql = store_db(db->st);
+    *out = db;
+    return 0;
+}
+
+void mgr_db_close(mgr_db *db)
+{
+    if (!db)
+        return;
+    store_close(db->st);
+    free(db);
+}
+
+const char *mgr_db_path(const mgr_db *db) { return db->path; }
+
+int64_t mgr_db_file_size(mgr_db *db)
+{
+    sqlite3_stmt *st;
+    int64_t size = -1;
+    if (sqlite3_prepare_v2(db->sql,
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        size = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return size;
+}
+
+/* ---- Domain lists ---- */
+
+/* The text of line `line` (1-based), trimmed, for the message. */
+static void line_text(const char *text, size_t line, char *out, size_t len)
+{
+    const char *p = text;
+    for (size_t i = 1; i < line && p; i++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p) {
+        out[0] = 0;
+        return;
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strcspn(p, "\r\n");
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    snprintf(out, len, "%.*s", (int)n, p);
+}
+
+int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
+{
+    domain_list_error e = { 0 };
+    if (domain_list_parse(text ? text : "", NULL, &e) >= 0)
+        return 0;
+    if (e.line == 0) {
+        mgr_set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
+        return 1;
+    }
+    char bad[300];
+    line_text(text, e.line, bad, sizeof bad);
+    mgr_set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
+    return (int)e.line;
+}
+
+/* ---- Rules ---- */
+
+void mgr_rule_clear(mgr_rule *r)
+{
+    free(r->force_plain);
+    free(r->never_redirect);
+    memset(r, 0, sizeof *r);
+}
+
+void mgr_rules_free(mgr_rule *rules, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        mgr_rule_clear(&rules[i]);
+    free(rules);
+}
+
+/* A rule's list as one '\n'-joined malloc'd string. */
+static char *load_list(mgr_db *db, const char *rule, store_list list)
+{
+    char **pats = NULL;
+    size_t n = 0, len = 1;
+    if (store_domains_list(db->st, rule, list, &pats, &n) != STORE_OK)
+        n = 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(pats[i]) + 1;
+    char *out = malloc(len), *o = out;
+    if (out) {
+        *o = 0;
+        for (size_t i = 0; i < n; i++)
+            o += sprintf(o, i ? "\n%s" : "%s", pats[i]);
+    }
+    store_strings_free(pats, n);
+    return out;
+}
+
+static void rule_from_store(mgr_db *db, const store_rule *s, mgr_rule *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = s->id;
+    snprintf(r->name, sizeof r->name, "%s", s->name);
+    r->enabled = s->enabled;
+    r->source_instance = s->source_instance;
+    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", s->pickup_dir);
+    r->expired_cert = s->expired_cert;
+    r->force_plain = load_list(db, s->name, STORE_LIST_FORCE_PLAIN);
+    r->never_redirect = load_list(db, s->name, STORE_LIST_NEVER_REDIRECT);
+}
+
+int mgr_rules_list(mgr_db *db, mgr_rule **rules, size_t *count, char *err, size_t errlen)
+{
+    store_rule *all = NULL;
+    size_t n = 0;
+    *rules = NULL;
+    *count = 0;
+    if (store_rule_list(db->st, &all, &n) != STORE_OK)
+        return store_fail(db, err, errlen, "read the rules");
+    mgr_rule *out = calloc(n ? n : 1, sizeof *out);
+    if (!out) {
+        free(all);
+        mgr_set_err(err, errlen, "Out of memory.");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        rule_from_store(db, &all[i], &out[i]);
+    free(all);
+    *rules = out;
+    *count = n;
+    return 0;
+}
+
+int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen)
+{
+    mgr_rule *all;
+    size_t n;
+    if (mgr_rules_list(db, &all, &n, err, errlen) != 0)
+        return -1;
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+        if (all[i].id == id) {
+            *r = all[i];
+            memset(&all[i], 0, sizeof all[i]);   /* ownership of the lists moves */
+            found = 1;
+        }
+    mgr_rules_free(all, n);
+    if (!found)
+        mgr_set_err(err, errlen, "The rule no longer exists; someone may have deleted it. "
+                "Refresh the list.");
+    return found ? 0 : -1;
+}
+
+int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t errlen)
+{
+    store_rule s;
+    store_status rc = store_rule_get(db->st, name, &s);
+    if (rc == STORE_ERR_NOT_FOUND)
+        return 0;
+    if (rc != STORE_OK)
+        return store_fail(db, err, errlen, "read the rule");
+    rule_from_store(db, &s, r);
+    return 1;
+}
+
+static int contains(char **list, long n, const char *s)
+{
+    for (long i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Makes the stored list equal to text: removes what is gone, adds what is
+ * new (the store validates and normalises each pattern). */
+static int sync_list(mgr_db *db, const char *rule, store_list list, const char *text,
+                     char *err, size_t errlen)
+{
+    char **want = NULL, **have = NULL;
+    size_t nhave = 0;
+    domain_list_error e;
+    long nwant = domain_list_parse(text ? text : "", &want, &e);
+    if (nwant < 0) {
+        mgr_set_err(err, errlen, "Line %lu of the %s list is not valid: %s.", (unsigned long)e.line,
+                store_list_name(list), e.reason ? e.reason : "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    if (store_domains_list(db->st, rule, list, &have, &nhave) != STORE_OK) {
+        rc = store_fail(db, err, errlen, "read the domain list");
+    } else {
+        const char **gone = calloc(nhave + 1, sizeof *gone), **added = calloc((size_t)nwant + 1, sizeof *added);
+        size_t ngone = 0, nadded = 0;
+        for (size_t i = 0; gone && i < nhave; i++)
+            if (!contains(want, nwant, have[i]))
+                gone[ngone++] = have[i];
+        for (long i = 0; added && i < nwant; i++)
+            if (!contains(have, (long)nhave, want[i]) && !contains((char **)added, (long)nadded, want[i]))
+                added[nadded++] = want[i];
+        if (!gone || !added)
+            rc = -1, mgr_set_err(err, errlen, "Out of memory.");
+        else if (ngone && store_domains_remove(db->st, rule, list, gone, ngone) != STORE_OK)
+            rc = store_fail(db, err, errlen, "update the domain list");
+        else if (nadded && store_domains_add(db->st, rule, list, added, nadded) != STORE_OK)
+            rc = store_fail(db, err, errlen, "update the domain list");
+        free(gone);
+        free(added);
+    }
+    store_strings_free(have, nhave);
+    domain_list_free(want, nwant);
+    return rc;
+}
+
+/* The store names rules for life; the console lets the admin rename one.
+ * store.h has no rename, so this is the console's own statement. */
+static int rename_rule(mgr_db *db, int64_t id, const char *name, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db->sql, "UPDATE rules SET name = ?1, updated_ms = ?2 WHERE id = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return mgr_sql_fail(db, err, errlen, "rename the rule");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, plat_wall_ms());
+    sqlite3_bind_int64(st, 3, id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
+        return -1;
+    }
+    return rc == SQLITE_DONE ? 0 : mgr_sql_fail(db, err, errlen, "rename the rule");
+}
+
+static int add_rule(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
+{
+    int64_t id = 0;
+    store_status rc = store_rule_add(db->st, r->name, r->pickup_dir, r->source_instance, &id);
+    if (rc == STORE_ERR_EXISTS) {
+        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", r->name);
+        return -1;
+    }
+    if (rc != STORE_OK)
+        return store_fail(db, err, errlen, "create the rule");
+    r->id = id;
+    return 0;
+}
+
+int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
+{
+    int is_new = r->id == 0;
+    mgr_rule old = { 0 };
+    if (!is_new && mgr_rule_get(db, r->id, &old, err, errlen) != 0)
+        return -1;
+    int rc = is_new ? add_rule(db, r, err, errlen)
+           : strcmp(old.name, r->name) != 0 ? rename_rule(db, r->id, r->name, err, errlen) : 0;
+    mgr_rule_clear(&old);
+    if (rc != 0)
+        return -1;
+    store_rule_change change;
+    store_rule_change_init(&change);
+    change.enabled = r->enabled ? 1 : 0;
+    change.expired_cert = r->expired_cert ? 1 : 0;
+    change.source_instance = r->source_instance;
+    change.pickup_dir = r->pickup_dir;
+    if (store_rule_update(db->st, r->name, &change) != STORE_OK)
+        rc = store_fail(db, err, errlen, "save the rule");
+    else if (sync_list(db, r->name, STORE_LIST_FORCE_PLAIN, r->force_plain, err, errlen) != 0
+             || sync_list(db, r->name, STORE_LIST_NEVER_REDIRECT, r->never_redirect, err, errlen) != 0)
+        rc = -1;
+    /* A new rule that could not be completed is not left half made. */
+    if (rc != 0 && is_new) {
+        store_rule_delete(db->st, r->name);
+        r->id = 0;
+    }
+    return rc;
+}
+
+int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen)
+{
+    mgr_rule r = { 0 };
+    if (mgr_rule_get(db, id, &r, err, errlen) != 0)
+        return -1;
+    store_status rc = store_rule_delete(db->st, r.name);
+    mgr_rule_clear(&r);
+    if (rc != STORE_OK && rc != STORE_ERR_NOT_FOUND)
+        return store_fail(db, err, errlen, "delete the rule");
+    return 0;
+}
+
+/* ---- Settings ---- */
+
+int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t errlen)
+{
+    if (store_setting_get(db->st, "log_level", level, len) != STORE_OK)
+        return store_fail(db, err, errlen, "read the log level");
+    return 0;
+}
+
+int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen)
+{
+    if (store_setting_set(db->st, "log_level", level) != STORE_OK)
+        return store_fail(db, err, errlen, "change the log level");
+    return 0;
+}
+
+const char *mgr_setting_key(size_t index) { return store_setting_key(index); }
+
+int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen)
+{
+    if (store_setting_get(db->st, key, value, len) != STORE_OK)
+        return store_fail(db, err, errlen, "read the setting");
+    return 0;
+}
+
+int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, size_t errlen)
+{
+    const char *why = NULL;
+    if (store_setting_check(key, value, &why) != 0) {
+        mgr_set_err(err, errlen, "The value \"%s\" for %s was refused: %s.", value, key,
+                why ? why : "not valid");
+        return -1;
+    }
+    if (store_setting_set(db->st, key, value) != STORE_OK)
+        return store_fail(db, err, errlen, "change the setting");
+    return 0;
+}

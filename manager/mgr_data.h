@@ -1,0 +1,136 @@
+/* mgr_data: the manager's one door to the database. Every tab talks to the
+ * database through these calls; they go to core/ wherever core offers the
+ * operation, and hold the few read queries that exist only for the console
+ * (the journal window, the cache listings). Strings are UTF-8. Every call
+ * that can fail returns 0 on success and -1 with a sentence in err. */
+#ifndef TR_MGR_DATA_H
+#define TR_MGR_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MGR_ERR_LEN 512
+
+typedef struct mgr_db mgr_db;
+
+/* Opens (and creates or upgrades) the database at path. */
+int mgr_db_open(const char *path, mgr_db **out, char *err, size_t errlen);
+void mgr_db_close(mgr_db *db);
+const char *mgr_db_path(const mgr_db *db);
+
+/* ---- Rules ---- */
+typedef struct mgr_rule {
+    int64_t id;                /* 0 for a rule not yet saved */
+    char name[128];
+    int enabled;
+    int source_instance;       /* IIS SMTP virtual server number, 1 = the first */
+    char pickup_dir[1024];     /* the destination (Plain TCP server) Pickup folder */
+    int expired_cert;          /* "Or if recipient server SSL certificate has expired" */
+    char *force_plain;         /* patterns, one per line ('\n'), owned */
+    char *never_redirect;      /* patterns, one per line ('\n'), owned */
+} mgr_rule;
+
+void mgr_rule_clear(mgr_rule *r);
+
+/* All rules in id order; *count rules in a malloc'd array (free with
+ * mgr_rules_free). Lists are filled. */
+int mgr_rules_list(mgr_db *db, mgr_rule **rules, size_t *count, char *err, size_t errlen);
+void mgr_rules_free(mgr_rule *rules, size_t count);
+/* Loads one rule by id. */
+int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen);
+/* Finds a rule by name (case-insensitive); 1 found, 0 not found, -1 error. */
+int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t errlen);
+/* Inserts (id 0) or updates the rule and replaces both domain lists, all in
+ * one transaction. The lists must have passed mgr_domains_check. */
+int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen);
+int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
+
+/* Validates a multi-line domain list as typed by the admin. 0 when every
+ * line is good (blank lines allowed); otherwise the 1-based number of the
+ * first bad line, with the reason in reason. */
+int mgr_domains_check(const char *text, char *reason, size_t reasonlen);
+
+/* ---- Settings ---- */
+int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t errlen);
+/* Writes setting log_level; the running sink sees it through the
+ * configuration generation. */
+int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen);
+
+/* Every setting: the known keys in a fixed order (NULL past the last), and
+ * reading and writing one; a refused value says why. */
+const char *mgr_setting_key(size_t index);
+int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen);
+int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, size_t errlen);
+
+/* ---- Journal (read side of the console) ---- */
+typedef struct mgr_journal_filter {
+    char text[256];            /* substring of recipient, domain, MX or detail; "" = any */
+    char route[16];            /* "tls", "plain" or "" */
+    char reason[64];           /* exact reason or "" */
+} mgr_journal_filter;
+
+typedef struct mgr_journal_row {
+    int64_t id;
+    int64_t at_ms;
+    char recipient[256];
+    char domain[256];
+    char route[8];
+    char reason[40];
+    char mx[256];
+    char tls_version[24];
+    char detail[512];
+} mgr_journal_row;
+
+/* The reasons a decision can have (the decision table's vocabulary), for
+ * the filter: index 0, 1, ... until NULL. */
+const char *mgr_journal_reason(size_t index);
+
+/* The rows matching a filter, newest first, addressed by position. A view
+ * is a snapshot taken at open; position -> id is O(1), so a million rows
+ * open at once and any scroll position costs one small indexed query. */
+typedef struct mgr_journal_view mgr_journal_view;
+int mgr_journal_open(mgr_db *db, const mgr_journal_filter *f,
+                     mgr_journal_view **out, char *err, size_t errlen);
+void mgr_journal_close(mgr_journal_view *v);
+size_t mgr_journal_count(const mgr_journal_view *v);
+/* Fills rows[0..n) with positions first..first+n-1; returns how many rows
+ * were read (fewer at the end), or -1. */
+long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
+                      mgr_journal_row *rows, char *err, size_t errlen);
+
+/* ---- Caches ---- */
+typedef struct mgr_expired_row {
+    char domain[256];
+    char mx[256];
+    int64_t cert_not_after;    /* Unix seconds, 0 unknown */
+    int64_t first_seen_ms, last_seen_ms, expires_ms;
+} mgr_expired_row;
+
+typedef struct mgr_probe_row {
+    char domain[256];
+    char status[32];
+    char mx[256];
+    char tls_version[24];
+    char cipher[64];
+    int64_t cert_not_after;
+    char error[256];
+    int64_t probed_ms, expires_ms;
+} mgr_probe_row;
+
+int mgr_expired_list(mgr_db *db, mgr_expired_row **rows, size_t *count, char *err, size_t errlen);
+int mgr_probe_list(mgr_db *db, mgr_probe_row **rows, size_t *count, char *err, size_t errlen);
+int mgr_expired_clear(mgr_db *db, char *err, size_t errlen);
+int mgr_probe_clear(mgr_db *db, char *err, size_t errlen);
+
+/* ---- Probe ---- */
+/* Probes one domain the way the sink does (MX, connect, EHLO, STARTTLS,
+ * handshake, certificate) and returns the whole result as readable lines
+ * in *report (malloc'd). Blocking: call it from a worker thread; it opens
+ * its own connection to the database at db_path for the settings. */
+int mgr_probe_domain(const char *db_path, const char *domain, char **report,
+                     char *err, size_t errlen);
+
+/* Size of the database file in bytes, -1 if unknown. */
+int64_t mgr_db_file_size(mgr_db *db);
+
+#endif

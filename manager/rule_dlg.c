@@ -1,0 +1,296 @@
+/* rule_dlg: the rule dialog of the brief. Destination from the IIS SMTP
+ * virtual servers (ADSI) or a Pickup folder typed or browsed; the expired
+ * certificate toggle; the force-plain and never-redirect lists, one domain
+ * a line. Nothing is saved until every field is valid; a bad domain line is
+ * selected and its reason shown. */
+#include <windows.h>
+#include <commctrl.h>
+#include <shlobj.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "iis.h"
+#include "manager_res.h"
+#include "store.h"
+#include "ui.h"
+
+#define MAX_SERVERS 32
+
+typedef struct rule_dlg {
+    mgr_app *app;
+    int64_t rule_id;
+    int64_t saved_id;
+    iis_server servers[MAX_SERVERS];
+    int server_count;
+} rule_dlg;
+
+/* "\n"-separated (database) to "\r\n" (multi-line edit). */
+static char *to_crlf(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s ? s : ""; *p; p++)
+        n += *p == '\n' ? 2 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\n')
+            *o++ = '\r';
+        *o++ = *p;
+    }
+    *o = 0;
+    return out;
+}
+
+static void set_list(HWND dlg, int check_id, int edit_id, const char *list)
+{
+    char *text = to_crlf(list);
+    ui_set_text_utf8(GetDlgItem(dlg, edit_id), text ? text : "");
+    free(text);
+    CheckDlgButton(dlg, check_id, list && list[0] ? BST_CHECKED : BST_UNCHECKED);
+    EnableWindow(GetDlgItem(dlg, edit_id), list && list[0]);
+}
+
+static void fill_servers(HWND dlg, rule_dlg *d)
+{
+    HWND src = GetDlgItem(dlg, IDC_RULE_SOURCE), dest = GetDlgItem(dlg, IDC_RULE_DEST);
+    wchar_t item[200];
+    d->server_count = iis_servers_list(d->servers, MAX_SERVERS);
+    for (int i = 0; i < d->server_count; i++) {
+        _snwprintf(item, 199, L"%d - %ls", d->servers[i].instance, d->servers[i].comment);
+        item[199] = 0;
+        SendMessageW(src, CB_ADDSTRING, 0, (LPARAM)item);
+        SendMessageW(dest, CB_ADDSTRING, 0, (LPARAM)item);
+    }
+    if (d->server_count == 0) {
+        SendMessageW(dest, CB_ADDSTRING, 0, (LPARAM)L"(no IIS SMTP virtual server found)");
+        SendMessageW(dest, CB_SETCURSEL, 0, 0);
+        EnableWindow(dest, FALSE);
+        SetDlgItemTextW(dlg, IDC_RULE_DEST_NOTE,
+                        L"IIS could not be read; type or browse the Plain TCP server's Pickup folder.");
+    } else {
+        SetDlgItemTextW(dlg, IDC_RULE_DEST_NOTE,
+                        L"Choose the Plain TCP server; its Pickup folder is filled in.");
+    }
+}
+
+/* Shows the source instance: the matching server's entry, else the number. */
+static void show_source(HWND dlg, rule_dlg *d, int instance)
+{
+    for (int i = 0; i < d->server_count; i++)
+        if (d->servers[i].instance == instance) {
+            SendDlgItemMessageW(dlg, IDC_RULE_SOURCE, CB_SETCURSEL, (WPARAM)i, 0);
+            return;
+        }
+    SetDlgItemInt(dlg, IDC_RULE_SOURCE, (UINT)instance, FALSE);
+}
+
+static void show_dest(HWND dlg, rule_dlg *d, const char *pickup)
+{
+    wchar_t w[MAX_PATH];
+    ui_widen(pickup, w, MAX_PATH);
+    SetDlgItemTextW(dlg, IDC_RULE_PICKUP, w);
+    for (int i = 0; i < d->server_count; i++)
+        if (_wcsicmp(d->servers[i].pickup, w) == 0)
+            SendDlgItemMessageW(dlg, IDC_RULE_DEST, CB_SETCURSEL, (WPARAM)i, 0);
+}
+
+static BOOL on_init(HWND dlg, rule_dlg *d)
+{
+    char err[MGR_ERR_LEN];
+    SetWindowLongPtrW(dlg, GWLP_USERDATA, (LONG_PTR)d);
+    SendDlgItemMessageW(dlg, IDC_RULE_NAME, EM_LIMITTEXT, STORE_NAME_MAX, 0);
+    fill_servers(dlg, d);
+    mgr_rule r = { .enabled = 1, .source_instance = 1 };
+    if (d->rule_id && mgr_rule_get(d->app->db, d->rule_id, &r, err, sizeof err) != 0) {
+        ui_error_utf8(dlg, err);
+        EndDialog(dlg, 0);
+        return TRUE;
+    }
+    SetWindowTextW(dlg, d->rule_id ? L"Edit Rule" : L"New Rule");
+    ui_set_text_utf8(GetDlgItem(dlg, IDC_RULE_NAME), r.name);
+    CheckDlgButton(dlg, IDC_RULE_ENABLED, r.enabled ? BST_CHECKED : BST_UNCHECKED);
+    show_source(dlg, d, r.source_instance);
+    show_dest(dlg, d, r.pickup_dir);
+    CheckDlgButton(dlg, IDC_RULE_EXPIRED, r.expired_cert ? BST_CHECKED : BST_UNCHECKED);
+    set_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST, r.force_plain);
+    set_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST, r.never_redirect);
+    mgr_rule_clear(&r);
+    return TRUE;
+}
+
+static void browse(HWND dlg)
+{
+    wchar_t path[MAX_PATH];
+    BROWSEINFOW bi = { 0 };
+    bi.hwndOwner = dlg;
+    bi.lpszTitle = L"Choose the Pickup folder of the Plain TCP server "
+                   L"(for example C:\\inetpub\\mailroot\\Pickup):";
+    bi.ulFlags = BIF_RETURNONLYFSDIRS | BIF_NEWDIALOGSTYLE;
+    PIDLIST_ABSOLUTE pidl = SHBrowseForFolderW(&bi);
+    if (!pidl)
+        return;
+    if (SHGetPathFromIDListW(pidl, path))
+        SetDlgItemTextW(dlg, IDC_RULE_PICKUP, path);
+    CoTaskMemFree(pidl);
+}
+
+/* Selects line `line` (1-based) of a multi-line edit and scrolls to it. */
+static void select_line(HWND edit, int line)
+{
+    LRESULT start = SendMessageW(edit, EM_LINEINDEX, (WPARAM)(line - 1), 0);
+    if (start < 0)
+        return;
+    LRESULT len = SendMessageW(edit, EM_LINELENGTH, (WPARAM)start, 0);
+    SetFocus(edit);
+    SendMessageW(edit, EM_SETSEL, (WPARAM)start, (LPARAM)(start + len));
+    SendMessageW(edit, EM_SCROLLCARET, 0, 0);
+}
+
+/* Reads and checks one list; on a bad line points at it and returns -1. */
+static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, char **out)
+{
+    char reason[300];
+    wchar_t msg[700], wreason[300];
+    *out = NULL;
+    if (IsDlgButtonChecked(dlg, check_id) != BST_CHECKED) {
+        *out = calloc(1, 1);
+        return *out ? 0 : -1;
+    }
+    HWND edit = GetDlgItem(dlg, edit_id);
+    *out = ui_get_text_utf8(edit);
+    if (!*out)
+        return -1;
+    int line = mgr_domains_check(*out, reason, sizeof reason);
+    if (line == 0)
+        return 0;
+    select_line(edit, line);
+    ui_widen(reason, wreason, 300);
+    _snwprintf(msg, 699, L"Line %d of the list \"%ls\" is not valid: %ls.\n\n"
+               L"Correct or remove that line, then save again. Nothing has been saved.",
+               line, label, wreason);
+    msg[699] = 0;
+    ui_error(dlg, msg);
+    select_line(edit, line);
+    free(*out);
+    *out = NULL;
+    return -1;
+}
+
+static int fail_at(HWND dlg, int id, const wchar_t *msg)
+{
+    ui_error(dlg, msg);
+    SetFocus(GetDlgItem(dlg, id));
+    SendDlgItemMessageW(dlg, id, EM_SETSEL, 0, -1);
+    return -1;
+}
+
+/* Source combo text is "N - comment" or a number. */
+static int read_source(HWND dlg, rule_dlg *d)
+{
+    int sel = (int)SendDlgItemMessageW(dlg, IDC_RULE_SOURCE, CB_GETCURSEL, 0, 0);
+    wchar_t text[200];
+    if (sel >= 0 && sel < d->server_count)
+        return d->servers[sel].instance;
+    GetDlgItemTextW(dlg, IDC_RULE_SOURCE, text, 200);
+    return _wtoi(text);
+}
+
+static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
+{
+    wchar_t pickup[MAX_PATH];
+    char *name = ui_get_text_utf8(GetDlgItem(dlg, IDC_RULE_NAME));
+    snprintf(r->name, sizeof r->name, "%s", name ? name : "");
+    free(name);
+    /* Names are shown and matched as typed; surrounding blanks are noise. */
+    size_t n = strlen(r->name);
+    while (n && r->name[n - 1] == ' ')
+        r->name[--n] = 0;
+    if (!r->name[0])
+        return fail_at(dlg, IDC_RULE_NAME, L"Enter a name for the rule, for example "
+                                           L"\"TLS to Plain Router\".");
+    r->enabled = IsDlgButtonChecked(dlg, IDC_RULE_ENABLED) == BST_CHECKED;
+    r->source_instance = read_source(dlg, d);
+    if (r->source_instance < 1)
+        return fail_at(dlg, IDC_RULE_SOURCE, L"Choose the virtual server this rule applies "
+                       L"to: the number of the TLS server in IIS, usually 1.");
+    GetDlgItemTextW(dlg, IDC_RULE_PICKUP, pickup, MAX_PATH);
+    if (!pickup[0])
+        return fail_at(dlg, IDC_RULE_PICKUP, L"Choose the destination: the Pickup folder of "
+                       L"the Plain TCP server, for example C:\\inetpub\\mailroot\\Pickup.");
+    DWORD attrs = GetFileAttributesW(pickup);
+    if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY))
+        return fail_at(dlg, IDC_RULE_PICKUP, L"The Pickup folder does not exist. Check the "
+                       L"path, or create the Plain TCP virtual server in IIS first.");
+    ui_narrow(pickup, r->pickup_dir, sizeof r->pickup_dir);
+    r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
+    if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
+                  L"Or if recipient domain is in the following list", &r->force_plain) != 0
+        || read_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST,
+                     L"But never redirect email if recipient domain is in the following list",
+                     &r->never_redirect) != 0)
+        return -1;
+    return 0;
+}
+
+static void save(HWND dlg, rule_dlg *d)
+{
+    char err[MGR_ERR_LEN];
+    mgr_rule r = { .id = d->rule_id };
+    if (read_fields(dlg, d, &r) == 0) {
+        if (mgr_rule_save(d->app->db, &r, err, sizeof err) == 0) {
+            d->saved_id = r.id;
+            EndDialog(dlg, 1);
+        } else {
+            ui_error_utf8(dlg, err);
+        }
+    }
+    mgr_rule_clear(&r);
+}
+
+static INT_PTR CALLBACK rule_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
+{
+    rule_dlg *d = (rule_dlg *)GetWindowLongPtrW(dlg, GWLP_USERDATA);
+    switch (msg) {
+    case WM_INITDIALOG:
+        return on_init(dlg, (rule_dlg *)lp);
+    case WM_COMMAND:
+        switch (LOWORD(wp)) {
+        case IDOK: save(dlg, d); return TRUE;
+        case IDCANCEL: EndDialog(dlg, 0); return TRUE;
+        case IDC_RULE_BROWSE: browse(dlg); return TRUE;
+        case IDC_RULE_FORCE_ON:
+            EnableWindow(GetDlgItem(dlg, IDC_RULE_FORCE_LIST),
+                         IsDlgButtonChecked(dlg, IDC_RULE_FORCE_ON) == BST_CHECKED);
+            return TRUE;
+        case IDC_RULE_NEVER_ON:
+            EnableWindow(GetDlgItem(dlg, IDC_RULE_NEVER_LIST),
+                         IsDlgButtonChecked(dlg, IDC_RULE_NEVER_ON) == BST_CHECKED);
+            return TRUE;
+        case IDC_RULE_DEST:
+            if (HIWORD(wp) == CBN_SELCHANGE) {
+                int sel = (int)SendDlgItemMessageW(dlg, IDC_RULE_DEST, CB_GETCURSEL, 0, 0);
+                if (sel >= 0 && sel < d->server_count)
+                    SetDlgItemTextW(dlg, IDC_RULE_PICKUP, d->servers[sel].pickup);
+            }
+            return TRUE;
+        }
+        break;
+    }
+    return FALSE;
+}
+
+int64_t rule_dialog_run(mgr_app *app, HWND owner, int64_t rule_id)
+{
+    rule_dlg *d = calloc(1, sizeof *d);
+    if (!d)
+        return 0;
+    d->app = app;
+    d->rule_id = rule_id;
+    DialogBoxParamW(app->inst, MAKEINTRESOURCEW(IDD_RULE), owner, rule_proc, (LPARAM)d);
+    int64_t saved = d->saved_id;
+    free(d);
+    return saved;
+}

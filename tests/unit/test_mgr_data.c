@@ -1,0 +1,404 @@
+/* mgr_data, the manager's door to the database: rules with their lists
+ * through the store (new, edit with rename and list changes, refusals),
+ * list validation messages, the positional journal view (dense and holed
+ * ids, filters, windows at any position), the log level and the caches.
+ * Portable C, so it runs natively under the sanitizers and under Wine. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "mgr_data.h"
+#include "plat.h"
+#include "store.h"
+#include "trtest.h"
+
+typedef struct {
+    char dir[700];
+    char path[800];
+    mgr_db *db;
+    char pickup[800];
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    char err[MGR_ERR_LEN];
+    if (!f || trtest_temp_dir("mgrdata", f->dir, sizeof f->dir) != 0)
+        return -1;
+    trtest_join(f->path, sizeof f->path, f->dir, "t.db");
+    trtest_join(f->pickup, sizeof f->pickup, f->dir, "Pickup");
+    if (mgr_db_open(f->path, &f->db, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mgr_db_close(f->db);
+    trtest_remove_tree(f->dir);
+    free(f);
+    return 0;
+}
+
+static char *dup(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    assert_non_null(d);
+    strcpy(d, s);
+    return d;
+}
+
+static void new_rule(fixture *f, mgr_rule *r, const char *name, const char *force,
+                     const char *never)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->enabled = 1;
+    r->source_instance = 1;
+    snprintf(r->pickup_dir, sizeof r->pickup_dir, "%s", f->pickup);
+    r->expired_cert = 1;
+    r->force_plain = dup(force);
+    r->never_redirect = dup(never);
+}
+
+static void test_rule_saved_with_normalised_lists(void **state)
+{
+    fixture *f = *state;
+    mgr_rule r, back = { 0 };
+    char err[MGR_ERR_LEN];
+    new_rule(f, &r, "TLS to Plain Router", "Example.ORG.\r\n\r\n  *.Legacy.example \r\n",
+             "gmail.com\noutlook.com\ngmail.com\n");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    assert_true(r.id > 0);
+    assert_int_equal(mgr_rule_get(f->db, r.id, &back, err, sizeof err), 0);
+    assert_string_equal(back.name, "TLS to Plain Router");
+    assert_int_equal(back.expired_cert, 1);
+    assert_string_equal(back.pickup_dir, f->pickup);
+    assert_string_equal(back.force_plain, "*.legacy.example\nexample.org");
+    assert_string_equal(back.never_redirect, "gmail.com\noutlook.com");
+    mgr_rule_clear(&back);
+    assert_int_equal(mgr_rule_find(f->db, "tls TO plain router", &back, err, sizeof err), 1);
+    assert_int_equal(back.id, r.id);
+    mgr_rule_clear(&back);
+    assert_int_equal(mgr_rule_find(f->db, "Other", &back, err, sizeof err), 0);
+    mgr_rule_clear(&r);
+}
+
+static void test_rule_edit_renames_and_changes_lists(void **state)
+{
+    fixture *f = *state;
+    mgr_rule r, back = { 0 };
+    char err[MGR_ERR_LEN];
+    new_rule(f, &r, "First", "a.example\nb.example", "c.example");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    int64_t id = r.id;
+
+    snprintf(r.name, sizeof r.name, "Renamed");
+    r.enabled = 0;
+    r.expired_cert = 0;
+    r.source_instance = 3;
+    free(r.force_plain);
+    r.force_plain = dup("b.example\nnew.example");
+    free(r.never_redirect);
+    r.never_redirect = dup("");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    assert_int_equal(r.id, id);
+
+    assert_int_equal(mgr_rule_get(f->db, id, &back, err, sizeof err), 0);
+    assert_string_equal(back.name, "Renamed");
+    assert_int_equal(back.enabled, 0);
+    assert_int_equal(back.expired_cert, 0);
+    assert_int_equal(back.source_instance, 3);
+    assert_string_equal(back.force_plain, "b.example\nnew.example");
+    assert_string_equal(back.never_redirect, "");
+    mgr_rule_clear(&back);
+    assert_int_equal(mgr_rule_find(f->db, "First", &back, err, sizeof err), 0);
+    mgr_rule_clear(&r);
+}
+
+static void test_duplicate_names_are_refused(void **state)
+{
+    fixture *f = *state;
+    mgr_rule a, b, c;
+    mgr_rule *all;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    new_rule(f, &a, "One", "", "");
+    new_rule(f, &b, "ONE", "", "");
+    assert_int_equal(mgr_rule_save(f->db, &a, err, sizeof err), 0);
+    assert_int_equal(mgr_rule_save(f->db, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already exists"));
+    assert_int_equal(b.id, 0);
+
+    /* Renaming onto an existing name is refused the same way. */
+    new_rule(f, &c, "Two", "", "");
+    assert_int_equal(mgr_rule_save(f->db, &c, err, sizeof err), 0);
+    snprintf(c.name, sizeof c.name, "one");
+    assert_int_equal(mgr_rule_save(f->db, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already exists"));
+
+    assert_int_equal(mgr_rules_list(f->db, &all, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(all[0].name, "One");
+    assert_string_equal(all[1].name, "Two");
+    mgr_rules_free(all, n);
+
+    assert_int_equal(mgr_rule_delete(f->db, a.id, err, sizeof err), 0);
+    assert_int_equal(mgr_rules_list(f->db, &all, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    mgr_rules_free(all, n);
+    assert_int_equal(mgr_rule_get(f->db, a.id, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no longer exists"));
+    mgr_rule_clear(&a);
+    mgr_rule_clear(&b);
+    mgr_rule_clear(&c);
+}
+
+static void test_domain_list_check_points_at_the_line(void **state)
+{
+    char reason[300];
+    assert_int_equal(mgr_domains_check("", reason, sizeof reason), 0);
+    assert_int_equal(mgr_domains_check("a.example\r\n\r\n*.b.example\r\n", reason, sizeof reason), 0);
+    assert_int_equal(mgr_domains_check("a.example\n\n  bad_domain.example  \nc.example",
+                                       reason, sizeof reason), 3);
+    assert_non_null(strstr(reason, "\"bad_domain.example\""));
+    assert_int_equal(mgr_domains_check("a.example\nuser@b.example", reason, sizeof reason), 2);
+    assert_non_null(strstr(reason, "user@b.example"));
+    assert_int_equal(mgr_domains_check("b.*.example", reason, sizeof reason), 1);
+    assert_non_null(strstr(reason, "wildcard"));
+}
+
+static void test_log_level(void **state)
+{
+    fixture *f = *state;
+    char level[32], err[MGR_ERR_LEN];
+    assert_int_equal(mgr_log_level_get(f->db, level, sizeof level, err, sizeof err), 0);
+    assert_string_equal(level, "info");
+    assert_int_equal(mgr_log_level_set(f->db, "full-debug", err, sizeof err), 0);
+    assert_int_equal(mgr_log_level_get(f->db, level, sizeof level, err, sizeof err), 0);
+    assert_string_equal(level, "full-debug");
+    assert_int_equal(mgr_log_level_set(f->db, "loud", err, sizeof err), -1);
+    assert_true(strlen(err) > 10);
+    assert_int_equal(mgr_log_level_get(f->db, level, sizeof level, err, sizeof err), 0);
+    assert_string_equal(level, "full-debug");
+}
+
+static void test_settings(void **state)
+{
+    fixture *f = *state;
+    char value[64], err[MGR_ERR_LEN];
+    size_t n = 0;
+    while (mgr_setting_key(n))
+        n++;
+    assert_true(n >= 17);
+    assert_string_equal(mgr_setting_key(0), "log_level");
+    assert_int_equal(mgr_setting_get(f->db, "probe_port", value, sizeof value, err, sizeof err), 0);
+    assert_string_equal(value, "25");
+    assert_int_equal(mgr_setting_set(f->db, "probe_port", "70000", err, sizeof err), -1);
+    assert_non_null(strstr(err, "out of range"));
+    assert_int_equal(mgr_setting_set(f->db, "dns_servers", "not a server!", err, sizeof err), -1);
+    assert_non_null(strstr(err, "dns_servers"));
+    assert_int_equal(mgr_setting_set(f->db, "probe_port", "2525", err, sizeof err), 0);
+    assert_int_equal(mgr_setting_get(f->db, "probe_port", value, sizeof value, err, sizeof err), 0);
+    assert_string_equal(value, "2525");
+}
+
+/* n journal rows: id i goes plain when i % 4 == 0, recipient "u<i>@d<i%10>.example". */
+static void fill_journal(fixture *f, int n)
+{
+    sqlite3 *db;
+    char sql[1024];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
+             "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) "
+             "SELECT i, 1767225600000 + i, 'u' || i || '@d' || (i %% 10) || '.example', "
+             "'d' || (i %% 10) || '.example', "
+             "CASE WHEN i %% 4 = 0 THEN 'plain' ELSE 'tls' END, "
+             "CASE WHEN i %% 4 = 0 THEN 'no-starttls' ELSE 'tls-ok' END, "
+             "'mx.d' || (i %% 10) || '.example', "
+             "CASE WHEN i = 77 THEN '100%% of_it' ELSE '' END FROM n", n);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void delete_rows(fixture *f, const char *where)
+{
+    sqlite3 *db;
+    char sql[256];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "DELETE FROM journal WHERE %s", where);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static mgr_journal_view *open_view(fixture *f, const char *text, const char *route,
+                                   const char *reason)
+{
+    mgr_journal_filter flt;
+    mgr_journal_view *v = NULL;
+    char err[MGR_ERR_LEN];
+    snprintf(flt.text, sizeof flt.text, "%s", text);
+    snprintf(flt.route, sizeof flt.route, "%s", route);
+    snprintf(flt.reason, sizeof flt.reason, "%s", reason);
+    assert_int_equal(mgr_journal_open(f->db, &flt, &v, err, sizeof err), 0);
+    return v;
+}
+
+static void test_journal_view_positions(void **state)
+{
+    fixture *f = *state;
+    mgr_journal_row rows[16];
+    char err[MGR_ERR_LEN];
+    fill_journal(f, 1000);
+
+    mgr_journal_view *v = open_view(f, "", "", "");
+    assert_int_equal(mgr_journal_count(v), 1000);
+    assert_int_equal(mgr_journal_read(v, 0, 3, rows, err, sizeof err), 3);
+    assert_int_equal(rows[0].id, 1000);
+    assert_int_equal(rows[2].id, 998);
+    assert_string_equal(rows[0].route, "plain");
+    assert_string_equal(rows[0].recipient, "u1000@d0.example");
+    assert_int_equal(mgr_journal_read(v, 995, 16, rows, err, sizeof err), 5);
+    assert_int_equal(rows[4].id, 1);
+    assert_int_equal(mgr_journal_read(v, 1000, 16, rows, err, sizeof err), 0);
+    mgr_journal_close(v);
+
+    /* Holes (retention, deletes): positions still map to the right rows. */
+    delete_rows(f, "id BETWEEN 500 AND 599 OR id = 1000");
+    v = open_view(f, "", "", "");
+    assert_int_equal(mgr_journal_count(v), 899);
+    assert_int_equal(mgr_journal_read(v, 0, 1, rows, err, sizeof err), 1);
+    assert_int_equal(rows[0].id, 999);
+    assert_int_equal(mgr_journal_read(v, 399, 3, rows, err, sizeof err), 3);
+    assert_int_equal(rows[0].id, 600);
+    assert_int_equal(rows[1].id, 499);
+    assert_int_equal(rows[2].id, 498);
+    mgr_journal_close(v);
+}
+
+static void test_journal_view_filters(void **state)
+{
+    size_t reasons = 0;
+    while (mgr_journal_reason(reasons))
+        reasons++;
+    assert_int_equal(reasons, 12);               /* the decision table's reasons */
+    assert_string_equal(mgr_journal_reason(0), "no-rule");
+    assert_string_equal(mgr_journal_reason(11), "probe-failed");
+
+    fixture *f = *state;
+    mgr_journal_row rows[16];
+    char err[MGR_ERR_LEN];
+    fill_journal(f, 1000);
+
+    mgr_journal_view *v = open_view(f, "", "plain", "");
+    assert_int_equal(mgr_journal_count(v), 250);
+    assert_int_equal(mgr_journal_read(v, 1, 2, rows, err, sizeof err), 2);
+    assert_int_equal(rows[0].id, 996);
+    assert_int_equal(rows[1].id, 992);
+    mgr_journal_close(v);
+
+    v = open_view(f, "@D3.EXAMPLE", "", "tls-ok");   /* text matches ignoring case */
+    assert_int_equal(mgr_journal_count(v), 100);     /* i % 10 == 3 is odd: never plain */
+    mgr_journal_close(v);
+
+    v = open_view(f, "@d4.example", "tls", "no-starttls");
+    assert_int_equal(mgr_journal_count(v), 0);
+    assert_int_equal(mgr_journal_read(v, 0, 16, rows, err, sizeof err), 0);
+    mgr_journal_close(v);
+
+    /* LIKE's own characters are searched for literally. */
+    v = open_view(f, "100%", "", "");
+    assert_int_equal(mgr_journal_count(v), 1);
+    assert_int_equal(mgr_journal_read(v, 0, 16, rows, err, sizeof err), 1);
+    assert_int_equal(rows[0].id, 77);
+    mgr_journal_close(v);
+    v = open_view(f, "1_0", "", "");   /* unescaped, _ would match u100... */
+    assert_int_equal(mgr_journal_count(v), 0);
+    mgr_journal_close(v);
+    v = open_view(f, "% of_", "", "");
+    assert_int_equal(mgr_journal_count(v), 1);
+    mgr_journal_close(v);
+}
+
+static void test_caches_list_and_clear(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    mgr_expired_row *ex;
+    mgr_probe_row *pr;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, "
+        "expires_ms) VALUES ('b.example', 'mx.b.example', 1700000000, 1, 2, 4102444800000), "
+        "('a.example', '', NULL, 1, 2, 4102444800000);"
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
+        "VALUES ('c.example', 'no-starttls', 1, 4102444800000);", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(mgr_expired_list(f->db, &ex, &n, err, sizeof err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ex[0].domain, "a.example");
+    assert_int_equal(ex[0].cert_not_after, 0);
+    assert_string_equal(ex[1].mx, "mx.b.example");
+    assert_int_equal(ex[1].cert_not_after, 1700000000);
+    free(ex);
+    assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(pr[0].status, "no-starttls");
+    free(pr);
+
+    assert_int_equal(mgr_expired_clear(f->db, err, sizeof err), 0);
+    assert_int_equal(mgr_expired_list(f->db, &ex, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    free(ex);
+    assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);   /* the other cache is untouched */
+    free(pr);
+    assert_int_equal(mgr_probe_clear(f->db, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    free(pr);
+    assert_true(mgr_db_file_size(f->db) > 0);
+}
+
+static void test_open_refuses_a_missing_folder(void **state)
+{
+    fixture *f = *state;
+    mgr_db *db = NULL;
+    char path[1200], err[MGR_ERR_LEN];
+    snprintf(path, sizeof path, "%s%sno-such-folder%st.db", f->dir, plat_dir_sep(), plat_dir_sep());
+    assert_int_equal(mgr_db_open(path, &db, err, sizeof err), -1);
+    assert_null(db);
+    assert_non_null(strstr(err, "Could not open the database"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rule_saved_with_normalised_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_edit_renames_and_changes_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_names_are_refused, setup, teardown),
+        cmocka_unit_test(test_domain_list_check_points_at_the_line),
+        cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,946 @@
+/* GUI test of TLS Router Manager, driven by Win32 messages alone.
+ *
+ * tests/gui/run_manager_test.sh starts Xvfb, prepares a database (with a
+ * 1,000,000-row journal and three expired-certificate domains), starts the
+ * manager on it and then runs this program, which finds the manager by its
+ * title and uses it the way an admin would: it creates a rule with both
+ * domain lists, is refused an invalid domain, checks the rule in the
+ * database, switches tabs, changes the log level, clears the expired cache,
+ * opens and scrolls the journal and exports it to CSV. Screenshots are
+ * requested from the script through files in TR_GUI_DIR.
+ *
+ * Environment: TR_GUI_DB (database path), TR_GUI_DIR (work folder, Windows
+ * path), TR_GUI_PICKUP (an existing folder standing for the Plain TCP
+ * server's Pickup folder). */
+#include <windows.h>
+#include <commctrl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "manager_res.h"
+#include "expcache.h"
+#include "mgr_data.h"
+#include "store.h"
+
+#define WAIT_MS 20000
+#define WIDEN_(x) L##x
+#define WIDEN(x) WIDEN_(x)
+#define TR_TEST_VERSION_W WIDEN(TLSROUTER_VERSION)
+#define JOURNAL_ROWS 1000000
+#define RULE_NAME L"TLS to Plain Router"
+#define RULE_NAME_U8 "TLS to Plain Router"
+
+static HWND main_wnd, tabs;
+static char db_path[1024];
+static wchar_t work_dir[1024], pickup_dir[1024];
+
+/* ---- Finding windows ---- */
+
+struct find_ctx { int id; HWND found; };
+
+static BOOL CALLBACK find_child(HWND hwnd, LPARAM lp)
+{
+    struct find_ctx *c = (struct find_ctx *)lp;
+    if (GetDlgCtrlID(hwnd) == c->id) {
+        c->found = hwnd;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* A control anywhere below root (pages are child dialogs of the main one). */
+static HWND control(HWND root, int id)
+{
+    struct find_ctx c = { id, NULL };
+    EnumChildWindows(root, find_child, (LPARAM)&c);
+    return c.found;
+}
+
+static HWND page_of(int control_id) { return GetParent(control(main_wnd, control_id)); }
+
+struct owned_ctx { HWND owner; const wchar_t *title; HWND found; };
+
+static BOOL CALLBACK find_owned(HWND hwnd, LPARAM lp)
+{
+    struct owned_ctx *c = (struct owned_ctx *)lp;
+    wchar_t title[256], cls[64];
+    if (!IsWindowVisible(hwnd))
+        return TRUE;
+    GetClassNameW(hwnd, cls, 64);
+    GetWindowTextW(hwnd, title, 256);
+    if (wcscmp(cls, L"#32770") == 0 && (!c->title || wcscmp(title, c->title) == 0)
+        && (!c->owner || GetWindow(hwnd, GW_OWNER) == c->owner)) {
+        c->found = hwnd;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Waits for a visible dialog with this title (and owner, when given). */
+static HWND wait_dialog(HWND owner, const wchar_t *title)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 50) {
+        struct owned_ctx c = { owner, title, NULL };
+        EnumWindows(find_owned, (LPARAM)&c);
+        if (c.found)
+            return c.found;
+        Sleep(50);
+    }
+    return NULL;
+}
+
+static int wait_gone(HWND hwnd)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 50) {
+        if (!IsWindow(hwnd) || !IsWindowVisible(hwnd))
+            return 1;
+        Sleep(50);
+    }
+    return 0;
+}
+
+/* ---- Driving controls ---- */
+
+/* A click the dialog cannot answer synchronously (it opens a modal window):
+ * post the button's notification to its dialog. */
+static void post_click(HWND dlg, int id)
+{
+    PostMessageW(dlg, WM_COMMAND, MAKEWPARAM(id, BN_CLICKED), (LPARAM)GetDlgItem(dlg, id));
+}
+
+static void send_click(HWND dlg, int id)
+{
+    SendMessageW(dlg, WM_COMMAND, MAKEWPARAM(id, BN_CLICKED), (LPARAM)GetDlgItem(dlg, id));
+}
+
+static void set_text(HWND dlg, int id, const wchar_t *text)
+{
+    SendMessageW(GetDlgItem(dlg, id), WM_SETTEXT, 0, (LPARAM)text);
+}
+
+static void get_text(HWND hwnd, wchar_t *out, int len)
+{
+    out[0] = 0;
+    SendMessageW(hwnd, WM_GETTEXT, (WPARAM)len, (LPARAM)out);
+}
+
+/* ListView text lives in the manager's address space: lend it a buffer. */
+static void lv_text(HWND lv, int item, int sub, wchar_t *out, int len)
+{
+    DWORD pid = 0;
+    out[0] = 0;
+    GetWindowThreadProcessId(lv, &pid);
+    HANDLE proc = OpenProcess(PROCESS_VM_OPERATION | PROCESS_VM_READ | PROCESS_VM_WRITE,
+                              FALSE, pid);
+    assert_non_null(proc);
+    size_t size = sizeof(LVITEMW) + (size_t)len * sizeof(wchar_t);
+    char *remote = VirtualAllocEx(proc, NULL, size, MEM_COMMIT, PAGE_READWRITE);
+    assert_non_null(remote);
+    LVITEMW it = { 0 };
+    it.iSubItem = sub;
+    it.cchTextMax = len;
+    it.pszText = (wchar_t *)(remote + sizeof(LVITEMW));
+    assert_true(WriteProcessMemory(proc, remote, &it, sizeof it, NULL));
+    SendMessageW(lv, LVM_GETITEMTEXTW, (WPARAM)item, (LPARAM)remote);
+    assert_true(ReadProcessMemory(proc, remote + sizeof(LVITEMW), out,
+                                  (size_t)len * sizeof(wchar_t), NULL));
+    out[len - 1] = 0;
+    VirtualFreeEx(proc, remote, 0, MEM_RELEASE);
+    CloseHandle(proc);
+}
+
+struct statics_ctx { wchar_t *out; int len; };
+
+static BOOL CALLBACK append_static(HWND hwnd, LPARAM lp)
+{
+    struct statics_ctx *c = (struct statics_ctx *)lp;
+    wchar_t cls[32], text[1024];
+    GetClassNameW(hwnd, cls, 32);
+    if (_wcsicmp(cls, L"Static") == 0) {
+        get_text(hwnd, text, 1024);
+        size_t used = wcslen(c->out);
+        _snwprintf(c->out + used, (size_t)c->len - used - 1, L"%ls ", text);
+    }
+    return TRUE;
+}
+
+/* All the text of a message box (its statics, whatever their ids). */
+static void box_text(HWND box, wchar_t *out, int len)
+{
+    struct statics_ctx c = { out, len };
+    out[0] = 0;
+    EnumChildWindows(box, append_static, (LPARAM)&c);
+    out[len - 1] = 0;
+}
+
+static int lv_count(HWND lv) { return (int)SendMessageW(lv, LVM_GETITEMCOUNT, 0, 0); }
+
+static void select_tab(int index)
+{
+    SendMessageW(tabs, TCM_SETCURFOCUS, (WPARAM)index, 0);
+}
+
+static void status_text(wchar_t *out, int len)
+{
+    get_text(GetDlgItem(main_wnd, IDC_MAIN_STATUSTEXT), out, len);
+}
+
+/* Asks the script for a screenshot and waits until it is taken. */
+static void screenshot(const char *name)
+{
+    wchar_t req[1200], done[1200];
+    _snwprintf(req, 1199, L"%ls\\shot-%hs.req", work_dir, name);
+    _snwprintf(done, 1199, L"%ls\\shot-%hs.done", work_dir, name);
+    req[1199] = done[1199] = 0;
+    RedrawWindow(main_wnd, NULL, NULL, RDW_INVALIDATE | RDW_ALLCHILDREN | RDW_UPDATENOW);
+    Sleep(300);
+    HANDLE f = CreateFileW(req, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, 0, NULL);
+    assert_true(f != INVALID_HANDLE_VALUE);
+    CloseHandle(f);
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        if (GetFileAttributesW(done) != INVALID_FILE_ATTRIBUTES)
+            return;
+        Sleep(100);
+    }
+    fail_msg("screenshot %s was not taken", name);
+}
+
+static double ms_since(LARGE_INTEGER start);
+
+/* The journal opens its view on a worker thread: wait until the count line
+ * reports the result ("N entries (shown in T ms)"). */
+static void journal_settle(HWND page)
+{
+    wchar_t text[256];
+    for (int waited = 0; waited < WAIT_MS; waited += 10) {
+        get_text(GetDlgItem(page, IDC_JOURNAL_COUNT), text, 256);
+        if (wcsstr(text, L"shown in"))
+            return;
+        Sleep(10);
+    }
+    fail_msg("the journal did not finish loading: %ls", text);
+}
+
+static double ms_since(LARGE_INTEGER start)
+{
+    LARGE_INTEGER now, freq;
+    QueryPerformanceCounter(&now);
+    QueryPerformanceFrequency(&freq);
+    return (double)(now.QuadPart - start.QuadPart) * 1000.0 / (double)freq.QuadPart;
+}
+
+/* ---- Tests, in order ---- */
+
+static void test_finds_manager(void **state)
+{
+    for (int waited = 0; waited < 60000 && !main_wnd; waited += 100) {
+        main_wnd = FindWindowW(L"#32770", L"TLS Router Manager");
+        if (!main_wnd)
+            Sleep(100);
+    }
+    assert_non_null(main_wnd);
+    tabs = GetDlgItem(main_wnd, IDC_TABS);
+    assert_non_null(tabs);
+    assert_int_equal(SendMessageW(tabs, TCM_GETITEMCOUNT, 0, 0), 4);
+    assert_non_null(control(main_wnd, IDC_RULES_LIST));
+    assert_non_null(control(main_wnd, IDC_JOURNAL_LIST));
+    assert_non_null(control(main_wnd, IDC_CACHE_EXPIRED));
+    assert_non_null(control(main_wnd, IDC_STATUS_DB));
+}
+
+/* The executable carries its version, icon and manifest (Common Controls
+ * v6, requireAdministrator, per-monitor DPI awareness). */
+static void test_resources(void **state)
+{
+    DWORD pid = 0, len = MAX_PATH;
+    wchar_t exe[MAX_PATH];
+    GetWindowThreadProcessId(main_wnd, &pid);
+    HANDLE proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    assert_non_null(proc);
+    assert_true(QueryFullProcessImageNameW(proc, 0, exe, &len));
+    CloseHandle(proc);
+
+    DWORD ignored, size = GetFileVersionInfoSizeW(exe, &ignored);
+    assert_true(size > 0);
+    char *info = malloc(size);
+    assert_non_null(info);
+    assert_true(GetFileVersionInfoW(exe, 0, size, info));
+    wchar_t *text = NULL;
+    UINT tlen = 0;
+    assert_true(VerQueryValueW(info, L"\\StringFileInfo\\040904b0\\FileDescription",
+                               (void **)&text, &tlen));
+    assert_true(wcscmp(text, L"TLS Router Manager") == 0);
+    assert_true(VerQueryValueW(info, L"\\StringFileInfo\\040904b0\\ProductVersion",
+                               (void **)&text, &tlen));
+    assert_true(wcscmp(text, TR_TEST_VERSION_W) == 0);
+    free(info);
+
+    HMODULE mod = LoadLibraryExW(exe, NULL, LOAD_LIBRARY_AS_DATAFILE | LOAD_LIBRARY_AS_IMAGE_RESOURCE);
+    assert_non_null(mod);
+    HRSRC res = FindResourceW(mod, MAKEINTRESOURCEW(1), MAKEINTRESOURCEW(24));  /* RT_MANIFEST */
+    assert_non_null(res);
+    DWORD mlen = SizeofResource(mod, res);
+    char *manifest = calloc(1, mlen + 1);
+    assert_non_null(manifest);
+    memcpy(manifest, LockResource(LoadResource(mod, res)), mlen);
+    assert_non_null(strstr(manifest, "Microsoft.Windows.Common-Controls"));
+    assert_non_null(strstr(manifest, "level=\"requireAdministrator\""));
+    assert_non_null(strstr(manifest, "PerMonitorV2"));
+    free(manifest);
+    assert_non_null(FindResourceW(mod, MAKEINTRESOURCEW(IDI_APP), MAKEINTRESOURCEW(14)));  /* RT_GROUP_ICON */
+    FreeLibrary(mod);
+}
+
+static HWND open_new_rule_dialog(void)
+{
+    HWND page = page_of(IDC_RULES_LIST);
+    select_tab(0);
+    post_click(page, IDC_RULES_NEW);
+    HWND dlg = wait_dialog(NULL, L"New Rule");
+    assert_non_null(dlg);
+    return dlg;
+}
+
+static void fill_rule(HWND dlg, const wchar_t *force_list)
+{
+    set_text(dlg, IDC_RULE_NAME, RULE_NAME);
+    set_text(dlg, IDC_RULE_PICKUP, pickup_dir);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_EXPIRED), BM_CLICK, 0, 0);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_FORCE_ON), BM_CLICK, 0, 0);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_NEVER_ON), BM_CLICK, 0, 0);
+    assert_true(IsWindowEnabled(GetDlgItem(dlg, IDC_RULE_FORCE_LIST)));
+    assert_true(IsWindowEnabled(GetDlgItem(dlg, IDC_RULE_NEVER_LIST)));
+    set_text(dlg, IDC_RULE_FORCE_LIST, force_list);
+    set_text(dlg, IDC_RULE_NEVER_LIST, L"gmail.com\r\nOutlook.com.\r\n");
+}
+
+static void test_invalid_domain_is_refused(void **state)
+{
+    HWND dlg = open_new_rule_dialog();
+    fill_rule(dlg, L"example.org\r\nbad domain.example\r\n*.legacy.example");
+    post_click(dlg, IDOK);
+
+    HWND box = wait_dialog(dlg, L"TLS Router Manager");
+    assert_non_null(box);
+    wchar_t text[1024];
+    box_text(box, text, 1024);
+    printf("# refusal shown: %ls\n", text);
+    assert_non_null(wcsstr(text, L"Line 2"));
+    assert_non_null(wcsstr(text, L"bad domain.example"));
+    assert_non_null(wcsstr(text, L"invalid character"));
+    screenshot("rule-refused");
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+
+    /* The bad line is selected for the admin to fix. */
+    HWND force = GetDlgItem(dlg, IDC_RULE_FORCE_LIST);
+    DWORD start = 0, end = 0;
+    SendMessageW(force, EM_GETSEL, (WPARAM)&start, (LPARAM)&end);
+    LRESULT line2 = SendMessageW(force, EM_LINEINDEX, 1, 0);
+    assert_int_equal(start, line2);
+    assert_int_equal(end - start, wcslen(L"bad domain.example"));
+
+    /* Nothing was saved. */
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_ERR_NOT_FOUND);
+    store_close(st);
+
+    /* Fix the line and save. */
+    set_text(dlg, IDC_RULE_FORCE_LIST, L"Example.org\r\n\r\n  *.legacy.example  \r\n");
+    screenshot("rule-dialog");
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+}
+
+static void test_rule_is_listed_and_stored(void **state)
+{
+    HWND lv = control(main_wnd, IDC_RULES_LIST);
+    wchar_t text[512];
+    assert_int_equal(lv_count(lv), 1);
+    lv_text(lv, 0, 0, text, 512);
+    assert_true(wcscmp(text, RULE_NAME) == 0);
+    lv_text(lv, 0, 3, text, 512);
+    assert_true(wcscmp(text, pickup_dir) == 0);
+    lv_text(lv, 0, 4, text, 512);
+    assert_non_null(wcsstr(text, L"2 forced plain domains"));
+    assert_non_null(wcsstr(text, L"2 never redirected"));
+
+    /* Read back through the core store, as the sink will. */
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN], pickup_u8[1024];
+    char **pats;
+    size_t n;
+    WideCharToMultiByte(CP_UTF8, 0, pickup_dir, -1, pickup_u8, sizeof pickup_u8, NULL, NULL);
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_OK);
+    assert_int_equal(r.enabled, 1);
+    assert_int_equal(r.expired_cert, 1);
+    assert_int_equal(r.source_instance, 1);
+    assert_string_equal(r.pickup_dir, pickup_u8);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "*.legacy.example");
+    assert_string_equal(pats[1], "example.org");
+    store_strings_free(pats, n);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_NEVER_REDIRECT, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "gmail.com");
+    assert_string_equal(pats[1], "outlook.com");
+    store_strings_free(pats, n);
+    store_close(st);
+    screenshot("rules");
+}
+
+/* Edit loads the rule into the dialog; saving changes only what changed. */
+static void test_rule_edit(void **state)
+{
+    HWND page = page_of(IDC_RULES_LIST), lv = GetDlgItem(page, IDC_RULES_LIST);
+    wchar_t text[512];
+    select_tab(0);
+    /* LVM_SETITEMSTATE would need an LVITEM in the manager's memory; the
+     * keyboard selects as an admin would: Home selects the first row. */
+    SendMessageW(lv, WM_KEYDOWN, VK_HOME, 0);
+    SendMessageW(lv, WM_KEYUP, VK_HOME, 0);
+    assert_int_equal(SendMessageW(lv, LVM_GETNEXTITEM, (WPARAM)-1, LVNI_SELECTED), 0);
+    post_click(page, IDC_RULES_EDIT);
+    HWND dlg = wait_dialog(NULL, L"Edit Rule");
+    assert_non_null(dlg);
+    get_text(GetDlgItem(dlg, IDC_RULE_NAME), text, 512);
+    assert_true(wcscmp(text, RULE_NAME) == 0);
+    get_text(GetDlgItem(dlg, IDC_RULE_NEVER_LIST), text, 512);
+    assert_true(wcscmp(text, L"gmail.com\r\noutlook.com") == 0);
+    assert_int_equal(SendMessageW(GetDlgItem(dlg, IDC_RULE_EXPIRED), BM_GETCHECK, 0, 0),
+                     BST_CHECKED);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_EXPIRED), BM_CLICK, 0, 0);
+    set_text(dlg, IDC_RULE_NEVER_LIST, L"gmail.com\r\n*.Partner.example");
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    char **pats;
+    size_t n;
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_OK);
+    assert_int_equal(r.expired_cert, 0);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_NEVER_REDIRECT, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(pats[0], "*.partner.example");
+    assert_string_equal(pats[1], "gmail.com");
+    store_strings_free(pats, n);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, &pats, &n),
+                     STORE_OK);
+    assert_int_equal(n, 2);
+    store_strings_free(pats, n);
+    store_close(st);
+    lv_text(lv, 0, 4, text, 512);
+    assert_null(wcsstr(text, L"Expired certificate"));
+}
+
+static HWND focus_of(HWND any)
+{
+    GUITHREADINFO gi;
+    memset(&gi, 0, sizeof gi);
+    gi.cbSize = sizeof gi;
+    DWORD tid = GetWindowThreadProcessId(any, NULL);
+    return GetGUIThreadInfo(tid, &gi) ? gi.hwndFocus : NULL;
+}
+
+/* Keys are posted to the focused control, as the keyboard would deliver
+ * them; the manager's loop (IsDialogMessage) does the rest. */
+static void post_key(HWND to, UINT vk)
+{
+    PostMessageW(to, WM_KEYDOWN, vk, 1);
+    PostMessageW(to, WM_KEYUP, vk, 0xC0000001);
+}
+
+static HWND wait_focus_change(HWND any, HWND from)
+{
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        HWND now = focus_of(any);
+        if (now && now != from)
+            return now;
+        Sleep(20);
+    }
+    return NULL;
+}
+
+/* The keyboard alone: Alt+N opens a new rule, Esc cancels it, Tab moves
+ * between controls, Enter on the list edits the selected rule. */
+static void test_keyboard(void **state)
+{
+    select_tab(0);
+    HWND lv = control(main_wnd, IDC_RULES_LIST);
+    PostMessageW(lv, WM_LBUTTONDOWN, MK_LBUTTON, MAKELPARAM(5, 5));   /* gives it focus */
+    PostMessageW(lv, WM_LBUTTONUP, 0, MAKELPARAM(5, 5));
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != lv; waited += 20)
+        Sleep(20);
+    assert_true(focus_of(main_wnd) == lv);
+
+    PostMessageW(lv, WM_SYSCHAR, 'n', 0x20000001);                      /* Alt+N */
+    HWND dlg = wait_dialog(NULL, L"New Rule");
+    assert_non_null(dlg);
+    HWND name = wait_focus_change(main_wnd, lv);
+    assert_true(name == GetDlgItem(dlg, IDC_RULE_NAME));               /* first tab stop */
+    post_key(name, VK_TAB);
+    assert_true(wait_focus_change(main_wnd, name) == GetDlgItem(dlg, IDC_RULE_ENABLED));
+    post_key(GetDlgItem(dlg, IDC_RULE_ENABLED), VK_ESCAPE);
+    assert_true(wait_gone(dlg));
+
+    HWND back = wait_focus_change(main_wnd, NULL);
+    assert_non_null(back);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_RETURN);
+    dlg = wait_dialog(NULL, L"Edit Rule");
+    assert_non_null(dlg);
+    post_key(focus_of(main_wnd), VK_ESCAPE);
+    assert_true(wait_gone(dlg));
+    assert_int_equal(lv_count(lv), 1);
+}
+
+static void test_tabs_switch(void **state)
+{
+    const int probe_ids[] = { IDC_RULES_LIST, IDC_JOURNAL_LIST, IDC_CACHE_EXPIRED, IDC_STATUS_DB };
+    for (int i = 3; i >= 0; i--) {
+        select_tab(i);
+        assert_int_equal(SendMessageW(tabs, TCM_GETCURSEL, 0, 0), i);
+        for (int k = 0; k < 4; k++)
+            assert_int_equal(IsWindowVisible(page_of(probe_ids[k])) != 0, k == i);
+    }
+    select_tab(3);
+    wchar_t text[1200], db_w[1024];
+    MultiByteToWideChar(CP_UTF8, 0, db_path, -1, db_w, 1024);
+    get_text(control(main_wnd, IDC_STATUS_DB), text, 1200);
+    assert_non_null(wcsstr(text, db_w));
+    get_text(control(main_wnd, IDC_STATUS_VERSION), text, 1200);
+    assert_non_null(wcsstr(text, L"TLS Router " TR_TEST_VERSION_W));
+    screenshot("status");
+}
+
+static void test_log_level_changes(void **state)
+{
+    select_tab(1);
+    HWND page = page_of(IDC_JOURNAL_LIST);
+    HWND combo = GetDlgItem(page, IDC_JOURNAL_LOGLEVEL);
+    assert_int_equal(SendMessageW(combo, CB_GETCURSEL, 0, 0), 2); /* info, the default */
+    SendMessageW(combo, CB_SETCURSEL, 4, 0);
+    send_click(page, IDC_JOURNAL_SETLEVEL);
+
+    wchar_t text[512];
+    status_text(text, 512);
+    assert_non_null(wcsstr(text, L"Full Debug"));
+    store *st;
+    char err[MGR_ERR_LEN], level[32];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_get(st, "log_level", level, sizeof level), STORE_OK);
+    assert_string_equal(level, "full-debug");
+    store_close(st);
+}
+
+static void test_journal_opens_a_million_rows(void **state)
+{
+    HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
+    wchar_t text[512];
+    LARGE_INTEGER t0;
+    select_tab(0);
+    QueryPerformanceCounter(&t0);
+    select_tab(1);   /* the first showing of the journal */
+    journal_settle(page);
+    double first_paint = ms_since(t0);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS);
+    get_text(GetDlgItem(page, IDC_JOURNAL_COUNT), text, 512);
+    printf("# journal of %d rows: tab switch to first paint %.0f ms; manager says \"%ls\"\n",
+           JOURNAL_ROWS, first_paint, text);
+    assert_true(first_paint < 5000);
+
+    /* Newest first: row 0 is id 1,000,000, the last row id 1. */
+    lv_text(lv, 0, 1, text, 512);
+    assert_true(wcscmp(text, L"user1000000@d0.example") == 0);
+    QueryPerformanceCounter(&t0);
+    SendMessageW(lv, LVM_ENSUREVISIBLE, JOURNAL_ROWS - 1, FALSE);
+    UpdateWindow(lv);
+    RedrawWindow(lv, NULL, NULL, RDW_UPDATENOW);
+    lv_text(lv, JOURNAL_ROWS - 1, 1, text, 512);
+    printf("# jump to the last row and read it: %.0f ms\n", ms_since(t0));
+    assert_true(wcscmp(text, L"user1@d1.example") == 0);
+    QueryPerformanceCounter(&t0);
+    SendMessageW(lv, LVM_ENSUREVISIBLE, JOURNAL_ROWS / 2, FALSE);
+    lv_text(lv, JOURNAL_ROWS / 2, 3, text, 512);
+    printf("# jump to the middle row: %.0f ms\n", ms_since(t0));
+    assert_true(wcscmp(text, L"plain") == 0);   /* id 500000 is a multiple of 4 */
+
+    /* Filter: every fourth row went plain. */
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 2, 0);
+    QueryPerformanceCounter(&t0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    /* The filter reads the whole index on a worker: the window answers
+     * meanwhile and still shows the previous rows. */
+    DWORD_PTR shown = 0;
+    assert_true(SendMessageTimeoutW(lv, LVM_GETITEMCOUNT, 0, 0, SMTO_ABORTIFHUNG, 200, &shown));
+    printf("# filter clicked after %.0f ms; the list answers while it runs (%d rows shown)\n",
+           ms_since(t0), (int)shown);
+    journal_settle(page);
+    printf("# filter route=plain: %.0f ms\n", ms_since(t0));
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS / 4);
+    lv_text(lv, 1, 1, text, 512);
+    assert_true(wcscmp(text, L"user999996@d496.example") == 0);
+    /* Reason alone, chosen by its name in the combo. */
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 0, 0);
+    assert_true(SendMessageW(GetDlgItem(page, IDC_JOURNAL_REASON), CB_SELECTSTRING, (WPARAM)-1,
+                             (LPARAM)L"no-starttls") > 0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS / 4);
+    lv_text(lv, 0, 4, text, 512);
+    assert_true(wcscmp(text, L"no-starttls") == 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_REASON), CB_SETCURSEL, 0, 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 2, 0);
+
+    /* Text and route together: of user99999 and user999990..999999 only
+     * 999996 and 999992 went plain. */
+    set_text(page, IDC_JOURNAL_FILTER, L"user99999");
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+    assert_int_equal(lv_count(lv), 2);
+    for (int i = 0; i < lv_count(lv); i++) {
+        lv_text(lv, i, 3, text, 512);
+        assert_true(wcscmp(text, L"plain") == 0);
+        lv_text(lv, i, 1, text, 512);
+        assert_non_null(wcsstr(text, L"user99999"));
+    }
+    set_text(page, IDC_JOURNAL_FILTER, L"");
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 0, 0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS);
+    screenshot("journal");
+}
+
+static void test_journal_exports_csv(void **state)
+{
+    HWND page = page_of(IDC_JOURNAL_LIST);
+    wchar_t csv[1200], text[512];
+    _snwprintf(csv, 1199, L"%ls\\journal.csv", work_dir);
+    csv[1199] = 0;
+    /* Export the plain decisions of one domain, a filter an admin would use:
+     * d8.example gets ids 500k+8, all multiples of 4, so 2,000 rows. */
+    set_text(page, IDC_JOURNAL_FILTER, L"@d8.example");
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 2, 0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+    int expected = lv_count(GetDlgItem(page, IDC_JOURNAL_LIST));
+    assert_int_equal(expected, JOURNAL_ROWS / 500);
+
+    post_click(page, IDC_JOURNAL_EXPORT);
+    HWND dlg = wait_dialog(NULL, L"Export Journal");
+    assert_non_null(dlg);
+    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
+    if (!name)
+        name = control(dlg, 0x0480);           /* edt1: file name edit */
+    assert_non_null(name);
+    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)csv);
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+
+    int exported = 0;
+    for (int waited = 0; waited < WAIT_MS && !exported; waited += 100) {
+        status_text(text, 512);
+        exported = wcsstr(text, L"Exported") != NULL;
+        if (!exported)
+            Sleep(100);
+    }
+    printf("# %ls\n", text);
+    assert_true(exported);
+
+    FILE *f = _wfopen(csv, L"rb");
+    assert_non_null(f);
+    char line[2048];
+    int lines = 0;
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "\xEF\xBB\xBF" "time,recipient,domain,route,reason,mx,tls_version,"
+                              "detail\r\n");
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        assert_non_null(strstr(line, "@d8.example\",\"d8.example\",\"plain\",\"no-starttls\""));
+        assert_non_null(strstr(line, "\"The remote SMTP service does not support TLS.\"\r\n"));
+    }
+    fclose(f);
+    assert_int_equal(lines, expected);
+
+    set_text(page, IDC_JOURNAL_FILTER, L"");
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_ROUTE), CB_SETCURSEL, 0, 0);
+    send_click(page, IDC_JOURNAL_APPLY);
+    journal_settle(page);
+}
+
+/* Auto-refresh: a decision written by another process (the sink) shows up
+ * without a click. */
+static void test_journal_auto_refresh(void **state)
+{
+    HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
+    wchar_t text[512];
+    select_tab(1);
+    assert_int_equal(lv_count(lv), JOURNAL_ROWS);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_CLICK, 0, 0);
+    assert_int_equal(SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_GETCHECK, 0, 0),
+                     BST_CHECKED);
+
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, detail) VALUES "
+        "(1767225600000 + 2000000000, 'late@new.example', 'new.example', 'plain', "
+        "'force-plain-list', 'written while the manager was open')", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    int seen = 0;
+    for (int waited = 0; waited < WAIT_MS && !seen; waited += 200) {
+        seen = lv_count(lv) == JOURNAL_ROWS + 1;
+        if (!seen)
+            Sleep(200);
+    }
+    assert_true(seen);
+    lv_text(lv, 0, 1, text, 512);
+    assert_true(wcscmp(text, L"late@new.example") == 0);
+    SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_CLICK, 0, 0);
+}
+
+static void test_expired_cache_clears(void **state)
+{
+    select_tab(2);
+    HWND page = page_of(IDC_CACHE_EXPIRED), lv = GetDlgItem(page, IDC_CACHE_EXPIRED);
+    wchar_t text[256];
+    assert_int_equal(lv_count(lv), 3);
+    lv_text(lv, 0, 0, text, 256);
+    assert_true(wcscmp(text, L"expired-a.example") == 0);
+    screenshot("cache");
+    send_click(page, IDC_CACHE_CLEAR_EXPIRED);
+    assert_int_equal(lv_count(lv), 0);
+    status_text(text, 256);
+    assert_non_null(wcsstr(text, L"cleared (3 domains)"));
+
+    store *st;
+    expcache_entry *rows;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(expcache_list(store_db(st), &rows, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    free(rows);
+    store_close(st);
+}
+
+/* "Test a domain": the probe runs on a worker thread. The script points
+ * the probe at a DNS server that does not answer (dns_servers) with a short
+ * deadline, so the result is a failure the admin can read, and the dialog
+ * must keep answering messages while the probe waits. */
+static void test_probe_dialog(void **state)
+{
+    select_tab(2);
+    HWND page = page_of(IDC_CACHE_EXPIRED);
+    post_click(page, IDC_CACHE_TEST);
+    HWND dlg = wait_dialog(NULL, L"Test a Domain");
+    assert_non_null(dlg);
+    HWND result = GetDlgItem(dlg, IDC_PROBE_RESULT);
+    wchar_t text[4096];
+
+    set_text(dlg, IDC_PROBE_DOMAIN, L"bad domain");
+    post_click(dlg, IDC_PROBE_START);
+    int done = 0;
+    for (int waited = 0; waited < WAIT_MS && !done; waited += 50) {
+        get_text(result, text, 4096);
+        done = wcsstr(text, L"is not a domain name") != NULL;
+        if (!done)
+            Sleep(50);
+    }
+    assert_true(done);
+
+    set_text(dlg, IDC_PROBE_DOMAIN, L"nowhere.example");
+    LARGE_INTEGER t0;
+    QueryPerformanceCounter(&t0);
+    post_click(dlg, IDC_PROBE_START);
+    int saw_busy = 0, responsive = 1;
+    done = 0;
+    for (int waited = 0; waited < WAIT_MS && !done; waited += 50) {
+        DWORD_PTR len = 0;
+        /* The UI thread must answer within 200 ms at every moment. */
+        if (!SendMessageTimeoutW(result, WM_GETTEXTLENGTH, 0, 0, SMTO_ABORTIFHUNG, 200, &len))
+            responsive = 0;
+        saw_busy |= IsWindowVisible(GetDlgItem(dlg, IDC_PROBE_PROGRESS)) != 0;
+        get_text(result, text, 4096);
+        done = wcsstr(text, L"Result:") != NULL;
+        if (!done)
+            Sleep(50);
+    }
+    printf("# probe of nowhere.example answered in %.0f ms:\n%ls\n", ms_since(t0), text);
+    assert_true(done);
+    assert_true(saw_busy);
+    assert_true(responsive);
+    assert_non_null(wcsstr(text, L"Domain: nowhere.example"));
+    assert_true(wcsstr(text, L"dns-failed") || wcsstr(text, L"timeout"));
+    assert_non_null(wcsstr(text, L"could not tell"));
+    assert_false(IsWindowVisible(GetDlgItem(dlg, IDC_PROBE_PROGRESS)));
+    screenshot("probe");
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    /* The result went into the probe cache like the sink's own probes. */
+    HWND probes = GetDlgItem(page, IDC_CACHE_PROBES);
+    int found = 0;
+    for (int i = 0; i < lv_count(probes); i++) {
+        lv_text(probes, i, 0, text, 256);
+        found |= wcscmp(text, L"nowhere.example") == 0;
+    }
+    assert_true(found);
+}
+
+/* Settings: chosen by keyboard, a bad value refused with its reason, a
+ * good one stored. */
+static void test_settings(void **state)
+{
+    select_tab(3);
+    HWND page = page_of(IDC_STATUS_DB);
+    post_click(page, IDC_STATUS_SETTINGS);
+    HWND dlg = wait_dialog(NULL, L"Settings");
+    assert_non_null(dlg);
+    HWND lv = GetDlgItem(dlg, IDC_SETTINGS_LIST);
+    wchar_t text[1024];
+    lv_text(lv, 2, 0, text, 64);
+    assert_true(wcscmp(text, L"probe_port") == 0);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DOWN);
+    post_key(lv, VK_DOWN);
+    int shown = 0;
+    for (int waited = 0; waited < WAIT_MS && !shown; waited += 20) {
+        get_text(GetDlgItem(dlg, IDC_SETTINGS_VALUE), text, 64);
+        shown = wcscmp(text, L"25") == 0;
+        if (!shown)
+            Sleep(20);
+    }
+    assert_true(shown);
+
+    set_text(dlg, IDC_SETTINGS_VALUE, L"abc");
+    post_click(dlg, IDC_SETTINGS_SET);
+    HWND box = wait_dialog(dlg, L"TLS Router Manager");
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    printf("# refusal shown: %ls\n", text);
+    assert_non_null(wcsstr(text, L"probe_port"));
+    assert_non_null(wcsstr(text, L"not a whole number"));
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+
+    set_text(dlg, IDC_SETTINGS_VALUE, L"2525");
+    send_click(dlg, IDC_SETTINGS_SET);
+    lv_text(lv, 2, 1, text, 64);
+    assert_true(wcscmp(text, L"2525") == 0);
+    screenshot("settings");
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    char err[MGR_ERR_LEN], value[32];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_get(st, "probe_port", value, sizeof value), STORE_OK);
+    assert_string_equal(value, "2525");
+    store_close(st);
+}
+
+/* Delete asks first; No keeps the rule, Yes removes it and its lists. */
+static void test_rule_delete(void **state)
+{
+    select_tab(0);
+    HWND lv = control(main_wnd, IDC_RULES_LIST);
+    wchar_t text[1024];
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DELETE);
+    HWND box = wait_dialog(main_wnd, L"TLS Router Manager");   /* owned: not the main window */
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    assert_non_null(wcsstr(text, L"Delete the rule \"" RULE_NAME L"\"?"));
+    post_click(box, IDNO);
+    assert_true(wait_gone(box));
+    assert_int_equal(lv_count(lv), 1);
+
+    post_key(lv, VK_DELETE);
+    box = wait_dialog(main_wnd, L"TLS Router Manager");
+    assert_non_null(box);
+    post_click(box, IDYES);
+    assert_true(wait_gone(box));
+    for (int waited = 0; waited < WAIT_MS && lv_count(lv) != 0; waited += 50)
+        Sleep(50);
+    assert_int_equal(lv_count(lv), 0);
+
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_ERR_NOT_FOUND);
+    store_close(st);
+}
+
+static void test_closes(void **state)
+{
+    DWORD pid = 0;
+    GetWindowThreadProcessId(main_wnd, &pid);
+    HANDLE proc = OpenProcess(SYNCHRONIZE, FALSE, pid);
+    PostMessageW(main_wnd, WM_CLOSE, 0, 0);
+    assert_non_null(proc);
+    assert_int_equal(WaitForSingleObject(proc, WAIT_MS), WAIT_OBJECT_0);
+    CloseHandle(proc);
+}
+
+static int read_env(void **state)
+{
+    const char *db = getenv("TR_GUI_DB"), *dir = getenv("TR_GUI_DIR"),
+               *pickup = getenv("TR_GUI_PICKUP");
+    if (!db || !dir || !pickup) {
+        fprintf(stderr, "run through tests/gui/run_manager_test.sh (TR_GUI_DB, TR_GUI_DIR, "
+                        "TR_GUI_PICKUP)\n");
+        return -1;
+    }
+    snprintf(db_path, sizeof db_path, "%s", db);
+    MultiByteToWideChar(CP_UTF8, 0, dir, -1, work_dir, 1024);
+    MultiByteToWideChar(CP_UTF8, 0, pickup, -1, pickup_dir, 1024);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_finds_manager),
+        cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_invalid_domain_is_refused),
+        cmocka_unit_test(test_rule_is_listed_and_stored),
+        cmocka_unit_test(test_rule_edit),
+        cmocka_unit_test(test_keyboard),
+        cmocka_unit_test(test_journal_opens_a_million_rows),
+        cmocka_unit_test(test_tabs_switch),
+        cmocka_unit_test(test_log_level_changes),
+        cmocka_unit_test(test_journal_exports_csv),
+        cmocka_unit_test(test_journal_auto_refresh),
+        cmocka_unit_test(test_expired_cache_clears),
+        cmocka_unit_test(test_probe_dialog),
+        cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_rule_delete),
+        cmocka_unit_test(test_closes),
+    };
+    return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
+}
