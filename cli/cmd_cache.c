@@ -1,6 +1,6 @@
 /* tlsrouter cache list|clear: the probe cache and the expired-certificate
- * cache. `cache clear` empties the probe cache, `--expired` the
- * expired-certificate cache, `--all` both. A running engine forgets a
+ * cache, and the MTA-STS policies the guard keeps. `cache clear` empties the
+ * probe cache, `--expired` the expired-certificate cache, `--all` all three. A running engine forgets a
  * cleared expired-certificate entry at its next poll, within a second. */
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +123,44 @@ static void print_probe_text(FILE *out, probe_rows *rows)
         fputs("probe cache: empty\n", out);
 }
 
+/* The MTA-STS policies (guard.h) by domain: JSON objects when w is set,
+ * else a text table on out. -1 when the table cannot be read. */
+static int print_sts(sqlite3 *db, json_writer *w, FILE *out)
+{
+    sqlite3_stmt *st;
+    int n = 0;
+    if (sqlite3_prepare_v2(db, "SELECT domain, mode, id, expires_ms FROM sts_policy"
+                               " ORDER BY domain", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (w) {
+            json_object_begin(w);
+            json_key(w, "cache");
+            json_string(w, "mta-sts");
+            json_key(w, "domain");
+            json_string(w, col(st, 0));
+            json_key(w, "mode");
+            json_string(w, col(st, 1));
+            json_key(w, "id");
+            json_string(w, col(st, 2));
+            json_time_key(w, "expires", sqlite3_column_int64(st, 3));
+            json_object_end(w);
+        } else {
+            char until[32];
+            if (n == 0)
+                fprintf(out, "mta-sts policies:\n  %-32s %-8s %-32s %s\n", "DOMAIN", "MODE",
+                        "ID", "UNTIL");
+            format_time(sqlite3_column_int64(st, 3), until, sizeof until);
+            fprintf(out, "  %-32s %-8s %-32s %s\n", col(st, 0), col(st, 1), col(st, 2), until);
+        }
+        n++;
+    }
+    if (!w && n == 0)
+        fputs("mta-sts policies: none\n", out);
+    sqlite3_finalize(st);
+    return 0;
+}
+
 static int cache_list(cli_ctx *ctx, int argc, char **argv)
 {
     int as_json = 0;
@@ -150,10 +188,12 @@ static int cache_list(cli_ctx *ctx, int argc, char **argv)
         json_array_begin(&w);
         print_probe_json(&w, &rows);
         print_expired_json(&w, e, n);
+        print_sts(store_db(st), &w, NULL);
         json_array_end(&w);
     } else {
         print_probe_text(ctx->out, &rows);
         print_expired_text(ctx->out, e, n);
+        print_sts(store_db(st), NULL, ctx->out);
     }
     sqlite3_finalize(rows.st);
     free(e);
@@ -191,6 +231,14 @@ static int cache_clear(cli_ctx *ctx, int argc, char **argv)
             return cli_error(CLI_FAIL, "%s", err);
         fprintf(ctx->out, "cleared %d expired-certificate cache entr%s\n", n,
                 n == 1 ? "y" : "ies");
+    }
+    if (all) {
+        /* A running engine keeps what it holds in memory until max_age. */
+        if (sqlite3_exec(store_db(st), "DELETE FROM sts_policy", NULL, NULL, NULL) != SQLITE_OK)
+            return cli_error(CLI_FAIL, "cannot clear the MTA-STS policies: %s",
+                             sqlite3_errmsg(store_db(st)));
+        int n = sqlite3_changes(store_db(st));
+        fprintf(ctx->out, "cleared %d MTA-STS polic%s\n", n, n == 1 ? "y" : "ies");
     }
     return CLI_OK;
 }

@@ -234,6 +234,17 @@ static void test_cli_probe_shows_guards(void **state)
     assert_int_equal(RUN(f, "probe", "enforce.test", "--port", port), 0);
     assert_non_null(strstr(f->res.out, "mta-sts:     enforce, id e1"));
     assert_non_null(strstr(f->res.out, "guard:       MTA-STS policy (enforce, id e1)"));
+    /* The policy is listed with the caches, and forgotten by clear --all. */
+    assert_int_equal(RUN(f, "cache", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "{\"cache\":\"mta-sts\",\"domain\":\"enforce.test\","
+                                       "\"mode\":\"enforce\",\"id\":\"e1\""));
+    assert_int_equal(RUN(f, "cache", "list"), 0);
+    assert_non_null(strstr(f->res.out, "mta-sts policies:"));
+    assert_non_null(strstr(f->res.out, "enforce.test"));
+    assert_int_equal(RUN(f, "cache", "clear", "--all"), 0);
+    assert_non_null(strstr(f->res.out, "cleared 1 MTA-STS policy"));
+    assert_int_equal(RUN(f, "cache", "list"), 0);
+    assert_non_null(strstr(f->res.out, "mta-sts policies: none"));
     /* Switched off, the guards are not asked. */
     exec_sql(f->db, "UPDATE settings SET value = '0' WHERE key IN ('guard_mta_sts', "
                     "'guard_dane')");
