@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define PLAT_PATH_MAX 1024
 
@@ -14,6 +15,8 @@ uint64_t plat_now_ms(void);
 /* Wall clock, milliseconds since the Unix epoch, for records. */
 int64_t plat_wall_ms(void);
 void plat_sleep_ms(unsigned ms);
+/* Thread-safe gmtime (gmtime_r / gmtime_s). 0 on success. */
+int plat_gmtime(int64_t unix_s, struct tm *out);
 
 typedef struct plat_mutex plat_mutex;
 plat_mutex *plat_mutex_new(void);

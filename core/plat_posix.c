@@ -32,6 +32,12 @@ void plat_sleep_ms(unsigned ms)
     }
 }
 
+int plat_gmtime(int64_t unix_s, struct tm *out)
+{
+    time_t t = (time_t)unix_s;
+    return gmtime_r(&t, out) ? 0 : -1;
+}
+
 struct plat_mutex { pthread_mutex_t m; };
 
 plat_mutex *plat_mutex_new(void)

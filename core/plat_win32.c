@@ -23,6 +23,12 @@ int64_t plat_wall_ms(void)
 
 void plat_sleep_ms(unsigned ms) { Sleep(ms); }
 
+int plat_gmtime(int64_t unix_s, struct tm *out)
+{
+    time_t t = (time_t)unix_s;
+    return gmtime_s(out, &t) == 0 ? 0 : -1;
+}
+
 struct plat_mutex { SRWLOCK lock; };
 
 plat_mutex *plat_mutex_new(void)

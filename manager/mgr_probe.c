@@ -9,7 +9,9 @@
 #include <time.h>
 
 #include "domain.h"
+#include "guard.h"
 #include "pcache.h"
+#include "plat.h"
 #include "probe.h"
 #include "probe_settings.h"
 #include "store.h"
@@ -45,16 +47,45 @@ static const char *meaning(probe_status s)
 
 static void format_time(int64_t unix_s, char *out, size_t len)
 {
-    time_t t = (time_t)unix_s;
     struct tm tmv;
-    if (unix_s <= 0 || gmtime_s(&tmv, &t) != 0) {
+    if (unix_s <= 0 || plat_gmtime(unix_s, &tmv) != 0) {
         snprintf(out, len, "unknown");
         return;
     }
     strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tmv);
 }
 
-static char *report(const probe_result *r, int cached)
+/* When a no-downgrade guard holds, the probe's "plain" verdict is
+ * overruled: say so before anything else. */
+static const char *guard_meaning(const guard_result *g)
+{
+    if (g->policy == DECIDE_POLICY_STS)
+        return "The domain publishes an MTA-STS policy in enforce mode: TLS Router never "
+               "hands its mail to the Plain TCP server, whatever the test below shows.";
+    if (g->policy == DECIDE_POLICY_DANE)
+        return "The domain publishes DNSSEC-validated TLSA records (DANE) for its mail "
+               "server: TLS Router never hands its mail to the Plain TCP server, whatever "
+               "the test below shows.";
+    if (g->warn)
+        return "The domain's MTA-STS policy is in testing mode or could not be fetched: "
+               "mail may still go through the Plain TCP server, and the log says so.";
+    return NULL;
+}
+
+static int append_guard(char *out, size_t len, int n, const guard_result *g)
+{
+    const char *meant = guard_meaning(g);
+    if (n <= 0 || (size_t)n >= len)
+        return n;
+    if (meant)
+        n += snprintf(out + n, len - (size_t)n, "No-downgrade guard: %s\n%s\n", g->detail, meant);
+    else if (g->sts_checked || g->dane_checked)
+        n += snprintf(out + n, len - (size_t)n,
+                      "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n");
+    return n;
+}
+
+static char *report(const probe_result *r, const guard_result *g, int cached)
 {
     char from[40], until[40];
     size_t len = 4096;
@@ -68,6 +99,7 @@ static char *report(const probe_result *r, int cached)
         r->domain, probe_status_name(r->status), meaning(r->status),
         r->mx[0] ? r->mx : "(none)", r->address[0] ? " (" : "", r->address,
         r->address[0] ? ")" : "");
+    n = append_guard(out, len, n, g);
     if (r->tls_version[0] && n > 0 && (size_t)n < len)
         n += snprintf(out + n, len - (size_t)n, "TLS version: %s\nCipher: %s\n",
                       r->tls_version, r->cipher);
@@ -107,6 +139,12 @@ int mgr_probe_domain(const char *db_path, const char *domain, char **out,
     probe_settings_load(st, &settings);
     probe_result r;
     probe_domain(name, &settings.opts, &r);
+    guard_options guard_opts;
+    guard_result g;
+    guard_options_default(&guard_opts);
+    guard_options_load(st, &guard_opts);
+    guard_check(NULL, st, name, &guard_opts,
+                plat_now_ms() + (uint64_t)settings.opts.total_timeout_ms, &g);
 
     pcache_ttls ttls;
     pcache_ttls_default(&ttls);
@@ -116,7 +154,7 @@ int mgr_probe_domain(const char *db_path, const char *domain, char **out,
     pcache_free(cache);
     store_close(st);
 
-    *out = report(&r, cached);
+    *out = report(&r, &g, cached);
     if (!*out) {
         snprintf(err, errlen, "Out of memory.");
         return -1;

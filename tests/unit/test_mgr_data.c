@@ -1,7 +1,9 @@
 /* mgr_data, the manager's door to the database: rules with their lists
  * through the store (new, edit with rename and list changes, refusals),
  * list validation messages, the positional journal view (dense and holed
- * ids, filters, windows at any position), the log level and the caches.
+ * ids, filters, windows at any position), the log level, the caches, and
+ * "Test a domain" against the tests' DNS server and an SMTP peer on
+ * loopback, guards included.
  * Portable C, so it runs natively under the sanitizers and under Wine. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +15,9 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "dnsd.h"
 #include "mgr_data.h"
+#include "peer.h"
 #include "plat.h"
 #include "store.h"
 #include "trtest.h"
@@ -386,6 +390,52 @@ static void test_open_refuses_a_missing_folder(void **state)
     assert_non_null(strstr(err, "Could not open the database"));
 }
 
+/* "Test a domain": the whole result, and a no-downgrade guard that
+ * overrules the probe's verdict is said first. A DNS server and an SMTP
+ * peer without STARTTLS on loopback. */
+static void test_probe_report_shows_guards(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char digest[32] = { 0x5e, 0xc0, 0x4e };
+    dnsd *dns = dnsd_start();
+    peer *smtp = peer_start(PEER_NO_STARTTLS, NULL);
+    char err[MGR_ERR_LEN], port[16], *report = NULL;
+    store *st;
+    assert_non_null(dns);
+    assert_non_null(smtp);
+    dnsd_add_mx(dns, "dane.test", 10, "mx.dane.test");
+    dnsd_add_a(dns, "mx.dane.test", 127, 0, 0, 1);
+    dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
+    dnsd_add_mx(dns, "open.test", 10, "mx.open.test");
+    dnsd_add_a(dns, "mx.open.test", 127, 0, 0, 1);
+    snprintf(port, sizeof port, "%u", peer_port(smtp));
+    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
+    assert_int_equal(store_setting_set(st, "probe_port", port), STORE_OK);
+    assert_int_equal(store_setting_set(st, "total_timeout_ms", "5000"), STORE_OK);
+    store_close(st);
+
+    assert_int_equal(mgr_probe_domain(f->path, "DANE.test.", &report, err, sizeof err), 0);
+    assert_non_null(strstr(report, "Domain: dane.test\nResult: no-starttls\n"));
+    assert_non_null(strstr(report, "Mail server: mx.dane.test (127.0.0.1)\n"));
+    assert_non_null(strstr(report, "No-downgrade guard: "));
+    assert_non_null(strstr(report, "(DANE) for its mail server: TLS Router never hands its mail"));
+    free(report);
+
+    assert_int_equal(mgr_probe_domain(f->path, "open.test", &report, err, sizeof err), 0);
+    assert_non_null(strstr(report, "Result: no-starttls\n"));
+    assert_non_null(strstr(report, "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n"));
+    assert_null(strstr(report, "never hands its mail"));
+    free(report);
+
+    assert_int_equal(mgr_probe_domain(f->path, "bad..name", &report, err, sizeof err), -1);
+    assert_null(report);
+    assert_non_null(strstr(err, "is not a domain name"));
+    peer_stop(smtp);
+    dnsd_stop(dns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
