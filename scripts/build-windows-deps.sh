@@ -23,6 +23,13 @@ fetch_source() { # package version -> unpacked dir path on stdout
   # archive sometimes lacks; the orig tarball is all we need.
   local tarball
   tarball=$(ls "$WORK"/"${pkg}"_*.orig.tar.* 2>/dev/null | head -n1)
+  if [ -z "$tarball" ]; then
+    # A point release can retire the pinned version from the archive: take
+    # the archive's current one rather than fail a fresh machine.
+    log "$pkg $ver is not in the archive any more; using its current source"
+    ( cd "$WORK" && apt-get source -q --only-source --download-only "$pkg" >/dev/null 2>&1 ) || true
+    tarball=$(ls "$WORK"/"${pkg}"_*.orig.tar.* 2>/dev/null | head -n1)
+  fi
   [ -n "$tarball" ] || { log "could not download Debian source of $pkg $ver"; exit 1; }
   dir="$WORK/src-$pkg"
   mkdir -p "$dir"

@@ -23,6 +23,14 @@ for arg in "$@"; do
     esac
 done
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
+# On a fresh Debian 12 machine, as root: take clang and libFuzzer's runtime
+# from Debian rather than fail (the test command does not need them).
+if [ -z "$CLANG" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "fuzz.sh: installing clang-14 and libclang-rt-14-dev" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+        clang-14 libclang-rt-14-dev >/dev/null
+    CLANG=$(command -v clang-14 || true)
+fi
 if [ -z "$CLANG" ]; then
     echo "fuzz.sh: clang not found (libFuzzer needs it)" >&2
     exit 2
