@@ -45,8 +45,10 @@ install_packages() {
   [ -z "$need" ] && return 0
   apt_update_once
   log "installing: $(echo $need)"
+  # With Recommends: Wine's fonts and X libraries (fonts-wine, libxcursor1,
+  # ...) are Recommends of wine64, and the manager's GUI test needs them.
   # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $need >/dev/null
 }
 
 # ---- Wine prefix template -------------------------------------------------
