@@ -530,6 +530,7 @@ dns_status dns_lookup_mx(const char *servers, const char *domain, uint64_t deadl
                     sizeof out->error) != 0)
         return out->status = DNS_ERROR;
     out->status = q.status;
+    out->ad = q.ad;
     if (q.status == DNS_OK) {
         n = parse_mx(&q, mx, DNS_MAX_MX);
         if (n < 0) {

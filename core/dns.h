@@ -27,9 +27,12 @@ typedef enum {
 #define DNS_ADDR_MAX 46 /* INET6_ADDRSTRLEN */
 #define DNS_ERR_MAX 160
 
-/* Mail hosts of a domain, in the order to try them. */
+/* Mail hosts of a domain, in the order to try them. ad = the answer's AD
+ * bit (the resolver validated the MX RRset, or for implicit its absence,
+ * with DNSSEC), which DANE needs (RFC 7672 2.2). */
 typedef struct {
     dns_status status;
+    int ad;
     int null_mx;  /* RFC 7505 "0 .": the domain accepts no mail */
     int implicit; /* no MX records: the domain itself is the host (RFC 5321) */
     size_t count;

@@ -89,8 +89,16 @@ static void check_dane(const char *domain, const guard_options *o, uint64_t dead
         return;
     }
     for (size_t i = 0; i < mx.count && i < GUARD_DANE_MX_MAX; i++) {
-        if (!dane_check(o->dns_servers, mx.hosts[i].name, o->smtp_port, deadline_ms, &d)) {
+        if (!dane_check(o->dns_servers, mx.hosts[i].name, mx.ad, o->smtp_port, deadline_ms,
+                        &d)) {
             out->transient |= d.status == DNS_TIMEOUT || d.status == DNS_SERVFAIL;
+            /* The TLSA records alone would have kept the domain on TLS:
+             * the admin should learn why they do not. */
+            if (dane_only_mx_insecure(&d) && !out->detail[0])
+                snprintf(out->detail, sizeof out->detail,
+                         "DANE does not apply: TLSA at _%u._tcp.%.70s is DNSSEC-validated, "
+                         "but the MX records of %.70s are not (RFC 7672 2.2)",
+                         o->smtp_port, mx.hosts[i].name, domain);
             continue;
         }
         out->dane = 1;
@@ -100,6 +108,18 @@ static void check_dane(const char *domain, const guard_options *o, uint64_t dead
                  d.detail, o->smtp_port, mx.hosts[i].name);
         return;
     }
+}
+
+/* DANE did not apply: the MTA-STS warning comes first, then why DANE did
+ * not apply when there is something to say. */
+static void keep_warning(guard_result *out, const char *warn_detail)
+{
+    char dane_detail[GUARD_DETAIL_MAX];
+    snprintf(dane_detail, sizeof dane_detail, "%s", out->detail);
+    if (dane_detail[0])
+        snprintf(out->detail, sizeof out->detail, "%.120s; %.130s", warn_detail, dane_detail);
+    else
+        snprintf(out->detail, sizeof out->detail, "%s", warn_detail);
 }
 
 void guard_check(stscache *cache, store *db, const char *domain, const guard_options *o,
@@ -114,10 +134,11 @@ void guard_check(stscache *cache, store *db, const char *domain, const guard_opt
     if (o->dane && out->policy == DECIDE_POLICY_NONE) {
         char warn_detail[GUARD_DETAIL_MAX];
         snprintf(warn_detail, sizeof warn_detail, "%s", out->detail);
+        out->detail[0] = '\0';
         check_dane(domain, o, deadline_ms, out);
-        if (!out->dane)
-            snprintf(out->detail, sizeof out->detail, "%s", warn_detail);
-        else
+        if (out->dane)
             out->warn = 0;
+        else if (warn_detail[0])
+            keep_warning(out, warn_detail);
     }
 }

@@ -4,9 +4,10 @@
  *  - MTA-STS (RFC 8461, mtasts.h and stscache.h): a policy in "enforce" mode
  *    means never plain (reason sts-policy). "testing" changes no route; the
  *    caller logs a warning (result.warn). "none" or no policy: nothing.
- *  - DANE (RFC 7672, dane.h): DNSSEC-validated, usable TLSA records at
- *    _<port>._tcp.<mx> for one of the domain's MX hosts mean never plain
- *    (reason dane).
+ *  - DANE (RFC 7672, dane.h): a DNSSEC-validated MX RRset and validated,
+ *    usable TLSA records at _<port>._tcp.<mx> for one of its hosts mean
+ *    never plain (reason dane). Validated TLSA records under an MX RRset
+ *    that is not validated do not count (RFC 7672 2.2); detail says so.
  *
  * Each guard has a setting (guard_mta_sts, guard_dane; both on by default).
  * A failed look-up counts as no policy, except that an MTA-STS policy

@@ -4,7 +4,10 @@
  * one reply under the reply deadline and its handler picks the next state.
  * The handshake is the one state without a reply. A handler that decides the
  * outcome calls finish() and moves on to QUIT (or straight to DONE when the
- * connection is no longer usable). */
+ * connection is no longer usable). A host that refuses the session (a 4xx/5xx
+ * greeting, EHLO refused) has not answered: its handler calls refuse(), and
+ * the probe goes on with the next address and MX host, as IIS does; the
+ * refusal stays the result only when no later host does better. */
 #include "probe.h"
 
 #include <openssl/err.h>
@@ -109,6 +112,7 @@ typedef struct {
     net_fd fd;
     uint64_t total_deadline;
     int decided;
+    int refused;          /* the host would not take a session: try the next */
     char in[LINE_MAX_BYTES]; /* received, not yet consumed */
     size_t inlen;
     reply rep;
@@ -121,16 +125,35 @@ static uint64_t step_deadline(const session *s, unsigned ms)
     return min_u64(plat_now_ms() + ms, s->total_deadline);
 }
 
-/* Record the outcome of this session (the first decision stands). */
-static void finish(session *s, probe_status st, const char *fmt, ...)
+static void finish_v(session *s, probe_status st, const char *fmt, va_list ap)
 {
-    va_list ap;
     if (s->decided)
         return;
     s->decided = 1;
     s->res->status = st;
-    va_start(ap, fmt);
     vsnprintf(s->res->error, sizeof s->res->error, fmt, ap);
+}
+
+/* Record the outcome of this session (the first decision stands). */
+static void finish(session *s, probe_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    finish_v(s, st, fmt, ap);
+    va_end(ap);
+}
+
+/* The host refused the session: a protocol-error outcome that does not end
+ * the probe (RFC 5321 5.1: a client tries the next MX host when one is
+ * unavailable). */
+static void refuse(session *s, const char *fmt, ...)
+{
+    va_list ap;
+    if (s->decided)
+        return;
+    s->refused = 1;
+    va_start(ap, fmt);
+    finish_v(s, PROBE_PROTOCOL_ERROR, fmt, ap);
     va_end(ap);
 }
 
@@ -289,21 +312,44 @@ static int ehlo_offers_starttls(const reply *r)
     return 0;
 }
 
+static int is_refusal(int code) { return code >= 400 && code < 600; }
+
+/* RFC 5321 3.1: 220 opens the session; 554 ("no SMTP service here") and
+ * 421 ("service not available", 3.8) refuse it, the host has not answered.
+ * Any other code is a broken server. QUIT is still sent (3.1 asks for it
+ * after a 554; after a 421 the server has usually gone, which is fine). */
 static state on_greeting(session *s)
 {
     char l[160];
     if (s->rep.code == 220)
         return ST_EHLO;
-    finish(s, PROBE_PROTOCOL_ERROR, "greeting: %s", first_line(s, l, sizeof l));
+    if (is_refusal(s->rep.code))
+        refuse(s, "greeting refused the session: %s", first_line(s, l, sizeof l));
+    else
+        finish(s, PROBE_PROTOCOL_ERROR, "greeting: %s", first_line(s, l, sizeof l));
     return ST_QUIT;
 }
+
+/* 500 and 502 (command not recognized or not implemented) are a server
+ * that knows only HELO (RFC 5321 4.1.4): it answered, and without EHLO
+ * there is no STARTTLS, which is what IIS then reports. Any other 4xx/5xx
+ * (421 closing, 501 or 550 refusing us) is a refused session. */
+static int ehlo_unknown(int code) { return code == 500 || code == 502; }
 
 static state on_ehlo(session *s)
 {
     char l[160];
-    if (s->rep.code != 250) {
+    if (ehlo_unknown(s->rep.code)) {
         finish(s, PROBE_NO_STARTTLS, "%s EHLO answered: %s", IIS_NO_TLS,
                first_line(s, l, sizeof l));
+        return ST_QUIT;
+    }
+    if (is_refusal(s->rep.code)) {
+        refuse(s, "EHLO refused: %s", first_line(s, l, sizeof l));
+        return ST_QUIT;
+    }
+    if (s->rep.code != 250) {
+        finish(s, PROBE_PROTOCOL_ERROR, "unexpected EHLO reply: %s", first_line(s, l, sizeof l));
         return ST_QUIT;
     }
     if (ehlo_offers_starttls(&s->rep))
@@ -516,6 +562,7 @@ static void probe_address(session *s, const char *address)
     uint64_t deadline = step_deadline(s, s->opts->connect_timeout_ms);
     int rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
     s->decided = 0;
+    s->refused = 0;
     s->inlen = 0;
     s->ssl = NULL;
     snprintf(s->res->address, sizeof s->res->address, "%s", address);
@@ -592,6 +639,14 @@ static probe_status dns_failure_status(dns_status st)
     }
 }
 
+/* Did the address just probed answer? Not when it could not be reached in
+ * time or refused the session: then the next address or host is tried. */
+static int address_answered(const session *s)
+{
+    return !s->refused && s->res->status != PROBE_CONNECT_FAILED &&
+           s->res->status != PROBE_TIMEOUT;
+}
+
 /* Try one MX host's addresses; 1 when the outcome is final (the host
  * answered, or the time is up), 0 to go on with the next host. */
 static int probe_host(session *s, const char *host)
@@ -609,7 +664,7 @@ static int probe_host(session *s, const char *host)
     }
     for (i = 0; i < addrs.count; i++) {
         probe_address(s, addrs.addrs[i]);
-        if (s->res->status != PROBE_CONNECT_FAILED && s->res->status != PROBE_TIMEOUT)
+        if (address_answered(s))
             return 1;
         if (net_remaining_ms(s->total_deadline) == 0)
             return 1;

@@ -2,6 +2,9 @@
  *
  * MX look-up, then for the MX hosts in order until one answers: connect,
  * 220 greeting, EHLO, STARTTLS, TLS handshake with SNI, certificate, QUIT.
+ * A host that cannot be reached, or refuses the session (4xx/5xx greeting,
+ * EHLO refused), has not answered; when none answers, the last one's
+ * outcome is the result (a refusal: protocol-error with the reply text).
  * Every step has a deadline and every reply a size limit, so a probe takes
  * at most total_timeout_ms whatever the peer does. */
 #ifndef TR_PROBE_H
@@ -21,7 +24,8 @@ typedef enum {
     PROBE_DNS_FAILED,          /* SERVFAIL, bad answer, no address */
     PROBE_NO_DOMAIN,           /* NXDOMAIN */
     PROBE_NULL_MX,             /* RFC 7505: the domain accepts no mail */
-    PROBE_PROTOCOL_ERROR       /* the peer does not speak SMTP as it should */
+    PROBE_PROTOCOL_ERROR       /* the peer does not speak SMTP as it should,
+                                  or every MX host refused the session */
 } probe_status;
 
 #define PROBE_STATUS_COUNT 11

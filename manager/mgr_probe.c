@@ -79,6 +79,8 @@ static int append_guard(char *out, size_t len, int n, const guard_result *g)
         return n;
     if (meant)
         n += snprintf(out + n, len - (size_t)n, "No-downgrade guard: %s\n%s\n", g->detail, meant);
+    else if (g->detail[0]) /* e.g. why published TLSA records do not count */
+        n += snprintf(out + n, len - (size_t)n, "No-downgrade guard: %s\n", g->detail);
     else if (g->sts_checked || g->dane_checked)
         n += snprintf(out + n, len - (size_t)n,
                       "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n");

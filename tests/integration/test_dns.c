@@ -38,6 +38,8 @@ static int setup(void **state)
     dnsd_add_tlsa(server, "_25._tcp.mx.signed.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(server, "_25._tcp.mx.signed.test");
     dnsd_add_a(server, "mx.signed.test", 127, 0, 0, 1);
+    dnsd_add_mx(server, "signed.test", 10, "mx.signed.test");
+    dnsd_set_ad(server, "signed.test");
     (void)state;
     return 0;
 }
@@ -115,6 +117,23 @@ static void nxdomain_servfail_timeout_told_apart(void **state)
     assert_true(mx.error[0] != '\0');
 }
 
+/* DANE needs the MX RRset validated too (RFC 7672 2.2). */
+static void mx_with_and_without_ad(void **state)
+{
+    dns_mx_list mx;
+    (void)state;
+    assert_int_equal(dns_lookup_mx(dnsd_server(server), "signed.test", soon(), &mx), DNS_OK);
+    assert_int_equal(mx.count, 1);
+    assert_string_equal(mx.hosts[0].name, "mx.signed.test");
+    assert_true(mx.ad);
+    assert_int_equal(dns_lookup_mx(dnsd_server(server), "ordered.test", soon(), &mx), DNS_OK);
+    assert_int_equal(mx.count, 4);
+    assert_false(mx.ad);
+    assert_int_equal(dns_lookup_mx(dnsd_server(server), "aonly.test", soon(), &mx), DNS_OK);
+    assert_true(mx.implicit);
+    assert_false(mx.ad);
+}
+
 static void txt_with_and_without_ad(void **state)
 {
     dns_txt_list txt;
@@ -187,6 +206,7 @@ int main(void)
         cmocka_unit_test(no_mx_means_the_domain_itself),
         cmocka_unit_test(null_mx_is_reported),
         cmocka_unit_test(nxdomain_servfail_timeout_told_apart),
+        cmocka_unit_test(mx_with_and_without_ad),
         cmocka_unit_test(txt_with_and_without_ad),
         cmocka_unit_test(tlsa_records_and_ad),
         cmocka_unit_test(bad_server_list_is_refused),

@@ -59,13 +59,23 @@ static int setup(void **state)
     dnsd_add_txt(f->dns, "_mta-sts.enforce.test", "v=STSv1; id=e1");
     add_domain(f->dns, "testing.test", "mx.testing.test");
     dnsd_add_txt(f->dns, "_mta-sts.testing.test", "v=STSv1; id=t1");
-    /* DANE: usable DANE-EE SHA-256 record, validated. */
+    /* DANE: usable DANE-EE SHA-256 record, validated, under a validated MX
+     * RRset (RFC 7672 2.2 needs both). */
     add_domain(f->dns, "dane.test", "mx.dane.test");
+    dnsd_set_ad(f->dns, "dane.test");
     dnsd_add_tlsa(f->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(f->dns, "_25._tcp.mx.dane.test");
     /* The same records without DNSSEC validation. */
     add_domain(f->dns, "insecure.test", "mx.insecure.test");
+    dnsd_set_ad(f->dns, "insecure.test");
     dnsd_add_tlsa(f->dns, "_25._tcp.mx.insecure.test", 3, 1, 1, digest, sizeof digest);
+    /* Validated TLSA records, but the MX RRset naming the host is not. */
+    add_domain(f->dns, "mxinsecure.test", "mx.mxinsecure.test");
+    dnsd_add_tlsa(f->dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(f->dns, "_25._tcp.mx.mxinsecure.test");
+    /* The same with an MTA-STS record whose policy cannot be had. */
+    add_domain(f->dns, "mxinsecure-sts.test", "mx.mxinsecure.test");
+    dnsd_add_txt(f->dns, "_mta-sts.mxinsecure-sts.test", "v=STSv1; id=s2");
     add_domain(f->dns, "plain.test", "mx.plain.test");
     guard_options_default(&f->opt);
     f->opt.dns_servers = dnsd_server(f->dns);
@@ -147,6 +157,38 @@ static void test_dane_not_validated(void **state)
     assert_false(g.warn);
     assert_false(g.transient);
     assert_string_equal(g.detail, "");
+}
+
+/* RFC 7672 2.2: TLSA records count only when the MX RRset that named the
+ * host is DNSSEC-validated too; the detail says why DANE does not apply. */
+static void test_dane_needs_validated_mx(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    check(f, "mxinsecure.test", NULL, &g);
+    assert_true(g.dane_checked);
+    assert_false(g.dane);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_string_equal(g.dane_mx, "");
+    assert_false(g.warn);
+    assert_false(g.transient);
+    assert_non_null(strstr(g.detail, "DANE does not apply"));
+    assert_non_null(strstr(g.detail, "_25._tcp.mx.mxinsecure.test is DNSSEC-validated"));
+    assert_non_null(strstr(g.detail, "MX records of mxinsecure.test are not"));
+}
+
+static void test_dane_reason_follows_sts_warning(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    /* No policy server answers for this domain: the MTA-STS record is
+     * announced but its policy cannot be had (a warning), and DANE does not
+     * apply either; the detail keeps both. */
+    check(f, "mxinsecure-sts.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    assert_true(g.warn);
+    assert_non_null(strstr(g.detail, "MTA-STS record, but no policy"));
+    assert_non_null(strstr(g.detail, "; DANE does not apply"));
 }
 
 static void test_guards_switched_off(void **state)
@@ -261,6 +303,8 @@ int main(void)
         cmocka_unit_test(test_testing_policy_warns),
         cmocka_unit_test(test_dane_validated),
         cmocka_unit_test(test_dane_not_validated),
+        cmocka_unit_test(test_dane_needs_validated_mx),
+        cmocka_unit_test(test_dane_reason_follows_sts_warning),
         cmocka_unit_test(test_guards_switched_off),
         cmocka_unit_test(test_deadline_bounds_the_guard),
         cmocka_unit_test(test_cli_probe_shows_guards),

@@ -49,6 +49,20 @@ static int setup(void **state)
     dnsd_add_mx(dns, "fallback.test", 20, "second.fallback.test");
     dnsd_add_a(dns, "first.fallback.test", 127, 0, 0, 2);
     dnsd_add_a(dns, "second.fallback.test", 127, 0, 0, 1);
+    /* Two MX hosts on one port, as on port 25: the first (127.0.0.2)
+     * refuses the session, the second (127.0.0.1) is tried next. */
+    for (i = 0; i < 2; i++) {
+        static const char *const refusing[] = { "refuse421.test", "refuseehlo.test" };
+        char first[64], second[64];
+        snprintf(first, sizeof first, "first.%s", refusing[i]);
+        snprintf(second, sizeof second, "second.%s", refusing[i]);
+        dnsd_add_mx(dns, refusing[i], 10, first);
+        dnsd_add_mx(dns, refusing[i], 20, second);
+        dnsd_add_a(dns, first, 127, 0, 0, 2);
+        dnsd_add_a(dns, second, 127, 0, 0, 1);
+    }
+    add_domain("refuse554.test");
+    add_domain("ehlo421.test");
     /* Three MX hosts that accept and never speak: a black hole. */
     dnsd_add_mx(dns, "blackhole.test", 10, "mx.silent.test");
     dnsd_add_mx(dns, "blackhole.test", 20, "mx2.silent.test");
@@ -237,6 +251,81 @@ static void first_mx_refuses_second_works(void **state)
     assert_int_equal(r.status, PROBE_STARTTLS);
     assert_string_equal(r.mx, "second.fallback.test");
     assert_string_equal(r.address, "127.0.0.1");
+}
+
+/* Probe domain against two peers on one port: first on 127.0.0.2 (the
+ * first MX), second on 127.0.0.1 (the second MX). *first_conns: the
+ * connections the first peer took. */
+static probe_result probe_pair(peer_kind first, peer_kind second, const char *domain,
+                               unsigned *first_conns)
+{
+    probe_result r;
+    probe_options o = opts_for(0);
+    peer *p1 = peer_start_on("127.0.0.2", first, NULL), *p2;
+    assert_non_null(p1);
+    p2 = peer_start_at("127.0.0.1", peer_port(p1), second, NULL);
+    assert_non_null(p2);
+    o.port = peer_port(p1);
+    probe_domain(domain, &o, &r);
+    *first_conns = peer_connections(p1);
+    peer_stop(p1);
+    peer_stop(p2);
+    return r;
+}
+
+static void first_mx_greets_421_second_works(void **state)
+{
+    unsigned first_conns = 0;
+    probe_result r = probe_pair(PEER_GREETING_421, PEER_STARTTLS, "refuse421.test",
+                                &first_conns);
+    (void)state;
+    assert_int_equal(first_conns, 1); /* reached and refused, not unreachable */
+    assert_string_equal(probe_status_name(r.status), "starttls");
+    assert_string_equal(r.mx, "second.refuse421.test");
+    assert_string_equal(r.address, "127.0.0.1");
+    assert_string_equal(r.error, "");
+    assert_true(r.has_cert);
+}
+
+static void only_mx_greets_554(void **state)
+{
+    probe_result r = probe_with(PEER_GREETING_554, "refuse554.test", NULL);
+    (void)state;
+    assert_string_equal(probe_status_name(r.status), "protocol-error");
+    assert_string_equal(r.mx, "mx.refuse554.test");
+    assert_non_null(strstr(r.error, "554 5.3.2 mx.peer.test no SMTP service here"));
+    assert_non_null(strstr(r.error, "greeting refused"));
+    assert_false(r.has_cert);
+}
+
+static void every_mx_refuses_last_one_reported(void **state)
+{
+    unsigned first_conns = 0;
+    probe_result r = probe_pair(PEER_GREETING_421, PEER_GREETING_554, "refuse421.test",
+                                &first_conns);
+    (void)state;
+    assert_int_equal(first_conns, 1);
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_string_equal(r.mx, "second.refuse421.test");
+    assert_non_null(strstr(r.error, "554"));
+    assert_null(strstr(r.error, "421"));
+}
+
+/* EHLO answered 421 is a refused session too: the next MX is tried, and
+ * alone it is a protocol-error (IIS retries), never no-starttls (which
+ * would route the mail plain on a passing condition). */
+static void ehlo_refused_moves_on(void **state)
+{
+    unsigned first_conns = 0;
+    probe_result r = probe_pair(PEER_EHLO_421, PEER_STARTTLS, "refuseehlo.test", &first_conns);
+    (void)state;
+    assert_int_equal(first_conns, 1);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_string_equal(r.mx, "second.refuseehlo.test");
+
+    r = probe_with(PEER_EHLO_421, "ehlo421.test", NULL);
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_non_null(strstr(r.error, "EHLO refused: 421 4.3.2"));
 }
 
 static void no_mx_uses_the_domain_address(void **state)
@@ -437,6 +526,10 @@ int main(void)
         cmocka_unit_test(megabyte_line_is_bounded),
         cmocka_unit_test(refused_connection),
         cmocka_unit_test(first_mx_refuses_second_works),
+        cmocka_unit_test(first_mx_greets_421_second_works),
+        cmocka_unit_test(only_mx_greets_554),
+        cmocka_unit_test(every_mx_refuses_last_one_reported),
+        cmocka_unit_test(ehlo_refused_moves_on),
         cmocka_unit_test(no_mx_uses_the_domain_address),
         cmocka_unit_test(dns_outcomes),
         cmocka_unit_test(black_hole_bounded_by_total_deadline),

@@ -2,7 +2,8 @@
  * loopback (the tests' DNS responder with TXT, TLSA and the AD bit; SMTP
  * peers without STARTTLS; a real database). For each rule of issue 8: an
  * MTA-STS enforce domain whose MX lacks STARTTLS stays tls; the same in
- * testing mode goes plain with a warning; a DANE domain stays tls; a guard
+ * testing mode goes plain with a warning; a DANE domain stays tls (and one
+ * whose MX records are not DNSSEC-validated does not); a guard
  * switched off lets the domain go plain again. The journal and the log say
  * why. */
 #include <stdarg.h>
@@ -63,7 +64,7 @@ static int setup(void **state)
     world *w = calloc(1, sizeof *w);
     char err[256], port[16];
     static const char *const names[] = { "enforce.test", "testing.test", "dane.test",
-                                         "nopolicy.test", "broken.test" };
+                                         "nopolicy.test", "broken.test", "mxinsecure.test" };
     assert_non_null(w);
     assert_int_equal(trtest_temp_dir("routeguard", w->root, sizeof w->root), 0);
     assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
@@ -81,8 +82,13 @@ static int setup(void **state)
     dnsd_add_txt(w->dns, "_mta-sts.testing.test", "v=STSv1; id=tst1;");
     /* Announced, but mta-sts.broken.test does not even resolve. */
     dnsd_add_txt(w->dns, "_mta-sts.broken.test", "v=STSv1; id=brk1;");
+    /* DANE: validated TLSA records under a validated MX RRset. */
+    dnsd_set_ad(w->dns, "dane.test");
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
+    /* Validated TLSA records, but the MX RRset is not (RFC 7672 2.2). */
+    dnsd_add_tlsa(w->dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(w->dns, "_25._tcp.mx.mxinsecure.test");
     assert_int_equal(store_open(w->db, &w->admin, err, sizeof err), STORE_OK);
     known_policy(w, "enforce.test", "enf1", "enforce");
     known_policy(w, "testing.test", "tst1", "testing");
@@ -190,6 +196,23 @@ static void dane_domain_without_starttls_stays_tls(void **state)
     assert_journal(w, "c@dane.test", "tls", "|dane|", "DNSSEC-validated TLSA");
 }
 
+/* TLSA records under an MX RRset that is not DNSSEC-validated do not make
+ * DANE apply: the domain goes plain, and the journal says why. */
+static void dane_without_validated_mx_goes_plain(void **state)
+{
+    world *w = *state;
+    route_result r;
+    route_one(w, "i@mxinsecure.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_int_equal(r.handed_off, 1);
+    assert_non_null(strstr(r.decisions[0].detail, "DANE does not apply"));
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_journal(w, "i@mxinsecure.test", "plain", "|no-starttls|",
+                   "MX records of mxinsecure.test are not (RFC 7672 2.2)");
+}
+
 static void no_policy_and_unfetchable_policy_go_plain(void **state)
 {
     world *w = *state;
@@ -248,6 +271,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(dane_domain_without_starttls_stays_tls, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(dane_without_validated_mx_goes_plain, setup, teardown),
         cmocka_unit_test_setup_teardown(no_policy_and_unfetchable_policy_go_plain, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(guards_switched_off_allow_plain, setup, teardown),

@@ -196,7 +196,8 @@ static void published_policies_forbid_the_downgrade(void **state)
 {
     world *w = *state;
     static const unsigned char digest[32] = { 1, 2, 3 };
-    /* DANE: validated TLSA records for the MX host. */
+    /* DANE: validated TLSA records for the host of a validated MX RRset. */
+    dnsd_set_ad(w->dns, "dane.test");
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
     /* The same records without DNSSEC prove nothing. */
@@ -211,6 +212,7 @@ static void published_policies_forbid_the_downgrade(void **state)
                                   "32503680000000)", NULL, NULL, NULL),
                      SQLITE_OK);
     /* An admin's force-plain entry stands even over DANE. */
+    dnsd_set_ad(w->dns, "forced.test");
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.forced.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(w->dns, "_25._tcp.mx.forced.test");
     const char *forced[] = { "forced.test" };

@@ -207,7 +207,10 @@ static void converse(pconn *c)
     if (pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n") != 0)
         return;
     while (pc_read_line(c, line, sizeof line) == 0) {
-        if (starts_with(line, "EHLO")) {
+        if (starts_with(line, "EHLO") && c->p->kind == PEER_EHLO_421) {
+            pc_reply(c, "421 4.3.2 mx.peer.test shutting down, try later\r\n");
+            return;
+        } else if (starts_with(line, "EHLO")) {
             reply_ehlo(c, line);
         } else if (starts_with(line, "QUIT")) {
             pc_reply(c, "221 2.0.0 Bye\r\n");
@@ -224,6 +227,22 @@ static void converse(pconn *c)
         } else {
             pc_reply(c, "502 5.5.2 Command not recognized\r\n");
         }
+    }
+}
+
+/* RFC 5321 3.1: after a 554 greeting the server waits for QUIT and
+ * answers anything else 503. */
+static void refuse_session(pconn *c)
+{
+    char line[1024];
+    if (pc_reply(c, "554 5.3.2 mx.peer.test no SMTP service here\r\n") != 0)
+        return;
+    while (pc_read_line(c, line, sizeof line) == 0) {
+        if (starts_with(line, "QUIT")) {
+            pc_reply(c, "221 2.0.0 Bye\r\n");
+            return;
+        }
+        pc_reply(c, "503 5.5.1 Bad sequence of commands\r\n");
     }
 }
 
@@ -269,6 +288,10 @@ static void serve_connection(void *arg)
         break;
     case PEER_ENDLESS: endless_greeting(c); break;
     case PEER_HUGE_LINE: huge_line(c); break;
+    case PEER_GREETING_421:
+        pc_reply(c, "421 4.3.2 mx.peer.test service not available, closing channel\r\n");
+        break;
+    case PEER_GREETING_554: refuse_session(c); break;
     default: converse(c); break;
     }
     SSL_free(c->ssl);

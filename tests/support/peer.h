@@ -14,7 +14,10 @@ typedef enum {
     PEER_SILENT,          /* accepts and never speaks */
     PEER_GARBAGE,         /* answers with something that is not SMTP */
     PEER_ENDLESS,         /* a multi-line greeting that never ends */
-    PEER_HUGE_LINE        /* a greeting line of 1 MB */
+    PEER_HUGE_LINE,       /* a greeting line of 1 MB */
+    PEER_GREETING_421,    /* greets 421 (service not available) and hangs up */
+    PEER_GREETING_554,    /* greets 554 (no SMTP service here), then only QUIT */
+    PEER_EHLO_421         /* greets 220, answers EHLO 421 and hangs up */
 } peer_kind;
 
 typedef struct peer peer;

@@ -404,11 +404,17 @@ static void test_probe_report_shows_guards(void **state)
     assert_non_null(dns);
     assert_non_null(smtp);
     dnsd_add_mx(dns, "dane.test", 10, "mx.dane.test");
+    dnsd_set_ad(dns, "dane.test");
     dnsd_add_a(dns, "mx.dane.test", 127, 0, 0, 1);
     dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
     dnsd_add_mx(dns, "open.test", 10, "mx.open.test");
     dnsd_add_a(dns, "mx.open.test", 127, 0, 0, 1);
+    /* Validated TLSA records, but the MX RRset is not (RFC 7672 2.2). */
+    dnsd_add_mx(dns, "mxinsecure.test", 10, "mx.mxinsecure.test");
+    dnsd_add_a(dns, "mx.mxinsecure.test", 127, 0, 0, 1);
+    dnsd_add_tlsa(dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.mxinsecure.test");
     snprintf(port, sizeof port, "%u", peer_port(smtp));
     assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
@@ -426,6 +432,13 @@ static void test_probe_report_shows_guards(void **state)
     assert_int_equal(mgr_probe_domain(f->path, "open.test", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Result: no-starttls\n"));
     assert_non_null(strstr(report, "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n"));
+    assert_null(strstr(report, "never hands its mail"));
+    free(report);
+
+    assert_int_equal(mgr_probe_domain(f->path, "mxinsecure.test", &report, err, sizeof err), 0);
+    assert_non_null(strstr(report, "Result: no-starttls\n"));
+    assert_non_null(strstr(report, "No-downgrade guard: DANE does not apply: TLSA at "
+                                   "_25._tcp.mx.mxinsecure.test is DNSSEC-validated"));
     assert_null(strstr(report, "never hands its mail"));
     free(report);
 

@@ -303,21 +303,34 @@ static void test_dane_judge(void **state)
     answer.ad = 1;
     answer.records = recs;
     answer.count = 4;
-    dane_judge(&answer, &r);
+    dane_judge(&answer, 1, &r);
     assert_true(r.applies);
+    assert_true(r.mx_validated);
     assert_int_equal(r.usable, 2);
+    assert_false(dane_only_mx_insecure(&r));
+    /* The same TLSA answer under an MX RRset that is not validated
+     * (RFC 7672 2.2). */
+    dane_judge(&answer, 0, &r);
+    assert_false(r.applies);
+    assert_false(r.mx_validated);
+    assert_true(r.validated);
+    assert_true(dane_only_mx_insecure(&r));
+    assert_non_null(strstr(r.detail, "MX records are not validated"));
     answer.ad = 0;
-    dane_judge(&answer, &r);
+    dane_judge(&answer, 1, &r);
     assert_false(r.applies);
     assert_false(r.validated);
+    assert_false(dane_only_mx_insecure(&r));
     answer.ad = 1;
     answer.records = recs + 1;
     answer.count = 2;
-    dane_judge(&answer, &r);
+    dane_judge(&answer, 1, &r);
     assert_false(r.applies);
     assert_int_equal(r.usable, 0);
+    dane_judge(&answer, 0, &r);
+    assert_false(dane_only_mx_insecure(&r)); /* nothing usable either way */
     answer.status = DNS_NXDOMAIN;
-    dane_judge(&answer, &r);
+    dane_judge(&answer, 1, &r);
     assert_false(r.applies);
     assert_true(dane_record_usable(&recs[0]));
     assert_false(dane_record_usable(&recs[1]));
