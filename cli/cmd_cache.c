@@ -65,62 +65,46 @@ static void print_expired_text(FILE *out, const expcache_entry *e, size_t n)
     }
 }
 
-/* The probe cache's rows for display, newest first. */
-typedef struct {
-    sqlite3_stmt *st;
-} probe_rows;
-
-static int probe_rows_open(sqlite3 *db, probe_rows *rows)
+static void print_probe_json(json_writer *w, const pcache_entry *e, size_t n)
 {
-    return sqlite3_prepare_v2(db,
-                              "SELECT domain, status, mx, tls_version, probed_ms, expires_ms"
-                              " FROM probe_cache ORDER BY probed_ms DESC",
-                              -1, &rows->st, NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    for (size_t i = 0; i < n; i++) {
+        json_object_begin(w);
+        json_key(w, "cache");
+        json_string(w, "probe");
+        json_key(w, "domain");
+        json_string(w, e[i].domain);
+        json_key(w, "status");
+        json_string(w, e[i].status);
+        json_key(w, "mx");
+        json_string(w, e[i].mx);
+        json_key(w, "tls_version");
+        json_string(w, e[i].tls_version);
+        json_time_key(w, "probed", e[i].probed_ms);
+        json_time_key(w, "expires", e[i].expires_ms);
+        json_object_end(w);
+    }
+}
+
+static void print_probe_text(FILE *out, const pcache_entry *e, size_t n)
+{
+    if (n == 0) {
+        fputs("probe cache: empty\n", out);
+        return;
+    }
+    fprintf(out, "probe cache:\n  %-32s %-18s %-28s %-8s %s\n", "DOMAIN", "STATUS", "MX", "TLS",
+            "UNTIL");
+    for (size_t i = 0; i < n; i++) {
+        char until[32];
+        format_time(e[i].expires_ms, until, sizeof until);
+        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", e[i].domain, e[i].status,
+                e[i].mx[0] ? e[i].mx : "-", e[i].tls_version[0] ? e[i].tls_version : "-", until);
+    }
 }
 
 static const char *col(sqlite3_stmt *st, int i)
 {
     const unsigned char *s = sqlite3_column_text(st, i);
     return s ? (const char *)s : "";
-}
-
-static void print_probe_json(json_writer *w, probe_rows *rows)
-{
-    while (sqlite3_step(rows->st) == SQLITE_ROW) {
-        json_object_begin(w);
-        json_key(w, "cache");
-        json_string(w, "probe");
-        json_key(w, "domain");
-        json_string(w, col(rows->st, 0));
-        json_key(w, "status");
-        json_string(w, col(rows->st, 1));
-        json_key(w, "mx");
-        json_string(w, col(rows->st, 2));
-        json_key(w, "tls_version");
-        json_string(w, col(rows->st, 3));
-        json_time_key(w, "probed", sqlite3_column_int64(rows->st, 4));
-        json_time_key(w, "expires", sqlite3_column_int64(rows->st, 5));
-        json_object_end(w);
-    }
-}
-
-static void print_probe_text(FILE *out, probe_rows *rows)
-{
-    int n = 0;
-    while (sqlite3_step(rows->st) == SQLITE_ROW) {
-        char until[32];
-        if (n++ == 0)
-            fprintf(out, "probe cache:\n  %-32s %-18s %-28s %-8s %s\n", "DOMAIN", "STATUS", "MX",
-                    "TLS", "UNTIL");
-        format_time(sqlite3_column_int64(rows->st, 5), until, sizeof until);
-        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", col(rows->st, 0), col(rows->st, 1),
-                col(rows->st, 2)[0] ? col(rows->st, 2) : "-",
-                col(rows->st, 3)[0] ? col(rows->st, 3) : "-", until);
-    }
-    if (n == 0)
-        fputs("probe cache: empty\n", out);
 }
 
 /* The MTA-STS policies (guard.h) by domain: JSON objects when w is set,
@@ -173,29 +157,29 @@ static int cache_list(cli_ctx *ctx, int argc, char **argv)
     if (!st)
         return CLI_FAIL;
     expcache_entry *e;
-    size_t n;
+    pcache_entry *probed;
+    size_t n, nprobed;
     char err[256];
-    probe_rows rows;
     if (expcache_list(store_db(st), &e, &n, err, sizeof err) != 0)
         return cli_error(CLI_FAIL, "%s", err);
-    if (probe_rows_open(store_db(st), &rows) != 0) {
+    if (pcache_list(store_db(st), PCACHE_NEWEST_FIRST, &probed, &nprobed, err, sizeof err) != 0) {
         free(e);
-        return cli_error(CLI_FAIL, "cannot read the probe cache: %s", sqlite3_errmsg(store_db(st)));
+        return cli_error(CLI_FAIL, "cannot read the %s", err);
     }
     if (as_json) {
         json_writer w;
         json_init(&w, ctx->out);
         json_array_begin(&w);
-        print_probe_json(&w, &rows);
+        print_probe_json(&w, probed, nprobed);
         print_expired_json(&w, e, n);
         print_sts(store_db(st), &w, NULL);
         json_array_end(&w);
     } else {
-        print_probe_text(ctx->out, &rows);
+        print_probe_text(ctx->out, probed, nprobed);
         print_expired_text(ctx->out, e, n);
         print_sts(store_db(st), NULL, ctx->out);
     }
-    sqlite3_finalize(rows.st);
+    free(probed);
     free(e);
     return CLI_OK;
 }
