@@ -30,6 +30,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                       "expired_cert = coalesce(?3, expired_cert), "
                       "source_instance = coalesce(?4, source_instance), "
                       "pickup_dir = coalesce(?5, pickup_dir), updated_ms = ?6 WHERE name = ?1",
+    [Q_RULE_RENAME] = "UPDATE rules SET name = ?2, updated_ms = ?3 WHERE name = ?1",
     [Q_RULE_DELETE] = "DELETE FROM rules WHERE name = ?1",
     [Q_RULE_ID] = "SELECT id FROM rules WHERE name = ?1",
     [Q_DOMAIN_ADD] = "INSERT OR IGNORE INTO rule_domains (rule_id, list, pattern) VALUES (?1, ?2, ?3)",

@@ -110,6 +110,11 @@ typedef struct {
 } store_rule_change;
 void store_rule_change_init(store_rule_change *change);
 store_status store_rule_update(store *s, const char *name, const store_rule_change *change);
+/* Gives a rule a new name (checked like store_rule_add's); its id, settings
+ * and domain lists stay. A change of case only is allowed; a name another
+ * rule holds (ignoring case) is STORE_ERR_EXISTS, a missing old_name
+ * STORE_ERR_NOT_FOUND. */
+store_status store_rule_rename(store *s, const char *old_name, const char *new_name);
 /* Deletes the rule and its domain lists. */
 store_status store_rule_delete(store *s, const char *name);
 
