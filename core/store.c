@@ -420,6 +420,22 @@ store_status store_schema_version(store *s, int *version)
     return STORE_OK;
 }
 
+store_status store_size_bytes(store *s, int64_t *bytes)
+{
+    sqlite3_stmt *st = NULL;
+    store_status r = STORE_OK;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            -1, &st, NULL) != SQLITE_OK)
+        return store_fail_sql(s, "cannot read the database size");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *bytes = sqlite3_column_int64(st, 0);
+    else
+        r = store_fail_sql(s, "cannot read the database size");
+    sqlite3_finalize(st);
+    return r;
+}
+
 store_status store_generation(store *s, int64_t *generation)
 {
     sqlite3_stmt *st = store_stmt(s, Q_GENERATION);

@@ -59,6 +59,10 @@ store_status store_create_at_version(const char *path, int version, char *err, s
 /* PRAGMA user_version of the open database. */
 store_status store_schema_version(store *s, int *version);
 
+/* The database's size in bytes (pages in use times page size; the WAL
+ * file not counted), for the manager's status page. */
+store_status store_size_bytes(store *s, int64_t *bytes);
+
 /* Counter bumped by every change to rules, domain lists and settings: a
  * running engine compares it to notice edits made by other processes. */
 store_status store_generation(store *s, int64_t *generation);

@@ -1,7 +1,6 @@
 /* mgr_data: see mgr_data.h. Opening, rules, domain lists, settings and
- * list validation, through core/store.h and core/domain.h. The only SQL of
- * its own sizes the file (SQLite's page count, no table). The journal view
- * is in mgr_journal.c, the caches in mgr_cache.c. */
+ * list validation, through core/store.h and core/domain.h; no SQL of its
+ * own. The journal view is in mgr_journal.c, the caches in mgr_cache.c. */
 #include "mgr_data.h"
 
 #include <sqlite3.h>
@@ -80,16 +79,8 @@ const char *mgr_db_path(const mgr_db *db) { return db->path; }
 
 int64_t mgr_db_file_size(mgr_db *db)
 {
-    sqlite3_stmt *st;
     int64_t size = -1;
-    if (sqlite3_prepare_v2(db->sql,
-            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        size = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return size;
+    return store_size_bytes(db->st, &size) == STORE_OK ? size : -1;
 }
 
 /* ---- Domain lists ---- */

@@ -302,6 +302,27 @@ static void test_rule_rename(void **state)
     assert_int_equal(store_rule_delete(f->st, long_name), STORE_OK);
 }
 
+/* The size is pages times page size: positive, a whole number of pages,
+ * and it grows with the data. */
+static void test_size_bytes(void **state)
+{
+    fixture *f = *state;
+    int64_t before = -1, after = -1;
+    int64_t page = query_int(f->st, "PRAGMA page_size");
+    assert_int_equal(store_size_bytes(f->st, &before), STORE_OK);
+    assert_true(before > 0);
+    assert_int_equal(before % page, 0);
+    char name[32], dir[300];
+    memset(dir, 'd', sizeof dir - 1);
+    dir[sizeof dir - 1] = '\0';
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "rule %d", i);
+        assert_int_equal(store_rule_add(f->st, name, dir, 1, NULL), STORE_OK);
+    }
+    assert_int_equal(store_size_bytes(f->st, &after), STORE_OK);
+    assert_true(after > before);
+}
+
 static void test_list_names(void **state)
 {
     (void)state;
@@ -322,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_rename, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_bytes, setup, teardown),
         cmocka_unit_test(test_list_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
