@@ -8,8 +8,10 @@
  * starts with BEGIN IMMEDIATE, and a busy database is retried for up to
  * STORE_BUSY_MS before STORE_ERR_BUSY is reported.
  *
- * Other modules own the SQL of their own tables (probe_cache, journal, log)
- * and reach the connection through store_db().
+ * Other modules own the SQL of their own tables (pcache: probe_cache,
+ * expcache: expired_cache, stscache: sts_policy, journal, log) and reach the
+ * connection through store_db(); the CLI and the manager call them, never
+ * the tables.
  *
  * Every function returns STORE_OK (0) or a store_status; on failure
  * store_error() holds one sentence for the user. */
