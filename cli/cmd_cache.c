@@ -11,6 +11,7 @@
 #include "json.h"
 #include "pcache.h"
 #include "probe.h"
+#include "stscache.h"
 #include <sqlite3.h>
 
 static void format_time(int64_t at_ms, char *buf, size_t len)
@@ -65,100 +66,107 @@ static void print_expired_text(FILE *out, const expcache_entry *e, size_t n)
     }
 }
 
-/* The probe cache's rows for display, newest first. */
-typedef struct {
-    sqlite3_stmt *st;
-} probe_rows;
-
-static int probe_rows_open(sqlite3 *db, probe_rows *rows)
+static void print_probe_json(json_writer *w, const pcache_entry *e, size_t n)
 {
-    return sqlite3_prepare_v2(db,
-                              "SELECT domain, status, mx, tls_version, probed_ms, expires_ms"
-                              " FROM probe_cache ORDER BY probed_ms DESC",
-                              -1, &rows->st, NULL) == SQLITE_OK
-               ? 0
-               : -1;
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *s = sqlite3_column_text(st, i);
-    return s ? (const char *)s : "";
-}
-
-static void print_probe_json(json_writer *w, probe_rows *rows)
-{
-    while (sqlite3_step(rows->st) == SQLITE_ROW) {
+    for (size_t i = 0; i < n; i++) {
         json_object_begin(w);
         json_key(w, "cache");
         json_string(w, "probe");
         json_key(w, "domain");
-        json_string(w, col(rows->st, 0));
+        json_string(w, e[i].domain);
         json_key(w, "status");
-        json_string(w, col(rows->st, 1));
+        json_string(w, e[i].status);
         json_key(w, "mx");
-        json_string(w, col(rows->st, 2));
+        json_string(w, e[i].mx);
         json_key(w, "tls_version");
-        json_string(w, col(rows->st, 3));
-        json_time_key(w, "probed", sqlite3_column_int64(rows->st, 4));
-        json_time_key(w, "expires", sqlite3_column_int64(rows->st, 5));
+        json_string(w, e[i].tls_version);
+        json_time_key(w, "probed", e[i].probed_ms);
+        json_time_key(w, "expires", e[i].expires_ms);
         json_object_end(w);
     }
 }
 
-static void print_probe_text(FILE *out, probe_rows *rows)
+static void print_probe_text(FILE *out, const pcache_entry *e, size_t n)
 {
-    int n = 0;
-    while (sqlite3_step(rows->st) == SQLITE_ROW) {
-        char until[32];
-        if (n++ == 0)
-            fprintf(out, "probe cache:\n  %-32s %-18s %-28s %-8s %s\n", "DOMAIN", "STATUS", "MX",
-                    "TLS", "UNTIL");
-        format_time(sqlite3_column_int64(rows->st, 5), until, sizeof until);
-        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", col(rows->st, 0), col(rows->st, 1),
-                col(rows->st, 2)[0] ? col(rows->st, 2) : "-",
-                col(rows->st, 3)[0] ? col(rows->st, 3) : "-", until);
-    }
-    if (n == 0)
+    if (n == 0) {
         fputs("probe cache: empty\n", out);
+        return;
+    }
+    fprintf(out, "probe cache:\n  %-32s %-18s %-28s %-8s %s\n", "DOMAIN", "STATUS", "MX", "TLS",
+            "UNTIL");
+    for (size_t i = 0; i < n; i++) {
+        char until[32];
+        format_time(e[i].expires_ms, until, sizeof until);
+        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", e[i].domain, e[i].status,
+                e[i].mx[0] ? e[i].mx : "-", e[i].tls_version[0] ? e[i].tls_version : "-", until);
+    }
 }
 
-/* The MTA-STS policies (guard.h) by domain: JSON objects when w is set,
- * else a text table on out. -1 when the table cannot be read. */
-static int print_sts(sqlite3 *db, json_writer *w, FILE *out)
+static void print_sts_json(json_writer *w, const stscache_row *p, size_t n)
 {
-    sqlite3_stmt *st;
-    int n = 0;
-    if (sqlite3_prepare_v2(db, "SELECT domain, mode, id, expires_ms FROM sts_policy"
-                               " ORDER BY domain", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (w) {
-            json_object_begin(w);
-            json_key(w, "cache");
-            json_string(w, "mta-sts");
-            json_key(w, "domain");
-            json_string(w, col(st, 0));
-            json_key(w, "mode");
-            json_string(w, col(st, 1));
-            json_key(w, "id");
-            json_string(w, col(st, 2));
-            json_time_key(w, "expires", sqlite3_column_int64(st, 3));
-            json_object_end(w);
-        } else {
-            char until[32];
-            if (n == 0)
-                fprintf(out, "mta-sts policies:\n  %-32s %-8s %-32s %s\n", "DOMAIN", "MODE",
-                        "ID", "UNTIL");
-            format_time(sqlite3_column_int64(st, 3), until, sizeof until);
-            fprintf(out, "  %-32s %-8s %-32s %s\n", col(st, 0), col(st, 1), col(st, 2), until);
-        }
-        n++;
+    for (size_t i = 0; i < n; i++) {
+        json_object_begin(w);
+        json_key(w, "cache");
+        json_string(w, "mta-sts");
+        json_key(w, "domain");
+        json_string(w, p[i].domain);
+        json_key(w, "mode");
+        json_string(w, p[i].mode);
+        json_key(w, "id");
+        json_string(w, p[i].id);
+        json_time_key(w, "expires", p[i].expires_ms);
+        json_object_end(w);
     }
-    if (!w && n == 0)
+}
+
+static void print_sts_text(FILE *out, const stscache_row *p, size_t n)
+{
+    if (n == 0) {
         fputs("mta-sts policies: none\n", out);
-    sqlite3_finalize(st);
-    return 0;
+        return;
+    }
+    fprintf(out, "mta-sts policies:\n  %-32s %-8s %-32s %s\n", "DOMAIN", "MODE", "ID", "UNTIL");
+    for (size_t i = 0; i < n; i++) {
+        char until[32];
+        format_time(p[i].expires_ms, until, sizeof until);
+        fprintf(out, "  %-32s %-8s %-32s %s\n", p[i].domain, p[i].mode, p[i].id, until);
+    }
+}
+
+/* The three listings, all read before anything is printed, so a failure
+ * prints no half table. */
+typedef struct {
+    pcache_entry *probed;
+    size_t nprobed;
+    expcache_entry *expired;
+    size_t nexpired;
+    stscache_row *sts;
+    size_t nsts;
+} cache_rows;
+
+static void cache_rows_free(cache_rows *r)
+{
+    free(r->probed);
+    free(r->expired);
+    free(r->sts);
+}
+
+static int cache_rows_read(store *st, cache_rows *r)
+{
+    char err[256];
+    memset(r, 0, sizeof *r);
+    if (expcache_list(store_db(st), &r->expired, &r->nexpired, err, sizeof err) != 0)
+        return cli_error(CLI_FAIL, "%s", err);
+    if (pcache_list(store_db(st), PCACHE_NEWEST_FIRST, &r->probed, &r->nprobed, err, sizeof err)
+        != 0) {
+        cache_rows_free(r);
+        return cli_error(CLI_FAIL, "cannot read the %s", err);
+    }
+    if (stscache_list(st, &r->sts, &r->nsts, err, sizeof err) != 0) {
+        cache_rows_free(r);
+        return cli_error(CLI_FAIL, "cannot read the %s", err);
+    }
+    return CLI_OK;
 }
 
 static int cache_list(cli_ctx *ctx, int argc, char **argv)
@@ -172,31 +180,24 @@ static int cache_list(cli_ctx *ctx, int argc, char **argv)
     store *st = cli_store(ctx);
     if (!st)
         return CLI_FAIL;
-    expcache_entry *e;
-    size_t n;
-    char err[256];
-    probe_rows rows;
-    if (expcache_list(store_db(st), &e, &n, err, sizeof err) != 0)
-        return cli_error(CLI_FAIL, "%s", err);
-    if (probe_rows_open(store_db(st), &rows) != 0) {
-        free(e);
-        return cli_error(CLI_FAIL, "cannot read the probe cache: %s", sqlite3_errmsg(store_db(st)));
-    }
+    cache_rows rows;
+    int rc = cache_rows_read(st, &rows);
+    if (rc != CLI_OK)
+        return rc;
     if (as_json) {
         json_writer w;
         json_init(&w, ctx->out);
         json_array_begin(&w);
-        print_probe_json(&w, &rows);
-        print_expired_json(&w, e, n);
-        print_sts(store_db(st), &w, NULL);
+        print_probe_json(&w, rows.probed, rows.nprobed);
+        print_expired_json(&w, rows.expired, rows.nexpired);
+        print_sts_json(&w, rows.sts, rows.nsts);
         json_array_end(&w);
     } else {
-        print_probe_text(ctx->out, &rows);
-        print_expired_text(ctx->out, e, n);
-        print_sts(store_db(st), NULL, ctx->out);
+        print_probe_text(ctx->out, rows.probed, rows.nprobed);
+        print_expired_text(ctx->out, rows.expired, rows.nexpired);
+        print_sts_text(ctx->out, rows.sts, rows.nsts);
     }
-    sqlite3_finalize(rows.st);
-    free(e);
+    cache_rows_free(&rows);
     return CLI_OK;
 }
 
@@ -234,10 +235,10 @@ static int cache_clear(cli_ctx *ctx, int argc, char **argv)
     }
     if (all) {
         /* A running engine keeps what it holds in memory until max_age. */
-        if (sqlite3_exec(store_db(st), "DELETE FROM sts_policy", NULL, NULL, NULL) != SQLITE_OK)
+        int n = stscache_clear(NULL, st);
+        if (n < 0)
             return cli_error(CLI_FAIL, "cannot clear the MTA-STS policies: %s",
                              sqlite3_errmsg(store_db(st)));
-        int n = sqlite3_changes(store_db(st));
         fprintf(ctx->out, "cleared %d MTA-STS polic%s\n", n, n == 1 ? "y" : "ies");
     }
     return CLI_OK;

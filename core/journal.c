@@ -327,3 +327,172 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
     sqlite3_finalize(st);
     return 0;
 }
+
+/* ---- positional view ---------------------------------------------------- */
+
+struct journal_view {
+    sqlite3 *db;
+    sqlite3_stmt *read;
+    char pattern[600];         /* LIKE pattern for the text filter, "" = none */
+    char route[16], reason[64];
+    size_t count;
+    int dense;                 /* ids are max_id, max_id-1, ... without holes */
+    int64_t max_id;
+    int64_t *ids;              /* otherwise the ids, newest first */
+    int out_of_memory;         /* why opening failed, when it did */
+};
+
+#define VIEW_FILTER_SQL \
+    " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
+    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\')" \
+    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)"
+
+static void view_bind_filter(const journal_view *v, sqlite3_stmt *st)
+{
+    if (v->pattern[0])
+        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
+    if (v->route[0])
+        sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
+    if (v->reason[0])
+        sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
+}
+
+/* "%text%" with LIKE's own wildcards escaped: the admin types plain text. */
+static void view_like_pattern(const char *text, char *out, size_t len)
+{
+    size_t o = 0;
+    if (!text || !text[0]) {
+        out[0] = 0;
+        return;
+    }
+    out[o++] = '%';
+    for (const char *p = text; *p && o + 3 < len; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\')
+            out[o++] = '\\';
+        out[o++] = *p;
+    }
+    out[o++] = '%';
+    out[o] = 0;
+}
+
+/* Unfiltered: count and id bounds come from the rowid index in a few ms;
+ * when the ids have no holes, position i is simply max_id - i. 1 dense,
+ * 0 not (or filtered), -1 error. */
+static int view_try_dense(journal_view *v)
+{
+    sqlite3_stmt *st;
+    if (v->pattern[0] || v->route[0] || v->reason[0])
+        return 0;
+    if (sqlite3_prepare_v2(v->db, "SELECT count(*), min(id), max(id) FROM journal", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t n = sqlite3_column_int64(st, 0);
+        int64_t lo = sqlite3_column_int64(st, 1), hi = sqlite3_column_int64(st, 2);
+        if (n == 0 || hi - lo + 1 == n) {
+            v->dense = 1;
+            v->count = (size_t)n;
+            v->max_id = hi;
+        }
+    }
+    sqlite3_finalize(st);
+    return v->dense;
+}
+
+static int view_load_ids(journal_view *v)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc;
+    if (sqlite3_prepare_v2(v->db, "SELECT id FROM journal WHERE" VIEW_FILTER_SQL
+                                  " ORDER BY id DESC", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    view_bind_filter(v, st);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (v->count == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            int64_t *grown = realloc(v->ids, ncap * sizeof *grown);
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                v->out_of_memory = 1;
+                break;
+            }
+            v->ids = grown;
+            cap = ncap;
+        }
+        v->ids[v->count++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
+                      char *err, size_t errlen)
+{
+    journal_view *v = calloc(1, sizeof *v);
+    *out = NULL;
+    if (!v) {
+        set_err(err, errlen, "journal: out of memory");
+        return -1;
+    }
+    v->db = db;
+    view_like_pattern(f ? f->text : NULL, v->pattern, sizeof v->pattern);
+    snprintf(v->route, sizeof v->route, "%s", f && f->route ? f->route : "");
+    snprintf(v->reason, sizeof v->reason, "%s", f && f->reason ? f->reason : "");
+    int dense = view_try_dense(v);
+    if (dense < 0 || (!dense && view_load_ids(v) != 0)
+        || sqlite3_prepare_v2(db,
+               "SELECT id, at_ms, message_id, sender, recipient, domain, route, reason, status,"
+               " mx, tls_version, detail, elapsed_ms FROM journal"
+               " WHERE id BETWEEN ?4 AND ?5 AND" VIEW_FILTER_SQL " ORDER BY id DESC LIMIT ?6",
+               -1, &v->read, NULL) != SQLITE_OK) {
+        set_err(err, errlen, "journal: %s", v->out_of_memory ? "out of memory" : sqlite3_errmsg(db));
+        journal_view_close(v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+void journal_view_close(journal_view *v)
+{
+    if (!v)
+        return;
+    sqlite3_finalize(v->read);
+    free(v->ids);
+    free(v);
+}
+
+size_t journal_view_count(const journal_view *v) { return v->count; }
+
+static int64_t view_id_at(const journal_view *v, size_t pos)
+{
+    return v->dense ? v->max_id - (int64_t)pos : v->ids[pos];
+}
+
+long journal_view_read(journal_view *v, size_t first, size_t n, journal_row *rows,
+                       char *err, size_t errlen)
+{
+    if (first >= v->count || n == 0)
+        return 0;
+    if (n > v->count - first)
+        n = v->count - first;
+    sqlite3_stmt *st = v->read;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    view_bind_filter(v, st);
+    sqlite3_bind_int64(st, 4, view_id_at(v, first + n - 1));
+    sqlite3_bind_int64(st, 5, view_id_at(v, first));
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
+    long got = 0;
+    int rc = SQLITE_DONE;
+    while ((size_t)got < n && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        read_row(st, &rows[got++]);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        set_err(err, errlen, "journal: %s", sqlite3_errmsg(v->db));
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return got;
+}

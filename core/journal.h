@@ -71,4 +71,26 @@ typedef struct {
 int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
                  char *err, size_t errlen);
 
+/* A positional view for a scrolling console: the rows matching a filter,
+ * newest first, addressed by position. The set is a snapshot taken at open
+ * (rows written later do not shift positions); position -> id is O(1), so a
+ * million rows open at once and any position costs one small indexed query.
+ * The view uses db, which must outlive it, from one thread at a time. */
+typedef struct {
+    const char *text;          /* substring of recipient, domain, MX or detail;
+                                  NULL or "" = any */
+    const char *route;         /* "tls", "plain"; NULL or "" = any */
+    const char *reason;        /* exact reason; NULL or "" = any */
+} journal_filter;
+
+typedef struct journal_view journal_view;
+int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
+                      char *err, size_t errlen);
+void journal_view_close(journal_view *v);
+size_t journal_view_count(const journal_view *v);
+/* Fills rows[0..n) with positions first..first+n-1; returns how many rows
+ * were read (fewer at the end; rows deleted since open are skipped), or -1. */
+long journal_view_read(journal_view *v, size_t first, size_t n, journal_row *rows,
+                       char *err, size_t errlen);
+
 #endif

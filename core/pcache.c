@@ -346,6 +346,71 @@ int pcache_clear(pcache *c, int expired_only)
     return rc;
 }
 
+static void read_entry(sqlite3_stmt *st, pcache_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    column_text(st, 0, e->domain, sizeof e->domain);
+    column_text(st, 1, e->status, sizeof e->status);
+    column_text(st, 2, e->mx, sizeof e->mx);
+    column_text(st, 3, e->address, sizeof e->address);
+    column_text(st, 4, e->tls_version, sizeof e->tls_version);
+    column_text(st, 5, e->cipher, sizeof e->cipher);
+    e->cert_not_after = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6);
+    column_text(st, 7, e->error, sizeof e->error);
+    e->elapsed_ms = (unsigned)sqlite3_column_int64(st, 8);
+    e->probed_ms = sqlite3_column_int64(st, 9);
+    e->expires_ms = sqlite3_column_int64(st, 10);
+}
+
+static void list_fail(sqlite3 *db, int rc, char *err, size_t errlen)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "probe cache: %s",
+                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+}
+
+int pcache_list(sqlite3 *db, pcache_order order, pcache_entry **out, size_t *n,
+                char *err, size_t errlen)
+{
+    static const char select[] =
+        "SELECT domain, status, mx, address, tls_version, cipher, cert_not_after, error,"
+        " elapsed_ms, probed_ms, expires_ms FROM probe_cache ";
+    char sql[sizeof select + 48];
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    snprintf(sql, sizeof sql, "%s%s", select,
+             order == PCACHE_NEWEST_FIRST ? "ORDER BY probed_ms DESC, domain" : "ORDER BY domain");
+    if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK) {
+        list_fail(db, rc, err, errlen);
+        return -1;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            pcache_entry *grown = realloc(*out, ncap * sizeof *grown);
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+            cap = ncap;
+        }
+        read_entry(st, &(*out)[(*n)++]);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        list_fail(db, rc, err, errlen);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
 size_t pcache_size(pcache *c)
 {
     size_t n;

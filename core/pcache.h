@@ -48,6 +48,32 @@ int pcache_clear(pcache *c, int expired_only);
 /* Entries held in memory (live, plus expired ones not yet swept). */
 size_t pcache_size(pcache *c);
 
+/* One row of the probe_cache table, for the CLI and the manager. */
+typedef struct {
+    char domain[PROBE_NAME_MAX];
+    char status[32];                 /* as stored: a probe_status_name(), or a word
+                                        a newer version wrote, shown as it is */
+    char mx[PROBE_NAME_MAX];
+    char address[PROBE_ADDR_MAX];
+    char tls_version[16];
+    char cipher[64];
+    int64_t cert_not_after;          /* Unix seconds; -1 unknown */
+    char error[PROBE_TEXT_MAX];
+    unsigned elapsed_ms;
+    int64_t probed_ms, expires_ms;   /* wall clock, Unix milliseconds */
+} pcache_entry;
+
+typedef enum {
+    PCACHE_BY_DOMAIN,                /* the console's table */
+    PCACHE_NEWEST_FIRST              /* by probed_ms, newest first; ties by domain */
+} pcache_order;
+
+/* Every row of the table, live and expired alike, in a fresh array
+ * (free(); NULL when empty). Table-level like pcache_clear's database half:
+ * no cache handle needed. 0, or -1 with the reason in err. */
+int pcache_list(struct sqlite3 *db, pcache_order order, pcache_entry **out, size_t *n,
+                char *err, size_t errlen);
+
 /* Decide n domains: cached ones from the cache, the others probed at once
  * (probe_many) and stored. from_cache (may be NULL) gets 1 per cached one. */
 void pcache_probe_many(pcache *c, const char *const *domains, size_t n,

@@ -30,6 +30,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                       "expired_cert = coalesce(?3, expired_cert), "
                       "source_instance = coalesce(?4, source_instance), "
                       "pickup_dir = coalesce(?5, pickup_dir), updated_ms = ?6 WHERE name = ?1",
+    [Q_RULE_RENAME] = "UPDATE rules SET name = ?2, updated_ms = ?3 WHERE name = ?1",
     [Q_RULE_DELETE] = "DELETE FROM rules WHERE name = ?1",
     [Q_RULE_ID] = "SELECT id FROM rules WHERE name = ?1",
     [Q_DOMAIN_ADD] = "INSERT OR IGNORE INTO rule_domains (rule_id, list, pattern) VALUES (?1, ?2, ?3)",
@@ -417,6 +418,22 @@ store_status store_schema_version(store *s, int *version)
     if (read_user_version(s->db, version) != SQLITE_OK)
         return store_fail_sql(s, "cannot read the schema version");
     return STORE_OK;
+}
+
+store_status store_size_bytes(store *s, int64_t *bytes)
+{
+    sqlite3_stmt *st = NULL;
+    store_status r = STORE_OK;
+    if (sqlite3_prepare_v2(s->db,
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            -1, &st, NULL) != SQLITE_OK)
+        return store_fail_sql(s, "cannot read the database size");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *bytes = sqlite3_column_int64(st, 0);
+    else
+        r = store_fail_sql(s, "cannot read the database size");
+    sqlite3_finalize(st);
+    return r;
 }
 
 store_status store_generation(store *s, int64_t *generation)

@@ -8,8 +8,10 @@
  * starts with BEGIN IMMEDIATE, and a busy database is retried for up to
  * STORE_BUSY_MS before STORE_ERR_BUSY is reported.
  *
- * Other modules own the SQL of their own tables (probe_cache, journal, log)
- * and reach the connection through store_db().
+ * Other modules own the SQL of their own tables (pcache: probe_cache,
+ * expcache: expired_cache, stscache: sts_policy, journal, log) and reach the
+ * connection through store_db(); the CLI and the manager call them, never
+ * the tables.
  *
  * Every function returns STORE_OK (0) or a store_status; on failure
  * store_error() holds one sentence for the user. */
@@ -58,6 +60,10 @@ int store_schema_latest(void);
 store_status store_create_at_version(const char *path, int version, char *err, size_t errlen);
 /* PRAGMA user_version of the open database. */
 store_status store_schema_version(store *s, int *version);
+
+/* The database's size in bytes (pages in use times page size; the WAL
+ * file not counted), for the manager's status page. */
+store_status store_size_bytes(store *s, int64_t *bytes);
 
 /* Counter bumped by every change to rules, domain lists and settings: a
  * running engine compares it to notice edits made by other processes. */
@@ -110,6 +116,11 @@ typedef struct {
 } store_rule_change;
 void store_rule_change_init(store_rule_change *change);
 store_status store_rule_update(store *s, const char *name, const store_rule_change *change);
+/* Gives a rule a new name (checked like store_rule_add's); its id, settings
+ * and domain lists stay. A change of case only is allowed; a name another
+ * rule holds (ignoring case) is STORE_ERR_EXISTS, a missing old_name
+ * STORE_ERR_NOT_FOUND. */
+store_status store_rule_rename(store *s, const char *old_name, const char *new_name);
 /* Deletes the rule and its domain lists. */
 store_status store_rule_delete(store *s, const char *name);
 

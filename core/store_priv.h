@@ -17,6 +17,7 @@ enum stmt_id {
     Q_RULE_FOR_SOURCE,
     Q_RULE_LIST,
     Q_RULE_UPDATE,
+    Q_RULE_RENAME,
     Q_RULE_DELETE,
     Q_RULE_ID,
     Q_DOMAIN_ADD,

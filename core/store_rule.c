@@ -216,6 +216,32 @@ store_status store_rule_update(store *s, const char *name, const store_rule_chan
     return store_commit(s);
 }
 
+store_status store_rule_rename(store *s, const char *old_name, const char *new_name)
+{
+    store_status r = check_name(s, new_name);
+    if (r != STORE_OK)
+        return r;
+    sqlite3_stmt *st = store_stmt(s, Q_RULE_RENAME);
+    if (!st)
+        return STORE_ERR_IO;
+    if ((r = store_begin_write(s)) != STORE_OK)
+        return r;
+    sqlite3_bind_text(st, 1, old_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, new_name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, plat_wall_ms());
+    /* The UNIQUE NOCASE constraint compares the row with the others only,
+     * so "mail" -> "Mail" passes and a name another rule holds fails. */
+    int rc = sqlite3_step(st);
+    store_stmt_done(st);
+    if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        return store_rollback(s, store_fail(s, STORE_ERR_EXISTS, "rule '%s' exists already", new_name));
+    if (rc != SQLITE_DONE)
+        return store_rollback(s, store_fail_sql(s, "cannot rename the rule"));
+    if (sqlite3_changes(s->db) == 0)
+        return store_rollback(s, store_fail(s, STORE_ERR_NOT_FOUND, "no rule named '%s'", old_name));
+    return store_commit(s);
+}
+
 store_status store_rule_delete(store *s, const char *name)
 {
     sqlite3_stmt *st = store_stmt(s, Q_RULE_DELETE);

@@ -106,13 +106,76 @@ static void mem_put(stscache *c, const entry *e)
     plat_mutex_unlock(c->lock);
 }
 
-void stscache_clear(stscache *c, store *db)
+int stscache_clear(stscache *c, store *db)
 {
-    plat_mutex_lock(c->lock);
-    c->count = 0;
-    plat_mutex_unlock(c->lock);
-    if (db)
-        sqlite3_exec(store_db(db), "DELETE FROM sts_policy", NULL, NULL, NULL);
+    if (c) {
+        plat_mutex_lock(c->lock);
+        c->count = 0;
+        plat_mutex_unlock(c->lock);
+    }
+    if (!db)
+        return 0;
+    if (sqlite3_exec(store_db(db), "DELETE FROM sts_policy", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    return sqlite3_changes(store_db(db));
+}
+
+static void row_text(sqlite3_stmt *q, int col, char *dst, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(q, col);
+    snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+static void list_fail(sqlite3 *sql, int rc, char *err, size_t errlen)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "MTA-STS policies: %s",
+                 rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(sql));
+}
+
+int stscache_list(store *db, stscache_row **out, size_t *n, char *err, size_t errlen)
+{
+    sqlite3 *sql = store_db(db);
+    sqlite3_stmt *q = NULL;
+    size_t cap = 0;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    if ((rc = sqlite3_prepare_v2(sql, "SELECT domain, id, mode, max_age, fetched_ms, expires_ms"
+                                      " FROM sts_policy ORDER BY domain", -1, &q, NULL))
+        != SQLITE_OK) {
+        list_fail(sql, rc, err, errlen);
+        return -1;
+    }
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            stscache_row *grown = realloc(*out, ncap * sizeof *grown);
+            if (!grown) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = grown;
+            cap = ncap;
+        }
+        stscache_row *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        row_text(q, 0, r->domain, sizeof r->domain);
+        row_text(q, 1, r->id, sizeof r->id);
+        row_text(q, 2, r->mode, sizeof r->mode);
+        r->max_age = sqlite3_column_int64(q, 3);
+        r->fetched_ms = sqlite3_column_int64(q, 4);
+        r->expires_ms = sqlite3_column_int64(q, 5);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        list_fail(sql, rc, err, errlen);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- database ---------------------------------------------------------- */

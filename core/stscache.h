@@ -11,6 +11,7 @@
 #ifndef TR_STSCACHE_H
 #define TR_STSCACHE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mtasts.h"
@@ -43,7 +44,23 @@ mtasts_status stscache_lookup(stscache *c, store *db, const char *domain,
                               const mtasts_options *opt, int64_t now_ms,
                               stscache_result *out);
 
-/* Forget every policy, in memory and (db non-NULL) in the database. */
-void stscache_clear(stscache *c, store *db);
+/* Forget every policy, in memory (c may be NULL: the table only) and, db
+ * non-NULL, in the database. Returns the rows deleted from the table (0
+ * without db), or -1 when the database refused (store_db's errmsg says
+ * why). A running engine's own cache keeps its policies until max_age. */
+int stscache_clear(stscache *c, store *db);
+
+/* One row of the sts_policy table, for the CLI and the manager. */
+typedef struct {
+    char domain[DOMAIN_BUF];
+    char id[MTASTS_ID_MAX + 1];
+    char mode[16];             /* as stored: "enforce", "testing", "none" */
+    int64_t max_age;           /* seconds */
+    int64_t fetched_ms, expires_ms;
+} stscache_row;
+
+/* Every stored policy by domain, expired ones too, in a fresh array
+ * (free(); NULL when empty). 0, or -1 with the reason in err. */
+int stscache_list(store *db, stscache_row **out, size_t *n, char *err, size_t errlen);
 
 #endif

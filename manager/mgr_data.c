@@ -1,7 +1,6 @@
 /* mgr_data: see mgr_data.h. Opening, rules, domain lists, settings and
- * list validation, through core/store.h and core/domain.h. The only SQL of
- * its own renames a rule (store.h has no rename) and sizes the file. The
- * journal view is in mgr_journal.c, the caches in mgr_cache.c. */
+ * list validation, through core/store.h and core/domain.h; no SQL of its
+ * own. The journal view is in mgr_journal.c, the caches in mgr_cache.c. */
 #include "mgr_data.h"
 
 #include <sqlite3.h>
@@ -80,16 +79,8 @@ const char *mgr_db_path(const mgr_db *db) { return db->path; }
 
 int64_t mgr_db_file_size(mgr_db *db)
 {
-    sqlite3_stmt *st;
     int64_t size = -1;
-    if (sqlite3_prepare_v2(db->sql,
-            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        size = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return size;
+    return store_size_bytes(db->st, &size) == STORE_OK ? size : -1;
 }
 
 /* ---- Domain lists ---- */
@@ -280,24 +271,16 @@ static int sync_list(mgr_db *db, const char *rule, store_list list, const char *
     return rc;
 }
 
-/* The store names rules for life; the console lets the admin rename one.
- * store.h has no rename, so this is the console's own statement. */
-static int rename_rule(mgr_db *db, int64_t id, const char *name, char *err, size_t errlen)
+static int rename_rule(mgr_db *db, const char *old_name, const char *new_name, char *err,
+                       size_t errlen)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->sql, "UPDATE rules SET name = ?1, updated_ms = ?2 WHERE id = ?3",
-                           -1, &st, NULL) != SQLITE_OK)
-        return mgr_sql_fail(db, err, errlen, "rename the rule");
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, plat_wall_ms());
-    sqlite3_bind_int64(st, 3, id);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.", name);
+    store_status rc = store_rule_rename(db->st, old_name, new_name);
+    if (rc == STORE_ERR_EXISTS) {
+        mgr_set_err(err, errlen, "A rule named \"%s\" already exists. Choose another name.",
+                    new_name);
         return -1;
     }
-    return rc == SQLITE_DONE ? 0 : mgr_sql_fail(db, err, errlen, "rename the rule");
+    return rc == STORE_OK ? 0 : store_fail(db, err, errlen, "rename the rule");
 }
 
 static int add_rule(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
@@ -321,7 +304,7 @@ int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen)
     if (!is_new && mgr_rule_get(db, r->id, &old, err, errlen) != 0)
         return -1;
     int rc = is_new ? add_rule(db, r, err, errlen)
-           : strcmp(old.name, r->name) != 0 ? rename_rule(db, r->id, r->name, err, errlen) : 0;
+           : strcmp(old.name, r->name) != 0 ? rename_rule(db, old.name, r->name, err, errlen) : 0;
     mgr_rule_clear(&old);
     if (rc != 0)
         return -1;

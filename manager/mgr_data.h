@@ -1,7 +1,6 @@
 /* mgr_data: the manager's one door to the database. Every tab talks to the
- * database through these calls; they go to core/ wherever core offers the
- * operation, and hold the few read queries that exist only for the console
- * (the journal window, the cache listings). Strings are UTF-8. Every call
+ * database through these calls; they go to core/ for every operation and
+ * translate core's rows and errors into the console's. Strings are UTF-8. Every call
  * that can fail returns 0 on success and -1 with a sentence in err. */
 #ifndef TR_MGR_DATA_H
 #define TR_MGR_DATA_H
@@ -72,12 +71,12 @@ typedef struct mgr_journal_filter {
 typedef struct mgr_journal_row {
     int64_t id;
     int64_t at_ms;
-    char recipient[256];
+    char recipient[328];       /* sizes as core/journal.h's journal_row */
     char domain[256];
     char route[8];
     char reason[40];
     char mx[256];
-    char tls_version[24];
+    char tls_version[32];
     char detail[512];
 } mgr_journal_row;
 

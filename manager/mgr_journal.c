@@ -1,12 +1,12 @@
-/* mgr_journal: the positional journal view of mgr_data.h. The console's
- * own read query: core/journal.h reads only the newest N rows, and a view
- * that opens a million rows at once needs position -> id in O(1). */
-#include <sqlite3.h>
+/* mgr_journal: the positional journal view of mgr_data.h, through
+ * core/journal.h's journal_view: the console translates its filter and
+ * rows, and SQLite's words into sentences. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
+#include "journal.h"
 #include "mgr_priv.h"
 
 const char *mgr_journal_reason(size_t index)
@@ -15,115 +15,23 @@ const char *mgr_journal_reason(size_t index)
 }
 
 struct mgr_journal_view {
-    mgr_db *db;
-    sqlite3_stmt *read;
-    char pattern[600];         /* LIKE pattern for the text filter, "" = none */
-    char route[16], reason[64];
-    size_t count;
-    int dense;                 /* ids are max_id, max_id-1, ... without holes */
-    int64_t max_id;
-    int64_t *ids;              /* otherwise the ids, newest first */
+    journal_view *view;
 };
-
-#define JOURNAL_FILTER_SQL \
-    " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
-    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\')" \
-    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)"
-
-static void bind_filter(const mgr_journal_view *v, sqlite3_stmt *st)
-{
-    if (v->pattern[0])
-        sqlite3_bind_text(st, 1, v->pattern, -1, SQLITE_STATIC);
-    if (v->route[0])
-        sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
-    if (v->reason[0])
-        sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
-}
-
-static void make_like_pattern(const char *text, char *out, size_t len)
-{
-    size_t o = 0;
-    if (!text[0]) {
-        out[0] = 0;
-        return;
-    }
-    out[o++] = '%';
-    for (const char *p = text; *p && o + 3 < len; p++) {
-        if (*p == '%' || *p == '_' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = *p;
-    }
-    out[o++] = '%';
-    out[o] = 0;
-}
-
-/* Unfiltered: count and id bounds come from the rowid index in a few ms;
- * when the ids have no holes, position i is simply max_id - i. */
-static int journal_try_dense(mgr_journal_view *v)
-{
-    sqlite3_stmt *st;
-    if (v->pattern[0] || v->route[0] || v->reason[0])
-        return 0;
-    if (sqlite3_prepare_v2(v->db->sql, "SELECT count(*), min(id), max(id) FROM journal",
-                           -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t n = sqlite3_column_int64(st, 0);
-        int64_t lo = sqlite3_column_int64(st, 1), hi = sqlite3_column_int64(st, 2);
-        if (n == 0 || hi - lo + 1 == n) {
-            v->dense = 1;
-            v->count = (size_t)n;
-            v->max_id = hi;
-        }
-    }
-    sqlite3_finalize(st);
-    return v->dense;
-}
-
-static int journal_load_ids(mgr_journal_view *v)
-{
-    sqlite3_stmt *st;
-    size_t cap = 4096;
-    if (sqlite3_prepare_v2(v->db->sql,
-            "SELECT id FROM journal WHERE" JOURNAL_FILTER_SQL " ORDER BY id DESC",
-            -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    bind_filter(v, st);
-    v->ids = malloc(cap * sizeof *v->ids);
-    while (v->ids && sqlite3_step(st) == SQLITE_ROW) {
-        if (v->count == cap) {
-            int64_t *grown = realloc(v->ids, 2 * cap * sizeof *v->ids);
-            if (!grown)
-                break;
-            v->ids = grown;
-            cap *= 2;
-        }
-        v->ids[v->count++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    return v->ids ? 0 : -1;
-}
 
 int mgr_journal_open(mgr_db *db, const mgr_journal_filter *f,
                      mgr_journal_view **out, char *err, size_t errlen)
 {
+    char why[MGR_ERR_LEN];
+    journal_filter filter = { f->text, f->route, f->reason };
     mgr_journal_view *v = calloc(1, sizeof *v);
+    *out = NULL;
     if (!v) {
         mgr_set_err(err, errlen, "Out of memory.");
         return -1;
     }
-    v->db = db;
-    make_like_pattern(f->text, v->pattern, sizeof v->pattern);
-    snprintf(v->route, sizeof v->route, "%s", f->route);
-    snprintf(v->reason, sizeof v->reason, "%s", f->reason);
-    int dense = journal_try_dense(v);
-    if (dense < 0 || (!dense && journal_load_ids(v) != 0)
-        || sqlite3_prepare_v2(db->sql,
-               "SELECT id, at_ms, recipient, domain, route, reason, mx, tls_version, detail "
-               "FROM journal WHERE id BETWEEN ?4 AND ?5 AND" JOURNAL_FILTER_SQL
-               " ORDER BY id DESC LIMIT ?6", -1, &v->read, NULL) != SQLITE_OK) {
-        mgr_sql_fail(db, err, errlen, "read the journal");
-        mgr_journal_close(v);
+    if (journal_view_open(db->sql, &filter, &v->view, why, sizeof why) != 0) {
+        mgr_set_err(err, errlen, "Could not read the %s.", why);
+        free(v);
         return -1;
     }
     *out = v;
@@ -134,49 +42,44 @@ void mgr_journal_close(mgr_journal_view *v)
 {
     if (!v)
         return;
-    sqlite3_finalize(v->read);
-    free(v->ids);
+    journal_view_close(v->view);
     free(v);
 }
 
-size_t mgr_journal_count(const mgr_journal_view *v) { return v->count; }
+size_t mgr_journal_count(const mgr_journal_view *v) { return journal_view_count(v->view); }
 
-static int64_t id_at(const mgr_journal_view *v, size_t pos)
+static void row_from_journal(const journal_row *j, mgr_journal_row *r)
 {
-    return v->dense ? v->max_id - (int64_t)pos : v->ids[pos];
+    r->id = j->id;
+    r->at_ms = j->at_ms;
+    snprintf(r->recipient, sizeof r->recipient, "%s", j->recipient);
+    snprintf(r->domain, sizeof r->domain, "%s", j->domain);
+    snprintf(r->route, sizeof r->route, "%s", j->route);
+    snprintf(r->reason, sizeof r->reason, "%s", j->reason);
+    snprintf(r->mx, sizeof r->mx, "%s", j->mx);
+    snprintf(r->tls_version, sizeof r->tls_version, "%s", j->tls_version);
+    snprintf(r->detail, sizeof r->detail, "%s", j->detail);
 }
 
 long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
                       mgr_journal_row *rows, char *err, size_t errlen)
 {
-    if (first >= v->count || n == 0)
+    char why[MGR_ERR_LEN];
+    size_t count = journal_view_count(v->view);
+    if (first >= count || n == 0)
         return 0;
-    if (n > v->count - first)
-        n = v->count - first;
-    sqlite3_stmt *st = v->read;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    bind_filter(v, st);
-    sqlite3_bind_int64(st, 4, id_at(v, first + n - 1));
-    sqlite3_bind_int64(st, 5, id_at(v, first));
-    sqlite3_bind_int64(st, 6, (sqlite3_int64)n);
-    long got = 0;
-    int rc;
-    while ((size_t)got < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        mgr_journal_row *r = &rows[got++];
-        r->id = sqlite3_column_int64(st, 0);
-        r->at_ms = sqlite3_column_int64(st, 1);
-        mgr_copy_text(r->recipient, sizeof r->recipient, sqlite3_column_text(st, 2));
-        mgr_copy_text(r->domain, sizeof r->domain, sqlite3_column_text(st, 3));
-        mgr_copy_text(r->route, sizeof r->route, sqlite3_column_text(st, 4));
-        mgr_copy_text(r->reason, sizeof r->reason, sqlite3_column_text(st, 5));
-        mgr_copy_text(r->mx, sizeof r->mx, sqlite3_column_text(st, 6));
-        mgr_copy_text(r->tls_version, sizeof r->tls_version, sqlite3_column_text(st, 7));
-        mgr_copy_text(r->detail, sizeof r->detail, sqlite3_column_text(st, 8));
+    if (n > count - first)
+        n = count - first;
+    journal_row *page = malloc(n * sizeof *page);
+    if (!page) {
+        mgr_set_err(err, errlen, "Out of memory.");
+        return -1;
     }
-    sqlite3_reset(st);
-    if (got == 0 && n > 0 && sqlite3_errcode(v->db->sql) != SQLITE_OK
-        && sqlite3_errcode(v->db->sql) != SQLITE_DONE)
-        return mgr_sql_fail(v->db, err, errlen, "read the journal");
+    long got = journal_view_read(v->view, first, n, page, why, sizeof why);
+    if (got < 0)
+        mgr_set_err(err, errlen, "Could not read the %s.", why);
+    for (long i = 0; i < got; i++)
+        row_from_journal(&page[i], &rows[i]);
+    free(page);
     return got;
 }

@@ -11,7 +11,7 @@
 
 struct mgr_db {
     store *st;
-    sqlite3 *sql;              /* store_db(st), for the console's own reads */
+    sqlite3 *sql;              /* store_db(st), for the core modules that take a connection */
     char path[PLAT_PATH_MAX];
 };
 

@@ -319,7 +319,24 @@ static void test_cache_in_database(void **state)
     assert_int_equal(r.policy.mx_count, 2);
     assert_string_equal(r.policy.mx[1], "*.backup.example.test");
     assert_int_equal(stsd_requests(f->https), 1);
-    stscache_clear(c2, db);
+    /* The listing the CLI shows: the stored row, every column. */
+    stscache_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(stscache_list(db, &rows, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].domain, DOMAIN);
+    assert_string_equal(rows[0].id, r.id);
+    assert_string_equal(rows[0].mode, "enforce");
+    assert_int_equal(rows[0].max_age, r.policy.max_age);
+    assert_int_equal(rows[0].fetched_ms, now);
+    assert_int_equal(rows[0].expires_ms, r.expires_ms);
+    free(rows);
+    assert_int_equal(stscache_clear(c2, db), 1);
+    assert_int_equal(stscache_list(db, &rows, &n, err, sizeof err), 0);
+    assert_null(rows);
+    assert_int_equal(n, 0);
+    assert_int_equal(stscache_clear(NULL, db), 0);
+    assert_int_equal(stscache_clear(c1, NULL), 0);
     stscache_free(c1);
     assert_int_equal(stscache_lookup(c2, db, DOMAIN, &f->opt, now + 20, &r), MTASTS_OK);
     assert_true(r.fetched);

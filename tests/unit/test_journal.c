@@ -95,6 +95,125 @@ static void rows_of_a_message_written_and_read_back(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
 }
 
+/* 40 rows over 8 messages: row i (0-based) goes to "u<i>@d<i%4>.example",
+ * plain when i is odd; row 7's detail holds a literal "50%_off". */
+static void write_view_rows(world *w)
+{
+    char rcpt[40][32], dom[40][16];
+    journal_entry rows[40];
+    char err[256];
+    for (int i = 0; i < 40; i++) {
+        snprintf(rcpt[i], sizeof rcpt[i], "u%d@d%d.example", i, i % 4);
+        snprintf(dom[i], sizeof dom[i], "d%d.example", i % 4);
+        rows[i] = entry(1000 + i, rcpt[i], i % 2);
+        rows[i].domain = dom[i];
+        if (i == 7)
+            rows[i].detail = "50%_off";
+    }
+    for (int m = 0; m < 8; m++)
+        assert_int_equal(journal_write(w->j, rows + 5 * m, 5, err, sizeof err), 0);
+}
+
+static journal_view *open_view(world *w, const char *text, const char *route, const char *reason)
+{
+    journal_filter f = { text, route, reason };
+    journal_view *v = NULL;
+    char err[256];
+    if (journal_view_open(w->db, &f, &v, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return v;
+}
+
+/* Positions newest first, in a dense journal and one with holes; the set
+ * is a snapshot; reads past the end are short. */
+static void view_by_position(void **state)
+{
+    world *w = *state;
+    journal_row rows[8];
+    char err[256];
+    journal_view *v = open_view(w, NULL, NULL, NULL);
+    assert_int_equal(journal_view_count(v), 0);
+    assert_int_equal(journal_view_read(v, 0, 8, rows, err, sizeof err), 0);
+    journal_view_close(v);
+
+    write_view_rows(w);
+    v = open_view(w, "", "", "");
+    assert_int_equal(journal_view_count(v), 40);
+    assert_int_equal(journal_view_read(v, 0, 2, rows, err, sizeof err), 2);
+    assert_string_equal(rows[0].recipient, "u39@d3.example");
+    assert_string_equal(rows[0].route, "plain");
+    assert_string_equal(rows[0].message_id, "m1");
+    assert_string_equal(rows[1].recipient, "u38@d2.example");
+    assert_int_equal(journal_view_read(v, 37, 8, rows, err, sizeof err), 3);
+    assert_string_equal(rows[2].recipient, "u0@d0.example");
+    /* Rows written after open do not shift positions. */
+    journal_entry later = entry(5000, "late@x.example", 0);
+    assert_int_equal(journal_write(w->j, &later, 1, err, sizeof err), 0);
+    assert_int_equal(journal_view_read(v, 0, 1, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].recipient, "u39@d3.example");
+    journal_view_close(v);
+
+    /* Holes (rows 11..20 gone): positions follow the rows that remain. */
+    assert_int_equal(sqlite3_exec(w->db, "DELETE FROM journal WHERE id BETWEEN 11 AND 20",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    v = open_view(w, NULL, NULL, NULL);
+    assert_int_equal(journal_view_count(v), 31);
+    assert_int_equal(journal_view_read(v, 0, 1, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].recipient, "late@x.example");
+    assert_int_equal(journal_view_read(v, 20, 3, rows, err, sizeof err), 3);
+    assert_string_equal(rows[0].recipient, "u20@d0.example");
+    assert_string_equal(rows[1].recipient, "u9@d1.example");
+    assert_string_equal(rows[2].recipient, "u8@d0.example");
+    journal_view_close(v);
+}
+
+static void view_filters(void **state)
+{
+    world *w = *state;
+    journal_row rows[16];
+    char err[256];
+    write_view_rows(w);
+    journal_view *v = open_view(w, NULL, "plain", NULL);
+    assert_int_equal(journal_view_count(v), 20);
+    assert_int_equal(journal_view_read(v, 0, 16, rows, err, sizeof err), 16);
+    for (int i = 0; i < 16; i++)
+        assert_string_equal(rows[i].route, "plain");
+    assert_string_equal(rows[0].recipient, "u39@d3.example");
+    assert_string_equal(rows[1].recipient, "u37@d1.example");
+    journal_view_close(v);
+
+    v = open_view(w, "D2.EXAMPLE", "tls", "tls-ok"); /* LIKE ignores ASCII case */
+    assert_int_equal(journal_view_count(v), 10);
+    assert_int_equal(journal_view_read(v, 9, 4, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].recipient, "u2@d2.example");
+    journal_view_close(v);
+
+    /* The admin's % and _ are plain characters, not wildcards. */
+    v = open_view(w, "50%_", NULL, NULL);
+    assert_int_equal(journal_view_count(v), 1);
+    assert_int_equal(journal_view_read(v, 0, 4, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].recipient, "u7@d3.example");
+    journal_view_close(v);
+    v = open_view(w, "5_%", NULL, NULL);
+    assert_int_equal(journal_view_count(v), 0);
+    journal_view_close(v);
+    v = open_view(w, NULL, NULL, "no-rule");
+    assert_int_equal(journal_view_count(v), 0);
+    journal_view_close(v);
+}
+
+static void view_reports_a_missing_table(void **state)
+{
+    sqlite3 *db = NULL;
+    journal_view *v = (journal_view *)state; /* any non-NULL value */
+    char err[256] = "";
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(journal_view_open(db, NULL, &v, err, sizeof err), -1);
+    assert_null(v);
+    assert_non_null(strstr(err, "journal: no such table"));
+    sqlite3_close(db);
+}
+
 static void a_failed_row_rolls_back_the_message(void **state)
 {
     world *w = *state;
@@ -251,6 +370,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rows_of_a_message_written_and_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(view_by_position, setup, teardown),
+        cmocka_unit_test_setup_teardown(view_filters, setup, teardown),
+        cmocka_unit_test(view_reports_a_missing_table),
         cmocka_unit_test_setup_teardown(a_large_message_keeps_every_row_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_age, setup, teardown),

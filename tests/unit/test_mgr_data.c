@@ -127,6 +127,20 @@ static void test_rule_edit_renames_and_changes_lists(void **state)
     assert_string_equal(back.never_redirect, "");
     mgr_rule_clear(&back);
     assert_int_equal(mgr_rule_find(f->db, "First", &back, err, sizeof err), 0);
+
+    /* A change of case only is a rename too; a name the store refuses is
+     * reported and leaves the rule as it was. */
+    snprintf(r.name, sizeof r.name, "RENAMED");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    assert_int_equal(mgr_rule_get(f->db, id, &back, err, sizeof err), 0);
+    assert_string_equal(back.name, "RENAMED");
+    mgr_rule_clear(&back);
+    snprintf(r.name, sizeof r.name, " RENAMED");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), -1);
+    assert_string_equal(err, "Could not rename the rule: rule name starts or ends with a space.");
+    assert_int_equal(mgr_rule_get(f->db, id, &back, err, sizeof err), 0);
+    assert_string_equal(back.name, "RENAMED");
+    mgr_rule_clear(&back);
     mgr_rule_clear(&r);
 }
 

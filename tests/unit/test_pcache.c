@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -202,6 +203,87 @@ static void clear_expired_and_all(void **state)
     pcache_free(c);
 }
 
+/* The listing both the CLI and the manager show: every row, both orders,
+ * every column, expired rows too, and a status word this version does not
+ * know shown as stored. */
+static void list_shows_every_row(void **state)
+{
+    fixture *f = *state;
+    pcache *c = pcache_new(f->db, NULL);
+    pcache_entry *e;
+    size_t n;
+    char err[256];
+    probe_result r;
+    pcache_set_clock(c, fake_clock);
+    assert_int_equal(pcache_clear(c, 0), 0);
+    assert_int_equal(pcache_list(f->db, PCACHE_BY_DOMAIN, &e, &n, err, sizeof err), 0);
+    assert_null(e);
+    assert_int_equal(n, 0);
+
+    int64_t t0 = fake_now;
+    r = result("b.example", PROBE_STARTTLS);
+    pcache_put(c, &r);
+    fake_now += 5000;
+    r = result("c.example", PROBE_NO_STARTTLS);
+    pcache_put(c, &r);
+    fake_now += 5000;
+    r = result("A.Example", PROBE_TIMEOUT);
+    pcache_put(c, &r);
+    assert_int_equal(sqlite3_exec(f->db,
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms)"
+        " VALUES ('d.example', 'from-the-future', 1, 2)", NULL, NULL, NULL), SQLITE_OK);
+
+    assert_int_equal(pcache_list(f->db, PCACHE_BY_DOMAIN, &e, &n, err, sizeof err), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(e[0].domain, "a.example"); /* stored in lower case */
+    assert_string_equal(e[0].status, "timeout");
+    assert_int_equal(e[0].cert_not_after, -1);
+    assert_int_equal(e[0].probed_ms, t0 + 10000);
+    assert_int_equal(e[0].expires_ms, t0 + 10000 + 900 * 1000);
+    assert_string_equal(e[1].domain, "b.example");
+    assert_string_equal(e[1].status, "starttls");
+    assert_string_equal(e[1].mx, "mx.b.example");
+    assert_string_equal(e[1].address, "192.0.2.1");
+    assert_string_equal(e[1].tls_version, "TLSv1.3");
+    assert_string_equal(e[1].cipher, "TLS_AES_256_GCM_SHA384");
+    assert_int_equal(e[1].cert_not_after, 1800000000);
+    assert_string_equal(e[1].error, "text for starttls");
+    assert_int_equal(e[1].elapsed_ms, 123);
+    assert_int_equal(e[1].probed_ms, t0);
+    assert_int_equal(e[1].expires_ms, t0 + 86400 * 1000LL);
+    assert_string_equal(e[2].domain, "c.example");
+    assert_string_equal(e[3].domain, "d.example");
+    assert_string_equal(e[3].status, "from-the-future"); /* expired and unknown: still listed */
+    assert_string_equal(e[3].mx, "");
+    free(e);
+
+    assert_int_equal(pcache_list(f->db, PCACHE_NEWEST_FIRST, &e, &n, err, sizeof err), 0);
+    assert_int_equal(n, 4);
+    assert_string_equal(e[0].domain, "a.example");
+    assert_string_equal(e[1].domain, "c.example");
+    assert_string_equal(e[2].domain, "b.example");
+    assert_string_equal(e[3].domain, "d.example");
+    free(e);
+    assert_int_equal(pcache_clear(c, 0), 0);
+    pcache_free(c);
+}
+
+/* A database without the table: an error that says so, never a crash. */
+static void list_reports_a_missing_table(void **state)
+{
+    sqlite3 *db = NULL;
+    pcache_entry *e = (pcache_entry *)state; /* any non-NULL value */
+    size_t n = 7;
+    char err[256] = "";
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(pcache_list(db, PCACHE_BY_DOMAIN, &e, &n, err, sizeof err), -1);
+    assert_null(e);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(err, "probe cache: "));
+    assert_non_null(strstr(err, "probe_cache"));
+    sqlite3_close(db);
+}
+
 static void memory_stays_bounded(void **state)
 {
     pcache *c = pcache_new(NULL, NULL);
@@ -283,6 +365,8 @@ int main(void)
         cmocka_unit_test(survives_a_restart),
         cmocka_unit_test(ttls_from_settings),
         cmocka_unit_test(clear_expired_and_all),
+        cmocka_unit_test(list_shows_every_row),
+        cmocka_unit_test(list_reports_a_missing_table),
         cmocka_unit_test(memory_stays_bounded),
         cmocka_unit_test(many_threads_at_once),
     };

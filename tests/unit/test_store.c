@@ -234,6 +234,95 @@ static void test_domain_lists(void **state)
     assert_int_equal(query_int(f->st, "SELECT count(*) FROM rule_domains"), 0);
 }
 
+/* A rename keeps the rule (id, settings, lists), bumps the configuration
+ * generation, refuses what store_rule_add refuses and a name another rule
+ * holds in any case, and allows a change of case only. */
+static void test_rule_rename(void **state)
+{
+    fixture *f = *state;
+    store_rule r;
+    char **items = NULL;
+    size_t n = 0;
+    int64_t id = 0, gen0 = 0, gen1 = 0;
+    const char *pats[] = { "plain.example" };
+    assert_int_equal(store_rule_add(f->st, "relay", "/p", 3, &id), STORE_OK);
+    assert_int_equal(store_rule_add(f->st, "other", "/q", 1, NULL), STORE_OK);
+    assert_int_equal(store_domains_add(f->st, "relay", STORE_LIST_FORCE_PLAIN, pats, 1), STORE_OK);
+    store_rule_change ch;
+    store_rule_change_init(&ch);
+    ch.expired_cert = 1;
+    assert_int_equal(store_rule_update(f->st, "relay", &ch), STORE_OK);
+
+    assert_int_equal(store_generation(f->st, &gen0), STORE_OK);
+    assert_int_equal(store_rule_rename(f->st, "RELAY", "outbound"), STORE_OK);
+    assert_int_equal(store_generation(f->st, &gen1), STORE_OK);
+    assert_true(gen1 > gen0);
+    assert_int_equal(store_rule_get(f->st, "relay", &r), STORE_ERR_NOT_FOUND);
+    assert_int_equal(store_rule_get(f->st, "outbound", &r), STORE_OK);
+    assert_int_equal(r.id, id);
+    assert_string_equal(r.name, "outbound");
+    assert_string_equal(r.pickup_dir, "/p");
+    assert_int_equal(r.source_instance, 3);
+    assert_int_equal(r.expired_cert, 1);
+    assert_true(r.updated_ms >= r.created_ms);
+    assert_int_equal(store_domains_list(f->st, "outbound", STORE_LIST_FORCE_PLAIN, &items, &n),
+                     STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0], "plain.example");
+    store_strings_free(items, n);
+
+    /* Case only: the rule's own name does not count as taken. */
+    assert_int_equal(store_rule_rename(f->st, "outbound", "Outbound"), STORE_OK);
+    assert_int_equal(store_rule_get(f->st, "outbound", &r), STORE_OK);
+    assert_string_equal(r.name, "Outbound");
+    assert_int_equal(r.id, id);
+
+    assert_int_equal(store_rule_rename(f->st, "Outbound", "OTHER"), STORE_ERR_EXISTS);
+    assert_string_equal(store_error(f->st), "rule 'OTHER' exists already");
+    assert_int_equal(store_rule_rename(f->st, "nope", "fresh"), STORE_ERR_NOT_FOUND);
+    assert_string_equal(store_error(f->st), "no rule named 'nope'");
+    assert_int_equal(store_rule_rename(f->st, "Outbound", ""), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "rule name is empty");
+    assert_int_equal(store_rule_rename(f->st, "Outbound", " padded"), STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st), "rule name starts or ends with a space");
+    assert_int_equal(store_rule_rename(f->st, "Outbound", "a\tb"), STORE_ERR_INVALID);
+    assert_int_equal(store_rule_rename(f->st, "Outbound", NULL), STORE_ERR_INVALID);
+    char long_name[STORE_NAME_MAX + 2];
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    assert_int_equal(store_rule_rename(f->st, "Outbound", long_name), STORE_ERR_INVALID);
+    long_name[STORE_NAME_MAX] = '\0';
+    assert_int_equal(store_rule_rename(f->st, "Outbound", long_name), STORE_OK);
+
+    /* Nothing refused changed anything, and the store is not left in a
+     * transaction: the other rule is intact and a later write works. */
+    assert_int_equal(store_rule_get(f->st, "other", &r), STORE_OK);
+    assert_string_equal(r.pickup_dir, "/q");
+    assert_int_equal(query_int(f->st, "SELECT count(*) FROM rules"), 2);
+    assert_int_equal(store_rule_delete(f->st, long_name), STORE_OK);
+}
+
+/* The size is pages times page size: positive, a whole number of pages,
+ * and it grows with the data. */
+static void test_size_bytes(void **state)
+{
+    fixture *f = *state;
+    int64_t before = -1, after = -1;
+    int64_t page = query_int(f->st, "PRAGMA page_size");
+    assert_int_equal(store_size_bytes(f->st, &before), STORE_OK);
+    assert_true(before > 0);
+    assert_int_equal(before % page, 0);
+    char name[32], dir[300];
+    memset(dir, 'd', sizeof dir - 1);
+    dir[sizeof dir - 1] = '\0';
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "rule %d", i);
+        assert_int_equal(store_rule_add(f->st, name, dir, 1, NULL), STORE_OK);
+    }
+    assert_int_equal(store_size_bytes(f->st, &after), STORE_OK);
+    assert_true(after > before);
+}
+
 static void test_list_names(void **state)
 {
     (void)state;
@@ -253,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settings_defaults_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rule_rename, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_bytes, setup, teardown),
         cmocka_unit_test(test_list_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
