@@ -330,7 +330,7 @@ static state on_greeting(session *s)
     return ST_QUIT;
 }
 
-/* 500 and 502 (command not recognized or not implemented) are a server
+/* 500 and 502 (command unrecognised, command unavailable) are a server
  * that knows only HELO (RFC 5321 4.1.4): it answered, and without EHLO
  * there is no STARTTLS, which is what IIS then reports. Any other 4xx/5xx
  * (421 closing, 501 or 550 refusing us) is a refused session. */
