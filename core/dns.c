@@ -652,41 +652,59 @@ static dns_status single_query(const char *servers, const char *name, int type,
     return q->status;
 }
 
-dns_status dns_lookup_txt(const char *servers, const char *name, uint64_t deadline_ms,
-                          dns_txt_list *out)
+/* The walk TXT and TLSA look-ups share: one query, every answer record of
+ * rrtype handed to add (which appends it to the caller's list and returns
+ * -1 on a malformed record or no memory). Fills status, AD bit and error. */
+typedef int (*record_add_fn)(void *list, const unsigned char *rd, int rdlen);
+
+static dns_status lookup_records(const char *servers, const char *name, int rrtype,
+                                 const char *what, uint64_t deadline_ms, record_add_fn add,
+                                 void *list, const size_t *count, int *ad, char *err,
+                                 size_t errlen)
 {
     query q;
     rr_iter it;
     int type, rdlen, r = 0;
     const unsigned char *rd;
+    dns_status status = single_query(servers, name, rrtype, deadline_ms, &q, err, errlen);
 
-    memset(out, 0, sizeof *out);
-    out->status = single_query(servers, name, RR_TXT, deadline_ms, &q, out->error,
-                               sizeof out->error);
-    out->ad = q.ad;
-    if (out->status == DNS_OK && rr_begin(&it, q.answer, q.len) == 0) {
-        while ((r = rr_next(&it, &type, &rd, &rdlen)) == 1) {
-            char **grown;
-            if (type != RR_TXT)
-                continue;
-            grown = realloc(out->records, (out->count + 1) * sizeof *grown);
-            if (!grown || !(grown[out->count] = txt_join(rd, rdlen))) {
-                if (grown)
-                    out->records = grown;
+    *ad = q.ad;
+    if (status == DNS_OK && rr_begin(&it, q.answer, q.len) == 0) {
+        while ((r = rr_next(&it, &type, &rd, &rdlen)) == 1)
+            if (type == rrtype && add(list, rd, rdlen) != 0) {
                 r = -1;
                 break;
             }
-            out->records = grown;
-            out->count++;
-        }
     }
-    if (out->status == DNS_OK && r < 0) {
-        out->status = DNS_ERROR;
-        snprintf(out->error, sizeof out->error, "malformed TXT answer");
-    } else if (out->status == DNS_OK && out->count == 0) {
-        out->status = DNS_NODATA;
+    if (status == DNS_OK && r < 0) {
+        status = DNS_ERROR;
+        snprintf(err, errlen, "malformed %s answer", what);
+    } else if (status == DNS_OK && *count == 0) {
+        status = DNS_NODATA;
     }
     free(q.answer);
+    return status;
+}
+
+static int txt_add(void *list, const unsigned char *rd, int rdlen)
+{
+    dns_txt_list *out = list;
+    char **grown = realloc(out->records, (out->count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    out->records = grown;
+    if (!(grown[out->count] = txt_join(rd, rdlen)))
+        return -1;
+    out->count++;
+    return 0;
+}
+
+dns_status dns_lookup_txt(const char *servers, const char *name, uint64_t deadline_ms,
+                          dns_txt_list *out)
+{
+    memset(out, 0, sizeof *out);
+    out->status = lookup_records(servers, name, RR_TXT, "TXT", deadline_ms, txt_add, out,
+                                 &out->count, &out->ad, out->error, sizeof out->error);
     return out->status;
 }
 
@@ -700,10 +718,13 @@ void dns_txt_free(dns_txt_list *list)
     list->count = 0;
 }
 
-static int tlsa_add(dns_tlsa_list *out, const unsigned char *rd, int rdlen)
+static int tlsa_add(void *list, const unsigned char *rd, int rdlen)
 {
-    dns_tlsa *grown = realloc(out->records, (out->count + 1) * sizeof *grown);
-    dns_tlsa *t;
+    dns_tlsa_list *out = list;
+    dns_tlsa *grown, *t;
+    if (rdlen < 3)
+        return -1; /* usage, selector and matching type at least */
+    grown = realloc(out->records, (out->count + 1) * sizeof *grown);
     if (!grown)
         return -1;
     out->records = grown;
@@ -723,32 +744,9 @@ static int tlsa_add(dns_tlsa_list *out, const unsigned char *rd, int rdlen)
 dns_status dns_lookup_tlsa(const char *servers, const char *name, uint64_t deadline_ms,
                            dns_tlsa_list *out)
 {
-    query q;
-    rr_iter it;
-    int type, rdlen, r = 0;
-    const unsigned char *rd;
-
     memset(out, 0, sizeof *out);
-    out->status = single_query(servers, name, RR_TLSA, deadline_ms, &q, out->error,
-                               sizeof out->error);
-    out->ad = q.ad;
-    if (out->status == DNS_OK && rr_begin(&it, q.answer, q.len) == 0) {
-        while ((r = rr_next(&it, &type, &rd, &rdlen)) == 1) {
-            if (type != RR_TLSA)
-                continue;
-            if (rdlen < 3 || tlsa_add(out, rd, rdlen) != 0) {
-                r = -1;
-                break;
-            }
-        }
-    }
-    if (out->status == DNS_OK && r < 0) {
-        out->status = DNS_ERROR;
-        snprintf(out->error, sizeof out->error, "malformed TLSA answer");
-    } else if (out->status == DNS_OK && out->count == 0) {
-        out->status = DNS_NODATA;
-    }
-    free(q.answer);
+    out->status = lookup_records(servers, name, RR_TLSA, "TLSA", deadline_ms, tlsa_add, out,
+                                 &out->count, &out->ad, out->error, sizeof out->error);
     return out->status;
 }
 
