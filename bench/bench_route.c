@@ -45,8 +45,9 @@ static void bench_decide(double seconds)
     unsigned long long n = 0, plain = 0;
     while (seconds_since(start) < seconds) {
         for (int i = 0; i < 100000; i++, n++) {
-            decide_input in = { &rule, domains[n & 63], DECIDE_POLICY_NONE, (int)(n & 1),
-                                statuses[n % 6] };
+            decide_input in = { .rule = &rule, .domain = domains[n & 63],
+                                .policy = DECIDE_POLICY_NONE, .expired_cached = (int)(n & 1),
+                                .probe_status = statuses[n % 6] };
             decide_outcome o = decide(&in);
             plain += o.route == DECIDE_PLAIN;
         }

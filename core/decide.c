@@ -1,5 +1,5 @@
 /* decide: first match wins, top to bottom, exactly as the table in
- * DESIGN.md reads. Rows 1-5 need no probe; rows 6-10 read its status. */
+ * DESIGN.md reads. Rows 1-8 need no probe; rows 9-13 read its status. */
 #include "decide.h"
 
 #include <string.h>
@@ -10,7 +10,7 @@ static decide_outcome outcome(decide_route route, decide_reason reason)
     return o;
 }
 
-/* Rows 6-10 from the probe status. Anything the table does not name
+/* Rows 9-13 from the probe status. Anything the table does not name
  * (connect-failed, timeout, dns-failed, no-domain, null-mx,
  * protocol-error, or a word we do not know) is "could not tell": the
  * message stays with IIS, which keeps its own retry. */
@@ -27,7 +27,9 @@ static decide_outcome decide_from_probe(const decide_rule *rule, const char *sta
         o.add_expired = 1;
         return o;
     }
-    if (strcmp(status, "handshake-failed") == 0)
+    /* A certificate not valid yet is a clock or issuance problem of the
+     * peer, not proof that its TLS is broken for good: row 11's toggle. */
+    if (strcmp(status, "handshake-failed") == 0 || strcmp(status, "cert-not-yet-valid") == 0)
         return outcome(rule->expired_cert ? DECIDE_PLAIN : DECIDE_TLS,
                        DECIDE_HANDSHAKE_FAILED);
     if (strcmp(status, "starttls") == 0)
@@ -40,6 +42,8 @@ decide_outcome decide(const decide_input *in)
     const decide_rule *rule = in->rule;
     if (!rule)
         return outcome(DECIDE_TLS, DECIDE_NO_RULE);
+    if (in->looped)
+        return outcome(DECIDE_TLS, DECIDE_LOOP);
     if (domset_matches(rule->never_redirect, in->domain))
         return outcome(DECIDE_TLS, DECIDE_NEVER_REDIRECT);
     if (domset_matches(rule->force_plain, in->domain))
@@ -48,6 +52,8 @@ decide_outcome decide(const decide_input *in)
         return outcome(DECIDE_TLS, DECIDE_STS_POLICY);
     if (in->policy == DECIDE_POLICY_DANE)
         return outcome(DECIDE_TLS, DECIDE_DANE);
+    if (in->policy == DECIDE_POLICY_UNKNOWN)
+        return outcome(DECIDE_TLS, DECIDE_GUARD_UNKNOWN);
     if (in->expired_cached && rule->expired_cert)
         return outcome(DECIDE_PLAIN, DECIDE_EXPIRED_CACHE);
     if (!in->probe_status) {
@@ -64,7 +70,7 @@ const char *decide_reason_name(decide_reason reason)
         "no-rule", "never-redirect-list", "force-plain-list", "sts-policy",
         "dane", "expired-cache", "no-starttls", "starttls-rejected",
         "cert-expired", "handshake-failed", "tls-ok", "probe-failed",
-        "needs-probe",
+        "needs-probe", "loop", "guard-unknown",
     };
     if ((unsigned)reason < sizeof names / sizeof names[0])
         return names[reason];

@@ -12,28 +12,32 @@ typedef enum {
     DECIDE_PLAIN = 1
 } decide_route;
 
-/* In table order; names in decide_reason_name(). */
+/* In table order (DESIGN.md rows); names in decide_reason_name(). New
+ * values go at the end: the numbers are not stored, the names are. */
 typedef enum {
     DECIDE_NO_RULE,            /* row 1 */
-    DECIDE_NEVER_REDIRECT,     /* row 2 */
-    DECIDE_FORCE_PLAIN,        /* row 3 */
-    DECIDE_STS_POLICY,         /* row 4 */
-    DECIDE_DANE,               /* row 4 */
-    DECIDE_EXPIRED_CACHE,      /* row 5 */
-    DECIDE_NO_STARTTLS,        /* row 6 */
-    DECIDE_STARTTLS_REJECTED,  /* row 6 */
-    DECIDE_CERT_EXPIRED,       /* row 7 */
-    DECIDE_HANDSHAKE_FAILED,   /* row 8 */
-    DECIDE_TLS_OK,             /* row 9 */
-    DECIDE_PROBE_FAILED,       /* row 10 */
-    DECIDE_NEEDS_PROBE         /* no row matched without a probe result */
+    DECIDE_NEVER_REDIRECT,     /* row 4 */
+    DECIDE_FORCE_PLAIN,        /* row 5 */
+    DECIDE_STS_POLICY,         /* row 6 */
+    DECIDE_DANE,               /* row 6 */
+    DECIDE_EXPIRED_CACHE,      /* row 8 */
+    DECIDE_NO_STARTTLS,        /* row 9 */
+    DECIDE_STARTTLS_REJECTED,  /* row 9 */
+    DECIDE_CERT_EXPIRED,       /* row 10 */
+    DECIDE_HANDSHAKE_FAILED,   /* row 11 (also cert-not-yet-valid) */
+    DECIDE_TLS_OK,             /* row 12 */
+    DECIDE_PROBE_FAILED,       /* row 13 */
+    DECIDE_NEEDS_PROBE,        /* no row matched without a probe result */
+    DECIDE_LOOP,               /* row 2: the message carries our hand-off trace */
+    DECIDE_GUARD_UNKNOWN       /* row 7: a guard look-up got no usable answer */
 } decide_reason;
 
 /* A domain's published no-downgrade policy, as far as the caller knows. */
 typedef enum {
     DECIDE_POLICY_NONE = 0,
-    DECIDE_POLICY_STS,   /* MTA-STS in enforce mode */
-    DECIDE_POLICY_DANE   /* DANE TLSA records */
+    DECIDE_POLICY_STS,     /* MTA-STS in enforce mode */
+    DECIDE_POLICY_DANE,    /* DANE TLSA records */
+    DECIDE_POLICY_UNKNOWN  /* a look-up got no usable answer: fail closed */
 } decide_policy;
 
 /* The parts of a rule the table reads. */
@@ -45,6 +49,8 @@ typedef struct {
 
 typedef struct {
     const decide_rule *rule;   /* NULL: no enabled rule for the virtual server */
+    int looped;                /* the message already carries this server's
+                                  hand-off trace: it came back (row 2) */
     const char *domain;        /* normalised recipient domain */
     decide_policy policy;
     int expired_cached;        /* domain is in the expired-certificate cache */

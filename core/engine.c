@@ -94,6 +94,8 @@ static void load_settings(store *st, engine_config *cfg)
     probe_settings_load(st, &cfg->probe);
     guard_options_default(&cfg->guard);
     guard_options_load(st, &cfg->guard);
+    cfg->guard_timeout_ms = store_setting_int(st, "guard_timeout_ms", 5000);
+    cfg->message_timeout_ms = store_setting_int(st, "message_timeout_ms", 20000);
     cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
     cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
     cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);

@@ -46,7 +46,9 @@ typedef struct engine_config {
     size_t n_rules;
     log_level log_level;
     probe_settings probe;       /* opts point into this snapshot */
-    guard_options guard;        /* guard_mta_sts, guard_dane (row 4) */
+    guard_options guard;        /* guard_mta_sts, guard_dane (row 6) */
+    int64_t guard_timeout_ms;   /* each domain's guard look-ups */
+    int64_t message_timeout_ms; /* everything decided for one message */
     int64_t ttl_expired_ms;
     int journal_max_age_days;
     int64_t journal_max_rows;

@@ -72,6 +72,7 @@ unsigned pcache_ttl_for(const pcache_ttls *t, probe_status s)
     case PROBE_NO_STARTTLS:
     case PROBE_STARTTLS_REJECTED:
     case PROBE_CERT_EXPIRED:
+    case PROBE_CERT_NOT_YET_VALID:
     case PROBE_HANDSHAKE_FAILED: return t->no_starttls_s;
     default: return t->failure_s;
     }

@@ -24,6 +24,15 @@ void plat_mutex_free(plat_mutex *m);
 void plat_mutex_lock(plat_mutex *m);
 void plat_mutex_unlock(plat_mutex *m);
 
+/* A condition variable used with a plat_mutex. wait_ms returns after a
+ * signal, a spurious wake-up or ms milliseconds: callers re-check. */
+typedef struct plat_cond plat_cond;
+plat_cond *plat_cond_new(void);
+void plat_cond_free(plat_cond *c);
+void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms);
+void plat_cond_signal(plat_cond *c);
+void plat_cond_broadcast(plat_cond *c);
+
 typedef struct plat_thread plat_thread;
 typedef void (*plat_thread_fn)(void *arg);
 /* NULL when the thread could not be started. */

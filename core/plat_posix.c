@@ -61,6 +61,50 @@ void plat_mutex_free(plat_mutex *m)
 void plat_mutex_lock(plat_mutex *m) { pthread_mutex_lock(&m->m); }
 void plat_mutex_unlock(plat_mutex *m) { pthread_mutex_unlock(&m->m); }
 
+struct plat_cond { pthread_cond_t c; };
+
+plat_cond *plat_cond_new(void)
+{
+    plat_cond *c = malloc(sizeof *c);
+    pthread_condattr_t attr;
+    int ok = c && pthread_condattr_init(&attr) == 0;
+    /* Deadlines run on the monotonic clock, as plat_now_ms does. */
+    if (ok) {
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&c->c, &attr) == 0;
+        pthread_condattr_destroy(&attr);
+    }
+    if (!ok) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+void plat_cond_free(plat_cond *c)
+{
+    if (!c)
+        return;
+    pthread_cond_destroy(&c->c);
+    free(c);
+}
+
+void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->c, &m->m, &ts);
+}
+
+void plat_cond_signal(plat_cond *c) { pthread_cond_signal(&c->c); }
+void plat_cond_broadcast(plat_cond *c) { pthread_cond_broadcast(&c->c); }
+
 struct plat_thread {
     pthread_t tid;
     plat_thread_fn fn;

@@ -43,6 +43,26 @@ void plat_mutex_free(plat_mutex *m) { free(m); }
 void plat_mutex_lock(plat_mutex *m) { AcquireSRWLockExclusive(&m->lock); }
 void plat_mutex_unlock(plat_mutex *m) { ReleaseSRWLockExclusive(&m->lock); }
 
+struct plat_cond { CONDITION_VARIABLE cv; };
+
+plat_cond *plat_cond_new(void)
+{
+    plat_cond *c = malloc(sizeof *c);
+    if (c)
+        InitializeConditionVariable(&c->cv);
+    return c;
+}
+
+void plat_cond_free(plat_cond *c) { free(c); }
+
+void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms)
+{
+    SleepConditionVariableSRW(&c->cv, &m->lock, ms, 0);
+}
+
+void plat_cond_signal(plat_cond *c) { WakeConditionVariable(&c->cv); }
+void plat_cond_broadcast(plat_cond *c) { WakeAllConditionVariable(&c->cv); }
+
 struct plat_thread {
     HANDLE handle;
     plat_thread_fn fn;

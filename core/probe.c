@@ -38,7 +38,7 @@
 static const char *const status_names[PROBE_STATUS_COUNT] = {
     "starttls",       "no-starttls", "starttls-rejected", "cert-expired",
     "handshake-failed", "connect-failed", "timeout",       "dns-failed",
-    "no-domain",      "null-mx",     "protocol-error",
+    "no-domain",      "null-mx",     "protocol-error",    "cert-not-yet-valid",
 };
 
 const char *probe_status_name(probe_status s)

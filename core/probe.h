@@ -24,11 +24,12 @@ typedef enum {
     PROBE_DNS_FAILED,          /* SERVFAIL, bad answer, no address */
     PROBE_NO_DOMAIN,           /* NXDOMAIN */
     PROBE_NULL_MX,             /* RFC 7505: the domain accepts no mail */
-    PROBE_PROTOCOL_ERROR       /* the peer does not speak SMTP as it should,
+    PROBE_PROTOCOL_ERROR,      /* the peer does not speak SMTP as it should,
                                   or every MX host refused the session */
+    PROBE_CERT_NOT_YET_VALID   /* handshake done, certificate not valid yet */
 } probe_status;
 
-#define PROBE_STATUS_COUNT 11
+#define PROBE_STATUS_COUNT 12
 
 /* The DESIGN.md vocabulary ("starttls", "no-starttls", ...). */
 const char *probe_status_name(probe_status s);

@@ -103,7 +103,9 @@ static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expca
                                   int64_t now_ms, const char *status)
 {
     int cached = rule && rule->rule.expired_cert && expcache_contains(expired, p->domain, now_ms);
-    decide_input in = { rule ? &rule->rule : NULL, p->domain, p->policy, cached, status };
+    decide_input in = { .rule = rule ? &rule->rule : NULL, .domain = p->domain,
+                        .policy = p->policy, .expired_cached = cached,
+                        .probe_status = status };
     return decide(&in);
 }
 

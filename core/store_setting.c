@@ -41,6 +41,8 @@ static const setting_def setting_defs[] = {
     { "log_max_rows", KIND_INT, 1000, 1000000000, NULL },
     { "guard_mta_sts", KIND_INT, 0, 1, NULL },
     { "guard_dane", KIND_INT, 0, 1, NULL },
+    { "guard_timeout_ms", KIND_INT, 100, 600000, NULL },
+    { "message_timeout_ms", KIND_INT, 1000, 3600000, NULL },
 };
 
 int store_log_level_parse(const char *name)

@@ -156,3 +156,11 @@ CREATE TABLE sts_policy (
 INSERT INTO settings (key, value) VALUES
     ('guard_mta_sts', '1'),               -- MTA-STS enforce: never plain
     ('guard_dane',    '1');               -- DNSSEC-validated TLSA: never plain
+
+-- @version 4
+-- Deadlines of the no-downgrade issue: each domain's guard look-ups run
+-- under their own deadline, inside one deadline for the whole message, so
+-- OnArrival returns in time whatever the number of domains.
+INSERT INTO settings (key, value) VALUES
+    ('guard_timeout_ms',   '5000'),       -- MTA-STS and DANE look-ups of one domain
+    ('message_timeout_ms', '20000');      -- everything decided for one message

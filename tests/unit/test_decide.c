@@ -50,7 +50,8 @@ static int teardown(void **state)
 static decide_outcome run(const decide_rule *rule, const char *domain,
                           decide_policy policy, int expired, const char *status)
 {
-    decide_input in = { rule, domain, policy, expired, status };
+    decide_input in = { .rule = rule, .domain = domain, .policy = policy,
+                        .expired_cached = expired, .probe_status = status };
     return decide(&in);
 }
 
