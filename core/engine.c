@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bgwork.h"
 #include "policy.h"
 #include "store.h"
 #include "stscache.h"
@@ -52,7 +53,13 @@ struct engine {
     journal *journal;
 
     expcache *expired;
+    bgwork *background;       /* learning and re-checks, off the message's time */
 };
+
+/* Background threads: few, since every job waits on the network, and a
+ * queue long enough for a burst of new domains. */
+#define ENGINE_BACKGROUND_THREADS 4
+#define ENGINE_BACKGROUND_QUEUE 1024
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -395,6 +402,7 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
 }
 
 expcache *engine_expcache(engine *e) { return e->expired; }
+bgwork *engine_background(engine *e) { return e->background; }
 const char *engine_db_path(const engine *e) { return e->db_path; }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -415,8 +423,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->expired = expcache_new();
     e->policies = policy_memo_new();
     e->sts = stscache_new();
+    e->background = bgwork_new(ENGINE_BACKGROUND_THREADS, ENGINE_BACKGROUND_QUEUE);
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
-        !e->sts) {
+        !e->sts || !e->background) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
@@ -472,6 +481,8 @@ void engine_close(engine *e)
         plat_mutex_unlock(e->lock);
         plat_thread_join(e->maintenance);
     }
+    /* Background jobs use the stores below: they end first. */
+    bgwork_free(e->background);
     journal_close(e->journal);
     pcache_free(e->probe_cache);
     store_close(e->probe_store);

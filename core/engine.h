@@ -83,6 +83,10 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
                             guard_result *out);
 
 expcache *engine_expcache(engine *e);
+/* The engine's background pool (bgwork.h): work that must never run on a
+ * message's time. Stopped first by engine_close, before the stores close,
+ * so a job may use the engine until it returns. */
+struct bgwork *engine_background(engine *e);
 const char *engine_db_path(const engine *e);
 
 /* Writes go through one connection under one lock: SQLite runs one
