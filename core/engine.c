@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "bgwork.h"
+#include "net.h"
 #include "policy.h"
 #include "store.h"
 #include "stscache.h"
@@ -46,6 +47,8 @@ struct engine {
     store *sts_store;         /* ... and in sts_policy (serialised mode) */
     char dns_override[512];
     long timeout_override_ms;
+    char sts_ca_file[PLAT_PATH_MAX]; /* test hooks for the policy fetch */
+    unsigned sts_port;
 
     plat_mutex *write_lock;
     store *write_store;
@@ -369,17 +372,72 @@ void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_t
     e->timeout_override_ms = total_timeout_ms > 0 ? total_timeout_ms : 0;
 }
 
-void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
-                  int *from_cache)
+void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port)
 {
-    engine_config *cfg = engine_acquire_config(e);
+    snprintf(e->sts_ca_file, sizeof e->sts_ca_file, "%s", ca_file ? ca_file : "");
+    e->sts_port = port;
+}
+
+/* The probe options of this engine: settings, then the CLI's overrides. */
+static probe_options probe_options_of(const engine *e, const engine_config *cfg)
+{
     probe_options opts = cfg->probe.opts;
     if (e->dns_override[0])
         opts.dns_servers = e->dns_override;
     if (e->timeout_override_ms > 0)
         opts.total_timeout_ms = (unsigned)e->timeout_override_ms;
+    return opts;
+}
+
+void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
+                  int *from_cache)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    probe_options opts = probe_options_of(e, cfg);
     pcache_probe_many(e->probe_cache, domains, n, &opts, out, from_cache);
     engine_release_config(e, cfg);
+}
+
+int engine_probe_cached(engine *e, const char *domain, probe_result *out)
+{
+    return pcache_get(e->probe_cache, domain, out);
+}
+
+int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    probe_options opts = probe_options_of(e, cfg);
+    engine_release_config(e, cfg);
+    unsigned left = (unsigned)net_remaining_ms(deadline_ms);
+    int clamped = left < opts.total_timeout_ms;
+    if (clamped)
+        opts.total_timeout_ms = (unsigned)left;
+    if (left == 0) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->domain, sizeof out->domain, "%s", domain);
+        out->status = PROBE_TIMEOUT;
+    } else {
+        probe_domain(domain, &opts, out);
+    }
+    int cut = clamped && out->status == PROBE_TIMEOUT;
+    if (cut)
+        snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
+    else
+        pcache_put(e->probe_cache, out);
+    return cut;
+}
+
+static unsigned guard_settings_bits(const guard_options *o)
+{
+    return (o->mta_sts ? 1u : 0u) | (o->dane ? 2u : 0u);
+}
+
+int engine_policy_cached(engine *e, const char *domain, guard_result *out)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    unsigned settings = guard_settings_bits(&cfg->guard);
+    engine_release_config(e, cfg);
+    return policy_memo_get(e->policies, domain, settings, plat_wall_ms(), out);
 }
 
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
@@ -388,10 +446,14 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
     int64_t now = plat_wall_ms();
     engine_config *cfg = engine_acquire_config(e);
     guard_options o = cfg->guard;
-    unsigned settings = (o.mta_sts ? 1u : 0u) | (o.dane ? 2u : 0u);
+    unsigned settings = guard_settings_bits(&o);
     if (!policy_memo_get(e->policies, domain, settings, now, out)) {
         /* The same resolvers as the probe. */
         o.dns_servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
+        if (e->sts_ca_file[0])
+            o.sts.ca_file = e->sts_ca_file;
+        if (e->sts_port)
+            o.sts.port = e->sts_port;
         guard_check(e->sts, e->sts_store, domain, &o, deadline_ms, out);
         /* A look-up that failed is asked again by the next message. */
         if (!out->transient)

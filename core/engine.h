@@ -70,11 +70,28 @@ int engine_refresh(engine *e, char *err, size_t errlen);
  * probe of this engine. NULL / 0: the settings. Call before routing. */
 void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms);
 
+/* Tests: the MTA-STS policy fetch trusts ca_file and connects to port
+ * instead of 443 (NULL / 0: the system's roots, 443). Call before routing. */
+void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port);
+
 /* Probe results for n domains: from the probe cache, the others probed in
  * parallel under one deadline (the slowest probe, not the sum) and cached.
  * from_cache (may be NULL) gets 1 per domain answered by the cache. */
 void engine_probe(engine *e, const char *const *domains, size_t n, probe_result *out,
                   int *from_cache);
+
+/* The probe cache's live entry for a domain: 1 and *out, or 0. */
+int engine_probe_cached(engine *e, const char *domain, probe_result *out);
+
+/* Probes one domain now, finishing by deadline_ms (plat_now_ms clock) even
+ * when its own total deadline is later; the result goes into the probe
+ * cache unless the caller's deadline cut it short (that says nothing about
+ * the domain). Returns 1 when it was cut short: out->status is then
+ * PROBE_TIMEOUT and out->error says which deadline. */
+int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out);
+
+/* The policies remembered for a domain (no look-up): 1 and *out, or 0. */
+int engine_policy_cached(engine *e, const char *domain, guard_result *out);
 
 /* The domain's no-downgrade policies (guard.h: MTA-STS, DANE, each behind
  * its setting), remembered for an hour (policy.h); MTA-STS policies are

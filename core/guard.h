@@ -10,8 +10,16 @@
  *    that is not validated do not count (RFC 7672 2.2); detail says so.
  *
  * Each guard has a setting (guard_mta_sts, guard_dane; both on by default).
- * A failed look-up counts as no policy, except that an MTA-STS policy
- * cached before stays in force until its max_age runs out. */
+ * The two run at the same time, under the caller's deadline.
+ *
+ * Fail closed: a look-up that gets no usable answer (timeout, SERVFAIL,
+ * network error; a TLSA failure under a validated MX RRset, RFC 7672 2.2)
+ * gives DECIDE_POLICY_UNKNOWN, which keeps the domain on TLS (reason
+ * guard-unknown) so IIS retries later. Only where RFC 8461 section 5 says
+ * to carry on as though there were no policy (the TXT record is there but
+ * the policy cannot be fetched or is refused, and none is cached) does a
+ * failure count as no policy, with a warning. An MTA-STS policy cached
+ * before stays in force until its max_age runs out, whatever DNS says. */
 #ifndef TR_GUARD_H
 #define TR_GUARD_H
 
@@ -42,7 +50,8 @@ void guard_options_default(guard_options *o);
 store_status guard_options_load(store *st, guard_options *o);
 
 typedef struct {
-    decide_policy policy;     /* what row 4 needs: STS (enforce), DANE or NONE */
+    decide_policy policy;     /* what row 6/7 needs: STS (enforce), DANE, UNKNOWN
+                                 (a look-up got no usable answer) or NONE */
     int warn;                 /* log detail as a warning: an MTA-STS policy in
                                  testing mode, or one announced but not had */
     int sts_checked;          /* the MTA-STS guard ran */
@@ -54,6 +63,8 @@ typedef struct {
     char dane_mx[DOMAIN_BUF]; /* the MX host whose TLSA records decided it */
     int transient;            /* a look-up failed (timeout, SERVFAIL, fetch):
                                  ask again next time rather than remember */
+    int sts_unknown;          /* the MTA-STS TXT look-up got no answer */
+    int dane_unknown;         /* an MX or TLSA look-up DANE needs got none */
     char detail[GUARD_DETAIL_MAX]; /* one sentence for the journal */
 } guard_result;
 

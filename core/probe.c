@@ -765,6 +765,11 @@ typedef struct {
     probe_result *out;
 } probe_pool;
 
+void probe_thread_cleanup(void)
+{
+    OPENSSL_thread_stop();
+}
+
 static void pool_worker(void *arg)
 {
     probe_pool *p = arg;

@@ -99,6 +99,11 @@ void probe_domain(const char *domain, const probe_options *opts, probe_result *o
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out);
 
+/* Frees the calling thread's OpenSSL state. Every thread that probed calls
+ * it before it ends: the static Windows build gets no thread-detach
+ * notice, so without it each thread's state would stay behind. */
+void probe_thread_cleanup(void);
+
 /* Platform trust store into an OpenSSL SSL_CTX (verify_chain without
  * ca_file). 0 on success. */
 struct ssl_ctx_st;

@@ -10,6 +10,7 @@
 
 #include "decide.h"
 #include "domain.h"
+#include "fanout.h"
 #include "journal.h"
 
 /* What is known about one recipient domain. */
@@ -97,49 +98,53 @@ static size_t group_by_domain(route_decision *d, size_t n, by_domain *order, siz
     return k;
 }
 
-/* ---- deciding ----------------------------------------------------------- */
+/* ---- deciding -----------------------------------------------------------
+ *
+ * Each domain is settled on its own: the decision table first, a probe
+ * when it needs one, then, when it is about to go plain, the guards. Every
+ * domain whose answers are all cached is settled at once on the caller's
+ * thread; the others are settled at the same time on their own threads,
+ * each probe and guard under its own deadline and all inside the
+ * message's one deadline, so the message waits for its slowest domain,
+ * never for a sum, and never past the deadline. */
 
-static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expcache *expired,
-                                  int64_t now_ms, const char *status)
+/* Threads per message settling domains that need the network. A message
+ * with more such domains settles them in turns; past the message's
+ * deadline a domain's turn costs nothing (it stays on TLS). */
+#define ROUTE_SETTLE_THREADS 32
+
+typedef struct {
+    engine *e;
+    const engine_rule *rule;
+    expcache *expired;
+    int64_t now_ms;
+    int looped;
+    uint64_t deadline_ms;          /* the message's, plat_now_ms clock */
+    int64_t message_timeout_ms;
+    int64_t guard_timeout_ms;
+    domain_plan **pending;         /* domains that need the network */
+} settle_ctx;
+
+static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, const char *status)
 {
-    int cached = rule && rule->rule.expired_cert && expcache_contains(expired, p->domain, now_ms);
-    decide_input in = { .rule = rule ? &rule->rule : NULL, .domain = p->domain,
-                        .policy = p->policy, .expired_cached = cached,
+    int cached = c->rule && c->rule->rule.expired_cert &&
+                 expcache_contains(c->expired, p->domain, c->now_ms);
+    decide_input in = { .rule = c->rule ? &c->rule->rule : NULL,
+                        .looped = c->looped,
+                        .domain = p->domain,
+                        .policy = p->policy,
+                        .expired_cached = cached,
                         .probe_status = status };
     return decide(&in);
 }
 
-static void take_probe_result(domain_plan *p, const probe_result *r, int cached)
+static void take_probe_result(domain_plan *p, const probe_result *r)
 {
     copy_text(p->status, sizeof p->status, probe_status_name(r->status));
     copy_text(p->mx, sizeof p->mx, r->mx);
     copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
     copy_text(p->detail, sizeof p->detail, r->error);
     p->cert_not_after = r->has_cert ? r->cert_not_after : -1;
-    /* Time this message spent on the domain: none for a cached answer. */
-    p->elapsed_ms = cached ? 0 : (int64_t)r->elapsed_ms;
-}
-
-/* All uncached domains of the message at once, under one deadline. */
-static void probe_domains(engine *e, domain_plan **to_probe, size_t n)
-{
-    const char **names = malloc(n * sizeof *names);
-    probe_result *results = calloc(n, sizeof *results);
-    int *cached = calloc(n, sizeof *cached);
-    if (names && results && cached) {
-        for (size_t i = 0; i < n; i++)
-            names[i] = to_probe[i]->domain;
-        engine_probe(e, names, n, results, cached);
-        for (size_t i = 0; i < n; i++)
-            take_probe_result(to_probe[i], &results[i], cached[i]);
-    } else {
-        /* No status: the table says probe-failed, the message stays on TLS. */
-        for (size_t i = 0; i < n; i++)
-            copy_text(to_probe[i]->detail, sizeof to_probe[i]->detail, "out of memory for the probe");
-    }
-    free(names);
-    free(results);
-    free(cached);
 }
 
 /* The journal's detail says what the guard found, then what the probe
@@ -155,61 +160,119 @@ static void note_guard(domain_plan *p, const char *guard_detail)
         copy_text(p->detail, sizeof p->detail, guard_detail);
 }
 
-/* Whole-message budget for the policy look-ups of row 4. */
-#define ROUTE_POLICY_BUDGET_MS 5000
-
-/* Row 4 for the domains about to go plain: a published no-downgrade policy
- * keeps them on TLS. Looked up only now, so domains routed tls never pay
- * for it; a force-plain entry (row 3) is the admin's word and stands. */
-static void check_policies(engine *e, const engine_rule *rule, domain_plan *plans, size_t k,
-                           expcache *expired, int64_t now_ms)
+/* Rows 6-7 are asked only of a domain about to go plain, so domains routed
+ * tls never wait for them; a force-plain entry (row 5) is the admin's
+ * word and stands. */
+static int needs_guard(const domain_plan *p)
 {
-    uint64_t deadline = plat_now_ms() + ROUTE_POLICY_BUDGET_MS;
-    for (size_t i = 0; i < k; i++) {
-        domain_plan *p = &plans[i];
-        if (p->outcome.route != DECIDE_PLAIN || p->outcome.reason == DECIDE_FORCE_PLAIN)
-            continue;
-        guard_result g;
-        p->policy = engine_policy(e, p->domain, deadline, &g);
-        if (g.warn)
-            engine_log(e, LOG_WARNING, "%s: %s", p->domain, g.detail);
-        if (g.detail[0])
-            note_guard(p, g.detail);
-        if (p->policy != DECIDE_POLICY_NONE)
-            p->outcome = decide_plan(rule, p, expired, now_ms, p->status[0] ? p->status : NULL);
-    }
+    return p->outcome.route == DECIDE_PLAIN && p->outcome.reason != DECIDE_FORCE_PLAIN;
 }
 
-static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, size_t k)
+static void apply_guard(settle_ctx *c, domain_plan *p, const guard_result *g)
 {
-    int64_t now_ms = plat_wall_ms();
-    expcache *expired = engine_expcache(e);
-    domain_plan **to_probe = NULL;
-    size_t n_to_probe = 0;
-    for (size_t i = 0; i < k; i++) {
-        plans[i].outcome = decide_plan(rule, &plans[i], expired, now_ms, NULL);
-        if (plans[i].outcome.needs_probe) {
-            if (!to_probe)
-                to_probe = malloc(k * sizeof *to_probe);
-            if (to_probe)
-                to_probe[n_to_probe++] = &plans[i];
+    if (g->warn)
+        engine_log(c->e, LOG_WARNING, "%s: %s", p->domain, g->detail);
+    else if (g->policy == DECIDE_POLICY_UNKNOWN)
+        engine_log(c->e, LOG_INFO, "%s stays on TLS: %s", p->domain, g->detail);
+    if (g->detail[0])
+        note_guard(p, g->detail);
+    p->policy = g->policy;
+    if (p->policy != DECIDE_POLICY_NONE)
+        p->outcome = decide_plan(c, p, p->status[0] ? p->status : NULL);
+}
+
+static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* The probe step. 0: done (from the cache, or probed when online); 1: it
+ * needs the network and online is 0. */
+static int settle_probe(settle_ctx *c, domain_plan *p, int online)
+{
+    probe_result r;
+    if (engine_probe_cached(c->e, p->domain, &r)) {
+        take_probe_result(p, &r);
+    } else if (!online) {
+        return 1;
+    } else {
+        int cut = engine_probe_one(c->e, p->domain, c->deadline_ms, &r);
+        take_probe_result(p, &r);
+        if (cut)
+            set_text(p->detail, sizeof p->detail,
+                     "not decided within the message's deadline (message_timeout_ms %lld): "
+                     "left on TLS",
+                     (long long)c->message_timeout_ms);
+    }
+    p->outcome = decide_plan(c, p, p->status);
+    return 0;
+}
+
+/* Settles one domain; 1 when it needs the network and online is 0 (the
+ * caller runs it again online). Offline it touches only memory caches. */
+static int settle(settle_ctx *c, domain_plan *p, int online)
+{
+    uint64_t started = plat_now_ms();
+    p->policy = DECIDE_POLICY_NONE;
+    p->status[0] = p->mx[0] = p->tls_version[0] = p->detail[0] = '\0';
+    p->cert_not_after = -1;
+    p->outcome = decide_plan(c, p, NULL);
+    if (p->outcome.needs_probe && settle_probe(c, p, online))
+        return 1;
+    if (needs_guard(p)) {
+        guard_result g;
+        if (!engine_policy_cached(c->e, p->domain, &g)) {
+            if (!online)
+                return 1;
+            uint64_t until = earlier(plat_now_ms() + (uint64_t)c->guard_timeout_ms,
+                                     c->deadline_ms);
+            engine_policy(c->e, p->domain, until, &g);
         }
+        apply_guard(c, p, &g);
     }
-    if (n_to_probe > 0)
-        probe_domains(e, to_probe, n_to_probe);
-    for (size_t i = 0; i < n_to_probe; i++)
-        to_probe[i]->outcome = decide_plan(rule, to_probe[i], expired, now_ms, to_probe[i]->status);
-    /* A message to domains that need probes but got no memory for the
-     * list: those domains stay "needs-probe", which routes tls. */
-    free(to_probe);
-    check_policies(e, rule, plans, k, expired, now_ms);
+    p->elapsed_ms = online ? (int64_t)(plat_now_ms() - started) : 0;
+    return 0;
+}
+
+static void settle_online(void *arg, size_t i)
+{
+    settle_ctx *c = arg;
+    settle(c, c->pending[i], 1);
+}
+
+static void add_expired(engine *e, const domain_plan *p)
+{
+    char err[256];
+    if (p->outcome.add_expired &&
+        engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+        engine_log(e, LOG_ERROR, "expired cache: %s", err);
+}
+
+static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
+                       int looped, domain_plan *plans, size_t k)
+{
+    settle_ctx c = { .e = e, .rule = rule, .expired = engine_expcache(e),
+                     .now_ms = plat_wall_ms(), .looped = looped,
+                     .deadline_ms = plat_now_ms() + (uint64_t)cfg->message_timeout_ms,
+                     .message_timeout_ms = cfg->message_timeout_ms,
+                     .guard_timeout_ms = cfg->guard_timeout_ms };
+    size_t n_pending = 0;
     for (size_t i = 0; i < k; i++) {
-        domain_plan *p = &plans[i];
-        char err[256];
-        if (p->outcome.add_expired &&
-            engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
-            engine_log(e, LOG_ERROR, "expired cache: %s", err);
+        if (settle(&c, &plans[i], 0) == 0)
+            continue;
+        if (!c.pending && !(c.pending = malloc(k * sizeof *c.pending))) {
+            /* No memory for the list: the domain stays on TLS, as the
+             * table's probe-failed row would have it. */
+            plans[i].outcome.route = DECIDE_TLS;
+            plans[i].outcome.reason = DECIDE_PROBE_FAILED;
+            plans[i].outcome.add_expired = 0;
+            copy_text(plans[i].detail, sizeof plans[i].detail, "out of memory for the probe");
+            continue;
+        }
+        c.pending[n_pending++] = &plans[i];
     }
+    if (n_pending > 0)
+        fanout_run(n_pending, ROUTE_SETTLE_THREADS, settle_online, &c, probe_thread_cleanup);
+    free(c.pending);
+    for (size_t i = 0; i < k; i++)
+        add_expired(e, &plans[i]);
 }
 
 static void fill_decision(route_decision *r, const domain_plan *p)
@@ -347,7 +410,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
-    decide_all(e, rule, plans, k);
+    decide_all(e, cfg, rule, 0, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);

@@ -115,7 +115,9 @@ static void test_enforce_policy(void **state)
     assert_false(g.warn);
     assert_int_equal(g.sts_mode, MTASTS_MODE_ENFORCE);
     assert_string_equal(g.sts_id, "e1");
-    assert_false(g.dane_checked); /* enforce decides; no TLSA look-up needed */
+    /* DANE is asked at the same time; the enforce policy decides. */
+    assert_true(g.dane_checked);
+    assert_false(g.dane);
     assert_non_null(strstr(g.detail, "MTA-STS policy (enforce, id e1) requires TLS"));
 }
 
@@ -207,19 +209,107 @@ static void test_guards_switched_off(void **state)
     f->opt.dane = 1;
 }
 
+/* A look-up that never answers: the guard waits for its deadline, not
+ * longer (within 20%), and keeps the domain on TLS (fail closed). */
 static void test_deadline_bounds_the_guard(void **state)
 {
     fixture *f = *state;
     guard_result g;
-    uint64_t start;
+    uint64_t start, took;
     dnsd_add_mx(f->dns, "slow.test", 10, "mx.slow.test");
     dnsd_set_silent(f->dns, "_mta-sts.slow.test");
     dnsd_set_silent(f->dns, "_25._tcp.mx.slow.test");
     start = plat_now_ms();
-    guard_check(NULL, NULL, "slow.test", &f->opt, plat_now_ms() + 1200, &g);
-    assert_true(plat_now_ms() - start < 6000);
-    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+    guard_check(NULL, NULL, "slow.test", &f->opt, start + 1200, &g);
+    took = plat_now_ms() - start;
+    if (took < 1100 || took > 1440)
+        print_error("the guard took %llu ms for a 1200 ms deadline\n", (unsigned long long)took);
+    assert_true(took >= 1100 && took <= 1440);
+    assert_int_equal(g.policy, DECIDE_POLICY_UNKNOWN);
+    assert_true(g.sts_unknown);
     assert_true(g.transient);
+    assert_non_null(strstr(g.detail, "no answer to the TXT look-up of _mta-sts.slow.test"));
+}
+
+/* SERVFAIL on the TXT query: fail closed too, at once. */
+static void test_txt_servfail_is_unknown(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    add_domain(f->dns, "txtfail.test", "mx.txtfail.test");
+    dnsd_set_rcode(f->dns, "_mta-sts.txtfail.test", 2);
+    check(f, "txtfail.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_UNKNOWN);
+    assert_non_null(strstr(g.detail, "_mta-sts.txtfail.test"));
+    /* Without the MTA-STS guard the same domain has no policy. */
+    f->opt.mta_sts = 0;
+    check(f, "txtfail.test", NULL, &g);
+    f->opt.mta_sts = 1;
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+}
+
+/* RFC 7672 2.2: under a DNSSEC-validated MX RRset a TLSA look-up that
+ * fails is a temporary failure; under an insecure one DANE cannot apply. */
+static void test_tlsa_servfail_under_validated_mx(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    add_domain(f->dns, "tlsafail.test", "mx.tlsafail.test");
+    dnsd_set_ad(f->dns, "tlsafail.test");
+    dnsd_set_rcode(f->dns, "_25._tcp.mx.tlsafail.test", 2);
+    check(f, "tlsafail.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_UNKNOWN);
+    assert_true(g.dane_unknown);
+    assert_false(g.sts_unknown);
+    assert_non_null(strstr(g.detail, "TLSA look-up of _25._tcp.mx.tlsafail.test"));
+    add_domain(f->dns, "tlsafail-insecure.test", "mx.tlsafail-insecure.test");
+    dnsd_set_rcode(f->dns, "_25._tcp.mx.tlsafail-insecure.test", 2);
+    check(f, "tlsafail-insecure.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_NONE);
+}
+
+/* No answer for the MX RRset: whether it is signed is unknown. */
+static void test_mx_servfail_is_unknown(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    dnsd_set_rcode(f->dns, "mxfail.test", 2);
+    check(f, "mxfail.test", NULL, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_UNKNOWN);
+    assert_true(g.dane_unknown);
+    assert_non_null(strstr(g.detail, "MX look-up of mxfail.test"));
+}
+
+/* A silent TXT query does not use up the time DANE needs: the two run at
+ * once, and validated TLSA records still keep the domain on TLS. */
+static void test_dane_answers_beside_a_silent_txt(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    add_domain(f->dns, "danesilent.test", "mx.danesilent.test");
+    dnsd_set_ad(f->dns, "danesilent.test");
+    dnsd_add_tlsa(f->dns, "_25._tcp.mx.danesilent.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(f->dns, "_25._tcp.mx.danesilent.test");
+    dnsd_set_silent(f->dns, "_mta-sts.danesilent.test");
+    guard_check(NULL, NULL, "danesilent.test", &f->opt, plat_now_ms() + 1000, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_DANE);
+    assert_string_equal(g.dane_mx, "mx.danesilent.test");
+}
+
+/* A policy learnt before stays in force when the TXT query is blocked. */
+static void test_cached_policy_outlives_a_silent_txt(void **state)
+{
+    fixture *f = *state;
+    guard_result g;
+    stscache *cache = stscache_new();
+    assert_non_null(cache);
+    f->opt.sts.port = stsd_port(f->enforce);
+    guard_check(cache, NULL, "enforce.test", &f->opt, plat_now_ms() + 5000, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_STS);
+    dnsd_set_silent(f->dns, "_mta-sts.enforce.test");
+    guard_check(cache, NULL, "enforce.test", &f->opt, plat_now_ms() + 800, &g);
+    assert_int_equal(g.policy, DECIDE_POLICY_STS);
+    stscache_free(cache);
 }
 
 /* ---- tlsrouter probe shows the guards ----------------------------------- */
@@ -307,6 +397,11 @@ int main(void)
         cmocka_unit_test(test_dane_reason_follows_sts_warning),
         cmocka_unit_test(test_guards_switched_off),
         cmocka_unit_test(test_deadline_bounds_the_guard),
+        cmocka_unit_test(test_txt_servfail_is_unknown),
+        cmocka_unit_test(test_tlsa_servfail_under_validated_mx),
+        cmocka_unit_test(test_mx_servfail_is_unknown),
+        cmocka_unit_test(test_dane_answers_beside_a_silent_txt),
+        cmocka_unit_test(test_cached_policy_outlives_a_silent_txt),
         cmocka_unit_test(test_cli_probe_shows_guards),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

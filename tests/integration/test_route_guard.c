@@ -5,7 +5,11 @@
  * testing mode goes plain with a warning; a DANE domain stays tls (and one
  * whose MX records are not DNSSEC-validated does not); a guard
  * switched off lets the domain go plain again. The journal and the log say
- * why. */
+ * why. Issue 11: each domain's guards run at once under their own
+ * deadline, so a slow domain cannot starve another's (an MTA-STS policy
+ * fetched from a real HTTPS policy server); a guard look-up without an
+ * answer keeps the domain on TLS (guard-unknown); one deadline bounds the
+ * whole message. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -25,6 +29,7 @@
 #include "route.h"
 #include "route_fixture.h"
 #include "store.h"
+#include "stsd.h"
 #include "trtest.h"
 
 typedef struct {
@@ -35,7 +40,13 @@ typedef struct {
     engine *eng;
     dnsd *dns;
     peer *plain;
+    certgen_pair ca, fresh_cert;
+    stsd *fresh;
+    char ca_file[PLAT_PATH_MAX];
 } world;
+
+static const char fresh_policy[] = "version: STSv1\nmode: enforce\nmx: mx.fresh.test\n"
+                                   "max_age: 86400\n";
 
 static const unsigned char digest[32] = { 9, 8, 7 };
 static const char body[] = "Subject: guard\r\n\r\nbody\r\n";
@@ -64,7 +75,9 @@ static int setup(void **state)
     world *w = calloc(1, sizeof *w);
     char err[256], port[16];
     static const char *const names[] = { "enforce.test", "testing.test", "dane.test",
-                                         "nopolicy.test", "broken.test", "mxinsecure.test" };
+                                         "nopolicy.test", "broken.test", "mxinsecure.test",
+                                         "fresh.test", "slow.test", "txtfail.test",
+                                         "tlsafail.test", "stuck.test" };
     assert_non_null(w);
     assert_int_equal(trtest_temp_dir("routeguard", w->root, sizeof w->root), 0);
     assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
@@ -89,6 +102,21 @@ static int setup(void **state)
     /* Validated TLSA records, but the MX RRset is not (RFC 7672 2.2). */
     dnsd_add_tlsa(w->dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(w->dns, "_25._tcp.mx.mxinsecure.test");
+    /* Issue 11: an enforce policy only its HTTPS server knows; a TXT query
+     * never answered; one answered SERVFAIL; a TLSA SERVFAIL under a
+     * validated MX RRset; an MX look-up never answered. */
+    assert_int_equal(trtest_join(w->ca_file, sizeof w->ca_file, w->root, "ca.pem"), 0);
+    assert_int_equal(certgen_make_ca("Route Guard CA", &w->ca), 0);
+    assert_int_equal(certgen_make("mta-sts.fresh.test", -60, 86400, &w->ca, &w->fresh_cert), 0);
+    assert_int_equal(certgen_write_pem(&w->ca, w->ca_file), 0);
+    assert_non_null(w->fresh = stsd_start(STSD_POLICY, &w->fresh_cert, fresh_policy));
+    dnsd_add_txt(w->dns, "_mta-sts.fresh.test", "v=STSv1; id=fr1;");
+    dnsd_add_a(w->dns, "mta-sts.fresh.test", 127, 0, 0, 1);
+    dnsd_set_silent(w->dns, "_mta-sts.slow.test");
+    dnsd_set_rcode(w->dns, "_mta-sts.txtfail.test", 2);
+    dnsd_set_ad(w->dns, "tlsafail.test");
+    dnsd_set_rcode(w->dns, "_25._tcp.mx.tlsafail.test", 2);
+    dnsd_set_silent(w->dns, "stuck.test");
     assert_int_equal(store_open(w->db, &w->admin, err, sizeof err), STORE_OK);
     known_policy(w, "enforce.test", "enf1", "enforce");
     known_policy(w, "testing.test", "tst1", "testing");
@@ -97,8 +125,10 @@ static int setup(void **state)
     assert_int_equal(store_setting_set(w->admin, "probe_port", port), STORE_OK);
     assert_int_equal(store_setting_set(w->admin, "total_timeout_ms", "8000"), STORE_OK);
     assert_int_equal(store_rule_add(w->admin, "Plain TCP Server", w->pickup, 1, NULL), STORE_OK);
+    assert_int_equal(store_setting_set(w->admin, "guard_timeout_ms", "1500"), STORE_OK);
     if (engine_open(w->db, &w->eng, err, sizeof err) != 0)
         fail_msg("%s", err);
+    engine_set_sts_test_hooks(w->eng, w->ca_file, stsd_port(w->fresh));
     *state = w;
     return 0;
 }
@@ -109,18 +139,36 @@ static int teardown(void **state)
     engine_close(w->eng);
     store_close(w->admin);
     peer_stop(w->plain);
+    stsd_stop(w->fresh);
+    certgen_free(&w->ca);
+    certgen_free(&w->fresh_cert);
     dnsd_stop(w->dns);
     trtest_remove_tree(w->root);
     free(w);
     return 0;
 }
 
+static void route_many(world *w, const char *const *rcpts, size_t n, route_result *r)
+{
+    route_message m = { .message_id = "m1", .sender = "s@corp.example", .recipients = rcpts,
+                        .n_recipients = n, .source_instance = 1,
+                        .message = (const unsigned char *)body, .message_len = sizeof body - 1 };
+    assert_int_equal(route_run(w->eng, &m, r), 0);
+}
+
 static void route_one(world *w, const char *rcpt, route_result *r)
 {
     const char *rcpts[] = { rcpt };
-    route_message m = { "m1", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
-                        sizeof body - 1 };
-    assert_int_equal(route_run(w->eng, &m, r), 0);
+    route_many(w, rcpts, 1, r);
+}
+
+static const route_decision *decision_for(const route_result *r, const char *rcpt)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->decisions[i].recipient, rcpt) == 0)
+            return &r->decisions[i];
+    fail_msg("no decision for %s", rcpt);
+    return NULL;
 }
 
 /* The first column of the first row of sql, or "" (caller frees). */
@@ -262,6 +310,94 @@ static void guards_switched_off_allow_plain(void **state)
     route_result_free(&r);
 }
 
+/* Issue 11, 1: a domain whose TXT query is never answered shares the
+ * message with an enforce domain whose policy must be fetched over HTTPS,
+ * and with a DANE domain. Each has its own guard deadline: the enforce
+ * and DANE domains stay on TLS for their policies; the silent one stays
+ * on TLS because its look-up got no answer. */
+static void slow_domain_cannot_starve_another(void **state)
+{
+    world *w = *state;
+    route_result r;
+    const char *rcpts[] = { "u@slow.test", "v@fresh.test", "x@dane.test" };
+    uint64_t start = plat_now_ms();
+    route_many(w, rcpts, 3, &r);
+    uint64_t took = plat_now_ms() - start;
+    const route_decision *slow = decision_for(&r, "u@slow.test");
+    const route_decision *fresh = decision_for(&r, "v@fresh.test");
+    const route_decision *dane = decision_for(&r, "x@dane.test");
+    assert_int_equal(fresh->plain, 0);
+    assert_string_equal(fresh->reason, "sts-policy");
+    assert_int_equal(dane->plain, 0);
+    assert_string_equal(dane->reason, "dane");
+    assert_int_equal(slow->plain, 0);
+    assert_string_equal(slow->reason, "guard-unknown");
+    assert_non_null(strstr(slow->detail, "TXT look-up of _mta-sts.slow.test"));
+    assert_int_equal(r.handed_off, 0);
+    /* One guard deadline (1.5 s), not the three in a row. */
+    if (took > 1800)
+        print_error("the message took %llu ms\n", (unsigned long long)took);
+    assert_true(took >= 1400 && took <= 1800);
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_journal(w, "u@slow.test", "tls", "|guard-unknown|", "_mta-sts.slow.test");
+}
+
+/* Issue 11, 2: SERVFAIL on the TXT query, and on a TLSA query under a
+ * validated MX RRset (RFC 7672 2.2), keep the domain on TLS; the journal
+ * names the look-up. */
+static void guard_without_answer_stays_tls(void **state)
+{
+    world *w = *state;
+    route_result r;
+    route_one(w, "t@txtfail.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "guard-unknown");
+    assert_string_equal(r.decisions[0].status, "no-starttls");
+    route_result_free(&r);
+    assert_journal(w, "t@txtfail.test", "tls", "|guard-unknown|",
+                   "no answer to the TXT look-up of _mta-sts.txtfail.test");
+    route_one(w, "t@tlsafail.test", &r);
+    assert_int_equal(r.decisions[0].plain, 0);
+    assert_string_equal(r.decisions[0].reason, "guard-unknown");
+    route_result_free(&r);
+    assert_journal(w, "t@tlsafail.test", "tls", "|guard-unknown|",
+                   "TLSA look-up of _25._tcp.mx.tlsafail.test");
+    /* Not remembered: once the look-up answers, the domain is routed by
+     * what it publishes (here nothing: plain). */
+    dnsd_set_rcode(w->dns, "_mta-sts.txtfail.test", 0);
+    route_one(w, "t2@txtfail.test", &r);
+    assert_int_equal(r.decisions[0].plain, 1);
+    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    route_result_free(&r);
+}
+
+/* Issue 11, 6: one deadline for the message. A domain whose MX look-up is
+ * never answered is cut at the message's deadline, not at its own probe
+ * deadline (8 s here), stays on TLS and is not cached as a timeout. */
+static void message_deadline_bounds_the_probes(void **state)
+{
+    world *w = *state;
+    route_result r;
+    const char *rcpts[] = { "s@stuck.test", "n@nopolicy.test" };
+    set(w, "message_timeout_ms", "2000");
+    uint64_t start = plat_now_ms();
+    route_many(w, rcpts, 2, &r);
+    uint64_t took = plat_now_ms() - start;
+    if (took > 2400)
+        print_error("the message took %llu ms\n", (unsigned long long)took);
+    assert_true(took >= 1900 && took <= 2400);
+    const route_decision *stuck = decision_for(&r, "s@stuck.test");
+    assert_int_equal(stuck->plain, 0);
+    assert_string_equal(stuck->reason, "probe-failed");
+    assert_non_null(strstr(stuck->detail, "message's deadline (message_timeout_ms 2000)"));
+    assert_int_equal(decision_for(&r, "n@nopolicy.test")->plain, 1);
+    route_result_free(&r);
+    char *cached = query_text(w, "SELECT count(*) FROM probe_cache WHERE domain = 'stuck.test'");
+    assert_string_equal(cached, "0");
+    free(cached);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +411,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(no_policy_and_unfetchable_policy_go_plain, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(guards_switched_off_allow_plain, setup, teardown),
+        cmocka_unit_test_setup_teardown(slow_domain_cannot_starve_another, setup, teardown),
+        cmocka_unit_test_setup_teardown(guard_without_answer_stays_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(message_deadline_bounds_the_probes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
