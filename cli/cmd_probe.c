@@ -16,6 +16,16 @@
 #include "plat.h"
 #include "probe_settings.h"
 
+/* The reason row 6 or 7 of the table gives for a policy. */
+static decide_reason guard_reason(decide_policy p)
+{
+    switch (p) {
+    case DECIDE_POLICY_STS: return DECIDE_STS_POLICY;
+    case DECIDE_POLICY_DANE: return DECIDE_DANE;
+    default: return DECIDE_GUARD_UNKNOWN;
+    }
+}
+
 /* "mta_sts": {"mode", "id"} or null; "dane": true/false (null: not checked). */
 static void guard_json(json_writer *w, const guard_result *g)
 {
@@ -40,8 +50,7 @@ static void guard_json(json_writer *w, const guard_result *g)
     if (g->policy == DECIDE_POLICY_NONE)
         json_null(w);
     else
-        json_string(w, decide_reason_name(g->policy == DECIDE_POLICY_STS ? DECIDE_STS_POLICY
-                                                                         : DECIDE_DANE));
+        json_string(w, decide_reason_name(guard_reason(g->policy)));
     json_key(w, "guard_detail");
     json_string(w, g->detail);
 }

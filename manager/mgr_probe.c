@@ -66,6 +66,9 @@ static const char *guard_meaning(const guard_result *g)
         return "The domain publishes DNSSEC-validated TLSA records (DANE) for its mail "
                "server: TLS Router never hands its mail to the Plain TCP server, whatever "
                "the test below shows.";
+    if (g->policy == DECIDE_POLICY_UNKNOWN)
+        return "A look-up of the domain's no-downgrade policies (MTA-STS, DANE) got no "
+               "answer: TLS Router keeps its mail on TLS until it can tell, and IIS retries.";
     if (g->warn)
         return "The domain's MTA-STS policy is in testing mode or could not be fetched: "
                "mail may still go through the Plain TCP server, and the log says so.";

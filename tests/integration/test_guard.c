@@ -355,6 +355,11 @@ static void test_cli_probe_shows_guards(void **state)
     assert_non_null(strstr(f->res.out, "\"mta_sts\":null"));
     assert_non_null(strstr(f->res.out, "\"dane\":false"));
     assert_non_null(strstr(f->res.out, "\"guard\":null"));
+    /* A TXT look-up answered SERVFAIL: routing would keep it on TLS. */
+    dnsd_set_rcode(f->dns, "_mta-sts.plain.test", 2);
+    assert_int_equal(RUN(f, "probe", "plain.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"guard\":\"guard-unknown\""));
+    dnsd_set_rcode(f->dns, "_mta-sts.plain.test", 0);
     assert_int_equal(RUN(f, "probe", "dane.test", "--json", "--port", port), 0);
     assert_non_null(strstr(f->res.out, "\"dane\":true"));
     assert_non_null(strstr(f->res.out, "\"guard\":\"dane\""));
