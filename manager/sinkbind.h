@@ -1,7 +1,7 @@
 /* sinkbind: the IIS SMTP virtual servers the sink is bound to, read from
- * the OnArrival bindings of the IIS event system (SEO) with the sink's own
- * listing (sink/seobind.c), the same one `tlsrouter-sinkreg bindings`
- * prints. COM must be initialised on the calling thread. */
+ * the OnArrival bindings of the IIS event system (SEO) through
+ * seobind_enum (sink/seobind.c), the same walk `tlsrouter-sinkreg
+ * bindings` prints. COM must be initialised on the calling thread. */
 #ifndef TR_MGR_SINKBIND_H
 #define TR_MGR_SINKBIND_H
 
@@ -18,9 +18,5 @@ typedef struct sinkbind_info {
 /* 0 and *out filled (count 0: not bound anywhere), or -1 with the reason
  * SEO could not be read in err. */
 int sinkbind_read(const char *progid, sinkbind_info *out, char *err, size_t errlen);
-
-/* Parses a listing as seobind_list writes it; exposed for that reason
- * alone, so the parser is tested without SEO. */
-void sinkbind_parse(const char *listing, const char *progid, sinkbind_info *out);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <ole2.h>
 #include <oleauto.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,7 +474,163 @@ int seobind_unregister(int instance, const wchar_t *name, int *removed, char *er
     return rc;
 }
 
-/* Listing. */
+/* ---- bindings as data -------------------------------------------------- */
+
+static void copy_wide(wchar_t *dst, size_t cap, const wchar_t *src)
+{
+    size_t n = src ? wcslen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n)
+        wmemcpy(dst, src, n);
+    dst[n] = L'\0';
+}
+
+/* A text member into a fixed buffer; "" when it cannot be read. */
+static void member_text(IDispatch *obj, const wchar_t *name, wchar_t *dst, size_t cap, seo_ctx *c)
+{
+    BSTR text = NULL;
+    dst[0] = L'\0';
+    if (SUCCEEDED(get_text(obj, name, NULL, 0, &text, c, "property")))
+        copy_wide(dst, cap, text);
+    SysFreeString(text);
+}
+
+/* bag(key) as text; 0 when the bag has it. */
+static int bag_text(IDispatch *binding, const wchar_t *bag_name, const wchar_t *key, wchar_t *dst,
+                    size_t cap, seo_ctx *c)
+{
+    IDispatch *bag = NULL;
+    VARIANT arg = v_str(key);
+    BSTR value = NULL;
+    int rc = -1;
+    dst[0] = L'\0';
+    if (get_object(binding, bag_name, NULL, 0, &bag, c, "property bag") == S_OK &&
+        SUCCEEDED(get_text(bag, L"Item", &arg, 1, &value, c, "PropertyBag.Item")) && value) {
+        copy_wide(dst, cap, value);
+        rc = 0;
+    }
+    SysFreeString(value);
+    VariantClear(&arg);
+    if (bag)
+        IDispatch_Release(bag);
+    return rc;
+}
+
+static int wide_int(const wchar_t *text, int absent)
+{
+    wchar_t *end = NULL;
+    long v = text[0] ? wcstol(text, &end, 10) : 0;
+    return text[0] && end && *end == L'\0' && v >= 0 && v <= INT_MAX ? (int)v : absent;
+}
+
+typedef struct {
+    seobind_fn fn;
+    void *arg;
+    int stopped;
+    seobind_binding b;                 /* the source's part is filled first */
+    wchar_t indexed[SEOBIND_MAX_INSTANCE + 1][SEOBIND_ID_CHARS + 1];
+} enum_walk;
+
+static int visit_binding(VARIANT *item, void *arg, seo_ctx *c)
+{
+    enum_walk *w = arg;
+    IDispatch *binding = item_object(item);
+    wchar_t text[SEOBIND_TEXT_MAX];
+    if (!binding)
+        return 0;
+    seobind_binding *b = &w->b;
+    member_text(binding, L"ID", b->id, SEOBIND_ID_CHARS + 1, c);
+    member_text(binding, L"DisplayName", b->name, SEOBIND_TEXT_MAX, c);
+    member_text(binding, L"SinkClass", b->progid, SEOBIND_TEXT_MAX, c);
+    member_text(binding, L"Enabled", text, SEOBIND_TEXT_MAX, c);
+    b->enabled = _wcsicmp(text, L"False") != 0 && wcscmp(text, L"0") != 0;
+    bag_text(binding, L"SourceProperties", L"Rule", b->rule, SEOBIND_TEXT_MAX, c);
+    bag_text(binding, L"SourceProperties", L"Priority", text, SEOBIND_TEXT_MAX, c);
+    b->priority = wide_int(text, -1);
+    bag_text(binding, L"SinkProperties", L"Instance", text, SEOBIND_TEXT_MAX, c);
+    b->sink_instance = wide_int(text, 0);
+    IDispatch_Release(binding);
+    w->stopped = w->fn(b, w->arg) != 0;
+    return w->stopped;
+}
+
+/* The virtual server whose event source has this id: SEO names instance
+ * n's source Event.Util.GetIndexedGUID(SMTP source base, n). */
+static int instance_of(const enum_walk *w, const wchar_t *source_id)
+{
+    for (int n = 1; n <= SEOBIND_MAX_INSTANCE; n++)
+        if (w->indexed[n][0] && _wcsicmp(w->indexed[n], source_id) == 0)
+            return n;
+    return 0;
+}
+
+static int visit_source(VARIANT *item, void *arg, seo_ctx *c)
+{
+    enum_walk *w = arg;
+    IDispatch *source = item_object(item), *bindings = NULL;
+    int rc = 0;
+    if (!source)
+        return 0;
+    memset(&w->b, 0, sizeof w->b);
+    member_text(source, L"DisplayName", w->b.source_name, SEOBIND_TEXT_MAX, c);
+    member_text(source, L"ID", w->b.source_id, SEOBIND_ID_CHARS + 1, c);
+    w->b.instance = instance_of(w, w->b.source_id);
+    if (source_bindings(source, &bindings, c) == 0) {
+        rc = for_each(bindings, visit_binding, w, c, "Bindings enumeration");
+        IDispatch_Release(bindings);
+    }
+    IDispatch_Release(source);
+    return rc;
+}
+
+static void index_instances(IDispatch *util, enum_walk *w, seo_ctx *c)
+{
+    for (int n = 1; n <= SEOBIND_MAX_INSTANCE; n++) {
+        VARIANT args[2], guid;
+        args[0] = v_str(SEOBIND_SMTP_SOURCE_BASE);
+        args[1] = v_i4(n);
+        VariantInit(&guid);
+        if (SUCCEEDED(invoke(util, L"GetIndexedGUID", DISPID_VALUE, GET, args, 2, &guid, c,
+                             "Event.Util.GetIndexedGUID")) &&
+            V_VT(&guid) == VT_BSTR)
+            copy_wide(w->indexed[n], SEOBIND_ID_CHARS + 1, V_BSTR(&guid));
+        clear_args(args, 2);
+        VariantClear(&guid);
+    }
+}
+
+int seobind_enum(seobind_fn fn, void *arg, char *err, size_t errlen)
+{
+    seo_ctx c = { err, errlen };
+    IDispatch *manager = NULL, *util = NULL, *sources = NULL;
+    enum_walk *w = calloc(1, sizeof *w);
+    int rc = -1;
+    if (!w)
+        return seo_fail(&c, "out of memory");
+    w->fn = fn;
+    w->arg = arg;
+    if (SUCCEEDED(create_object(L"Event.Manager", &manager, &c)) &&
+        SUCCEEDED(create_object(L"Event.Util", &util, &c)) &&
+        open_sources(manager, &sources, &c) == 0) {
+        index_instances(util, w, &c);
+        rc = for_each(sources, visit_source, w, &c, "Sources enumeration");
+        /* A callback that stopped the walk is not a failure. */
+        if (w->stopped)
+            rc = 0;
+    }
+    if (sources)
+        IDispatch_Release(sources);
+    if (util)
+        IDispatch_Release(util);
+    if (manager)
+        IDispatch_Release(manager);
+    free(w);
+    return rc;
+}
+
+/* ---- the smtpreg-style listing ---------------------------------------- */
+
 static void print_wide(FILE *out, const char *label, const wchar_t *value)
 {
     char buf[1024];
@@ -482,98 +639,57 @@ static void print_wide(FILE *out, const char *label, const wchar_t *value)
     fprintf(out, "%s%s\n", label, buf);
 }
 
-static void print_member(FILE *out, IDispatch *obj, const char *label, const wchar_t *name, seo_ctx *c)
-{
-    BSTR text = NULL;
-    if (SUCCEEDED(get_text(obj, name, NULL, 0, &text, c, "property")))
-        print_wide(out, label, text);
-    SysFreeString(text);
-}
-
 typedef struct {
     FILE *out;
-    IDispatch *bag;
-} bag_walk;
+    wchar_t source_id[SEOBIND_ID_CHARS + 1];
+    int any;
+} list_walk;
 
-static int print_property(VARIANT *item, void *arg, seo_ctx *c)
+static void print_source_head(FILE *out, const seobind_binding *b)
 {
-    bag_walk *w = arg;
-    BSTR value = NULL;
-    char line[1200], name[256] = "?", text[900] = "?";
-    if (V_VT(item) == VT_BSTR) {
-        WideCharToMultiByte(CP_UTF8, 0, V_BSTR(item), -1, name, sizeof name, NULL, NULL);
-        if (SUCCEEDED(get_text(w->bag, L"Item", item, 1, &value, c, "PropertyBag.Item")))
-            WideCharToMultiByte(CP_UTF8, 0, value, -1, text, sizeof text, NULL, NULL);
-        SysFreeString(value);
+    fprintf(out, " --------\n| Source |\n --------\n");
+    print_wide(out, " Name: ", b->source_name);
+    print_wide(out, "   ID: ", b->source_id);
+    if (b->instance > 0)
+        fprintf(out, " Instance: %d\n", b->instance);
+}
+
+static int print_binding(const seobind_binding *b, void *arg)
+{
+    list_walk *w = arg;
+    FILE *out = w->out;
+    if (!w->any || wcscmp(w->source_id, b->source_id) != 0) {
+        print_source_head(out, b);
+        copy_wide(w->source_id, SEOBIND_ID_CHARS + 1, b->source_id);
+        w->any = 1;
     }
-    snprintf(line, sizeof line, "                           %s = %s", name, text);
-    fprintf(w->out, "%s\n", line);
-    return 0;
-}
-
-static void print_bag(FILE *out, IDispatch *binding, const wchar_t *bag_name, const char *title,
-                      seo_ctx *c)
-{
-    bag_walk w = { out, NULL };
-    if (get_object(binding, bag_name, NULL, 0, &w.bag, c, "property bag") != S_OK)
-        return;
-    fprintf(out, "              %s: {\n", title);
-    for_each(w.bag, print_property, &w, c, "property bag enumeration");
-    fprintf(out, "                         }\n");
-    IDispatch_Release(w.bag);
-}
-
-static int print_binding(VARIANT *item, void *arg, seo_ctx *c)
-{
-    FILE *out = arg;
-    IDispatch *binding = item_object(item);
-    if (!binding)
-        return 0;
     fprintf(out, "              ---------\n");
     fprintf(out, "             | Binding |\n");
     fprintf(out, "              ---------\n");
     fprintf(out, "                   Event: OnArrival\n");
-    print_member(out, binding, "                      ID: ", L"ID", c);
-    print_member(out, binding, "                    Name: ", L"DisplayName", c);
-    print_member(out, binding, "               SinkClass: ", L"SinkClass", c);
-    print_member(out, binding, "                 Enabled: ", L"Enabled", c);
-    print_bag(out, binding, L"SourceProperties", "SourceProperties", c);
-    print_bag(out, binding, L"SinkProperties", "  SinkProperties", c);
-    IDispatch_Release(binding);
+    print_wide(out, "                      ID: ", b->id);
+    print_wide(out, "                    Name: ", b->name);
+    print_wide(out, "               SinkClass: ", b->progid);
+    fprintf(out, "                 Enabled: %s\n", b->enabled ? "True" : "False");
+    fprintf(out, "        SourceProperties: {\n");
+    print_wide(out, "                           Rule = ", b->rule);
+    if (b->priority >= 0)
+        fprintf(out, "                           Priority = %d\n", b->priority);
+    fprintf(out, "                         }\n");
+    fprintf(out, "          SinkProperties: {\n");
+    if (b->sink_instance > 0)
+        fprintf(out, "                           Instance = %d\n", b->sink_instance);
+    fprintf(out, "                         }\n");
     return 0;
-}
-
-static int print_source(VARIANT *item, void *arg, seo_ctx *c)
-{
-    FILE *out = arg;
-    IDispatch *source = item_object(item), *bindings = NULL;
-    int rc = 0;
-    if (!source)
-        return 0;
-    fprintf(out, " --------\n| Source |\n --------\n");
-    print_member(out, source, " Name: ", L"DisplayName", c);
-    print_member(out, source, "   ID: ", L"ID", c);
-    if (source_bindings(source, &bindings, c) == 0) {
-        rc = for_each(bindings, print_binding, out, c, "Bindings enumeration");
-        IDispatch_Release(bindings);
-    }
-    IDispatch_Release(source);
-    return rc;
 }
 
 int seobind_list(FILE *out, char *err, size_t errlen)
 {
-    seo_ctx c = { err, errlen };
-    IDispatch *manager = NULL, *sources = NULL;
-    int rc = -1;
-    if (FAILED(create_object(L"Event.Manager", &manager, &c)))
-        return -1;
-    if (open_sources(manager, &sources, &c) == 0) {
-        print_wide(out, "SMTP source type ", SEOBIND_SMTP_SOURCE_TYPE);
-        print_wide(out, "OnArrival event  ", SEOBIND_ONARRIVAL);
-        rc = for_each(sources, print_source, out, &c, "Sources enumeration");
-        IDispatch_Release(sources);
-    }
-    IDispatch_Release(manager);
+    list_walk w = { .out = out };
+    print_wide(out, "SMTP source type ", SEOBIND_SMTP_SOURCE_TYPE);
+    print_wide(out, "OnArrival event  ", SEOBIND_ONARRIVAL);
+    int rc = seobind_enum(print_binding, &w, err, errlen);
+    if (rc == 0 && !w.any)
+        fprintf(out, "(no OnArrival bindings)\n");
     return rc;
 }

@@ -44,8 +44,34 @@ int seobind_register(const seobind_options *o, wchar_t *id, size_t idlen, char *
 /* Remove the bindings named name on instance; *removed says how many. */
 int seobind_unregister(int instance, const wchar_t *name, int *removed, char *err, size_t errlen);
 
-/* List the OnArrival bindings of every SMTP virtual server to out, as
- * smtpreg.vbs /enum shows them. */
+#define SEOBIND_ID_CHARS 38          /* {xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx} */
+#define SEOBIND_TEXT_MAX 256
+#define SEOBIND_MAX_INSTANCE 64      /* virtual servers whose source is recognised */
+
+/* One OnArrival binding, as data. Texts are cut to fit. */
+typedef struct {
+    int instance;                      /* virtual server of the event source; 0 when
+                                          the source is not an SMTP instance's */
+    int sink_instance;                 /* SinkProperties Instance (what our sink
+                                          reads); 0 when absent */
+    int enabled;
+    int priority;                      /* SourceProperties Priority; -1 absent */
+    wchar_t id[SEOBIND_ID_CHARS + 1];
+    wchar_t name[SEOBIND_TEXT_MAX];    /* DisplayName */
+    wchar_t progid[SEOBIND_TEXT_MAX];  /* SinkClass */
+    wchar_t rule[SEOBIND_TEXT_MAX];    /* SourceProperties Rule */
+    wchar_t source_name[SEOBIND_TEXT_MAX];
+    wchar_t source_id[SEOBIND_ID_CHARS + 1];
+} seobind_binding;
+
+/* Called once per binding; a non-zero return stops the walk. */
+typedef int (*seobind_fn)(const seobind_binding *b, void *arg);
+
+/* Every OnArrival binding of every SMTP event source. 0 (also when there
+ * are none, or when fn stopped the walk), or -1 with the reason in err. */
+int seobind_enum(seobind_fn fn, void *arg, char *err, size_t errlen);
+
+/* The same bindings written to out as smtpreg.vbs /enum shows them. */
 int seobind_list(FILE *out, char *err, size_t errlen);
 
 #endif
