@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "net_sockaddr.h"
 #include "plat.h"
 
 /* What one send or recv is given at once (Winsock lengths are int). */
@@ -38,34 +39,6 @@ static int again_or_error(int *code)
     if (code)
         *code = e;
     return NET_ERROR;
-}
-
-int netsys_make_addr(const char *ip, unsigned port, net_peer *addr)
-{
-    struct sockaddr_storage ss;
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-    memset(&ss, 0, sizeof ss);
-    if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((u_short)port);
-        addr->len = sizeof *v4;
-    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((u_short)port);
-        addr->len = sizeof *v6;
-    } else {
-        return -1;
-    }
-    memcpy(addr->raw, &ss, (size_t)addr->len); /* raw has no alignment */
-    return 0;
-}
-
-static int family_of(const net_peer *addr)
-{
-    struct sockaddr sa;
-    memcpy(&sa, addr->raw, sizeof sa);
-    return sa.sa_family;
 }
 
 static int set_nonblocking(SOCKET s)
