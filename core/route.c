@@ -21,6 +21,7 @@ typedef struct {
     char tls_version[32];
     char detail[256];
     int64_t cert_not_after;
+    int64_t probed_ms;       /* when the probe saw it (kept by the probe cache) */
     decide_policy policy;
     int64_t elapsed_ms;
 } domain_plan;
@@ -116,6 +117,7 @@ static void take_probe_result(domain_plan *p, const probe_result *r, int cached)
     copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
     copy_text(p->detail, sizeof p->detail, r->error);
     p->cert_not_after = r->has_cert ? r->cert_not_after : -1;
+    p->probed_ms = r->probed_ms;
     /* Time this message spent on the domain: none for a cached answer. */
     p->elapsed_ms = cached ? 0 : (int64_t)r->elapsed_ms;
 }
@@ -207,7 +209,8 @@ static void decide_all(engine *e, const engine_rule *rule, domain_plan *plans, s
         domain_plan *p = &plans[i];
         char err[256];
         if (p->outcome.add_expired &&
-            engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+            engine_add_expired(e, p->domain, p->mx, p->cert_not_after, p->probed_ms, err,
+                               sizeof err) != 0)
             engine_log(e, LOG_ERROR, "expired cache: %s", err);
     }
 }
