@@ -395,8 +395,9 @@ static const struct {
     [ST_QUIT] = { "QUIT", "QUIT", on_quit },
 };
 
-/* A certificate time as Unix seconds. 0 when the time cannot be read as a
- * date (OpenSSL decodes a UTCTime of month 13 and cannot convert it). */
+/* A certificate time as Unix seconds into *unix_s: 0, or -1 (and 0 in
+ * *unix_s) when the time cannot be read as a date (OpenSSL decodes a
+ * UTCTime of month 13 and cannot convert it). */
 static int asn1_time_to_unix(const ASN1_TIME *t, int64_t *unix_s)
 {
     ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
