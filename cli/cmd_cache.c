@@ -47,7 +47,11 @@ static void print_expired_json(json_writer *w, const expcache_entry *e, size_t n
         json_time_key(w, "cert_not_after", e[i].cert_not_after < 0 ? -1 : e[i].cert_not_after * 1000);
         json_time_key(w, "first_seen", e[i].first_seen_ms);
         json_time_key(w, "last_seen", e[i].last_seen_ms);
+        json_key(w, "confirmed");
+        json_bool(w, e[i].confirmed_ms >= 0);
+        json_time_key(w, "confirmed_at", e[i].confirmed_ms);
         json_time_key(w, "expires", e[i].expires_ms);
+        json_time_key(w, "next_check", e[i].next_check_ms);
         json_object_end(w);
     }
 }
@@ -56,13 +60,16 @@ static void print_expired_text(FILE *out, const expcache_entry *e, size_t n)
 {
     fprintf(out, "expired-certificate cache: %lu domain%s\n", (unsigned long)n, n == 1 ? "" : "s");
     if (n)
-        fprintf(out, "  %-32s %-28s %-20s %s\n", "DOMAIN", "MX", "CERT NOT AFTER", "UNTIL");
+        fprintf(out, "  %-32s %-28s %-20s %-9s %-20s %s\n", "DOMAIN", "MX", "CERT NOT AFTER",
+                "CONFIRMED", "UNTIL", "NEXT CHECK");
     for (size_t i = 0; i < n; i++) {
-        char na[32], until[32];
+        char na[32], until[32], check[32];
         format_time(e[i].cert_not_after < 0 ? -1 : e[i].cert_not_after * 1000, na, sizeof na);
         format_time(e[i].expires_ms, until, sizeof until);
-        fprintf(out, "  %-32s %-28s %-20s %s\n", e[i].domain, e[i].mx[0] ? e[i].mx : "-", na,
-                until);
+        format_time(e[i].next_check_ms, check, sizeof check);
+        fprintf(out, "  %-32s %-28s %-20s %-9s %-20s %s\n", e[i].domain,
+                e[i].mx[0] ? e[i].mx : "-", na, e[i].confirmed_ms >= 0 ? "yes" : "no", until,
+                check);
     }
 }
 

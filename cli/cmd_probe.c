@@ -72,13 +72,14 @@ static void print_json(FILE *out, const probe_result *r, const guard_result *g)
     json_string(&w, r->tls_version);
     json_key(&w, "cipher");
     json_string(&w, r->cipher);
+    /* null: no certificate, or a time that cannot be read as a date. */
     json_key(&w, "cert_not_before");
-    if (r->has_cert)
+    if (r->has_cert && !r->cert_not_before_unreadable)
         json_int(&w, r->cert_not_before);
     else
         json_null(&w);
     json_key(&w, "cert_not_after");
-    if (r->has_cert)
+    if (r->has_cert && !r->cert_not_after_unreadable)
         json_int(&w, r->cert_not_after);
     else
         json_null(&w);
@@ -95,8 +96,12 @@ static void print_json(FILE *out, const probe_result *r, const guard_result *g)
     fputc('\n', out);
 }
 
-static const char *utc_text(int64_t unix_s, char *buf, size_t len)
+static const char *utc_text(int64_t unix_s, int unreadable, char *buf, size_t len)
 {
+    if (unreadable) {
+        snprintf(buf, len, "(cannot be read as a date)");
+        return buf;
+    }
     time_t t = (time_t)unix_s;
     struct tm *tm = gmtime(&t);
     if (!tm || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", tm) == 0)
@@ -116,8 +121,10 @@ static void print_text(FILE *out, const probe_result *r, const guard_result *g)
     if (r->has_cert) {
         fprintf(out, "subject:     %s\n", r->subject);
         fprintf(out, "issuer:      %s\n", r->issuer);
-        fprintf(out, "not before:  %s\n", utc_text(r->cert_not_before, when, sizeof when));
-        fprintf(out, "not after:   %s\n", utc_text(r->cert_not_after, when, sizeof when));
+        fprintf(out, "not before:  %s\n",
+                utc_text(r->cert_not_before, r->cert_not_before_unreadable, when, sizeof when));
+        fprintf(out, "not after:   %s\n",
+                utc_text(r->cert_not_after, r->cert_not_after_unreadable, when, sizeof when));
     }
     if (r->error[0])
         fprintf(out, "error:       %s\n", r->error);

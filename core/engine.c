@@ -2,9 +2,10 @@
  * (journal, log, expired cache) is shared under write_lock. The
  * maintenance thread wakes once a second: it reads config_generation and,
  * when it moved, a new configuration snapshot; reloads the expired cache;
- * trims the journal and the log in small batches; and checkpoints the WAL,
- * so no routing thread ever polls, prunes or waits for a checkpoint's
- * fsync. */
+ * trims the journal and the log in small batches; checkpoints the WAL; and
+ * once a minute hands the expired-certificate cache's due re-checks to the
+ * background pool, so no routing thread ever polls, prunes, re-probes or
+ * waits for a checkpoint's fsync. */
 #include "engine.h"
 
 #include <sqlite3.h>
@@ -57,12 +58,19 @@ struct engine {
 
     expcache *expired;
     bgwork *background;       /* learning and re-checks, off the message's time */
+    engine_expired_timing expired_timing; /* guarded by lock; 0s: the defaults */
 };
 
 /* Background threads: few, since every job waits on the network, and a
  * queue long enough for a burst of new domains. */
 #define ENGINE_BACKGROUND_THREADS 4
 #define ENGINE_BACKGROUND_QUEUE 1024
+
+/* The expired-certificate cache's due re-probes are looked for once a
+ * minute (a scan of the memory copy), at most this many at a time; the
+ * rest wait for the next scan. */
+#define EXPIRED_SCAN_EVERY_MS (60 * 1000)
+#define EXPIRED_SCAN_MAX 256
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -107,6 +115,7 @@ static void load_settings(store *st, engine_config *cfg)
     cfg->guard_timeout_ms = store_setting_int(st, "guard_timeout_ms", 5000);
     cfg->message_timeout_ms = store_setting_int(st, "message_timeout_ms", 20000);
     cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
+    cfg->ttl_failure_ms = store_setting_int(st, "ttl_failure_s", 900) * 1000;
     cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
     cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
     cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
@@ -279,10 +288,16 @@ static int stopping(engine *e)
     return stop;
 }
 
+static void schedule_rechecks(engine *e);
+static int64_t expired_scan_every_ms(engine *e);
+
 static void maintain(void *arg)
 {
     engine *e = arg;
     uint64_t next = plat_now_ms() + ENGINE_POLL_INTERVAL_MS;
+    /* Not at once: a short-lived engine (a CLI command) never probes in
+     * the background, and a service's first minute belongs to its mail. */
+    uint64_t last_scan = plat_now_ms();
     while (!stopping(e)) {
         if (plat_now_ms() < next) {
             plat_sleep_ms(ENGINE_STOP_CHECK_MS);
@@ -293,6 +308,10 @@ static void maintain(void *arg)
         if (poll_once(e, err, sizeof err) != 0)
             engine_log(e, LOG_WARNING, "configuration poll: %s", err);
         trim_and_checkpoint(e);
+        if (plat_now_ms() - last_scan >= (uint64_t)expired_scan_every_ms(e)) {
+            last_scan = plat_now_ms();
+            schedule_rechecks(e);
+        }
     }
 }
 
@@ -336,17 +355,49 @@ int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char
     return rc;
 }
 
-int engine_add_expired(engine *e, const char *domain, const char *mx, int64_t cert_not_after,
-                       char *err, size_t errlen)
+/* The cache's lifetimes: the settings' TTLs, the constants (or a test's
+ * shorter ones) for confirming and re-checking. */
+static void expired_times(engine *e, expcache_times *t)
 {
+    expcache_times_default(t);
     engine_config *cfg = engine_acquire_config(e);
-    int64_t ttl = cfg->ttl_expired_ms;
+    t->first_ttl_ms = cfg->ttl_failure_ms;
+    t->confirmed_ttl_ms = cfg->ttl_expired_ms;
     engine_release_config(e, cfg);
+    plat_mutex_lock(e->lock);
+    if (e->expired_timing.confirm_after_ms > 0)
+        t->confirm_after_ms = e->expired_timing.confirm_after_ms;
+    if (e->expired_timing.recheck_every_ms > 0)
+        t->recheck_every_ms = e->expired_timing.recheck_every_ms;
+    plat_mutex_unlock(e->lock);
+}
+
+static int64_t expired_scan_every_ms(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    int64_t ms = e->expired_timing.scan_every_ms;
+    plat_mutex_unlock(e->lock);
+    return ms > 0 ? ms : EXPIRED_SCAN_EVERY_MS;
+}
+
+void engine_set_expired_timing(engine *e, const engine_expired_timing *t)
+{
+    plat_mutex_lock(e->lock);
+    e->expired_timing = *t;
+    plat_mutex_unlock(e->lock);
+}
+
+int engine_add_expired(engine *e, const char *domain, const char *mx, int64_t cert_not_after,
+                       int64_t seen_ms, char *err, size_t errlen)
+{
+    expcache_times t;
+    expired_times(e, &t);
+    int64_t now = plat_wall_ms();
+    expcache_sighting s = { domain, mx, cert_not_after, seen_ms > 0 ? seen_ms : now };
     plat_mutex_lock(e->write_lock);
-    int rc = expcache_add(e->expired, e->write_db, domain, mx, cert_not_after, plat_wall_ms(), ttl,
-                          err, errlen);
+    int rc = expcache_saw_expired(e->expired, e->write_db, &s, &t, now, err, errlen);
     plat_mutex_unlock(e->write_lock);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 void engine_log(engine *e, log_level level, const char *fmt, ...)
@@ -378,7 +429,7 @@ void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port)
     e->sts_port = port;
 }
 
-/* The probe options of this engine: settings, then the CLI's overrides. */
+/* The probe options of cfg with the CLI's overrides; they point into cfg. */
 static probe_options probe_options_of(const engine *e, const engine_config *cfg)
 {
     probe_options opts = cfg->probe.opts;
@@ -438,6 +489,97 @@ int engine_policy_cached(engine *e, const char *domain, guard_result *out)
     unsigned settings = guard_settings_bits(&cfg->guard);
     engine_release_config(e, cfg);
     return policy_memo_get(e->policies, domain, settings, plat_wall_ms(), out);
+}
+
+/* ---- the expired-certificate cache heals --------------------------------- */
+
+typedef enum { RECHECK_STILL_EXPIRED, RECHECK_NOT_EXPIRED, RECHECK_NO_ANSWER } recheck_verdict;
+
+/* What a re-probe says about the cached fact "this domain shows an expired
+ * certificate". Any answer from the server's TLS side other than an
+ * expired certificate ends it (the next message decides from the fresh
+ * result, which can only move the domain off the cache's "plain"); DNS,
+ * connection and protocol failures tell nothing. */
+static recheck_verdict recheck_verdict_of(probe_status st)
+{
+    switch (st) {
+    case PROBE_CERT_EXPIRED:
+        return RECHECK_STILL_EXPIRED;
+    case PROBE_STARTTLS:
+    case PROBE_NO_STARTTLS:
+    case PROBE_STARTTLS_REJECTED:
+    case PROBE_HANDSHAKE_FAILED:
+    case PROBE_CERT_NOT_YET_VALID:
+        return RECHECK_NOT_EXPIRED;
+    default:
+        return RECHECK_NO_ANSWER;
+    }
+}
+
+static void apply_recheck(engine *e, const probe_result *r, const expcache_times *t)
+{
+    recheck_verdict v = recheck_verdict_of(r->status);
+    char err[256];
+    int rc = 0;
+    if (v == RECHECK_NO_ANSWER) {
+        engine_log(e, LOG_DEBUG, "expired cache: re-check of %s got no answer (%s), kept as it was",
+                   r->domain, probe_status_name(r->status));
+        return;
+    }
+    /* The probe cache first: once the entry is gone, the next message
+     * must find this answer, not the stale cert-expired one. */
+    pcache_put(e->probe_cache, r);
+    plat_mutex_lock(e->write_lock);
+    if (v == RECHECK_STILL_EXPIRED) {
+        expcache_sighting s = { r->domain, r->mx, r->has_cert ? r->cert_not_after : -1,
+                                r->probed_ms };
+        rc = expcache_saw_expired(e->expired, e->write_db, &s, t, plat_wall_ms(), err, sizeof err);
+    } else {
+        rc = expcache_remove(e->expired, e->write_db, r->domain, err, sizeof err);
+    }
+    plat_mutex_unlock(e->write_lock);
+    if (rc < 0)
+        engine_log(e, LOG_ERROR, "expired cache: %s", err);
+    else if (v == RECHECK_NOT_EXPIRED)
+        engine_log(e, LOG_INFO, "expired cache: %s now answers %s, removed", r->domain,
+                   probe_status_name(r->status));
+}
+
+/* A pool job: probe one due domain again, unless another thread or process
+ * took the re-check first. */
+static void recheck_expired(void *ctx, const char *domain)
+{
+    engine *e = ctx;
+    expcache_times t;
+    char err[256];
+    expired_times(e, &t);
+    plat_mutex_lock(e->write_lock);
+    int claimed = expcache_claim_recheck(e->expired, e->write_db, domain, plat_wall_ms(),
+                                         t.recheck_every_ms, err, sizeof err);
+    plat_mutex_unlock(e->write_lock);
+    if (claimed < 0)
+        engine_log(e, LOG_ERROR, "expired cache: %s", err);
+    if (claimed != 1)
+        return;
+    engine_config *cfg = engine_acquire_config(e);
+    probe_options opts = probe_options_of(e, cfg);
+    probe_result r;
+    probe_domain(domain, &opts, &r);
+    engine_release_config(e, cfg);
+    apply_recheck(e, &r, &t);
+}
+
+/* The maintenance thread's part: hand the due re-checks to the pool (which
+ * drops a domain already queued or running). */
+static void schedule_rechecks(engine *e)
+{
+    expcache_name *due = malloc(EXPIRED_SCAN_MAX * sizeof *due);
+    if (!due)
+        return;
+    size_t n = expcache_due(e->expired, plat_wall_ms(), due, EXPIRED_SCAN_MAX);
+    for (size_t i = 0; i < n; i++)
+        bgwork_submit(e->background, recheck_expired, e, due[i].domain);
+    free(due);
 }
 
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,

@@ -50,6 +50,7 @@ typedef struct engine_config {
     int64_t guard_timeout_ms;   /* each domain's guard look-ups */
     int64_t message_timeout_ms; /* everything decided for one message */
     int64_t ttl_expired_ms;
+    int64_t ttl_failure_ms;     /* also an unconfirmed expired-cache entry's */
     int journal_max_age_days;
     int64_t journal_max_rows;
     int64_t log_max_rows;
@@ -114,8 +115,21 @@ int engine_write_journal(engine *e, const journal_entry *rows, size_t n, int64_t
 /* journal_mark_kept_on_tls on the engine's writer. */
 int engine_journal_kept_on_tls(engine *e, int64_t first_id, size_t n, const char *detail,
                                char *err, size_t errlen);
+/* A probe saw domain's certificate expired at seen_ms (the probe result's
+ * probed_ms; 0: now). expcache.h says how long the entry lives. */
 int engine_add_expired(engine *e, const char *domain, const char *mx,
-                       int64_t cert_not_after, char *err, size_t errlen);
+                       int64_t cert_not_after, int64_t seen_ms, char *err, size_t errlen);
+
+/* The expired-certificate cache's re-checks: the maintenance thread looks
+ * for due ones every scan_every_ms (a minute) and hands them to the
+ * background pool. Tests shorten the timing here instead of waiting hours;
+ * a field left 0 keeps its default (expcache.h's constants). */
+typedef struct {
+    int64_t confirm_after_ms;
+    int64_t recheck_every_ms;
+    int64_t scan_every_ms;
+} engine_expired_timing;
+void engine_set_expired_timing(engine *e, const engine_expired_timing *t);
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif

@@ -1,5 +1,7 @@
-/* expcache: the memory copy is a sorted array searched by bsearch; adds are
- * rare (one per newly seen expired domain), lookups are every message. */
+/* expcache: the memory copy is a sorted array searched by binary search;
+ * changes are rare (sightings, re-checks), lookups are every message. The
+ * lifetime rules live in apply_sighting, the only place that decides how
+ * long an entry stays. */
 #include "expcache.h"
 
 #include <sqlite3.h>
@@ -13,6 +15,7 @@
 typedef struct {
     char *domain;
     int64_t expires_ms;
+    int64_t next_check_ms;
 } slot;
 
 struct expcache {
@@ -20,6 +23,14 @@ struct expcache {
     slot *slots;
     size_t n, cap;
 };
+
+void expcache_times_default(expcache_times *t)
+{
+    t->first_ttl_ms = 900 * 1000LL;
+    t->confirmed_ttl_ms = 604800 * 1000LL;
+    t->confirm_after_ms = EXPCACHE_CONFIRM_AFTER_MS;
+    t->recheck_every_ms = EXPCACHE_RECHECK_EVERY_MS;
+}
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -91,15 +102,22 @@ static size_t lower_bound(const slot *s, size_t n, const char *domain, int *foun
     return lo;
 }
 
+#define ENTRY_COLUMNS "domain, mx, cert_not_after, first_seen_ms, last_seen_ms, confirmed_ms," \
+                      " expires_ms, next_check_ms"
+
+static int fail(sqlite3 *db, char *err, size_t errlen)
+{
+    set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
 int expcache_load(expcache *c, sqlite3 *db, int64_t now_ms, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT domain, expires_ms FROM expired_cache WHERE expires_ms > ?"
-                           " ORDER BY domain",
-                           -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
-        return -1;
-    }
+    if (sqlite3_prepare_v2(db, "SELECT domain, expires_ms, next_check_ms FROM expired_cache"
+                           " WHERE expires_ms > ? ORDER BY domain",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, err, errlen);
     sqlite3_bind_int64(st, 1, now_ms);
     slot *s = NULL;
     size_t n = 0, cap = 0;
@@ -118,6 +136,7 @@ int expcache_load(expcache *c, sqlite3 *db, int64_t now_ms, char *err, size_t er
         const char *d = (const char *)sqlite3_column_text(st, 0);
         s[n].domain = dup_str(d ? d : "");
         s[n].expires_ms = sqlite3_column_int64(st, 1);
+        s[n].next_check_ms = sqlite3_column_int64(st, 2);
         if (!s[n].domain) {
             rc = SQLITE_NOMEM;
             break;
@@ -133,7 +152,7 @@ int expcache_load(expcache *c, sqlite3 *db, int64_t now_ms, char *err, size_t er
     }
     sqlite3_finalize(st);
     /* SQLite's ORDER BY uses BINARY collation, the same order as strcmp;
-     * sorting again is cheap insurance for the bsearch. */
+     * sorting again is cheap insurance for the binary search. */
     if (n > 1)
         qsort(s, n, sizeof *s, cmp_slot);
     plat_mutex_lock(c->lock);
@@ -165,14 +184,26 @@ size_t expcache_count(expcache *c)
     return n;
 }
 
-static int remember(expcache *c, const char *domain, int64_t expires_ms)
+size_t expcache_due(expcache *c, int64_t now_ms, expcache_name *out, size_t max)
+{
+    size_t k = 0;
+    plat_mutex_lock(c->lock);
+    for (size_t i = 0; i < c->n && k < max; i++) {
+        const slot *s = &c->slots[i];
+        if (s->expires_ms > now_ms && s->next_check_ms <= now_ms)
+            snprintf(out[k++].domain, sizeof out->domain, "%s", s->domain);
+    }
+    plat_mutex_unlock(c->lock);
+    return k;
+}
+
+/* Adds or updates domain in the memory copy. */
+static int remember(expcache *c, const char *domain, int64_t expires_ms, int64_t next_check_ms)
 {
     int found, rc = 0;
     plat_mutex_lock(c->lock);
     size_t i = lower_bound(c->slots, c->n, domain, &found);
-    if (found) {
-        c->slots[i].expires_ms = expires_ms;
-    } else {
+    if (!found) {
         char *copy = dup_str(domain);
         if (c->n == c->cap) {
             size_t ncap = c->cap ? c->cap * 2 : 16;
@@ -185,51 +216,32 @@ static int remember(expcache *c, const char *domain, int64_t expires_ms)
         if (copy && c->n < c->cap) {
             memmove(&c->slots[i + 1], &c->slots[i], (c->n - i) * sizeof *c->slots);
             c->slots[i].domain = copy;
-            c->slots[i].expires_ms = expires_ms;
             c->n++;
+            found = 1;
         } else {
             free(copy);
             rc = -1;
         }
     }
+    if (found) {
+        c->slots[i].expires_ms = expires_ms;
+        c->slots[i].next_check_ms = next_check_ms;
+    }
     plat_mutex_unlock(c->lock);
     return rc;
 }
 
-int expcache_add(expcache *c, sqlite3 *db, const char *domain, const char *mx,
-                 int64_t cert_not_after, int64_t now_ms, int64_t ttl_ms,
-                 char *err, size_t errlen)
+static void forget(expcache *c, const char *domain)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms,"
-                           " last_seen_ms, expires_ms) VALUES (?1, ?2, ?3, ?4, ?4, ?5)"
-                           " ON CONFLICT (domain) DO UPDATE SET mx = excluded.mx,"
-                           " cert_not_after = excluded.cert_not_after,"
-                           " last_seen_ms = excluded.last_seen_ms, expires_ms = excluded.expires_ms",
-                           -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
-        return -1;
+    int found;
+    plat_mutex_lock(c->lock);
+    size_t i = lower_bound(c->slots, c->n, domain, &found);
+    if (found) {
+        free(c->slots[i].domain);
+        memmove(&c->slots[i], &c->slots[i + 1], (c->n - i - 1) * sizeof *c->slots);
+        c->n--;
     }
-    sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, mx ? mx : "", -1, SQLITE_STATIC);
-    if (cert_not_after >= 0)
-        sqlite3_bind_int64(st, 3, cert_not_after);
-    else
-        sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, now_ms);
-    sqlite3_bind_int64(st, 5, now_ms + ttl_ms);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
-        return -1;
-    }
-    if (c && remember(c, domain, now_ms + ttl_ms) != 0) {
-        set_err(err, errlen, "expired cache: out of memory");
-        return -1;
-    }
-    return 0;
+    plat_mutex_unlock(c->lock);
 }
 
 static void read_entry(sqlite3_stmt *st, expcache_entry *e)
@@ -240,7 +252,156 @@ static void read_entry(sqlite3_stmt *st, expcache_entry *e)
     e->cert_not_after = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 2);
     e->first_seen_ms = sqlite3_column_int64(st, 3);
     e->last_seen_ms = sqlite3_column_int64(st, 4);
-    e->expires_ms = sqlite3_column_int64(st, 5);
+    e->confirmed_ms = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
+    e->expires_ms = sqlite3_column_int64(st, 6);
+    e->next_check_ms = sqlite3_column_int64(st, 7);
+}
+
+/* The row of domain: 1 found, 0 none, -1 error. */
+static int read_row(sqlite3 *db, const char *domain, expcache_entry *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM expired_cache WHERE domain = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read_entry(st, e);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int write_row(sqlite3 *db, const expcache_entry *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO expired_cache (" ENTRY_COLUMNS ")"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, e->domain, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, e->mx, -1, SQLITE_STATIC);
+    if (e->cert_not_after >= 0)
+        sqlite3_bind_int64(st, 3, e->cert_not_after);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, e->first_seen_ms);
+    sqlite3_bind_int64(st, 5, e->last_seen_ms);
+    if (e->confirmed_ms >= 0)
+        sqlite3_bind_int64(st, 6, e->confirmed_ms);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, e->expires_ms);
+    sqlite3_bind_int64(st, 8, e->next_check_ms);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The entry after sighting s (old: the current row, NULL when none). 0 when
+ * s changes nothing. */
+static int apply_sighting(const expcache_entry *old, const expcache_sighting *s,
+                          const expcache_times *t, int64_t now_ms, expcache_entry *row)
+{
+    /* The same probe again (a cached result) or an older one: no news. */
+    if (old && s->seen_ms <= old->last_seen_ms)
+        return 0;
+    memset(row, 0, sizeof *row);
+    snprintf(row->domain, sizeof row->domain, "%s", s->domain);
+    snprintf(row->mx, sizeof row->mx, "%s", s->mx ? s->mx : "");
+    row->cert_not_after = s->cert_not_after;
+    row->last_seen_ms = s->seen_ms;
+    if (!old || old->expires_ms <= now_ms) {
+        /* A first sighting (a lapsed entry is history): short, and probed
+         * again when a confirming sighting could be made. */
+        row->first_seen_ms = s->seen_ms;
+        row->confirmed_ms = -1;
+        row->expires_ms = s->seen_ms + t->first_ttl_ms;
+        row->next_check_ms = s->seen_ms + t->confirm_after_ms;
+        return 1;
+    }
+    row->first_seen_ms = old->first_seen_ms;
+    row->confirmed_ms = old->confirmed_ms;
+    if (row->confirmed_ms < 0 && s->seen_ms - old->first_seen_ms >= t->confirm_after_ms)
+        row->confirmed_ms = s->seen_ms;
+    if (row->confirmed_ms >= 0) {
+        row->expires_ms = s->seen_ms + t->confirmed_ttl_ms;
+        row->next_check_ms = s->seen_ms + t->recheck_every_ms;
+    } else {
+        row->expires_ms = s->seen_ms + t->first_ttl_ms;
+        row->next_check_ms = old->next_check_ms;
+    }
+    return 1;
+}
+
+static int in_transaction(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int expcache_saw_expired(expcache *c, sqlite3 *db, const expcache_sighting *s,
+                         const expcache_times *t, int64_t now_ms, char *err, size_t errlen)
+{
+    expcache_entry old, row;
+    /* Read and write under one write lock: another process may record a
+     * sighting of the same domain at the same time. */
+    if (in_transaction(db, "BEGIN IMMEDIATE") != 0)
+        return fail(db, err, errlen);
+    int found = read_row(db, s->domain, &old);
+    int changed = found >= 0 && apply_sighting(found ? &old : NULL, s, t, now_ms, &row);
+    if (found < 0 || (changed && write_row(db, &row) != 0) ||
+        in_transaction(db, "COMMIT") != 0) {
+        fail(db, err, errlen);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (changed && c && remember(c, row.domain, row.expires_ms, row.next_check_ms) != 0) {
+        set_err(err, errlen, "expired cache: out of memory");
+        return -1;
+    }
+    return changed;
+}
+
+int expcache_remove(expcache *c, sqlite3 *db, const char *domain, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "DELETE FROM expired_cache WHERE domain = ?", -1, &st, NULL)
+        != SQLITE_OK)
+        return fail(db, err, errlen);
+    sqlite3_bind_text(st, 1, domain, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(db, err, errlen);
+    if (c)
+        forget(c, domain);
+    return sqlite3_changes(db) > 0;
+}
+
+int expcache_claim_recheck(expcache *c, sqlite3 *db, const char *domain, int64_t now_ms,
+                           int64_t recheck_every_ms, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "UPDATE expired_cache SET next_check_ms = ?1"
+                           " WHERE domain = ?2 AND next_check_ms <= ?3 AND expires_ms > ?3"
+                           " RETURNING expires_ms",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail(db, err, errlen);
+    sqlite3_bind_int64(st, 1, now_ms + recheck_every_ms);
+    sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    int rc = sqlite3_step(st), claimed = rc == SQLITE_ROW;
+    int64_t expires_ms = claimed ? sqlite3_column_int64(st, 0) : 0;
+    if (claimed)
+        rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return fail(db, err, errlen);
+    if (!claimed)
+        return 0;
+    if (c)
+        remember(c, domain, expires_ms, now_ms + recheck_every_ms);
+    return 1;
 }
 
 int expcache_list(sqlite3 *db, expcache_entry **out, size_t *n, char *err, size_t errlen)
@@ -248,13 +409,9 @@ int expcache_list(sqlite3 *db, expcache_entry **out, size_t *n, char *err, size_
     sqlite3_stmt *st;
     *out = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT domain, mx, cert_not_after, first_seen_ms, last_seen_ms,"
-                           " expires_ms FROM expired_cache ORDER BY domain",
-                           -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
-        return -1;
-    }
+    if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM expired_cache ORDER BY domain", -1,
+                           &st, NULL) != SQLITE_OK)
+        return fail(db, err, errlen);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -217,7 +217,7 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
 {
     static const char sql[] =
         "SELECT status, mx, address, tls_version, cipher, cert_not_after, error,"
-        " elapsed_ms, expires_ms FROM probe_cache WHERE domain = ?1 AND expires_ms > ?2";
+        " elapsed_ms, expires_ms, probed_ms FROM probe_cache WHERE domain = ?1 AND expires_ms > ?2";
     sqlite3_stmt *st = NULL;
     probe_status status;
     const unsigned char *status_text;
@@ -242,6 +242,7 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
         column_text(st, 6, out->error, sizeof out->error);
         out->elapsed_ms = (unsigned)sqlite3_column_int64(st, 7);
         *expires = sqlite3_column_int64(st, 8);
+        out->probed_ms = sqlite3_column_int64(st, 9);
         found = 1;
     }
     sqlite3_finalize(st);
@@ -267,13 +268,13 @@ static int db_store(pcache *c, const char *key, const probe_result *r, int64_t n
     sqlite3_bind_text(st, 4, r->address, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, r->tls_version, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, r->cipher, -1, SQLITE_STATIC);
-    if (r->has_cert)
+    if (r->has_cert && !r->cert_not_after_unreadable)
         sqlite3_bind_int64(st, 7, r->cert_not_after);
     else
         sqlite3_bind_null(st, 7);
     sqlite3_bind_text(st, 8, r->error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, r->elapsed_ms);
-    sqlite3_bind_int64(st, 10, now);
+    sqlite3_bind_int64(st, 10, r->probed_ms > 0 ? r->probed_ms : now); /* the probe's own time */
     sqlite3_bind_int64(st, 11, expires);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dns.h"
 #include "net.h"
@@ -394,43 +395,83 @@ static const struct {
     [ST_QUIT] = { "QUIT", "QUIT", on_quit },
 };
 
-static int64_t asn1_to_unix(const ASN1_TIME *t)
+/* A certificate time as Unix seconds into *unix_s: 0, or -1 (and 0 in
+ * *unix_s) when the time cannot be read as a date (OpenSSL decodes a
+ * UTCTime of month 13 and cannot convert it). */
+static int asn1_time_to_unix(const ASN1_TIME *t, int64_t *unix_s)
 {
     ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
     int days = 0, secs = 0;
-    int ok = epoch && ASN1_TIME_diff(&days, &secs, epoch, t);
+    int ok = t && epoch && ASN1_TIME_diff(&days, &secs, epoch, t);
     ASN1_TIME_free(epoch);
-    return ok ? (int64_t)days * 86400 + secs : 0;
+    *unix_s = ok ? (int64_t)days * 86400 + secs : 0;
+    return ok ? 0 : -1;
 }
 
 static void record_certificate(session *s, X509 *cert)
 {
     probe_result *r = s->res;
     r->has_cert = 1;
-    r->cert_not_before = asn1_to_unix(X509_get0_notBefore(cert));
-    r->cert_not_after = asn1_to_unix(X509_get0_notAfter(cert));
+    r->cert_not_before_unreadable =
+        asn1_time_to_unix(X509_get0_notBefore(cert), &r->cert_not_before) != 0;
+    r->cert_not_after_unreadable =
+        asn1_time_to_unix(X509_get0_notAfter(cert), &r->cert_not_after) != 0;
     X509_NAME_oneline(X509_get_subject_name(cert), r->subject, sizeof r->subject);
     X509_NAME_oneline(X509_get_issuer_name(cert), r->issuer, sizeof r->issuer);
+}
+
+static void utc_text(int64_t unix_s, char *buf, size_t len)
+{
+    struct tm tm;
+    if (plat_gmtime(unix_s, &tm) != 0 || strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(buf, len, "%lld", (long long)unix_s);
+}
+
+/* Expiry as IIS judges it, from the times that can be read: a time that
+ * cannot be read proves nothing (a broken certificate is not an expired
+ * one), so it is left out. 1 when the outcome is decided. */
+static int judge_validity(session *s, int64_t now)
+{
+    const probe_result *r = s->res;
+    char when[40];
+    if (!r->cert_not_after_unreadable && r->cert_not_after < now) {
+        finish(s, PROBE_CERT_EXPIRED, "%s", IIS_CERT_EXPIRED);
+        return 1;
+    }
+    if (!r->cert_not_before_unreadable && r->cert_not_before > now) {
+        utc_text(r->cert_not_before, when, sizeof when);
+        finish(s, PROBE_CERT_NOT_YET_VALID, "the certificate is not valid before %s", when);
+        return 1;
+    }
+    return 0;
+}
+
+/* The journal's note on times that could not be read ("" when none). */
+static void unreadable_note(const probe_result *r, char *buf, size_t len)
+{
+    const char *which = r->cert_not_before_unreadable && r->cert_not_after_unreadable
+                            ? "notBefore and notAfter"
+                        : r->cert_not_before_unreadable ? "notBefore"
+                        : r->cert_not_after_unreadable  ? "notAfter"
+                                                        : NULL;
+    if (which)
+        snprintf(buf, len, "certificate %s could not be read as a date: validity not judged "
+                           "from it", which);
+    else
+        buf[0] = '\0';
 }
 
 /* What IIS would check: expiry always; chain and name when asked. */
 static void judge_certificate(session *s, X509 *cert)
 {
-    int64_t now = plat_wall_ms() / 1000;
+    char note[120];
     long v;
     if (!cert) {
         finish(s, PROBE_HANDSHAKE_FAILED, "the server sent no certificate");
         return;
     }
-    if (s->res->cert_not_after < now) {
-        finish(s, PROBE_CERT_EXPIRED, "%s", IIS_CERT_EXPIRED);
+    if (judge_validity(s, plat_wall_ms() / 1000))
         return;
-    }
-    if (s->res->cert_not_before > now) {
-        finish(s, PROBE_CERT_EXPIRED, "%s (not valid before %lld)", IIS_CERT_EXPIRED,
-               (long long)s->res->cert_not_before);
-        return;
-    }
     v = SSL_get_verify_result(s->ssl);
     if (s->opts->verify_chain && v != X509_V_OK && v != X509_V_ERR_CERT_HAS_EXPIRED
         && v != X509_V_ERR_CERT_NOT_YET_VALID) {
@@ -442,7 +483,8 @@ static void judge_certificate(session *s, X509 *cert)
         finish(s, PROBE_HANDSHAKE_FAILED, "certificate name does not match %s", s->host);
         return;
     }
-    finish(s, PROBE_STARTTLS, "");
+    unreadable_note(s->res, note, sizeof note);
+    finish(s, PROBE_STARTTLS, "%s", note);
 }
 
 static void handshake_error(session *s, int timed_out)
@@ -745,6 +787,7 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
     }
     free(s);
     out->elapsed_ms = (unsigned)(plat_now_ms() - start);
+    out->probed_ms = plat_wall_ms();
 }
 
 void probe_domain(const char *domain, const probe_options *opts, probe_result *out)

@@ -83,10 +83,17 @@ typedef struct {
     int has_cert;
     int64_t cert_not_before;          /* Unix seconds */
     int64_t cert_not_after;
+    /* A validity time the certificate carries but that cannot be read as a
+     * date (its field above is then 0): nothing is judged from it. */
+    int cert_not_before_unreadable;
+    int cert_not_after_unreadable;
     char subject[PROBE_TEXT_MAX];
     char issuer[PROBE_TEXT_MAX];
     char error[PROBE_TEXT_MAX];       /* IIS's words where they match */
     unsigned elapsed_ms;
+    int64_t probed_ms;                /* wall clock when the probe ended, Unix
+                                         milliseconds; kept by the probe cache,
+                                         so a cached answer keeps its time */
 } probe_result;
 
 /* Probe one domain (already normalised: lower case, no trailing dot). Always

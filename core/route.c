@@ -22,6 +22,7 @@ typedef struct {
     char tls_version[32];
     char detail[256];
     int64_t cert_not_after;
+    int64_t probed_ms;       /* when the probe saw it (kept by the probe cache) */
     decide_policy policy;
     int64_t elapsed_ms;
 } domain_plan;
@@ -145,6 +146,7 @@ static void take_probe_result(domain_plan *p, const probe_result *r)
     copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
     copy_text(p->detail, sizeof p->detail, r->error);
     p->cert_not_after = r->has_cert ? r->cert_not_after : -1;
+    p->probed_ms = r->probed_ms;
 }
 
 /* The journal's detail says what the guard found, then what the probe
@@ -241,7 +243,8 @@ static void add_expired(engine *e, const domain_plan *p)
 {
     char err[256];
     if (p->outcome.add_expired &&
-        engine_add_expired(e, p->domain, p->mx, p->cert_not_after, err, sizeof err) != 0)
+        engine_add_expired(e, p->domain, p->mx, p->cert_not_after, p->probed_ms, err,
+                           sizeof err) != 0)
         engine_log(e, LOG_ERROR, "expired cache: %s", err);
 }
 

@@ -164,3 +164,17 @@ INSERT INTO settings (key, value) VALUES
 INSERT INTO settings (key, value) VALUES
     ('guard_timeout_ms',   '5000'),       -- MTA-STS and DANE look-ups of one domain
     ('message_timeout_ms', '20000');      -- everything decided for one message
+
+-- @version 5
+-- The expired-certificate cache heals (issue 11). One sighting of an
+-- expired certificate is kept for ttl_failure_s only; a second probe at
+-- least 10 minutes after the first confirms it (confirmed_ms) and only then
+-- does ttl_expired_s apply. Every entry is probed again in the background
+-- when next_check_ms comes, and leaves as soon as the domain no longer
+-- shows an expired certificate.
+ALTER TABLE expired_cache ADD COLUMN confirmed_ms INTEGER;   -- NULL: not confirmed
+ALTER TABLE expired_cache ADD COLUMN next_check_ms INTEGER NOT NULL DEFAULT 0;
+-- Entries written before were single sightings kept for a week: they get
+-- the short lifetime, counted from their last sighting.
+UPDATE expired_cache SET expires_ms = MIN(expires_ms, last_seen_ms + 1000 *
+    COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'ttl_failure_s'), 900));

@@ -33,6 +33,8 @@ int mgr_expired_list(mgr_db *db, mgr_expired_row **rows, size_t *count, char *er
         out[i].first_seen_ms = e[i].first_seen_ms;
         out[i].last_seen_ms = e[i].last_seen_ms;
         out[i].expires_ms = e[i].expires_ms;
+        out[i].confirmed = e[i].confirmed_ms >= 0;
+        out[i].next_check_ms = e[i].next_check_ms;
     }
     free(e);
     *rows = out;

@@ -103,6 +103,8 @@ typedef struct mgr_expired_row {
     char mx[256];
     int64_t cert_not_after;    /* Unix seconds, 0 unknown */
     int64_t first_seen_ms, last_seen_ms, expires_ms;
+    int confirmed;             /* a second sighting 10 minutes on confirmed it */
+    int64_t next_check_ms;     /* the sink probes the domain again then */
 } mgr_expired_row;
 
 typedef struct mgr_probe_row {

@@ -31,6 +31,10 @@ static const char *meaning(probe_status s)
         return "The certificate has expired: with \"Or if recipient server SSL certificate "
                "has expired\" on, this mail goes through the Plain TCP server; otherwise IIS "
                "keeps retrying with TLS.";
+    case PROBE_CERT_NOT_YET_VALID:
+        return "The certificate is not valid yet (the server's clock or its certificate is "
+               "wrong): treated like a failed TLS setup, so with the expired-certificate option "
+               "on this mail goes through the Plain TCP server.";
     case PROBE_HANDSHAKE_FAILED:
         return "TLS could not be set up (old protocol or weak cipher): with the expired-"
                "certificate option on, this mail goes through the Plain TCP server. You can "

@@ -1,5 +1,6 @@
-/* page_cache: the Cache tab. The expired-certificate domains and the probe
- * cache, each with a Clear button (the sink reloads the tables when it next
+/* page_cache: the Cache tab. The expired-certificate domains (whether a
+ * second sighting confirmed each, and when the sink probes it again) and
+ * the probe cache, each with a Clear button (the sink reloads the tables when it next
  * polls, so no restart is needed), and "Test a domain...". */
 #include <windows.h>
 #include <commctrl.h>
@@ -12,7 +13,8 @@
 
 static const ui_column expired_columns[] = {
     { L"Domain", 180 }, { L"MX", 180 }, { L"Certificate expired on", 140 },
-    { L"First seen", 130 }, { L"Last seen", 130 }, { L"Kept until", 130 },
+    { L"First seen", 130 }, { L"Last seen", 130 }, { L"Confirmed", 70 },
+    { L"Kept until", 130 }, { L"Next re-check", 130 },
 };
 
 static const ui_column probe_columns[] = {
@@ -57,7 +59,10 @@ static void reload_expired(HWND page)
         set_time(lv, item, 2, rows[i].cert_not_after > 0 ? rows[i].cert_not_after * 1000 : 0);
         set_time(lv, item, 3, rows[i].first_seen_ms);
         set_time(lv, item, 4, rows[i].last_seen_ms);
-        set_time(lv, item, 5, rows[i].expires_ms);
+        /* One sighting is kept only minutes; a confirmed one for days. */
+        ui_lv_set_utf8(lv, item, 5, rows[i].confirmed ? "Yes" : "No");
+        set_time(lv, item, 6, rows[i].expires_ms);
+        set_time(lv, item, 7, rows[i].next_check_ms);
     }
     free(rows);
 }

@@ -30,8 +30,10 @@ static const struct { const char *key; const wchar_t *help; } helps[] = {
     { "verify_name", L"1: the certificate must name the mail server (IIS default: 0)." },
     { "ttl_starttls_s", L"Seconds a \"TLS works\" result is kept." },
     { "ttl_no_starttls_s", L"Seconds a \"no STARTTLS\" or failed-TLS result is kept." },
-    { "ttl_failure_s", L"Seconds a result that could not tell (DNS, timeout) is kept." },
-    { "ttl_expired_s", L"Seconds a domain stays on the expired-certificate list." },
+    { "ttl_failure_s", L"Seconds a result that could not tell (DNS, timeout) is kept; also "
+                       L"how long one unconfirmed expired-certificate sighting counts." },
+    { "ttl_expired_s", L"Seconds a confirmed expired-certificate domain stays on the list after "
+                       L"its last sighting (it is re-checked every 4 hours)." },
     { "journal_max_age_days", L"Days the journal keeps its decisions." },
     { "journal_max_rows", L"Most decisions the journal keeps." },
     { "log_max_rows", L"Most diagnostic log lines kept." },

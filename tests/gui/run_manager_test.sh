@@ -46,10 +46,14 @@ SELECT i, 1767225600000 + i * 1000, 'msg' || (i / 3), 'app@sender.example',
        CASE WHEN i % 4 = 0 THEN 'The remote SMTP service does not support TLS.' ELSE '' END,
        i % 700
 FROM n;
-INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, expires_ms)
-VALUES ('expired-a.example', 'mx.expired-a.example', 1700000000, 1767225600000, 1767229200000, 4102444800000),
-       ('expired-b.example', 'mx.expired-b.example', 1710000000, 1767225600000, 1767232800000, 4102444800000),
-       ('expired-c.example', 'mail.expired-c.example', NULL, 1767225600000, 1767236400000, 4102444800000);
+INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, expires_ms,
+                           confirmed_ms, next_check_ms)
+VALUES ('expired-a.example', 'mx.expired-a.example', 1700000000, 1767225600000, 1767229200000, 4102444800000,
+        1767229200000, 4102444800000),
+       ('expired-b.example', 'mx.expired-b.example', 1710000000, 1767225600000, 1767232800000, 4102444800000,
+        1767232800000, 4102444800000),
+       ('expired-c.example', 'mail.expired-c.example', NULL, 1767225600000, 1767225600000, 4102444800000,
+        NULL, 4102444800000);
 INSERT INTO probe_cache (domain, status, mx, address, tls_version, cipher, cert_not_after, error,
                          elapsed_ms, probed_ms, expires_ms)
 VALUES ('gmail.com', 'starttls', 'gmail-smtp-in.l.google.com', '192.0.2.10', 'TLSv1.3',

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certgen.h"
 #include "dnsd.h"
 #include "peer.h"
 #include "plat.h"
@@ -123,6 +124,27 @@ static void probe_text_of_a_plain_peer(void **state)
     assert_non_null(strstr(f->res.out, "The remote SMTP service does not support TLS."));
 }
 
+/* A certificate time nobody can read: shown as such, null in JSON, and
+ * no expiry judged from it. */
+static void probe_of_an_unreadable_certificate_time(void **state)
+{
+    fixture *f = *state;
+    certgen_pair cert;
+    char port[16];
+    assert_int_equal(certgen_make_raw_times("mx.tls.test", NULL, "491332000000Z", &cert), 0);
+    peer *p = peer_start(PEER_STARTTLS, &cert);
+    certgen_free(&cert);
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port), 0);
+    assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
+    assert_non_null(strstr(f->res.out, "\"cert_not_after\":null"));
+    assert_non_null(strstr(f->res.out, "notAfter could not be read as a date"));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    peer_stop(p);
+    assert_non_null(strstr(f->res.out, "not after:   (cannot be read as a date)"));
+}
+
 static void timeout_option_bounds_the_probe(void **state)
 {
     fixture *f = *state;
@@ -158,6 +180,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(probe_json_of_a_tls_peer),
         cmocka_unit_test(probe_text_of_a_plain_peer),
+        cmocka_unit_test(probe_of_an_unreadable_certificate_time),
         cmocka_unit_test(timeout_option_bounds_the_probe),
         cmocka_unit_test(no_domain_and_bad_input),
     };

@@ -164,6 +164,71 @@ static void expired_certificate(void **state)
     assert_true(r.cert_not_after < plat_wall_ms() / 1000);
 }
 
+/* The probe of expired.test against a peer serving cert. */
+static probe_result probe_serving(const certgen_pair *cert)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start(PEER_STARTTLS, cert);
+    assert_non_null(p);
+    o.port = peer_port(p);
+    probe_domain("expired.test", &o, &r);
+    peer_stop(p);
+    return r;
+}
+
+/* Valid from tomorrow: its own status (decided like handshake-failed),
+ * never "expired". */
+static void certificate_not_yet_valid(void **state)
+{
+    certgen_pair cert;
+    int64_t now = plat_wall_ms() / 1000;
+    (void)state;
+    assert_int_equal(certgen_make("mx.expired.test", 86400, 2 * 86400, NULL, &cert), 0);
+    probe_result r = probe_serving(&cert);
+    certgen_free(&cert);
+    assert_int_equal(r.status, PROBE_CERT_NOT_YET_VALID);
+    assert_string_equal(probe_status_name(r.status), "cert-not-yet-valid");
+    assert_non_null(strstr(r.error, "not valid before 20"));
+    assert_null(strstr(r.error, "expired"));
+    assert_true(r.has_cert);
+    assert_true(r.cert_not_before > now + 86000 && r.cert_not_before < now + 87000);
+}
+
+/* A time OpenSSL decodes but cannot read as a date (month 13) proves
+ * nothing: the handshake's outcome stands and the detail says why no
+ * expiry was judged. */
+static void unreadable_certificate_times_are_not_expired(void **state)
+{
+    static const char bad[] = "491332000000Z";
+    certgen_pair cert;
+    (void)state;
+
+    assert_int_equal(certgen_make_raw_times("mx.expired.test", NULL, bad, &cert), 0);
+    probe_result r = probe_serving(&cert);
+    certgen_free(&cert);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_true(r.has_cert);
+    assert_true(r.cert_not_after_unreadable);
+    assert_false(r.cert_not_before_unreadable);
+    assert_string_equal(r.error, "certificate notAfter could not be read as a date: validity "
+                                 "not judged from it");
+
+    assert_int_equal(certgen_make_raw_times("mx.expired.test", bad, bad, &cert), 0);
+    r = probe_serving(&cert);
+    certgen_free(&cert);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_non_null(strstr(r.error, "notBefore and notAfter could not be read"));
+
+    /* The readable time still counts: notAfter in 2020 is expired. */
+    assert_int_equal(certgen_make_raw_times("mx.expired.test", bad, "200101000000Z", &cert), 0);
+    r = probe_serving(&cert);
+    certgen_free(&cert);
+    assert_int_equal(r.status, PROBE_CERT_EXPIRED);
+    assert_true(r.cert_not_before_unreadable);
+    assert_int_equal(r.cert_not_after, 1577836800); /* 2020-01-01T00:00:00Z */
+}
+
 static void tls10_only_refused_at_floor_tls12(void **state)
 {
     probe_options o = opts_for(0);
@@ -517,6 +582,8 @@ int main(void)
         cmocka_unit_test(starttls_with_valid_certificate),
         cmocka_unit_test(no_starttls),
         cmocka_unit_test(expired_certificate),
+        cmocka_unit_test(certificate_not_yet_valid),
+        cmocka_unit_test(unreadable_certificate_times_are_not_expired),
         cmocka_unit_test(tls10_only_refused_at_floor_tls12),
         cmocka_unit_test(tls10_only_works_at_floor_tls10),
         cmocka_unit_test(starttls_answered_454),

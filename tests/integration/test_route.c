@@ -294,8 +294,11 @@ static void expired_cache_routes_plain_and_clears_without_restart(void **state)
     char err[256];
     add_rule(w, 1);
     /* Another process found the certificate expired. */
-    assert_int_equal(expcache_add(NULL, w->admin, "stale.example", "mx.stale.example", 1000,
-                                  plat_wall_ms(), 3600000, err, sizeof err), 0);
+    expcache_times t;
+    expcache_times_default(&t);
+    expcache_sighting seen = { "stale.example", "mx.stale.example", 1000, plat_wall_ms() };
+    assert_int_equal(expcache_saw_expired(NULL, w->admin, &seen, &t, plat_wall_ms(), err,
+                                          sizeof err), 1);
     refresh(w);
     const char *rcpts[] = { "a@stale.example" };
     route_result r;
@@ -309,8 +312,9 @@ static void expired_cache_routes_plain_and_clears_without_restart(void **state)
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
     /* Lapsed entries do not count. */
-    assert_int_equal(expcache_add(NULL, w->admin, "stale.example", "", -1,
-                                  plat_wall_ms() - 7200000, 3600000, err, sizeof err), 0);
+    expcache_sighting long_ago = { "stale.example", "", -1, plat_wall_ms() - 7200000 };
+    assert_int_equal(expcache_saw_expired(NULL, w->admin, &long_ago, &t, plat_wall_ms(), err,
+                                          sizeof err), 1);
     refresh(w);
     assert_int_equal(route(w, rcpts, 1, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);

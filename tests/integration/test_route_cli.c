@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "expcache.h"
@@ -156,15 +157,29 @@ static void cache_list_and_clear(void **state)
     store *st;
     char err[256];
     assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
-    assert_int_equal(expcache_add(NULL, store_db(st), "stale.example", "mx.stale.example",
-                                  1600000000, plat_wall_ms(), 3600000, err, sizeof err),
-                     0);
+    expcache_times t;
+    expcache_times_default(&t);
+    expcache_sighting seen = { "stale.example", "mx.stale.example", 1600000000, plat_wall_ms() };
+    assert_int_equal(expcache_saw_expired(NULL, store_db(st), &seen, &t, plat_wall_ms(), err,
+                                          sizeof err), 1);
     store_close(st);
     trtest_result r;
     assert_int_equal(cli(w, &r, "cache", "list", "--json", NULL, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "\"domain\":\"stale.example\""));
     assert_non_null(strstr(r.out, "\"mx\":\"mx.stale.example\""));
     assert_non_null(strstr(r.out, "\"cert_not_after\":\"2020-09-13T12:26:40Z\""));
+    /* One sighting: not confirmed, re-probed ten minutes after it. */
+    char next_check[64], at[32];
+    time_t due = (time_t)((seen.seen_ms + EXPCACHE_CONFIRM_AFTER_MS) / 1000);
+    strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", gmtime(&due));
+    snprintf(next_check, sizeof next_check, "\"next_check\":\"%s\"", at);
+    assert_non_null(strstr(r.out, "\"confirmed\":false,\"confirmed_at\":null"));
+    assert_non_null(strstr(r.out, next_check));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "CONFIRMED"));
+    assert_non_null(strstr(r.out, "NEXT CHECK"));
+    assert_non_null(strstr(r.out, at));
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "cache", "clear", "--expired", NULL, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "cleared 1 "));

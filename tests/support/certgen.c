@@ -36,8 +36,30 @@ static int random_serial(X509 *cert)
     return ok ? 0 : -1;
 }
 
-static int build(const char *name, long from_s, long until_s, int is_ca,
-                 const certgen_pair *issuer, certgen_pair *out)
+/* A UTCTime holding text verbatim: the DER stays well formed whatever the
+ * text says, so a peer can serve a time nobody can read. */
+static int set_raw_utctime(ASN1_TIME *t, const char *text)
+{
+    if (ASN1_STRING_set(t, text, (int)strlen(text)) != 1)
+        return -1;
+    t->type = V_ASN1_UTCTIME;
+    return 0;
+}
+
+/* Either validity time given as raw text (NULL: now + from_s / until_s). */
+typedef struct {
+    const char *not_before, *not_after;
+} raw_times;
+
+static int set_time(ASN1_TIME *t, long offset_s, const char *raw)
+{
+    if (raw)
+        return set_raw_utctime(t, raw);
+    return X509_gmtime_adj(t, offset_s) ? 0 : -1;
+}
+
+static int build(const char *name, long from_s, long until_s, const raw_times *raw,
+                 int is_ca, const certgen_pair *issuer, certgen_pair *out)
 {
     char san[300];
     X509 *cert = X509_new();
@@ -47,8 +69,8 @@ static int build(const char *name, long from_s, long until_s, int is_ca,
 
     memset(out, 0, sizeof *out);
     ok = ok && X509_set_version(cert, 2) == 1 && random_serial(cert) == 0;
-    ok = ok && X509_gmtime_adj(X509_getm_notBefore(cert), from_s) != NULL;
-    ok = ok && X509_gmtime_adj(X509_getm_notAfter(cert), until_s) != NULL;
+    ok = ok && set_time(X509_getm_notBefore(cert), from_s, raw ? raw->not_before : NULL) == 0;
+    ok = ok && set_time(X509_getm_notAfter(cert), until_s, raw ? raw->not_after : NULL) == 0;
     ok = ok && X509_set_pubkey(cert, key) == 1;
     subject = X509_get_subject_name(cert);
     ok = ok && X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
@@ -76,12 +98,19 @@ static int build(const char *name, long from_s, long until_s, int is_ca,
 int certgen_make(const char *dns_name, long from_s, long until_s,
                  const certgen_pair *issuer, certgen_pair *out)
 {
-    return build(dns_name, from_s, until_s, 0, issuer, out);
+    return build(dns_name, from_s, until_s, NULL, 0, issuer, out);
+}
+
+int certgen_make_raw_times(const char *dns_name, const char *not_before,
+                           const char *not_after, certgen_pair *out)
+{
+    raw_times raw = { not_before, not_after };
+    return build(dns_name, -3600, 30L * 86400, &raw, 0, NULL, out);
 }
 
 int certgen_make_ca(const char *name, certgen_pair *out)
 {
-    return build(name, -86400, 86400, 1, NULL, out);
+    return build(name, -86400, 86400, NULL, 1, NULL, out);
 }
 
 int certgen_write_pem(const certgen_pair *pair, const char *path)

@@ -1,4 +1,4 @@
-/* Journal, log and expired cache on a real SQLite file. */
+/* Journal and log on a real SQLite file (the expired cache: test_expcache). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "store.h"
-#include "expcache.h"
 #include "journal.h"
 #include "log.h"
 #include "plat.h"
@@ -325,46 +324,6 @@ static void log_levels_filter_and_prune(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM log"), 10);
 }
 
-static void expired_cache_add_list_clear(void **state)
-{
-    world *w = *state;
-    char err[256];
-    int64_t now = plat_wall_ms();
-    expcache *c = expcache_new();
-    assert_non_null(c);
-    assert_int_equal(expcache_add(c, w->db, "b.example", "mx.b.example", 1700000000, now, 60000,
-                                  err, sizeof err), 0);
-    assert_int_equal(expcache_add(c, w->db, "a.example", "", -1, now, 60000, err, sizeof err), 0);
-    assert_int_equal(expcache_add(c, w->db, "b.example", "mx2.b.example", 1700000001, now + 5,
-                                  60000, err, sizeof err), 0);
-    assert_int_equal(expcache_count(c), 2);
-    assert_true(expcache_contains(c, "a.example", now));
-    assert_true(expcache_contains(c, "b.example", now));
-    assert_false(expcache_contains(c, "c.example", now));
-    assert_false(expcache_contains(c, "a.example", now + 60001));
-    expcache_entry *e;
-    size_t n;
-    assert_int_equal(expcache_list(w->db, &e, &n, err, sizeof err), 0);
-    assert_int_equal(n, 2);
-    assert_string_equal(e[0].domain, "a.example");
-    assert_int_equal(e[0].cert_not_after, -1);
-    assert_string_equal(e[1].mx, "mx2.b.example");
-    assert_int_equal(e[1].first_seen_ms, now);
-    assert_int_equal(e[1].last_seen_ms, now + 5);
-    free(e);
-    /* A fresh copy loaded from the table agrees. */
-    expcache *d = expcache_new();
-    assert_int_equal(expcache_load(d, w->db, now, err, sizeof err), 0);
-    assert_int_equal(expcache_count(d), 2);
-    assert_true(expcache_contains(d, "b.example", now));
-    assert_int_equal(expcache_clear(w->db, 1, now, err, sizeof err), 0);
-    assert_int_equal(expcache_clear(w->db, 1, now + 70000, err, sizeof err), 2);
-    assert_int_equal(expcache_load(d, w->db, now, err, sizeof err), 0);
-    assert_int_equal(expcache_count(d), 0);
-    expcache_free(c);
-    expcache_free(d);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,7 +336,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_age, setup, teardown),
         cmocka_unit_test_setup_teardown(log_levels_filter_and_prune, setup, teardown),
-        cmocka_unit_test_setup_teardown(expired_cache_add_list_clear, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

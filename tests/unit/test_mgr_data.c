@@ -361,8 +361,9 @@ static void test_caches_list_and_clear(void **state)
     assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, "
-        "expires_ms) VALUES ('b.example', 'mx.b.example', 1700000000, 1, 2, 4102444800000), "
-        "('a.example', '', NULL, 1, 2, 4102444800000);"
+        "expires_ms, confirmed_ms, next_check_ms) VALUES ('b.example', 'mx.b.example', "
+        "1700000000, 1, 2, 4102444800000, 2, 14400002), "
+        "('a.example', '', NULL, 1, 2, 4102444800000, NULL, 600001);"
         "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
         "VALUES ('c.example', 'no-starttls', 1, 4102444800000);", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -373,6 +374,10 @@ static void test_caches_list_and_clear(void **state)
     assert_int_equal(ex[0].cert_not_after, 0);
     assert_string_equal(ex[1].mx, "mx.b.example");
     assert_int_equal(ex[1].cert_not_after, 1700000000);
+    assert_false(ex[0].confirmed);
+    assert_int_equal(ex[0].next_check_ms, 600001);
+    assert_true(ex[1].confirmed);
+    assert_int_equal(ex[1].next_check_ms, 14400002);
     free(ex);
     assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
     assert_int_equal(n, 1);

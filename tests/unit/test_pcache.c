@@ -137,6 +137,7 @@ static void survives_a_restart(void **state)
     sqlite3 *db2;
     assert_non_null(c);
     pcache_set_clock(c, fake_clock);
+    r.probed_ms = fake_now - 2500; /* the probe ended a little before the put */
     assert_int_equal(pcache_put(c, &r), 0);
     pcache_free(c);
 
@@ -154,6 +155,9 @@ static void survives_a_restart(void **state)
     assert_int_equal(got.cert_not_after, 1800000000);
     assert_string_equal(got.error, "text for starttls");
     assert_int_equal(got.elapsed_ms, 123);
+    /* A cached answer keeps its probe's time (the expired-certificate cache
+     * tells a new sighting from a repeated one by it). */
+    assert_int_equal(got.probed_ms, r.probed_ms);
     /* Expired rows are not served from the database either. */
     fake_now += 86401 * 1000;
     assert_int_equal(pcache_get(c, "persist.example", &got), 0);

@@ -730,6 +730,11 @@ static void test_expired_cache_clears(void **state)
     assert_int_equal(lv_count(lv), 3);
     lv_text(lv, 0, 0, text, 256);
     assert_true(wcscmp(text, L"expired-a.example") == 0);
+    /* Confirmed by a second sighting or not (the script's third is not). */
+    lv_text(lv, 0, 5, text, 256);
+    assert_true(wcscmp(text, L"Yes") == 0);
+    lv_text(lv, 2, 5, text, 256);
+    assert_true(wcscmp(text, L"No") == 0);
     screenshot("cache");
     send_click(page, IDC_CACHE_CLEAR_EXPIRED);
     assert_int_equal(lv_count(lv), 0);
