@@ -71,9 +71,13 @@ unsigned pcache_ttl_for(const pcache_ttls *t, probe_status s)
     case PROBE_STARTTLS: return t->starttls_s;
     case PROBE_NO_STARTTLS:
     case PROBE_STARTTLS_REJECTED:
-    case PROBE_CERT_EXPIRED:
     case PROBE_CERT_NOT_YET_VALID:
     case PROBE_HANDSHAKE_FAILED: return t->no_starttls_s;
+    /* One sighting of an expired certificate (perhaps an attacker's) must
+     * not pin the domain plain for hours: like the expired-certificate
+     * cache's first sighting, it is kept for the failure TTL, and a probe
+     * after that confirms or clears it. */
+    case PROBE_CERT_EXPIRED: return t->failure_s;
     default: return t->failure_s;
     }
 }

@@ -13,10 +13,11 @@ struct sqlite3;
 
 typedef struct {
     unsigned starttls_s;    /* 86400: TLS works */
-    unsigned no_starttls_s; /* 21600: no-starttls, starttls-rejected, cert-expired,
+    unsigned no_starttls_s; /* 21600: no-starttls, starttls-rejected, cert-not-yet-valid,
                                handshake-failed (answers about the peer's TLS) */
-    unsigned failure_s;     /* 900: connect-failed, timeout, dns-failed, no-domain,
-                               null-mx, protocol-error */
+    unsigned failure_s;     /* 900: cert-expired (one sighting), connect-failed,
+                               timeout, dns-failed, no-domain, null-mx,
+                               protocol-error */
 } pcache_ttls;
 
 void pcache_ttls_default(pcache_ttls *t);

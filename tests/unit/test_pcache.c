@@ -124,7 +124,9 @@ static void ttl_classes(void **state)
     pcache_ttls_default(&t);
     assert_int_equal(pcache_ttl_for(&t, PROBE_STARTTLS), 86400);
     assert_int_equal(pcache_ttl_for(&t, PROBE_STARTTLS_REJECTED), 21600);
-    assert_int_equal(pcache_ttl_for(&t, PROBE_CERT_EXPIRED), 21600);
+    /* One sighting of an expired certificate is kept briefly (issue 11). */
+    assert_int_equal(pcache_ttl_for(&t, PROBE_CERT_EXPIRED), 900);
+    assert_int_equal(pcache_ttl_for(&t, PROBE_CERT_NOT_YET_VALID), 21600);
     assert_int_equal(pcache_ttl_for(&t, PROBE_TIMEOUT), 900);
     assert_int_equal(pcache_ttl_for(&t, PROBE_NO_DOMAIN), 900);
 }
