@@ -380,6 +380,36 @@ static void learning_uses_the_engine_resolvers(void **state)
     dnsd_stop(other);
 }
 
+/* A learner of its own on a pool of one thread and a queue of one: a
+ * domain that finds the queue full is not marked read, so its next message
+ * offers it again; one that was queued is not due again for an hour. */
+static void domain_dropped_on_a_full_queue_is_offered_again(void **state)
+{
+    world *w = *state;
+    bgwork *pool = bgwork_new(1, 1);
+    stscache *cache = stscache_new();
+    stslearn *l = pool && cache ? stslearn_new(pool, cache, w->db) : NULL;
+    const char *slow[] = { "slow.test" }, *two[] = { "nosts.test", "learn.test" };
+    stslearn_settings s = { dnsd_server(w->dns), 1500 };
+    uint64_t now = plat_now_ms(), limit = now + IDLE_MS;
+    assert_non_null(l);
+    assert_int_equal(stslearn_offer(l, slow, 1, &s, now), 1);
+    /* The slow job runs (its TXT query is asked and never answered)... */
+    while (dnsd_name_queries(w->dns, "_mta-sts.slow.test") == 0 && plat_now_ms() < limit)
+        plat_sleep_ms(10);
+    assert_int_not_equal(dnsd_name_queries(w->dns, "_mta-sts.slow.test"), 0);
+    /* ...so one more fits in the queue, and the last is dropped. */
+    assert_int_equal(stslearn_offer(l, two, 2, &s, now), 1);
+    assert_int_equal(bgwork_wait_idle(pool, IDLE_MS), 0);
+    assert_int_equal(stslearn_offer(l, two, 2, &s, now), 1);
+    assert_int_equal(bgwork_wait_idle(pool, IDLE_MS), 0);
+    assert_int_equal(dnsd_name_queries(w->dns, "_mta-sts.nosts.test"), 1);
+    assert_int_equal(dnsd_name_queries(w->dns, "_mta-sts.learn.test"), 1);
+    bgwork_free(pool);
+    stslearn_free(l);
+    stscache_free(cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +423,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(learning_never_costs_the_message_time, setup, teardown),
         cmocka_unit_test_setup_teardown(learning_uses_the_engine_resolvers, setup, teardown),
+        cmocka_unit_test_setup_teardown(domain_dropped_on_a_full_queue_is_offered_again, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
