@@ -1,8 +1,9 @@
 /* stslearn: MTA-STS policies learnt while the path is clean.
  *
  * A policy protects a domain only once it is cached: an attacker who is on
- * the path at the first look-up can strip STARTTLS and hide the TXT record
- * in one go (RFC 8461 section 10.2). So the domains the router routes have
+ * the path when the policy is first looked up can strip STARTTLS and block
+ * the TXT record in one go (RFC 8461 section 10.2, policy discovery
+ * prevented). So the domains the router routes have
  * their policy discovered in the background (bgwork.h), never on a
  * message's time, into the engine's stscache and its sts_policy table,
  * where the guard finds it when a later path is stripped.
