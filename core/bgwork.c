@@ -116,7 +116,10 @@ void bgwork_free(bgwork *w)
 {
     if (!w)
         return;
-    stop_threads(w);
+    /* Threads exist only once the lock and conditions do: a pool that
+     * failed half-made in bgwork_new has nothing to stop. */
+    if (w->n_threads > 0)
+        stop_threads(w);
     plat_cond_free(w->wake);
     plat_cond_free(w->idle);
     plat_mutex_free(w->lock);

@@ -13,8 +13,9 @@
 
 typedef struct bgwork bgwork;
 
-/* ctx is the submitter's; key is copied. The function runs on a pool
- * thread and must bound its own time (network deadlines). */
+/* ctx is the submitter's; key is copied. The function (never NULL) runs
+ * on a pool thread and must bound its own time (network deadlines): the
+ * pool's owner waits for it when it stops. */
 typedef void (*bgwork_fn)(void *ctx, const char *key);
 
 /* threads: 1..16; queue_max: jobs waiting at most. NULL when out of
@@ -36,7 +37,8 @@ bgwork_status bgwork_submit(bgwork *w, bgwork_fn fn, void *ctx, const char *key)
 size_t bgwork_pending(bgwork *w);
 unsigned long bgwork_done(bgwork *w);
 
-/* Waits until nothing is queued or running, or ms pass. 0 when idle. */
+/* Waits until nothing is queued or running, or ms pass. 0 when idle.
+ * Not from a job: the job itself counts as running. */
 int bgwork_wait_idle(bgwork *w, unsigned ms);
 
 #endif

@@ -19,6 +19,7 @@
 #include "policy.h"
 #include "store.h"
 #include "stscache.h"
+#include "stslearn.h"
 
 #define ENGINE_POLL_INTERVAL_MS 1000
 #define ENGINE_STOP_CHECK_MS 20
@@ -59,6 +60,7 @@ struct engine {
     expcache *expired;
     bgwork *background;       /* learning and re-checks, off the message's time */
     engine_expired_timing expired_timing; /* guarded by lock; 0s: the defaults */
+    stslearn *learner;        /* MTA-STS policies learnt on clean paths */
 };
 
 /* Background threads: few, since every job waits on the network, and a
@@ -605,6 +607,19 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
     return out->policy;
 }
 
+void engine_learn_policies(engine *e, const char *const *domains, size_t n)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    if (cfg->guard.mta_sts && n > 0) {
+        /* The resolvers and the deadline of the foreground guard. */
+        stslearn_settings s = { e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers,
+                                (unsigned)cfg->guard_timeout_ms };
+        stslearn_offer(e->learner, domains, n, &s, plat_now_ms());
+    }
+    engine_release_config(e, cfg);
+}
+
+struct stslearn *engine_learner(engine *e) { return e->learner; }
 expcache *engine_expcache(engine *e) { return e->expired; }
 bgwork *engine_background(engine *e) { return e->background; }
 const char *engine_db_path(const engine *e) { return e->db_path; }
@@ -628,8 +643,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->policies = policy_memo_new();
     e->sts = stscache_new();
     e->background = bgwork_new(ENGINE_BACKGROUND_THREADS, ENGINE_BACKGROUND_QUEUE);
+    e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
-        !e->sts || !e->background) {
+        !e->sts || !e->background || !e->learner) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
@@ -687,6 +703,7 @@ void engine_close(engine *e)
     }
     /* Background jobs use the stores below: they end first. */
     bgwork_free(e->background);
+    stslearn_free(e->learner);
     journal_close(e->journal);
     pcache_free(e->probe_cache);
     store_close(e->probe_store);

@@ -107,6 +107,16 @@ expcache *engine_expcache(engine *e);
 struct bgwork *engine_background(engine *e);
 const char *engine_db_path(const engine *e);
 
+/* MTA-STS discovery in the background for the normalised domains of a
+ * routed message (stslearn.h: TXT at most once an hour per domain, policy
+ * fetched when its id changes, into sts_policy), so a policy is cached
+ * while the path is clean. Nothing when guard_mta_sts is off. Uses the
+ * probe's resolvers (engine_set_probe_overrides) and guard_timeout_ms per
+ * domain. Returns at once. */
+void engine_learn_policies(engine *e, const char *const *domains, size_t n);
+/* The learner behind it, for its fetch options (stslearn_set_fetch). */
+struct stslearn *engine_learner(engine *e);
+
 /* Writes go through one connection under one lock: SQLite runs one
  * writer at a time anyway, and an in-process lock queues threads fairly
  * where SQLite's busy handler would make them sleep and retry. */

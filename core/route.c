@@ -333,6 +333,33 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
     return 0;
 }
 
+/* ---- learning ------------------------------------------------------------ */
+
+/* Domains whose route a published policy could change: not those the
+ * admin's lists decide (never-redirect, force-plain), nor those of a server
+ * without a rule or of a message that came back, which never go plain. */
+static int policy_can_matter(decide_reason reason)
+{
+    return reason != DECIDE_NO_RULE && reason != DECIDE_LOOP &&
+           reason != DECIDE_NEVER_REDIRECT && reason != DECIDE_FORCE_PLAIN;
+}
+
+/* MTA-STS policies are learnt in the background while the path is clean
+ * (engine_learn_policies), so a later stripped path finds one cached. Out
+ * of memory only skips it: the next message offers the domains again. */
+static void learn_policies(engine *e, const domain_plan *plans, size_t k)
+{
+    const char **names = k ? malloc(k * sizeof *names) : NULL;
+    size_t n = 0;
+    if (!names)
+        return;
+    for (size_t i = 0; i < k; i++)
+        if (policy_can_matter(plans[i].outcome.reason))
+            names[n++] = plans[i].domain;
+    engine_learn_policies(e, names, n);
+    free(names);
+}
+
 /* ---- journal ------------------------------------------------------------ */
 
 static void journal_message(engine *e, const route_message *msg, route_result *out)
@@ -427,6 +454,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
                    msg->message_id ? msg->message_id : "", (unsigned long)out->n,
                    out->handed_off, out->handed_off ? out->pickup_path : "nobody");
 
+    learn_policies(e, plans, k);
     journal_message(e, msg, out);
     free(order);
     free(plan_of);

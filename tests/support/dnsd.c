@@ -9,7 +9,7 @@
 #include "net.h"
 #include "plat.h"
 
-enum { MAX_RECORDS = 256, MAX_FLAGS = 64, NAME_LEN = 256, RDATA_MAX = 1024 };
+enum { MAX_RECORDS = 256, MAX_FLAGS = 64, MAX_COUNTED = 256, NAME_LEN = 256, RDATA_MAX = 1024 };
 enum { T_A = 1, T_MX = 15, T_TXT = 16, T_AAAA = 28, T_TLSA = 52 };
 
 typedef struct {
@@ -25,6 +25,11 @@ typedef struct {
     int silent, ad;
 } name_flags;
 
+typedef struct {
+    char name[NAME_LEN];
+    unsigned queries;
+} name_count;
+
 struct dnsd {
     net_fd fd;
     unsigned port;
@@ -37,6 +42,8 @@ struct dnsd {
     size_t nrecords;
     name_flags flags[MAX_FLAGS];
     size_t nflags;
+    name_count counted[MAX_COUNTED]; /* queries per name, the first names seen */
+    size_t ncounted;
 };
 
 static void lower_copy(char *dst, const char *src)
@@ -226,6 +233,22 @@ static size_t put_answer(unsigned char *out, size_t n, size_t cap, const record 
     return n + r->rdlen;
 }
 
+static void count_query(dnsd *d, const char *name)
+{
+    size_t i;
+    for (i = 0; i < d->ncounted; i++)
+        if (strcmp(d->counted[i].name, name) == 0)
+            break;
+    if (i == d->ncounted) {
+        if (i == MAX_COUNTED)
+            return;
+        snprintf(d->counted[i].name, NAME_LEN, "%s", name);
+        d->counted[i].queries = 0;
+        d->ncounted++;
+    }
+    d->counted[i].queries++;
+}
+
 /* Build the reply into out; 0 when the query is to go unanswered. */
 static size_t answer(dnsd *d, const unsigned char *q, int len, unsigned char *out,
                      size_t cap)
@@ -238,6 +261,7 @@ static size_t answer(dnsd *d, const unsigned char *q, int len, unsigned char *ou
 
     if (qend < 0 || (size_t)qend > cap)
         return 0;
+    count_query(d, name);
     f = find_flags(d, name);
     if (f && f->silent)
         return 0;
@@ -343,6 +367,19 @@ unsigned dnsd_query_count(dnsd *d)
     unsigned n;
     plat_mutex_lock(d->lock);
     n = d->queries;
+    plat_mutex_unlock(d->lock);
+    return n;
+}
+
+unsigned dnsd_name_queries(dnsd *d, const char *name)
+{
+    char key[NAME_LEN];
+    unsigned n = 0;
+    lower_copy(key, name);
+    plat_mutex_lock(d->lock);
+    for (size_t i = 0; i < d->ncounted; i++)
+        if (strcmp(d->counted[i].name, key) == 0)
+            n = d->counted[i].queries;
     plat_mutex_unlock(d->lock);
     return n;
 }

@@ -15,6 +15,9 @@ unsigned dnsd_port(const dnsd *d);
 /* "127.0.0.1:PORT", for the probe's and the CLI's --dns. */
 const char *dnsd_server(const dnsd *d);
 unsigned dnsd_query_count(dnsd *d);
+/* Queries for one name, any type, answered or not (the first 256 names
+ * asked are counted). */
+unsigned dnsd_name_queries(dnsd *d, const char *name);
 
 /* host "" is the root: a null MX is dnsd_add_mx(d, name, 0, ""). */
 void dnsd_add_mx(dnsd *d, const char *name, unsigned pref, const char *host);
