@@ -22,6 +22,7 @@ typedef struct {
     char detail[256];
     int64_t cert_not_after;
     decide_policy policy;
+    int looped;              /* the message carries our hand-off trace */
     int64_t elapsed_ms;
 } domain_plan;
 
@@ -103,8 +104,8 @@ static decide_outcome decide_plan(const engine_rule *rule, domain_plan *p, expca
                                   int64_t now_ms, const char *status)
 {
     int cached = rule && rule->rule.expired_cert && expcache_contains(expired, p->domain, now_ms);
-    decide_input in = { .rule = rule ? &rule->rule : NULL, .domain = p->domain,
-                        .policy = p->policy, .expired_cached = cached,
+    decide_input in = { .rule = rule ? &rule->rule : NULL, .looped = p->looped,
+                        .domain = p->domain, .policy = p->policy, .expired_cached = cached,
                         .probe_status = status };
     return decide(&in);
 }
@@ -237,7 +238,8 @@ static void keep_all_on_tls(route_result *out, const char *why)
     out->handed_off = 0;
 }
 
-static int hand_off(const engine_rule *rule, const route_message *msg, route_result *out)
+static int hand_off(const engine_rule *rule, const route_message *msg, const char *trace_host,
+                    route_result *out)
 {
     size_t n_plain = 0;
     for (size_t i = 0; i < out->n; i++)
@@ -254,8 +256,14 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
     for (size_t i = 0; i < out->n; i++)
         if (out->decisions[i].plain)
             rcpts[j++] = out->decisions[i].recipient;
-    pickup_job job = { rule->pickup_dir, NULL, msg->sender ? msg->sender : "", rcpts, n_plain,
-                       msg->message, msg->message_len };
+    pickup_job job = { .pickup_dir = rule->pickup_dir,
+                       .sender = msg->sender ? msg->sender : "",
+                       .recipients = rcpts,
+                       .n_recipients = n_plain,
+                       .message = msg->message,
+                       .message_len = msg->message_len,
+                       .trace_host = trace_host,
+                       .source_instance = msg->source_instance };
     int rc = pickup_write(&job, out->pickup_path, sizeof out->pickup_path, out->error,
                           sizeof out->error);
     free(rcpts);
@@ -299,6 +307,28 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
 }
 
 /* ---- the whole path ------------------------------------------------------ */
+
+/* Row 2: a message that already carries the trace this virtual server
+ * writes into its pickup files went out through the Plain server and came
+ * back (a smart host or route pointing here, or a Pickup folder mixed up).
+ * Handing it off again would loop it for ever: every domain stays on TLS. */
+static void mark_looped(engine *e, const route_message *msg, const char *trace_host,
+                        domain_plan *plans, size_t k, route_result *out)
+{
+    if (!pickup_has_trace(msg->message, msg->message_len, trace_host, msg->source_instance))
+        return;
+    out->looped = 1;
+    for (size_t i = 0; i < k; i++) {
+        plans[i].looped = 1;
+        set_text(plans[i].detail, sizeof plans[i].detail,
+                 "the message carries this server's hand-off trace (%.100s, virtual server %d)",
+                 trace_host, msg->source_instance);
+    }
+    engine_log(e, LOG_WARNING,
+               "message %s came back: it carries this server's hand-off trace (%s, virtual "
+               "server %d); it stays on TLS and is not handed off again",
+               msg->message_id ? msg->message_id : "", trace_host, msg->source_instance);
+}
 
 static void prepare_decisions(const route_message *msg, route_result *out)
 {
@@ -347,11 +377,15 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
+    char trace_host[PICKUP_TRACE_HOST_MAX + 1];
+    pickup_trace_host(cfg->probe.ehlo_name, trace_host, sizeof trace_host);
+    if (rule)
+        mark_looped(e, msg, trace_host, plans, k, out);
     decide_all(e, rule, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
-    int rc = rule ? hand_off(rule, msg, out) : 0;
+    int rc = rule ? hand_off(rule, msg, trace_host, out) : 0;
     engine_release_config(e, cfg);
     if (rc != 0)
         engine_log(e, LOG_ERROR, "message %s stays on TLS, hand-off failed: %s",
