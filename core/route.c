@@ -238,8 +238,7 @@ static void keep_all_on_tls(route_result *out, const char *why)
     out->handed_off = 0;
 }
 
-static int hand_off(const engine_rule *rule, const route_message *msg, const char *trace_host,
-                    route_result *out)
+static int hand_off(const engine_rule *rule, const route_message *msg, route_result *out)
 {
     size_t n_plain = 0;
     for (size_t i = 0; i < out->n; i++)
@@ -262,7 +261,7 @@ static int hand_off(const engine_rule *rule, const route_message *msg, const cha
                        .n_recipients = n_plain,
                        .message = msg->message,
                        .message_len = msg->message_len,
-                       .trace_host = trace_host,
+                       .trace_host = out->trace_host,
                        .source_instance = msg->source_instance };
     int rc = pickup_write(&job, out->pickup_path, sizeof out->pickup_path, out->error,
                           sizeof out->error);
@@ -312,9 +311,10 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
  * writes into its pickup files went out through the Plain server and came
  * back (a smart host or route pointing here, or a Pickup folder mixed up).
  * Handing it off again would loop it for ever: every domain stays on TLS. */
-static void mark_looped(engine *e, const route_message *msg, const char *trace_host,
-                        domain_plan *plans, size_t k, route_result *out)
+static void mark_looped(engine *e, const route_message *msg, domain_plan *plans, size_t k,
+                        route_result *out)
 {
+    const char *trace_host = out->trace_host;
     if (!pickup_has_trace(msg->message, msg->message_len, trace_host, msg->source_instance))
         return;
     out->looped = 1;
@@ -377,15 +377,14 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
-    char trace_host[PICKUP_TRACE_HOST_MAX + 1];
-    pickup_trace_host(cfg->probe.ehlo_name, trace_host, sizeof trace_host);
+    pickup_trace_host(cfg->probe.ehlo_name, out->trace_host, sizeof out->trace_host);
     if (rule)
-        mark_looped(e, msg, trace_host, plans, k, out);
+        mark_looped(e, msg, plans, k, out);
     decide_all(e, rule, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
-    int rc = rule ? hand_off(rule, msg, trace_host, out) : 0;
+    int rc = rule ? hand_off(rule, msg, out) : 0;
     engine_release_config(e, cfg);
     if (rc != 0)
         engine_log(e, LOG_ERROR, "message %s stays on TLS, hand-off failed: %s",

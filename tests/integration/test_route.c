@@ -372,6 +372,7 @@ static void a_message_that_came_back_is_not_handed_off_again(void **state)
                         .message = back, .message_len = len };
     assert_int_equal(route_run(w->eng, &m, &r), 0);
     assert_looped(&r, "legacy.example");
+    assert_string_equal(r.trace_host, ROUTER_HOST);
     assert_int_equal(rf_count_entries(w->pickup), 0);
     route_result_free(&r);
     assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE message_id = 'msg-back'"
