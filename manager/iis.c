@@ -62,3 +62,28 @@ int iis_servers_list(iis_server *out, int max)
     IADsContainer_Release(smtp);
     return n;
 }
+
+/* More than any machine has; the list is read once per call. */
+#define IIS_MAX_SERVERS 64
+
+int iis_pickup_dir(int instance, char *buf, size_t len)
+{
+    iis_server *servers = calloc(IIS_MAX_SERVERS, sizeof *servers);
+    int n, found = -1;
+    if (!servers || len == 0) {
+        free(servers);
+        return -1;
+    }
+    /* S_FALSE: already up on this thread; RPC_E_CHANGED_MODE: up in the
+     * other model, usable as it is. Only our own S_OK/S_FALSE is undone. */
+    HRESULT com = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+    n = iis_servers_list(servers, IIS_MAX_SERVERS);
+    if (SUCCEEDED(com))
+        CoUninitialize();
+    for (int i = 0; i < n && found != 0; i++)
+        if (servers[i].instance == instance && servers[i].pickup[0] &&
+            WideCharToMultiByte(CP_UTF8, 0, servers[i].pickup, -1, buf, (int)len, NULL, NULL) > 0)
+            found = 0;
+    free(servers);
+    return found;
+}
