@@ -17,9 +17,10 @@ typedef struct iis_server {
  * COM must be initialised on the calling thread. */
 int iis_servers_list(iis_server *out, int max);
 
-/* The Pickup folder of virtual server instance, in UTF-8: 0, or -1 when
- * IIS cannot be read or has no such server (then nobody knows it). Brings
- * COM up on the calling thread if it is not. */
+/* The Pickup folder of virtual server instance (IIS://localhost/SmtpSvc/N,
+ * PickupDirectory), in UTF-8: 0, or -1 when IIS cannot be read or has no
+ * such server (then nobody knows it). Brings COM up on the calling thread
+ * if it is not. */
 int iis_pickup_dir(int instance, char *buf, size_t len);
 
 #endif

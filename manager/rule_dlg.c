@@ -200,25 +200,20 @@ static int read_source(HWND dlg, rule_dlg *d)
 }
 
 /* The source server's own Pickup folder as destination would hand every
- * message straight back to the server it came from. Refused when IIS said
- * where that folder is (the list fill_servers read); a source typed as a
- * number IIS did not list is not known and not refused. */
-static int refuse_source_pickup(HWND dlg, const rule_dlg *d, const mgr_rule *r)
+ * message straight back to the server it came from. Refused when IIS says
+ * where that folder is (iis_pickup_dir, as the tlsrouter command asks);
+ * when it cannot say, nothing is refused. */
+static int refuse_source_pickup(HWND dlg, const mgr_rule *r)
 {
     char own[MAX_PATH * 3], why[sizeof r->pickup_dir + 300];
     wchar_t wwhy[sizeof why], msg[sizeof why + 100];
-    for (int i = 0; i < d->server_count; i++) {
-        if (d->servers[i].instance != r->source_instance || !d->servers[i].pickup[0])
-            continue;
-        ui_narrow(d->servers[i].pickup, own, sizeof own);
-        if (pickup_check_destination(r->pickup_dir, own, r->source_instance, why, sizeof why) == 0)
-            return 0;
-        ui_widen(why, wwhy, sizeof wwhy / sizeof wwhy[0]);
-        _snwprintf(msg, sizeof msg / sizeof msg[0] - 1, L"%ls.\n\nNothing has been saved.", wwhy);
-        msg[sizeof msg / sizeof msg[0] - 1] = 0;
-        return fail_at(dlg, IDC_RULE_PICKUP, msg);
-    }
-    return 0;
+    if (iis_pickup_dir(r->source_instance, own, sizeof own) != 0 ||
+        pickup_check_destination(r->pickup_dir, own, r->source_instance, why, sizeof why) == 0)
+        return 0;
+    ui_widen(why, wwhy, sizeof wwhy / sizeof wwhy[0]);
+    _snwprintf(msg, sizeof msg / sizeof msg[0] - 1, L"%ls.\n\nNothing has been saved.", wwhy);
+    msg[sizeof msg / sizeof msg[0] - 1] = 0;
+    return fail_at(dlg, IDC_RULE_PICKUP, msg);
 }
 
 static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
@@ -248,7 +243,7 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
         return fail_at(dlg, IDC_RULE_PICKUP, L"The Pickup folder does not exist. Check the "
                        L"path, or create the Plain TCP virtual server in IIS first.");
     ui_narrow(pickup, r->pickup_dir, sizeof r->pickup_dir);
-    if (refuse_source_pickup(dlg, d, r) != 0)
+    if (refuse_source_pickup(dlg, r) != 0)
         return -1;
     r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
     if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
