@@ -141,7 +141,7 @@ static void assert_trace_line(const char *text, int instance)
 {
     char hand_off[64];
     const char *head = "Received: by " ROUTER_HOST " (TLS Router " TLSROUTER_VERSION ")";
-    snprintf(hand_off, sizeof hand_off, "with hand-off from virtual server %d; ", instance);
+    snprintf(hand_off, sizeof hand_off, "with hand-off from virtual server %d;", instance);
     assert_memory_equal(text, head, strlen(head));
     const char *end = strstr(text, " +0000\r\n");
     assert_non_null(end);

@@ -67,7 +67,7 @@ static void routes_into_mailroot_pickup(void **state)
     assert_true(len > strlen(envelope) + strlen(trace_head) + strlen(message));
     assert_memory_equal(text, envelope, strlen(envelope));
     assert_memory_equal(text + strlen(envelope), trace_head, strlen(trace_head));
-    assert_non_null(strstr(text, "with hand-off from virtual server 1; "));
+    assert_non_null(strstr(text, "with hand-off from virtual server 1;"));
     assert_string_equal(text + len - strlen(message), message);
     assert_int_equal(pickup_has_trace((const unsigned char *)text + strlen(envelope),
                                       len - strlen(envelope), r.trace_host, 1),
