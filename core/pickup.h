@@ -43,7 +43,7 @@ int pickup_check_address(const char *addr, int allow_empty, char *err, size_t er
 
 /* This server's name in the trace: the configured EHLO name when it is a
  * usable host name, else the machine's (plat_hostname), else "localhost",
- * the same choice the probe makes for its EHLO. len: at least
+ * in the order the probe chooses its EHLO name. len: at least
  * PICKUP_TRACE_HOST_MAX + 1. */
 void pickup_trace_host(const char *configured, char *buf, size_t len);
 
