@@ -37,6 +37,10 @@ int cli_parse_onoff(const char *v);
 /* Is argv[i] exactly opt? */
 int cli_is(const char *arg, const char *opt);
 
+/* The Pickup folder of IIS SMTP virtual server instance: 0, or -1 when it
+ * is not known (no IIS, or the native build: cli/iis_source_*.c). */
+int cli_source_pickup(int instance, char *buf, size_t len);
+
 #define CLI_COMMAND(name, usage) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 #include "commands.h"
 #undef CLI_COMMAND

@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "pickup.h"
 
 static int parse_source(const char *v, int *out)
 {
@@ -13,6 +14,20 @@ static int parse_source(const char *v, int *out)
         return -1;
     *out = (int)n;
     return 0;
+}
+
+/* The source virtual server's own Pickup folder as destination would hand
+ * every message straight back to the server it came from. Refused where
+ * IIS says where that folder is (Windows); elsewhere nobody knows it and
+ * nothing is refused. */
+static int check_not_source_pickup(int source, const char *pickup)
+{
+    char own[PLAT_PATH_MAX], why[PLAT_PATH_MAX + 256];
+    if (cli_source_pickup(source, own, sizeof own) != 0)
+        return CLI_OK;
+    if (pickup_check_destination(pickup, own, source, why, sizeof why) != 0)
+        return cli_error(CLI_USAGE, "--pickup: %s", why);
+    return CLI_OK;
 }
 
 static int rule_add(cli_ctx *ctx, int argc, char **argv)
@@ -34,6 +49,9 @@ static int rule_add(cli_ctx *ctx, int argc, char **argv)
     }
     if (!pickup)
         return cli_error(CLI_USAGE, "rule add needs --pickup DIR");
+    int rc = check_not_source_pickup(source, pickup);
+    if (rc != CLI_OK)
+        return rc;
     store *st = cli_store(ctx);
     if (!st)
         return CLI_FAIL;
@@ -74,6 +92,12 @@ static int rule_set(cli_ctx *ctx, int argc, char **argv)
     store *st = cli_store(ctx);
     if (!st)
         return CLI_FAIL;
+    store_rule current;
+    if (change.pickup_dir && store_rule_get(st, argv[0], &current) == STORE_OK) {
+        int rc = check_not_source_pickup(current.source_instance, change.pickup_dir);
+        if (rc != CLI_OK)
+            return rc;
+    }
     store_status r = store_rule_update(st, argv[0], &change);
     return r == STORE_OK ? CLI_OK : cli_store_error(ctx, r);
 }

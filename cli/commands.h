@@ -4,7 +4,9 @@
  * command is one new file and one line here. */
 CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
                   "  rule set NAME [--expired-cert on|off] [--enabled on|off] [--pickup DIR]\n"
-                  "  rule list [--json]")
+                  "  rule list [--json]\n"
+                  "    (--pickup DIR may not be the source server's own Pickup folder: refused on\n"
+                  "    Windows when IIS says where that is; the native build cannot know it)")
 CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN...")
 CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
 CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N]")

@@ -2,6 +2,7 @@
  * into the Pickup folder with a no-replace rename. */
 #include "pickup.h"
 
+#include "pathnorm.h"
 #include "plat.h"
 
 #include <stdarg.h>
@@ -171,18 +172,35 @@ static int check_job(const pickup_job *job, char *err, size_t errlen)
     return 0;
 }
 
+/* The trace line of the job, or -1: without it the message's own first
+ * header would follow the envelope, so there is no file without it. */
+static int render_trace(const pickup_job *job, char *buf, size_t len, size_t *out_len,
+                        char *err, size_t errlen)
+{
+    int64_t when = job->trace_time_ms ? job->trace_time_ms : plat_wall_ms();
+    *out_len = pickup_trace_line(job->trace_host, job->source_instance, when, buf, len);
+    if (*out_len > 0)
+        return 0;
+    set_err(err, errlen, "no trace line: host \"%.60s\" or virtual server %d refused",
+            job->trace_host ? job->trace_host : "", job->source_instance);
+    return -1;
+}
+
 int pickup_render(const pickup_job *job, unsigned char **out, size_t *out_len,
                   char *err, size_t errlen)
 {
+    char trace[PICKUP_TRACE_LINE_MAX];
+    size_t trace_len;
     *out = NULL;
     *out_len = 0;
-    if (check_job(job, err, errlen) != 0)
+    if (check_job(job, err, errlen) != 0 ||
+        render_trace(job, trace, sizeof trace, &trace_len, err, errlen) != 0)
         return -1;
     const char *sender = job->sender && *job->sender ? job->sender : "<>";
     size_t head = strlen("x-sender: \r\n") + strlen(sender);
     for (size_t i = 0; i < job->n_recipients; i++)
         head += strlen("x-receiver: \r\n") + strlen(job->recipients[i]);
-    size_t total = head + stuffed_size(job->message, job->message_len);
+    size_t total = head + trace_len + stuffed_size(job->message, job->message_len);
     /* One spare byte for the NUL sprintf writes after the last header. */
     unsigned char *buf = malloc(total + 1);
     if (!buf) {
@@ -192,10 +210,26 @@ int pickup_render(const pickup_job *job, unsigned char **out, size_t *out_len,
     size_t o = (size_t)sprintf((char *)buf, "x-sender: %s\r\n", sender);
     for (size_t i = 0; i < job->n_recipients; i++)
         o += (size_t)sprintf((char *)buf + o, "x-receiver: %s\r\n", job->recipients[i]);
+    /* Ours, right after the envelope: IIS's envelope ends here. */
+    memcpy(buf + o, trace, trace_len);
+    o += trace_len;
     o += stuff(buf + o, job->message, job->message_len);
     *out = buf;
     *out_len = o;
     return 0;
+}
+
+int pickup_check_destination(const char *dest, const char *source_pickup, int source_instance,
+                             char *err, size_t errlen)
+{
+    if (!source_pickup || !*source_pickup || !dest ||
+        !pathnorm_same(dest, source_pickup, pathnorm_native()))
+        return 0;
+    set_err(err, errlen,
+            "%s is the Pickup folder of virtual server %d itself: every message handed off "
+            "would come back to it; choose the Plain TCP server's Pickup folder",
+            dest, source_instance);
+    return -1;
 }
 
 static int is_sep(char c)

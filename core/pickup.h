@@ -1,6 +1,10 @@
 /* pickup: the hand-off to the Plain TCP server. One file per message for
  * all recipients routed plain: "x-sender:", one "x-receiver:" per
- * recipient, then the message, dot-stuffed with CRLF line ends. Written
+ * recipient, our own "Received:" trace line, then the message, dot-stuffed
+ * with CRLF line ends. IIS reads the leading x-sender / x-receiver lines as
+ * the envelope; the trace line ends that block, so no header of the
+ * message can ever be read as one more recipient. The same trace tells a
+ * message that comes back to this server (pickup_has_trace). Written
  * under a temporary name on the same volume outside the Pickup folder,
  * flushed, then moved in under a name that never replaces another file, so
  * IIS never sees half a file. */
@@ -8,12 +12,15 @@
 #define TR_PICKUP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Folder next to the Pickup folder that holds files being written. */
 #define PICKUP_TEMP_DIR_NAME "TLSRouter-Temp"
 
 /* Longest envelope address accepted (RFC 5321: 64 + 1 + 255). */
 #define PICKUP_ADDRESS_MAX 320
+/* Longest host name in the trace line (RFC 1035). */
+#define PICKUP_TRACE_HOST_MAX 255
 
 typedef struct {
     const char *pickup_dir;          /* the Plain server's Pickup folder */
@@ -23,6 +30,9 @@ typedef struct {
     size_t n_recipients;             /* at least one */
     const unsigned char *message;
     size_t message_len;
+    const char *trace_host;          /* this server in the trace (pickup_trace_host) */
+    int source_instance;             /* the virtual server the message came from, 1.. */
+    int64_t trace_time_ms;           /* the trace's date; 0: now */
 } pickup_job;
 
 /* 0 when addr can go into an x-sender / x-receiver line: local@domain in
@@ -30,6 +40,36 @@ typedef struct {
  * list separators. The sender may be empty (null reverse path) when
  * allow_empty is set. -1 with the reason in err otherwise. */
 int pickup_check_address(const char *addr, int allow_empty, char *err, size_t errlen);
+
+/* This server's name in the trace: the configured EHLO name when it is a
+ * usable host name, else the machine's (plat_hostname), else "localhost",
+ * in the order the probe chooses its EHLO name. len: at least
+ * PICKUP_TRACE_HOST_MAX + 1. */
+void pickup_trace_host(const char *configured, char *buf, size_t len);
+
+/* The trace line, CRLF-ended, folded where it would pass 78 characters:
+ *   Received: by HOST (TLS Router VERSION)
+ *   <TAB>with hand-off from virtual server N; <RFC 5322 date, UTC>
+ * Its length, or 0 when host is not a host name, source_instance is below
+ * 1 or buf is shorter than PICKUP_TRACE_LINE_MAX. */
+#define PICKUP_TRACE_LINE_MAX 600
+size_t pickup_trace_line(const char *host, int source_instance, int64_t time_ms, char *buf,
+                         size_t len);
+
+/* 1 when the message's header block (up to its first empty line; folded
+ * fields, LF or CRLF, any case) holds the trace this writer puts in for
+ * host and source_instance: the message was handed off by this virtual
+ * server before and has come back. Linear in len, fixed memory, whatever
+ * the input. */
+int pickup_has_trace(const unsigned char *msg, size_t len, const char *host,
+                     int source_instance);
+
+/* 0 when dest may be a rule's destination for a source virtual server
+ * whose own Pickup folder is source_pickup (NULL or "": not known, nothing
+ * is refused); -1 with the reason in err when dest is that very folder:
+ * every message handed off would arrive on the source server again. */
+int pickup_check_destination(const char *dest, const char *source_pickup, int source_instance,
+                             char *err, size_t errlen);
 
 /* The bytes of the pickup file for a job, in a fresh buffer (free()). */
 int pickup_render(const pickup_job *job, unsigned char **out, size_t *out_len,

@@ -24,6 +24,7 @@ typedef struct {
     int64_t cert_not_after;
     int64_t probed_ms;       /* when the probe saw it (kept by the probe cache) */
     decide_policy policy;
+    int looped;              /* the message carries our hand-off trace */
     int64_t elapsed_ms;
 } domain_plan;
 
@@ -119,7 +120,6 @@ typedef struct {
     const engine_rule *rule;
     expcache *expired;
     int64_t now_ms;
-    int looped;
     uint64_t deadline_ms;          /* the message's, plat_now_ms clock */
     int64_t message_timeout_ms;
     int64_t guard_timeout_ms;
@@ -131,7 +131,7 @@ static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, con
     int cached = c->rule && c->rule->rule.expired_cert &&
                  expcache_contains(c->expired, p->domain, c->now_ms);
     decide_input in = { .rule = c->rule ? &c->rule->rule : NULL,
-                        .looped = c->looped,
+                        .looped = p->looped,
                         .domain = p->domain,
                         .policy = p->policy,
                         .expired_cached = cached,
@@ -213,7 +213,9 @@ static int settle(settle_ctx *c, domain_plan *p, int online)
 {
     uint64_t started = plat_now_ms();
     p->policy = DECIDE_POLICY_NONE;
-    p->status[0] = p->mx[0] = p->tls_version[0] = p->detail[0] = '\0';
+    p->status[0] = p->mx[0] = p->tls_version[0] = '\0';
+    if (!p->looped)  /* a loop's detail says why; nothing below adds to it */
+        p->detail[0] = '\0';
     p->cert_not_after = -1;
     p->outcome = decide_plan(c, p, NULL);
     if (p->outcome.needs_probe && settle_probe(c, p, online))
@@ -249,10 +251,10 @@ static void add_expired(engine *e, const domain_plan *p)
 }
 
 static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
-                       int looped, domain_plan *plans, size_t k)
+                       domain_plan *plans, size_t k)
 {
     settle_ctx c = { .e = e, .rule = rule, .expired = engine_expcache(e),
-                     .now_ms = plat_wall_ms(), .looped = looped,
+                     .now_ms = plat_wall_ms(),
                      .deadline_ms = plat_now_ms() + (uint64_t)cfg->message_timeout_ms,
                      .message_timeout_ms = cfg->message_timeout_ms,
                      .guard_timeout_ms = cfg->guard_timeout_ms };
@@ -320,8 +322,14 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
     for (size_t i = 0; i < out->n; i++)
         if (out->decisions[i].plain)
             rcpts[j++] = out->decisions[i].recipient;
-    pickup_job job = { rule->pickup_dir, NULL, msg->sender ? msg->sender : "", rcpts, n_plain,
-                       msg->message, msg->message_len };
+    pickup_job job = { .pickup_dir = rule->pickup_dir,
+                       .sender = msg->sender ? msg->sender : "",
+                       .recipients = rcpts,
+                       .n_recipients = n_plain,
+                       .message = msg->message,
+                       .message_len = msg->message_len,
+                       .trace_host = out->trace_host,
+                       .source_instance = msg->source_instance };
     int rc = pickup_write(&job, out->pickup_path, sizeof out->pickup_path, out->error,
                           sizeof out->error);
     free(rcpts);
@@ -393,6 +401,29 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
 
 /* ---- the whole path ------------------------------------------------------ */
 
+/* Row 2: a message that already carries the trace this virtual server
+ * writes into its pickup files went out through the Plain server and came
+ * back (a smart host or route pointing here, or a Pickup folder mixed up).
+ * Handing it off again would loop it for ever: every domain stays on TLS. */
+static void mark_looped(engine *e, const route_message *msg, domain_plan *plans, size_t k,
+                        route_result *out)
+{
+    const char *trace_host = out->trace_host;
+    if (!pickup_has_trace(msg->message, msg->message_len, trace_host, msg->source_instance))
+        return;
+    out->looped = 1;
+    for (size_t i = 0; i < k; i++) {
+        plans[i].looped = 1;
+        set_text(plans[i].detail, sizeof plans[i].detail,
+                 "the message carries this server's hand-off trace (%.100s, virtual server %d)",
+                 trace_host, msg->source_instance);
+    }
+    engine_log(e, LOG_WARNING,
+               "message %s came back: it carries this server's hand-off trace (%s, virtual "
+               "server %d); it stays on TLS and is not handed off again",
+               msg->message_id ? msg->message_id : "", trace_host, msg->source_instance);
+}
+
 static void prepare_decisions(const route_message *msg, route_result *out)
 {
     char why[160];
@@ -440,7 +471,10 @@ int route_run(engine *e, const route_message *msg, route_result *out)
 
     engine_config *cfg = engine_acquire_config(e);
     const engine_rule *rule = engine_rule_for(cfg, msg->source_instance);
-    decide_all(e, cfg, rule, 0, plans, k);
+    pickup_trace_host(cfg->probe.ehlo_name, out->trace_host, sizeof out->trace_host);
+    if (rule)
+        mark_looped(e, msg, plans, k, out);
+    decide_all(e, cfg, rule, plans, k);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);

@@ -39,6 +39,9 @@ typedef struct {
     size_t n;
     route_decision *decisions;   /* same order as the input recipients */
     int handed_off;              /* recipients now in the pickup file */
+    int looped;                  /* the message carries this server's hand-off
+                                    trace: all on TLS, reason "loop" */
+    char trace_host[PICKUP_TRACE_HOST_MAX + 1]; /* this server in that trace */
     char pickup_path[PLAT_PATH_MAX];
     char error[256];             /* why a hand-off failed, or a journal error */
     int64_t journal_id;          /* id of the first journal row; 0: not journalled */

@@ -62,3 +62,27 @@ int iis_servers_list(iis_server *out, int max)
     IADsContainer_Release(smtp);
     return n;
 }
+
+int iis_pickup_dir(int instance, char *buf, size_t len)
+{
+    wchar_t path[64], pickup[MAX_PATH];
+    IADs *ads = NULL;
+    int found = -1;
+    if (instance < 1 || len == 0)
+        return -1;
+    _snwprintf(path, 63, L"IIS://localhost/SmtpSvc/%d", instance);
+    path[63] = 0;
+    /* S_FALSE: already up on this thread; RPC_E_CHANGED_MODE: up in the
+     * other model, usable as it is. Only our own S_OK/S_FALSE is undone. */
+    HRESULT com = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED);
+    if (SUCCEEDED(ADsGetObject(path, &IID_IADs, (void **)&ads)) && ads) {
+        get_string_prop(ads, L"PickupDirectory", pickup, MAX_PATH);
+        IADs_Release(ads);
+        if (pickup[0] &&
+            WideCharToMultiByte(CP_UTF8, 0, pickup, -1, buf, (int)len, NULL, NULL) > 0)
+            found = 0;
+    }
+    if (SUCCEEDED(com))
+        CoUninitialize();
+    return found;
+}

@@ -13,6 +13,7 @@
 #include "app.h"
 #include "iis.h"
 #include "manager_res.h"
+#include "pickup.h"
 #include "store.h"
 #include "ui.h"
 
@@ -198,6 +199,23 @@ static int read_source(HWND dlg, rule_dlg *d)
     return _wtoi(text);
 }
 
+/* The source server's own Pickup folder as destination would hand every
+ * message straight back to the server it came from. Refused when IIS says
+ * where that folder is (iis_pickup_dir, as the tlsrouter command asks);
+ * when it cannot say, nothing is refused. */
+static int refuse_source_pickup(HWND dlg, const mgr_rule *r)
+{
+    char own[MAX_PATH * 3], why[sizeof r->pickup_dir + 300];
+    wchar_t wwhy[sizeof why], msg[sizeof why + 100];
+    if (iis_pickup_dir(r->source_instance, own, sizeof own) != 0 ||
+        pickup_check_destination(r->pickup_dir, own, r->source_instance, why, sizeof why) == 0)
+        return 0;
+    ui_widen(why, wwhy, sizeof wwhy / sizeof wwhy[0]);
+    _snwprintf(msg, sizeof msg / sizeof msg[0] - 1, L"%ls.\n\nNothing has been saved.", wwhy);
+    msg[sizeof msg / sizeof msg[0] - 1] = 0;
+    return fail_at(dlg, IDC_RULE_PICKUP, msg);
+}
+
 static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
 {
     wchar_t pickup[MAX_PATH];
@@ -225,6 +243,8 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
         return fail_at(dlg, IDC_RULE_PICKUP, L"The Pickup folder does not exist. Check the "
                        L"path, or create the Plain TCP virtual server in IIS first.");
     ui_narrow(pickup, r->pickup_dir, sizeof r->pickup_dir);
+    if (refuse_source_pickup(dlg, r) != 0)
+        return -1;
     r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
     if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
                   L"Or if recipient domain is in the following list", &r->force_plain) != 0

@@ -396,6 +396,16 @@ static void log_decisions(const arrival *a, const route_result *res, size_t rema
                        res->pickup_path, summary);
 }
 
+/* The message came back from the Plain server (row 2): routing kept it
+ * here; the administrator has a relay loop to fix. */
+static void report_loop(const arrival *a, const route_result *res, int source_instance)
+{
+    char instance[16];
+    snprintf(instance, sizeof instance, "%d", source_instance);
+    sink_log_event(SINK_LOG_WARNING, MSG_LOOP_KEPT, 4, a->message_id, a->sender, res->trace_host,
+                   instance);
+}
+
 static void route_and_commit(arrival *a, int source_instance)
 {
     route_message rm;
@@ -415,6 +425,8 @@ static void route_and_commit(arrival *a, int source_instance)
 
     if (sink_route_run(&rm, &res, &status, a->err, sizeof a->err) != 0)
         return; /* no engine: already reported by sink_route */
+    if (res.looped)
+        report_loop(a, &res, source_instance);
     if (status != 0) {
         snprintf(a->err, sizeof a->err, "routing failed: %s", res.error[0] ? res.error : "unknown error");
         sink_log_event(SINK_LOG_ERROR, MSG_MESSAGE_UNTOUCHED, 2, a->message_id, a->err);

@@ -1,7 +1,8 @@
 /* route_run end to end on a real database and real folders: the table's
- * no-probe rows, one pickup file per message, failed hand-offs that lose
- * nobody, the journal, the expired cache, changes from a second
- * connection, and many threads at once. */
+ * no-probe rows, one pickup file per message with our trace line, the loop
+ * guard on a message that comes back, failed hand-offs that lose nobody,
+ * the journal, the expired cache, changes from a second connection, and
+ * many threads at once. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -22,6 +23,8 @@
 #include "route.h"
 #include "route_fixture.h"
 #include "trtest.h"
+
+#define ROUTER_HOST "tls-router.corp.example"
 
 typedef struct {
     char root[512];
@@ -87,6 +90,8 @@ static int setup(void **state)
     assert_non_null(w->dns);
     assert_int_equal(store_setting_set(w->admin_store, "dns_servers", dnsd_server(w->dns)),
                      STORE_OK);
+    /* This server's name in the hand-off trace. */
+    assert_int_equal(store_setting_set(w->admin_store, "ehlo_name", ROUTER_HOST), STORE_OK);
     if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
         fail_msg("%s", err);
     *state = w;
@@ -130,6 +135,21 @@ static void assert_decision(const route_result *r, size_t i, const char *domain,
     assert_string_equal(r->decisions[i].reason, reason);
 }
 
+/* Our trace line for virtual server instance at text, and nothing else
+ * between it and the message's own first line. */
+static void assert_trace_line(const char *text, int instance)
+{
+    char hand_off[64];
+    const char *head = "Received: by " ROUTER_HOST " (TLS Router " TLSROUTER_VERSION ")";
+    snprintf(hand_off, sizeof hand_off, "with hand-off from virtual server %d;", instance);
+    assert_memory_equal(text, head, strlen(head));
+    const char *end = strstr(text, " +0000\r\n");
+    assert_non_null(end);
+    const char *at = strstr(text, hand_off);
+    assert_true(at && at < end);
+    assert_true(text[end - text + 8] != ' ' && text[end - text + 8] != '\t');
+}
+
 static void no_rule_keeps_everyone_on_tls(void **state)
 {
     world *w = *state;
@@ -167,13 +187,15 @@ static void one_pickup_file_for_all_plain_recipients(void **state)
     size_t len;
     char *file = trtest_read_file(r.pickup_path, &len);
     assert_non_null(file);
-    const char *expected = "x-sender: s@corp.example\r\n"
+    const char *envelope = "x-sender: s@corp.example\r\n"
                            "x-receiver: a@legacy.example\r\n"
                            "x-receiver: c@mx.old.example\r\n"
-                           "x-receiver: d@legacy.example.\r\n"
-                           "From: s@corp.example\r\nSubject: t\r\n\r\n..dot\r\nbody\r\n";
-    assert_int_equal(len, strlen(expected));
-    assert_memory_equal(file, expected, len);
+                           "x-receiver: d@legacy.example.\r\n";
+    const char *message = "From: s@corp.example\r\nSubject: t\r\n\r\n..dot\r\nbody\r\n";
+    assert_true(len > strlen(envelope) + strlen(message));
+    assert_memory_equal(file, envelope, strlen(envelope));
+    assert_trace_line(file + strlen(envelope), 1);
+    assert_memory_equal(file + len - strlen(message), message, strlen(message));
     free(file);
     route_result_free(&r);
     assert_int_equal(admin_int(w, "SELECT count(*) FROM journal"), 5);
@@ -274,7 +296,7 @@ static void forged_addresses_never_reach_the_pickup_file(void **state)
     char *file = trtest_read_file(r.pickup_path, NULL);
     assert_non_null(file);
     assert_null(strstr(file, "victim"));
-    assert_non_null(strstr(file, "x-receiver: b@legacy.example\r\nFrom:"));
+    assert_non_null(strstr(file, "x-receiver: b@legacy.example\r\nReceived: by " ROUTER_HOST));
     free(file);
     route_result_free(&r);
 
@@ -286,6 +308,110 @@ static void forged_addresses_never_reach_the_pickup_file(void **state)
     assert_non_null(strstr(r.decisions[0].detail, "sender refused"));
     route_result_free(&r);
     assert_int_equal(rf_count_entries(w->pickup), 1);
+}
+
+/* What the Plain server sends on from a pickup file: everything after the
+ * envelope lines, our trace on top. */
+static unsigned char *message_part_of(const char *path, size_t *len)
+{
+    size_t file_len;
+    char *file = trtest_read_file(path, &file_len);
+    assert_non_null(file);
+    const char *at = file;
+    while (strncmp(at, "x-", 2) == 0) {
+        const char *end = strstr(at, "\r\n");
+        assert_non_null(end);
+        at = end + 2;
+    }
+    *len = file_len - (size_t)(at - file);
+    unsigned char *msg = malloc(*len + 1);
+    assert_non_null(msg);
+    memcpy(msg, at, *len + 1);
+    free(file);
+    return msg;
+}
+
+static void assert_looped(const route_result *r, const char *domain0)
+{
+    assert_int_equal(r->looped, 1);
+    assert_int_equal(r->handed_off, 0);
+    for (size_t i = 0; i < r->n; i++) {
+        assert_int_equal(r->decisions[i].plain, 0);
+        assert_string_equal(r->decisions[i].reason, "loop");
+        assert_non_null(strstr(r->decisions[i].detail, "hand-off trace (" ROUTER_HOST));
+    }
+    assert_string_equal(r->decisions[0].domain, domain0);
+}
+
+/* A handed-off message that comes back to the same virtual server (the
+ * Plain server's smart host is this one) carries our trace: it stays on
+ * TLS with reason loop, never a second pickup file. Through another
+ * virtual server, or once this server has another name, it is somebody
+ * else's hand-off and routed as usual. */
+static void a_message_that_came_back_is_not_handed_off_again(void **state)
+{
+    world *w = *state;
+    add_rule(w, 0);
+    const char *legacy[] = { "legacy.example" };
+    assert_int_equal(store_rule_add(w->admin_store, "second", w->pickup, 2, NULL), STORE_OK);
+    assert_int_equal(store_domains_add(w->admin_store, "second", STORE_LIST_FORCE_PLAIN, legacy, 1),
+                     STORE_OK);
+    refresh(w);
+    const char *rcpts[] = { "a@legacy.example", "b@mx.old.example" };
+    route_result r;
+    assert_int_equal(route(w, rcpts, 2, &r), 0);
+    assert_int_equal(r.looped, 0);
+    assert_int_equal(r.handed_off, 2);
+    size_t len;
+    unsigned char *back = message_part_of(r.pickup_path, &len);
+    assert_int_equal(plat_remove(r.pickup_path), 0);
+    route_result_free(&r);
+
+    route_message m = { .message_id = "msg-back", .sender = "s@corp.example",
+                        .recipients = rcpts, .n_recipients = 2, .source_instance = 1,
+                        .message = back, .message_len = len };
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_looped(&r, "legacy.example");
+    assert_string_equal(r.trace_host, ROUTER_HOST);
+    assert_int_equal(rf_count_entries(w->pickup), 0);
+    route_result_free(&r);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE message_id = 'msg-back'"
+                                  " AND route = 'tls' AND reason = 'loop'"), 2);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 1"
+                                  " AND message LIKE '%message msg-back came back%'"), 1);
+
+    /* Virtual server 2 never wrote that trace: its own hand-off, which
+     * adds its trace on top of the first. */
+    m.message_id = "msg-via-2";
+    m.source_instance = 2;
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_int_equal(r.looped, 0);
+    assert_decision(&r, 0, "legacy.example", 1, "force-plain-list");
+    assert_int_equal(r.handed_off, 1);
+    size_t len2;
+    unsigned char *twice = message_part_of(r.pickup_path, &len2);
+    assert_trace_line((const char *)twice, 2);
+    assert_int_equal(pickup_has_trace(twice, len2, ROUTER_HOST, 2), 1);
+    assert_int_equal(pickup_has_trace(twice, len2, ROUTER_HOST, 1), 1);
+    assert_int_equal(plat_remove(r.pickup_path), 0);
+    free(twice);
+    route_result_free(&r);
+
+    /* This server renamed: the trace is another host's. */
+    assert_int_equal(store_setting_set(w->admin_store, "ehlo_name", "other.corp.example"),
+                     STORE_OK);
+    refresh(w);
+    m.message_id = "msg-other-host";
+    m.source_instance = 1;
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_int_equal(r.looped, 0);
+    assert_decision(&r, 0, "legacy.example", 1, "force-plain-list");
+    assert_decision(&r, 1, "mx.old.example", 1, "force-plain-list");
+    assert_int_equal(r.handed_off, 2);
+    route_result_free(&r);
+    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE reason = 'loop'"), 2);
+    free(back);
 }
 
 static void expired_cache_routes_plain_and_clears_without_restart(void **state)
@@ -448,6 +574,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_hand_off_keeps_everyone_on_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(a_hand_off_can_be_taken_back, setup, teardown),
         cmocka_unit_test_setup_teardown(forged_addresses_never_reach_the_pickup_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_message_that_came_back_is_not_handed_off_again, setup, teardown),
         cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
         cmocka_unit_test_setup_teardown(eight_threads_ten_thousand_messages, setup, teardown),

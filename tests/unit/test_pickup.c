@@ -1,5 +1,6 @@
-/* Pickup files: byte-exact content, atomic hand-off, refused addresses,
- * and failures that leave nothing behind. */
+/* Pickup files: byte-exact content, our trace line closing the envelope,
+ * the loop detector on hostile headers, atomic hand-off, refused
+ * addresses, and failures that leave nothing behind. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -56,10 +57,24 @@ static int teardown(void **state)
 
 static const char *const two_rcpts[] = { "alice@legacy.example", "bob@old.example" };
 
+#define HOST "relay.corp.example"
+/* Mon, 02 Jan 2006 22:04:05 UTC */
+#define TRACE_TIME_MS INT64_C(1136239445000)
+/* What every job_for file carries after its envelope. */
+#define TRACE "Received: by " HOST " (TLS Router " TLSROUTER_VERSION ")\r\n" \
+              "\twith hand-off from virtual server 1; Mon, 02 Jan 2006 22:04:05 +0000\r\n"
+
 static pickup_job job_for(const dirs *d, const char *msg)
 {
-    pickup_job job = { d->pickup, NULL, "sender@corp.example", two_rcpts, 2,
-                       (const unsigned char *)msg, strlen(msg) };
+    pickup_job job = { .pickup_dir = d->pickup,
+                       .sender = "sender@corp.example",
+                       .recipients = two_rcpts,
+                       .n_recipients = 2,
+                       .message = (const unsigned char *)msg,
+                       .message_len = strlen(msg),
+                       .trace_host = HOST,
+                       .source_instance = 1,
+                       .trace_time_ms = TRACE_TIME_MS };
     return job;
 }
 
@@ -88,6 +103,7 @@ static void renders_byte_exact(void **state)
     const char *expected = "x-sender: sender@corp.example\r\n"
                            "x-receiver: alice@legacy.example\r\n"
                            "x-receiver: bob@old.example\r\n"
+                           TRACE
                            "Subject: hi\r\n"
                            "From: s@corp.example\r\n"
                            "\r\n"
@@ -122,7 +138,7 @@ static void null_sender_and_empty_message(void **state)
     size_t len;
     char err[256];
     assert_int_equal(pickup_render(&job, &buf, &len, err, sizeof err), 0);
-    const char *expected = "x-sender: <>\r\nx-receiver: alice@legacy.example\r\n";
+    const char *expected = "x-sender: <>\r\nx-receiver: alice@legacy.example\r\n" TRACE;
     assert_int_equal(len, strlen(expected));
     assert_memory_equal(buf, expected, len);
     free(buf);
@@ -355,6 +371,348 @@ static void temp_dir_is_a_sibling(void **state)
 #endif
 }
 
+
+/* 0 when s starts with prefix, ASCII case ignored. */
+static int starts_with_nocase(const char *s, const char *prefix, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int a = (unsigned char)s[i], b = (unsigned char)prefix[i];
+        if (a >= 'A' && a <= 'Z')
+            a += 'a' - 'A';
+        if (b >= 'A' && b <= 'Z')
+            b += 'a' - 'A';
+        if (a != b)
+            return 1;
+    }
+    return 0;
+}
+
+/* The envelope as IIS reads it: the leading lines that start with
+ * "x-sender:" or "x-receiver:" (any case). Returns how many there are and
+ * puts the rest of the file in *after. */
+static int iis_envelope_lines(const char *file, const char **after)
+{
+    int n = 0;
+    const char *line = file;
+    while (starts_with_nocase(line, "x-sender:", 9) == 0 ||
+           starts_with_nocase(line, "x-receiver:", 11) == 0) {
+        const char *end = strstr(line, "\r\n");
+        assert_non_null(end);
+        line = end + 2;
+        n++;
+    }
+    *after = line;
+    return n;
+}
+
+/* A message whose first header is X-Receiver: our trace line stands
+ * between the envelope and it, so IIS sees exactly our recipients. */
+static void message_cannot_add_a_recipient(void **state)
+{
+    dirs *d = *state;
+    static const char *const msgs[] = {
+        "X-Receiver: victim@elsewhere.example\r\nSubject: x\r\n\r\nbody\r\n",
+        "x-receiver:victim@elsewhere.example\nx-sender: forged@elsewhere.example\n\nbody\n",
+        "X-RECEIVER: victim@elsewhere.example",
+    };
+    for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++) {
+        pickup_job job = job_for(d, msgs[i]);
+        unsigned char *buf;
+        size_t len;
+        char err[256];
+        const char *after;
+        assert_int_equal(pickup_render(&job, &buf, &len, err, sizeof err), 0);
+        char *file = calloc(1, len + 1);
+        assert_non_null(file);
+        memcpy(file, buf, len);
+        assert_int_equal(iis_envelope_lines(file, &after), 3);
+        assert_null(strstr(file, "victim@elsewhere.example\r\nx-receiver"));
+        assert_true(strncmp(after, TRACE, strlen(TRACE)) == 0);
+        /* The message follows our line, untouched apart from line ends. */
+        assert_true(starts_with_nocase(after + strlen(TRACE), "x-receiver:", 11) == 0);
+        free(file);
+        free(buf);
+    }
+}
+
+static void trace_line_folds_and_stays_short(void **state)
+{
+    (void)state;
+    char line[PICKUP_TRACE_LINE_MAX], host[PICKUP_TRACE_HOST_MAX + 2];
+    size_t n = pickup_trace_line(HOST, 1, TRACE_TIME_MS, line, sizeof line);
+    assert_int_equal(n, strlen(TRACE));
+    assert_string_equal(line, TRACE);
+    /* Folded only between units, each line within 78 characters: unfolded
+     * it reads as one line. */
+    n = pickup_trace_line("a.example", 7, TRACE_TIME_MS, line, sizeof line);
+    assert_true(n > 0);
+    char unfolded[PICKUP_TRACE_LINE_MAX];
+    size_t u = 0, column = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (line[i] == '\r' && line[i + 1] == '\n' && line[i + 2] == '\t') {
+            assert_true(column <= 78);
+            unfolded[u++] = ' ';
+            i += 2;
+            column = 1;
+            continue;
+        }
+        unfolded[u++] = line[i];
+        column++;
+    }
+    unfolded[u] = '\0';
+    assert_string_equal(unfolded, "Received: by a.example (TLS Router " TLSROUTER_VERSION
+                                  ") with hand-off from virtual server 7;"
+                                  " Mon, 02 Jan 2006 22:04:05 +0000\r\n");
+    /* The longest host: never over 998 octets a line, every fold before a
+     * whole unit (the host is never split). */
+    memset(host, 'h', PICKUP_TRACE_HOST_MAX);
+    host[PICKUP_TRACE_HOST_MAX] = '\0';
+    n = pickup_trace_line(host, 2147483647, TRACE_TIME_MS, line, sizeof line);
+    assert_true(n > 0);
+    assert_non_null(strstr(line, host));
+    assert_non_null(strstr(line, "virtual server 2147483647;"));
+    for (const char *p = line; *p;) {
+        const char *end = strstr(p, "\r\n");
+        assert_non_null(end);
+        assert_true(end - p <= 998);
+        p = end + 2;
+        if (*p)
+            assert_true(*p == '\t');
+    }
+    /* Nothing that could bend the header, and no instance below 1. */
+    static const char *const bad_hosts[] = { "", "a b", "a\r\nx-receiver: v@e.example", "a;b",
+                                             "a(b)", "h\xc3\xa9" };
+    for (size_t i = 0; i < sizeof bad_hosts / sizeof bad_hosts[0]; i++)
+        assert_int_equal(pickup_trace_line(bad_hosts[i], 1, TRACE_TIME_MS, line, sizeof line), 0);
+    host[PICKUP_TRACE_HOST_MAX] = 'h';
+    host[PICKUP_TRACE_HOST_MAX + 1] = '\0';
+    assert_int_equal(pickup_trace_line(host, 1, TRACE_TIME_MS, line, sizeof line), 0);
+    assert_int_equal(pickup_trace_line(NULL, 1, TRACE_TIME_MS, line, sizeof line), 0);
+    assert_int_equal(pickup_trace_line(HOST, 0, TRACE_TIME_MS, line, sizeof line), 0);
+    assert_int_equal(pickup_trace_line(HOST, 1, TRACE_TIME_MS, line, 100), 0);
+}
+
+/* No trace, no file: a job whose trace cannot be written is refused. */
+static void job_without_a_trace_refused(void **state)
+{
+    dirs *d = *state;
+    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
+    char path[PLAT_PATH_MAX], err[256];
+    job.trace_host = "bad host";
+    assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
+    assert_non_null(strstr(err, "trace"));
+    job.trace_host = NULL;
+    assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
+    job.trace_host = HOST;
+    job.source_instance = 0;
+    assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
+    assert_nothing_left(d);
+    /* Time 0 is "now": a date of this century, not 1970. */
+    job.source_instance = 1;
+    job.trace_time_ms = 0;
+    unsigned char *buf;
+    size_t len;
+    assert_int_equal(pickup_render(&job, &buf, &len, err, sizeof err), 0);
+    char *file = calloc(1, len + 1);
+    assert_non_null(file);
+    memcpy(file, buf, len);
+    assert_null(strstr(file, "1970"));
+    assert_non_null(strstr(file, " +0000\r\nSubject: x"));
+    free(file);
+    free(buf);
+}
+
+static void trace_host_choice(void **state)
+{
+    (void)state;
+    char buf[PICKUP_TRACE_HOST_MAX + 1], own[PICKUP_TRACE_HOST_MAX + 1];
+    pickup_trace_host("mail.corp.example", buf, sizeof buf);
+    assert_string_equal(buf, "mail.corp.example");
+    /* Unusable or missing setting: the machine's name, or localhost. */
+    own[0] = '\0';
+    pickup_trace_host("x.example", own, 0); /* no room: nothing written */
+    assert_int_equal(own[0], '\0');
+    pickup_trace_host(NULL, own, sizeof own);
+    assert_true(own[0] != '\0');
+    char line[PICKUP_TRACE_LINE_MAX];
+    assert_true(pickup_trace_line(own, 1, TRACE_TIME_MS, line, sizeof line) > 0);
+    pickup_trace_host("", buf, sizeof buf);
+    assert_string_equal(buf, own);
+    pickup_trace_host("bad host", buf, sizeof buf);
+    assert_string_equal(buf, own);
+}
+
+static int has_trace(const char *msg, const char *host, int instance)
+{
+    return pickup_has_trace((const unsigned char *)msg, strlen(msg), host, instance);
+}
+
+/* What we write is what we find: the message part of a real file. */
+static void trace_found_in_what_we_wrote(void **state)
+{
+    dirs *d = *state;
+    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
+    unsigned char *buf;
+    size_t len;
+    char err[256];
+    const char *after;
+    assert_int_equal(pickup_render(&job, &buf, &len, err, sizeof err), 0);
+    char *file = calloc(1, len + 1);
+    assert_non_null(file);
+    memcpy(file, buf, len);
+    iis_envelope_lines(file, &after);
+    assert_int_equal(has_trace(after, HOST, 1), 1);
+    assert_int_equal(has_trace(after, "RELAY.Corp.Example", 1), 1);
+    /* Another virtual server, another host, a host that only starts or
+     * ends the same: not ours. */
+    assert_int_equal(has_trace(after, HOST, 2), 0);
+    assert_int_equal(has_trace(after, HOST, 11), 0);
+    assert_int_equal(has_trace(after, "other.example", 1), 0);
+    assert_int_equal(has_trace(after, "relay.corp", 1), 0);
+    assert_int_equal(has_trace(after, "corp.example", 1), 0);
+    assert_int_equal(has_trace(after, "x" HOST, 1), 0);
+    free(file);
+    free(buf);
+}
+
+static void trace_found_however_spelt(void **state)
+{
+    (void)state;
+    /* Behind other hops' Received fields, in another case, refolded, LF
+     * only, a space before the colon, another version. */
+    assert_int_equal(has_trace("Received: from a by b; Mon, 2 Jan 2006 1:00:00 +0000\r\n"
+                               "Received: by relay.corp.example (TLS Router 0.1.0) with hand-off"
+                               " from virtual server 1; Mon, 2 Jan 2006 1:00:00 +0000\r\n"
+                               "Subject: x\r\n\r\nbody\r\n",
+                               HOST, 1),
+                     1);
+    assert_int_equal(has_trace("RECEIVED: BY RELAY.CORP.EXAMPLE (tls router 9.9.9) WITH HAND-OFF"
+                               " FROM VIRTUAL SERVER 3; date\r\n\r\n",
+                               HOST, 3),
+                     1);
+    assert_int_equal(has_trace("Subject: x\n"
+                               "Received :\n by\trelay.corp.example\n\t (TLS\n  Router 1.0)\n"
+                               " with hand-off from\n virtual server 12\n ; date\n"
+                               "\nbody\n",
+                               HOST, 12),
+                     1);
+    assert_int_equal(has_trace("Received: by relay.corp.example (TLS Router) with hand-off from "
+                               "virtual server 1",
+                               HOST, 1),
+                     1);
+}
+
+static void trace_not_found_where_it_is_not(void **state)
+{
+    (void)state;
+    const char *ours = "Received: by relay.corp.example (TLS Router 0.1.0) with hand-off from "
+                       "virtual server 1; date\r\n";
+    char buf[512];
+    /* In the body, after an empty line of either kind. */
+    snprintf(buf, sizeof buf, "Subject: x\r\n\r\n%s", ours);
+    assert_int_equal(has_trace(buf, HOST, 1), 0);
+    snprintf(buf, sizeof buf, "Subject: x\n\n%s", ours);
+    assert_int_equal(has_trace(buf, HOST, 1), 0);
+    snprintf(buf, sizeof buf, "\r\n%s", ours);
+    assert_int_equal(has_trace(buf, HOST, 1), 0);
+    /* Continuing another field, or in another field. */
+    snprintf(buf, sizeof buf, "Subject:\r\n %s", ours);
+    assert_int_equal(has_trace(buf, HOST, 1), 0);
+    snprintf(buf, sizeof buf, "X-%s", ours);
+    assert_int_equal(has_trace(buf, HOST, 1), 0);
+    /* Near misses. */
+    static const char *const near[] = {
+        "Received: by relay.corp.example (TLS Routerx 1) with hand-off from virtual server 1\r\n",
+        "Received: by relay.corp.example (TLS Router 1 with hand-off from virtual server 1\r\n",
+        "Received: by relay.corp.example (TLS Router 1) with hand-off from virtual server\r\n",
+        "Received: by relay.corp.example (TLS Router 1) with hand-off from virtual server x1\r\n",
+        "Received: by relay.corp.example (TLS Router 1) with hand-off from virtual server 10\r\n",
+        "Received: from relay.corp.example (TLS Router 1) with hand-off from virtual server 1\r\n",
+        "Received: by relay.corp.example.evil (TLS Router 1) with hand-off from virtual server 1\r\n",
+        "Received: by relay.corp.example (Other 1) with hand-off from virtual server 1\r\n",
+        "Received by relay.corp.example (TLS Router 1) with hand-off from virtual server 1\r\n",
+        "Receivedx: by relay.corp.example (TLS Router 1) with hand-off from virtual server 1\r\n",
+        "Received:\r\n\r\n by relay.corp.example (TLS Router 1) with hand-off from virtual server 1\r\n",
+        "",
+        "\r\n",
+        "Received:",
+        "Received: by relay.corp.example (TLS Router",
+    };
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++)
+        assert_int_equal(has_trace(near[i], HOST, 1), 0);
+    assert_int_equal(pickup_has_trace(NULL, 0, HOST, 1), 0);
+    assert_int_equal(has_trace(ours, NULL, 1), 0);
+    assert_int_equal(has_trace(ours, "", 1), 0);
+    assert_int_equal(has_trace(ours, "bad host", 1), 0);
+    assert_int_equal(has_trace(ours, HOST, 0), 0);
+    assert_int_equal(has_trace(ours, HOST, -1), 0);
+    /* A NUL byte inside the trace is not our trace; before it, no harm. */
+    const char with_nul[] = "Received: by relay.corp.example (TLS\0Router 1) with hand-off from "
+                            "virtual server 1\r\n";
+    assert_int_equal(pickup_has_trace((const unsigned char *)with_nul, sizeof with_nul - 1, HOST, 1),
+                     0);
+}
+
+/* Hostile header blocks: megabytes of one folded field, of parentheses,
+ * of near-miss Received fields, and the trace after all of them. Work is
+ * one pass, memory fixed; ASan checks every read stays in the input. */
+static void trace_reader_on_hostile_headers(void **state)
+{
+    (void)state;
+    const char *ours = "Received: by relay.corp.example (TLS Router 1) with hand-off from "
+                       "virtual server 1\r\n";
+    size_t big = 4u << 20, o = 0;
+    char *m = malloc(big + 256);
+    assert_non_null(m);
+    /* One Received field folded over and over, then ours. */
+    o = (size_t)sprintf(m, "Received: by relay.corp.example (TLS Router 1");
+    while (o + 4 < big / 2) {
+        memcpy(m + o, "\r\n )", 4);
+        o += 4;
+    }
+    memcpy(m + o, "\r\n", 2);
+    o += 2;
+    /* Many short near misses. */
+    while (o + 40 < big) {
+        memcpy(m + o, "Received: by relay.corp.example ((((\r\n", 38);
+        o += 38;
+    }
+    memcpy(m + o, ours, strlen(ours));
+    o += strlen(ours);
+    assert_int_equal(pickup_has_trace((unsigned char *)m, o, HOST, 1), 1);
+    assert_int_equal(pickup_has_trace((unsigned char *)m, o, HOST, 2), 0);
+    /* The same without any line end: one endless line, no trace. */
+    memset(m, ' ', big);
+    memcpy(m, "Received:", 9);
+    assert_int_equal(pickup_has_trace((unsigned char *)m, big, HOST, 1), 0);
+    /* Our trace, then a value far longer than the reader keeps. */
+    o = strlen(ours) - 2;
+    memcpy(m, ours, o);
+    memset(m + o, ';', big - o);
+    assert_int_equal(pickup_has_trace((unsigned char *)m, big, HOST, 1), 1);
+    free(m);
+}
+
+static void destination_may_not_be_the_source_pickup(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *own = "/inetpub/mailroot/Pickup", *same = "/inetpub//mailroot/./Pickup/";
+#ifdef _WIN32
+    own = "C:\\Inetpub\\mailroot\\Pickup";
+    same = "c:/inetpub/MAILROOT/pickup/";
+#endif
+    err[0] = '\0';
+    assert_int_equal(pickup_check_destination(same, own, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "virtual server 3"));
+    assert_non_null(strstr(err, same));
+    assert_int_equal(pickup_check_destination(own, own, 1, err, sizeof err), -1);
+    /* Another folder, or the source's folder not known: nothing refused. */
+    assert_int_equal(pickup_check_destination("/inetpub/plain/Pickup", own, 1, err, sizeof err), 0);
+    assert_int_equal(pickup_check_destination(own, NULL, 1, err, sizeof err), 0);
+    assert_int_equal(pickup_check_destination(own, "", 1, err, sizeof err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +730,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_only_pickup_folder, setup, teardown),
 #endif
         cmocka_unit_test(temp_dir_is_a_sibling),
+        cmocka_unit_test_setup_teardown(message_cannot_add_a_recipient, setup, teardown),
+        cmocka_unit_test(trace_line_folds_and_stays_short),
+        cmocka_unit_test_setup_teardown(job_without_a_trace_refused, setup, teardown),
+        cmocka_unit_test(trace_host_choice),
+        cmocka_unit_test_setup_teardown(trace_found_in_what_we_wrote, setup, teardown),
+        cmocka_unit_test(trace_found_however_spelt),
+        cmocka_unit_test(trace_not_found_where_it_is_not),
+        cmocka_unit_test(trace_reader_on_hostile_headers),
+        cmocka_unit_test(destination_may_not_be_the_source_pickup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

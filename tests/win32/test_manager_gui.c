@@ -4,7 +4,8 @@
  * 1,000,000-row journal and three expired-certificate domains), starts the
  * manager on it and then runs this program, which finds the manager by its
  * title and uses it the way an admin would: it creates a rule with both
- * domain lists, is refused an invalid domain, checks the rule in the
+ * domain lists, is refused the source server's own Pickup folder (IIS read
+ * through a stand-in ADSI provider) and an invalid domain, checks the rule in the
  * database, switches tabs, changes the log level, clears the expired cache,
  * opens and scrolls the journal and exports it to CSV. Screenshots are
  * requested from the script through files in TR_GUI_DIR.
@@ -26,6 +27,7 @@
 
 #include "manager_res.h"
 #include "expcache.h"
+#include "host.h"
 #include "mgr_data.h"
 #include "store.h"
 
@@ -319,6 +321,50 @@ static void fill_rule(HWND dlg, const wchar_t *force_list)
     assert_true(IsWindowEnabled(GetDlgItem(dlg, IDC_RULE_NEVER_LIST)));
     set_text(dlg, IDC_RULE_FORCE_LIST, force_list);
     set_text(dlg, IDC_RULE_NEVER_LIST, L"gmail.com\r\nOutlook.com.\r\n");
+}
+
+/* IIS (the stand-in ADSI provider, tests/win32/standin/iis_standin.c)
+ * says virtual server 1 picks up from <work>\TLS Pickup: a rule of server
+ * 1 handing off there is refused, whatever the spelling, and nothing is
+ * saved. */
+static void test_own_pickup_is_refused(void **state)
+{
+    static const wchar_t standin_key[] = L"Software\\TLS Router Tests\\IIS Stand-in\\1";
+    char standin_u8[MAX_PATH * 2];
+    wchar_t standin[MAX_PATH], own[1100], typed[1100], text[1024];
+    snprintf(standin_u8, sizeof standin_u8, "%s", TR_TEST_IIS_STANDIN);
+    host_windows_path(standin_u8, standin, MAX_PATH);
+    swprintf(own, 1100, L"%ls\\TLS Pickup", work_dir);
+    swprintf(typed, 1100, L"%ls/tls pickup/", work_dir);
+    assert_true(CreateDirectoryW(own, NULL) || GetLastError() == ERROR_ALREADY_EXISTS);
+    assert_int_equal(RegSetKeyValueW(HKEY_CURRENT_USER, standin_key, L"PickupDirectory", REG_SZ,
+                                     own, (DWORD)((wcslen(own) + 1) * sizeof(wchar_t))),
+                     ERROR_SUCCESS);
+    assert_int_equal(host_regsvr32(standin, 0), 0);
+
+    HWND dlg = open_new_rule_dialog();
+    fill_rule(dlg, L"legacy.example");
+    set_text(dlg, IDC_RULE_PICKUP, typed);
+    post_click(dlg, IDOK);
+    HWND box = wait_dialog(dlg, L"TLS Router Manager");
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    printf("# refusal shown: %ls\n", text);
+    assert_non_null(wcsstr(text, L"Pickup folder of virtual server 1 itself"));
+    assert_non_null(wcsstr(text, L"Nothing has been saved."));
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    store_rule r;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_get(st, RULE_NAME_U8, &r), STORE_ERR_NOT_FOUND);
+    store_close(st);
+    assert_int_equal(host_regsvr32(standin, 1), 0);
+    RegDeleteTreeW(HKEY_CURRENT_USER, L"Software\\TLS Router Tests\\IIS Stand-in");
 }
 
 static void test_invalid_domain_is_refused(void **state)
@@ -932,6 +978,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finds_manager),
         cmocka_unit_test(test_resources),
+        cmocka_unit_test(test_own_pickup_is_refused),
         cmocka_unit_test(test_invalid_domain_is_refused),
         cmocka_unit_test(test_rule_is_listed_and_stored),
         cmocka_unit_test(test_rule_edit),

@@ -54,10 +54,24 @@ static void routes_into_mailroot_pickup(void **state)
     assert_non_null(strstr(r.pickup_path, "\\Pickup\\tlsrouter-"));
     char *text = trtest_read_file(r.pickup_path, NULL);
     assert_non_null(text);
-    assert_string_equal(text, "x-sender: s@corp.example\r\n"
-                              "x-receiver: a@mx.legacy.example\r\n"
-                              "x-receiver: c@mx.legacy.example\r\n"
-                              "Subject: win\r\n\r\n..line\r\n");
+    /* Envelope, our trace with this machine's name, the message. */
+    const char *envelope = "x-sender: s@corp.example\r\n"
+                           "x-receiver: a@mx.legacy.example\r\n"
+                           "x-receiver: c@mx.legacy.example\r\n";
+    const char *message = "Subject: win\r\n\r\n..line\r\n";
+    char trace_head[400];
+    assert_true(r.trace_host[0] != '\0');
+    snprintf(trace_head, sizeof trace_head, "Received: by %s (TLS Router " TLSROUTER_VERSION ")",
+             r.trace_host);
+    size_t len = strlen(text);
+    assert_true(len > strlen(envelope) + strlen(trace_head) + strlen(message));
+    assert_memory_equal(text, envelope, strlen(envelope));
+    assert_memory_equal(text + strlen(envelope), trace_head, strlen(trace_head));
+    assert_non_null(strstr(text, "with hand-off from virtual server 1;"));
+    assert_string_equal(text + len - strlen(message), message);
+    assert_int_equal(pickup_has_trace((const unsigned char *)text + strlen(envelope),
+                                      len - strlen(envelope), r.trace_host, 1),
+                     1);
     free(text);
     route_result_free(&r);
     engine_close(e);

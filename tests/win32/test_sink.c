@@ -122,8 +122,22 @@ static void append_item(char *out, size_t len, const char *s, size_t n)
     out[used + n] = '\0';
 }
 
+/* Past our trace line, which closes the envelope: "Received: by ...",
+ * folded, up to the CRLF not followed by a space or tab. */
+static char *skip_trace(char *line)
+{
+    char *end;
+    assert_true(strncmp(line, "Received: by ", 13) == 0);
+    assert_non_null(strstr(line, "(TLS Router "));
+    for (end = strstr(line, "\r\n"); end && (end[2] == ' ' || end[2] == '\t');
+         end = strstr(end + 2, "\r\n"))
+        ;
+    assert_non_null(end);
+    return end + 2;
+}
+
 /* The one pickup file: its x-receiver lines (joined with ',') and the
- * message that follows the x- header lines. */
+ * message that follows the x- header lines and our trace. */
 static void read_single_pickup(char *receivers, size_t rlen, char **body)
 {
     char **paths;
@@ -150,8 +164,30 @@ static void read_single_pickup(char *receivers, size_t rlen, char **body)
         }
         line = end + 2;
     }
-    *body = _strdup(line);
+    *body = _strdup(skip_trace(line));
     free(text);
+}
+
+/* What the Plain server sends on from the one pickup file: everything
+ * after the x- lines, our trace on top. */
+static char *single_pickup_message(void)
+{
+    char **paths;
+    int n = host_list_files(fx.pickup, &paths);
+    char *text, *line, *out;
+    assert_int_equal(n, 1);
+    text = host_read_file(paths[0], NULL);
+    assert_non_null(text);
+    host_free_list(paths, n);
+    for (line = text; strncmp(line, "x-", 2) == 0;) {
+        char *end = strstr(line, "\r\n");
+        assert_non_null(end);
+        line = end + 2;
+    }
+    out = _strdup(line);
+    free(text);
+    assert_non_null(out);
+    return out;
 }
 
 static int setup_routing(void);
@@ -457,6 +493,40 @@ static void test_commit_failure_takes_pickup_back(void **state)
     ISMTPOnArrival_Release(sink);
 }
 
+/* A message the Plain server handed back to this virtual server carries
+ * our trace: OnArrival leaves every recipient on it, writes no pickup
+ * file, and puts a warning in the Event Log (and the log table). */
+static void test_loop_kept_with_warning(void **state)
+{
+    const char *list = "SMTP:loop@x.plain.test;SMTP:keep@tls.test;";
+    ISMTPOnArrival *sink = create_sink();
+    host_message *m = new_message("SMTP:first@x.plain.test;");
+    char *back;
+    int warnings = log_rows(1, "found its own hand-off trace");
+    deliver(sink, m);
+    assert_int_equal(host_message_status(m), cdoStatAbortDelivery);
+    host_message_release(m);
+    back = single_pickup_message();
+    host_empty_dir(fx.pickup);
+
+    host_message_spec spec = { "sender@src.test", list, "<sink-test@src.test>", back,
+                               strlen(back) };
+    m = host_message_new(&spec);
+    assert_non_null(m);
+    deliver(sink, m);
+    assert_untouched(m, list);
+    assert_int_equal(pickup_count(), 0);
+    assert_int_equal(log_rows(1, "found its own hand-off trace") - warnings, 1);
+    assert_true(log_rows(1, "in message <sink-test@src.test> from sender@src.test") >= 1);
+    assert_true(log_rows(1, "virtual server 1) in message") >= 1);
+    assert_int_equal(journal_rows("loop@x.plain.test", "plain"), 0);
+    assert_true(count_rows("SELECT count(*) FROM journal WHERE recipient = ?1 AND reason = ?2",
+                           "loop@x.plain.test", "loop") >= 1);
+    host_message_release(m);
+    free(back);
+    ISMTPOnArrival_Release(sink);
+}
+
 /* A one-value IPropertyBag, standing in for the binding's SinkProperties
  * that SEO hands to the sink through IPersistPropertyBag::Load. */
 typedef struct {
@@ -656,6 +726,14 @@ static void test_event_messages(void **state)
                                MSG_STARTTLS_ERROR, 0, text, 1024, (va_list *)args) > 0);
     assert_non_null(
         wcsstr(text, L"The remote SMTP server responded with an error during the STARTTLS command."));
+    {
+        const wchar_t *loop_args[] = { L"<m@x>", L"s@x", L"relay.example", L"1" };
+        assert_true(FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                                   module, MSG_LOOP_KEPT, 0, text, 1024, (va_list *)loop_args) > 0);
+        assert_non_null(wcsstr(text, L"hand-off trace (relay.example, virtual server 1) in "
+                                     L"message <m@x> from s@x"));
+        assert_int_equal(MSG_LOOP_KEPT >> 30, 2); /* a warning */
+    }
     FreeLibrary(module);
 }
 
@@ -693,6 +771,7 @@ int main(void)
         T(test_malformed_list_untouched),
         T(test_stream_failure_untouched),
         T(test_commit_failure_takes_pickup_back),
+        T(test_loop_kept_with_warning),
         T(test_binding_instance_selects_rule),
         T(test_eight_threads_at_once),
         T(test_database_unavailable_untouched),
