@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Prepare a fresh Debian 12 machine (as root) to build and test TLS Router:
+# Prepare a fresh Debian 12 machine to build and test TLS Router:
 #   1. the Debian packages for both builds and the tests;
 #   2. static Windows x64 builds of OpenSSL, c-ares, SQLite and cmocka, made
 #      from Debian's own source packages, cached outside the checkout;
 #   3. a Wine prefix template that tests copy instead of booting Wine anew.
-# Idempotent: a warm rerun only checks and takes seconds.
+# Idempotent: a warm rerun only checks and takes seconds, and needs no root:
+# root is asked for only when there is something to install or to write
+# into a cache folder the user cannot write.
 # The dependency build itself is scripts/build-windows-deps.sh: its hash keys
 # the cache, so editing this file does not rebuild the dependencies.
 set -euo pipefail
@@ -14,6 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || { log "run as root: $*"; exit 1; }
+}
 
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
@@ -43,6 +49,7 @@ install_packages() {
   local need
   need=$(missing_packages)
   [ -z "$need" ] && return 0
+  need_root "Debian packages are missing: $(echo $need)"
   apt_update_once
   log "installing: $(echo $need)"
   # With Recommends: Wine's fonts and X libraries (fonts-wine, libxcursor1,
@@ -64,11 +71,17 @@ prepare_wine_template() {
   touch "$WINE_TEMPLATE/.complete"
 }
 
+# The cache folder must be writable only when something goes into it.
+prepare_cache() {
+  [ -f "$DEPS_PREFIX/.complete" ] && [ -f "$WINE_TEMPLATE/.complete" ] && return 0
+  mkdir -p "$TLSROUTER_CACHE" 2>/dev/null || true
+  [ -w "$TLSROUTER_CACHE" ] || need_root "$TLSROUTER_CACHE must be written (or set TLSROUTER_CACHE)"
+}
+
 main() {
-  [ "$(id -u)" = 0 ] || { log "run as root (it installs Debian packages)"; exit 1; }
-  mkdir -p "$TLSROUTER_CACHE"
   local t0=$SECONDS
   install_packages
+  prepare_cache
   "$here/build-windows-deps.sh"
   prepare_wine_template
   log "ready in $((SECONDS - t0)) s"
