@@ -106,6 +106,19 @@ static void line_text(const char *text, size_t line, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)n, p);
 }
 
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+void mgr_trim_blanks(char *s)
+{
+    size_t start = 0, n = strlen(s);
+    while (start < n && is_blank(s[start]))
+        start++;
+    while (n > start && is_blank(s[n - 1]))
+        n--;
+    memmove(s, s + start, n - start);
+    s[n - start] = '\0';
+}
+
 int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
 {
     domain_list_error e = { 0 };

@@ -44,6 +44,10 @@ int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t e
 int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen);
 int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
 
+/* Removes blanks (spaces and tabs) from both ends of s, in place: a
+ * rule name is shown and matched as typed, surrounding blanks are noise. */
+void mgr_trim_blanks(char *s);
+
 /* Validates a multi-line domain list as typed by the admin. 0 when every
  * line is good (blank lines allowed); otherwise the 1-based number of the
  * first bad line, with the reason in reason. */

@@ -90,8 +90,8 @@ static void show_source(HWND dlg, rule_dlg *d, int instance)
 
 static void show_dest(HWND dlg, rule_dlg *d, const char *pickup)
 {
-    wchar_t w[MAX_PATH];
-    ui_widen(pickup, w, MAX_PATH);
+    wchar_t w[PLAT_PATH_MAX];
+    ui_widen(pickup, w, PLAT_PATH_MAX);
     SetDlgItemTextW(dlg, IDC_RULE_PICKUP, w);
     for (int i = 0; i < d->server_count; i++)
         if (_wcsicmp(d->servers[i].pickup, w) == 0)
@@ -216,16 +216,44 @@ static int refuse_source_pickup(HWND dlg, const mgr_rule *r)
     return fail_at(dlg, IDC_RULE_PICKUP, msg);
 }
 
+/* The Pickup folder as typed, up to the store's path limit (longer than
+ * MAX_PATH: a \\?\ or UNC path may need it). */
+static int read_pickup(HWND dlg, mgr_rule *r)
+{
+    char *text = ui_get_text_utf8(GetDlgItem(dlg, IDC_RULE_PICKUP));
+    size_t n = text ? strlen(text) : 0;
+    int fits = n < sizeof r->pickup_dir;
+    if (fits)
+        memcpy(r->pickup_dir, text ? text : "", n + 1);
+    free(text);
+    if (!fits)
+        return fail_at(dlg, IDC_RULE_PICKUP, L"The Pickup folder's path is too long.");
+    mgr_trim_blanks(r->pickup_dir);
+    if (!r->pickup_dir[0])
+        return fail_at(dlg, IDC_RULE_PICKUP, L"Choose the destination: the Pickup folder of "
+                       L"the Plain TCP server, for example C:\\inetpub\\mailroot\\Pickup.");
+    return 0;
+}
+
+static int pickup_exists(const char *utf8)
+{
+    size_t cap = strlen(utf8) + 1;
+    wchar_t *w = malloc(cap * sizeof *w);
+    DWORD attrs = INVALID_FILE_ATTRIBUTES;
+    if (w) {
+        ui_widen(utf8, w, cap);
+        attrs = GetFileAttributesW(w);
+    }
+    free(w);
+    return attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY);
+}
+
 static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
 {
-    wchar_t pickup[MAX_PATH];
     char *name = ui_get_text_utf8(GetDlgItem(dlg, IDC_RULE_NAME));
     snprintf(r->name, sizeof r->name, "%s", name ? name : "");
     free(name);
-    /* Names are shown and matched as typed; surrounding blanks are noise. */
-    size_t n = strlen(r->name);
-    while (n && r->name[n - 1] == ' ')
-        r->name[--n] = 0;
+    mgr_trim_blanks(r->name);
     if (!r->name[0])
         return fail_at(dlg, IDC_RULE_NAME, L"Enter a name for the rule, for example "
                                            L"\"TLS to Plain Router\".");
@@ -234,15 +262,11 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
     if (r->source_instance < 1)
         return fail_at(dlg, IDC_RULE_SOURCE, L"Choose the virtual server this rule applies "
                        L"to: the number of the TLS server in IIS, usually 1.");
-    GetDlgItemTextW(dlg, IDC_RULE_PICKUP, pickup, MAX_PATH);
-    if (!pickup[0])
-        return fail_at(dlg, IDC_RULE_PICKUP, L"Choose the destination: the Pickup folder of "
-                       L"the Plain TCP server, for example C:\\inetpub\\mailroot\\Pickup.");
-    DWORD attrs = GetFileAttributesW(pickup);
-    if (attrs == INVALID_FILE_ATTRIBUTES || !(attrs & FILE_ATTRIBUTE_DIRECTORY))
+    if (read_pickup(dlg, r) != 0)
+        return -1;
+    if (!pickup_exists(r->pickup_dir))
         return fail_at(dlg, IDC_RULE_PICKUP, L"The Pickup folder does not exist. Check the "
                        L"path, or create the Plain TCP virtual server in IIS first.");
-    ui_narrow(pickup, r->pickup_dir, sizeof r->pickup_dir);
     if (refuse_source_pickup(dlg, r) != 0)
         return -1;
     r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;

@@ -75,6 +75,21 @@ static void new_rule(fixture *f, mgr_rule *r, const char *name, const char *forc
     r->never_redirect = dup(never);
 }
 
+/* The rule dialog trims what the admin typed on both sides (issue 12: only
+ * trailing spaces were). */
+static void test_trim_blanks_both_sides(void **state)
+{
+    char a[] = " \t Plain router \t ", b[] = "\t\t", c[] = "x", d[] = "";
+    mgr_trim_blanks(a);
+    mgr_trim_blanks(b);
+    mgr_trim_blanks(c);
+    mgr_trim_blanks(d);
+    assert_string_equal(a, "Plain router");
+    assert_string_equal(b, "");
+    assert_string_equal(c, "x");
+    assert_string_equal(d, "");
+}
+
 static void test_rule_saved_with_normalised_lists(void **state)
 {
     fixture *f = *state;
@@ -471,6 +486,7 @@ static void test_probe_report_shows_guards(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trim_blanks_both_sides),
         cmocka_unit_test_setup_teardown(test_rule_saved_with_normalised_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_edit_renames_and_changes_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_names_are_refused, setup, teardown),
