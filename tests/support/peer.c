@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "net.h"
+#include "peer_sys.h"
 #include "plat.h"
 
-enum { MAX_CONNS = 128, SLICE_MS = 50, SESSION_MS = 30000 };
+enum { MAX_CONNS = 128, SLICE_MS = 50, SESSION_MS = 30000, RESET_PAUSE_MS = 300 };
 
 typedef struct {
     plat_thread *thread;
@@ -277,6 +278,16 @@ static void huge_line(pconn *c)
     stay_silent(c);
 }
 
+/* A reset at once would reach the client while it still checks that its
+ * connect succeeded (a connect failure); a moment later it is waiting for
+ * the greeting, where this peer means to hit it. */
+static void reset_before_greeting(pconn *c)
+{
+    plat_sleep_ms(RESET_PAUSE_MS);
+    peer_sys_close_reset(c->fd);
+    c->fd = NET_BAD_FD;
+}
+
 static void serve_connection(void *arg)
 {
     pconn *c = arg;
@@ -292,6 +303,8 @@ static void serve_connection(void *arg)
         pc_reply(c, "421 4.3.2 mx.peer.test service not available, closing channel\r\n");
         break;
     case PEER_GREETING_554: refuse_session(c); break;
+    case PEER_GREETING_CLOSE: break; /* closed below, before a word */
+    case PEER_GREETING_RESET: reset_before_greeting(c); break;
     default: converse(c); break;
     }
     SSL_free(c->ssl);

@@ -17,7 +17,10 @@ typedef enum {
     PEER_HUGE_LINE,       /* a greeting line of 1 MB */
     PEER_GREETING_421,    /* greets 421 (service not available) and hangs up */
     PEER_GREETING_554,    /* greets 554 (no SMTP service here), then only QUIT */
-    PEER_EHLO_421         /* greets 220, answers EHLO 421 and hangs up */
+    PEER_EHLO_421,        /* greets 220, answers EHLO 421 and hangs up */
+    PEER_GREETING_CLOSE,  /* accepts and closes at once, without a greeting */
+    PEER_GREETING_RESET   /* accepts, and while the client waits for the
+                             greeting resets the connection (RST) */
 } peer_kind;
 
 typedef struct peer peer;
