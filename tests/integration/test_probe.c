@@ -63,6 +63,11 @@ static int setup(void **state)
     }
     add_domain("refuse554.test");
     add_domain("ehlo421.test");
+    /* The first MX (127.0.0.2) refuses, nothing listens on the second. */
+    dnsd_add_mx(dns, "refusedfirst.test", 10, "first.refusedfirst.test");
+    dnsd_add_mx(dns, "refusedfirst.test", 20, "second.refusedfirst.test");
+    dnsd_add_a(dns, "first.refusedfirst.test", 127, 0, 0, 2);
+    dnsd_add_a(dns, "second.refusedfirst.test", 127, 0, 0, 3);
     /* Three MX hosts that accept and never speak: a black hole. */
     dnsd_add_mx(dns, "blackhole.test", 10, "mx.silent.test");
     dnsd_add_mx(dns, "blackhole.test", 20, "mx2.silent.test");
@@ -393,6 +398,26 @@ static void ehlo_refused_moves_on(void **state)
     assert_non_null(strstr(r.error, "EHLO refused: 421 4.3.2"));
 }
 
+/* The cross-host rule: a host that was reached and refused the session
+ * says more than a later one that cannot be reached, so the refusal is
+ * what the probe reports. */
+static void refusal_outranks_a_later_unreachable_host(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start_on("127.0.0.2", PEER_GREETING_554, NULL);
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    probe_domain("refusedfirst.test", &o, &r);
+    assert_int_equal(peer_connections(p), 1);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_string_equal(r.mx, "first.refusedfirst.test");
+    assert_string_equal(r.address, "127.0.0.2");
+    assert_non_null(strstr(r.error, "554 5.3.2"));
+}
+
 static void no_mx_uses_the_domain_address(void **state)
 {
     probe_result r = probe_with(PEER_NO_STARTTLS, "aonly.test", NULL);
@@ -597,6 +622,7 @@ int main(void)
         cmocka_unit_test(only_mx_greets_554),
         cmocka_unit_test(every_mx_refuses_last_one_reported),
         cmocka_unit_test(ehlo_refused_moves_on),
+        cmocka_unit_test(refusal_outranks_a_later_unreachable_host),
         cmocka_unit_test(no_mx_uses_the_domain_address),
         cmocka_unit_test(dns_outcomes),
         cmocka_unit_test(black_hole_bounded_by_total_deadline),
