@@ -7,11 +7,12 @@
  * Each address gets an outcome of its own, ranked by how far the host got. A
  * handler that decides it calls finish() and moves on to QUIT (or straight to
  * DONE when the connection is no longer usable). A host that refuses the
- * session (a 4xx/5xx greeting, EHLO refused) has not answered: its handler
- * calls refuse(). A host that cannot be reached or does not reply in time
- * gets unreachable(). After either, the probe goes on with the next address
- * and MX host, as IIS does, and better_outcome() is the one rule that chooses
- * which outcome is the result. */
+ * session (a 4xx/5xx greeting, EHLO refused, the connection closed or reset
+ * before the greeting) has not answered: its handler calls refuse(). A host
+ * that cannot be reached or does not reply in time gets unreachable(). After
+ * either, the probe goes on with the next address and MX host, as IIS does,
+ * and better_outcome() is the one rule that chooses which outcome is the
+ * result. */
 #include "probe.h"
 
 #include <openssl/err.h>
@@ -152,9 +153,10 @@ static uint64_t step_deadline(const session *s, unsigned ms)
  *  1. An answer decides (starttls, no-starttls, STARTTLS rejected, a failed
  *     handshake or certificate, a server that breaks the protocol): the
  *     probe stops at the first host that answers, as IIS delivers to it.
- *  2. A refusal (4xx/5xx greeting, EHLO refused) says the host was there
- *     but took no session (RFC 5321 5.1: the client tries the next MX
- *     host). It stays the result unless a later host answers.
+ *  2. A refusal (4xx/5xx greeting, EHLO refused, the connection closed or
+ *     reset before the greeting) says the host was there but took no
+ *     session (RFC 5321 5.1: the client tries the next MX host). It stays
+ *     the result unless a later host answers.
  *  3. A host that could not be reached (no address, connect failed, no
  *     reply in time) says least: a refusal or an answer outranks it.
  * Between equals the later stands: when every host refuses, the last
@@ -622,6 +624,18 @@ static int send_command(session *s, const char *command, uint64_t deadline)
     return conn_write(s, line, (size_t)n, deadline);
 }
 
+/* The connection ended under us. Before the greeting that is a host that
+ * would not take the session, as a 421 greeting says in words (RFC 5321
+ * 3.8): the next host is tried. Later it is a broken session with a host
+ * that answered. */
+static void connection_ended(session *s, state st, const char *how)
+{
+    if (st == ST_GREETING)
+        refuse(s, "%s: %s", steps[st].label, how);
+    else
+        finish(s, PROBE_PROTOCOL_ERROR, "%s: %s", steps[st].label, how);
+}
+
 /* A step that could not complete: say why, in the vocabulary. */
 static state on_failure(session *s, state st, int rc)
 {
@@ -644,10 +658,10 @@ static state on_failure(session *s, state st, int rc)
         finish(s, PROBE_PROTOCOL_ERROR, "%s: not an SMTP reply", label);
         break;
     case READ_CLOSED:
-        finish(s, PROBE_PROTOCOL_ERROR, "%s: connection closed by the server", label);
+        connection_ended(s, st, "connection closed by the server");
         break;
     default:
-        finish(s, PROBE_PROTOCOL_ERROR, "%s: connection lost", label);
+        connection_ended(s, st, "connection lost");
         break;
     }
     return ST_DONE;

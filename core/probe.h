@@ -3,9 +3,10 @@
  * MX look-up, then for the MX hosts in order until one answers: connect,
  * 220 greeting, EHLO, STARTTLS, TLS handshake with SNI, certificate, QUIT.
  * A host that cannot be reached, or refuses the session (4xx/5xx greeting,
- * EHLO refused), has not answered; when none answers, a refusal (a
- * protocol-error with the reply text) outranks a host that could not be
- * reached, and between equals the last host's outcome is the result.
+ * EHLO refused, the connection closed or reset before the greeting), has
+ * not answered; when none answers, a refusal (a protocol-error with the
+ * reply text) outranks a host that could not be reached, and between
+ * equals the last host's outcome is the result.
  * Every step has a deadline and every reply a size limit, so a probe takes
  * at most total_timeout_ms whatever the peer does. */
 #ifndef TR_PROBE_H

@@ -50,9 +50,11 @@ static int setup(void **state)
     dnsd_add_a(dns, "first.fallback.test", 127, 0, 0, 2);
     dnsd_add_a(dns, "second.fallback.test", 127, 0, 0, 1);
     /* Two MX hosts on one port, as on port 25: the first (127.0.0.2)
-     * refuses the session, the second (127.0.0.1) is tried next. */
-    for (i = 0; i < 2; i++) {
-        static const char *const refusing[] = { "refuse421.test", "refuseehlo.test" };
+     * refuses the session (or drops it), the second (127.0.0.1) is tried
+     * next. */
+    for (i = 0; i < 4; i++) {
+        static const char *const refusing[] = { "refuse421.test", "refuseehlo.test",
+                                                "drop.test", "reset.test" };
         char first[64], second[64];
         snprintf(first, sizeof first, "first.%s", refusing[i]);
         snprintf(second, sizeof second, "second.%s", refusing[i]);
@@ -63,6 +65,7 @@ static int setup(void **state)
     }
     add_domain("refuse554.test");
     add_domain("ehlo421.test");
+    add_domain("droponly.test");
     /* The first MX (127.0.0.2) refuses, nothing listens on the second. */
     dnsd_add_mx(dns, "refusedfirst.test", 10, "first.refusedfirst.test");
     dnsd_add_mx(dns, "refusedfirst.test", 20, "second.refusedfirst.test");
@@ -398,6 +401,41 @@ static void ehlo_refused_moves_on(void **state)
     assert_non_null(strstr(r.error, "EHLO refused: 421 4.3.2"));
 }
 
+/* A host that closes or resets the connection instead of greeting has not
+ * answered either: like a refusal, the next MX host is tried, and its
+ * answer is the result. */
+static void first_mx_drops_the_greeting_second_works(void **state)
+{
+    static const peer_kind drops[] = { PEER_GREETING_CLOSE, PEER_GREETING_RESET };
+    static const char *const domains[] = { "drop.test", "reset.test" };
+    size_t i;
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        unsigned first_conns = 0;
+        char second[64];
+        probe_result r = probe_pair(drops[i], PEER_STARTTLS, domains[i], &first_conns);
+        snprintf(second, sizeof second, "second.%s", domains[i]);
+        assert_int_equal(first_conns, 1);
+        assert_string_equal(probe_status_name(r.status), "starttls");
+        assert_string_equal(r.mx, second);
+        assert_string_equal(r.address, "127.0.0.1");
+        assert_string_equal(r.error, "");
+        assert_true(r.has_cert);
+    }
+}
+
+/* Alone, a dropped greeting stays a protocol-error (TLS, IIS retries),
+ * never a verdict on STARTTLS. */
+static void only_mx_drops_the_greeting(void **state)
+{
+    probe_result r = probe_with(PEER_GREETING_CLOSE, "droponly.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_string_equal(r.mx, "mx.droponly.test");
+    assert_non_null(strstr(r.error, "greeting: connection closed by the server"));
+    assert_false(r.has_cert);
+}
+
 /* The cross-host rule: a host that was reached and refused the session
  * says more than a later one that cannot be reached, so the refusal is
  * what the probe reports. */
@@ -622,6 +660,8 @@ int main(void)
         cmocka_unit_test(only_mx_greets_554),
         cmocka_unit_test(every_mx_refuses_last_one_reported),
         cmocka_unit_test(ehlo_refused_moves_on),
+        cmocka_unit_test(first_mx_drops_the_greeting_second_works),
+        cmocka_unit_test(only_mx_drops_the_greeting),
         cmocka_unit_test(refusal_outranks_a_later_unreachable_host),
         cmocka_unit_test(no_mx_uses_the_domain_address),
         cmocka_unit_test(dns_outcomes),
