@@ -64,6 +64,15 @@ int probe_status_parse(const char *name, probe_status *out)
     return -1;
 }
 
+static const char *const trace_kind_names[PROBE_TRACE_KIND_COUNT] = {
+    "connect", "state", "command", "reply", "tls", "cert", "outcome",
+};
+
+const char *probe_trace_kind_name(probe_trace_kind k)
+{
+    return (unsigned)k < PROBE_TRACE_KIND_COUNT ? trace_kind_names[k] : "unknown";
+}
+
 static const char *const floor_names[] = { "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3" };
 
 int probe_floor_parse(const char *name, probe_floor *out)
@@ -128,6 +137,7 @@ typedef struct {
 
 typedef struct {
     const probe_options *opts;
+    const char *domain;   /* for the trace */
     const char *host;     /* MX name: SNI and name check */
     const char *ehlo;
     SSL_CTX *ctx;
@@ -142,6 +152,69 @@ typedef struct {
 } session;
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* ---- the trace (probe_options.trace) ---------------------------------- */
+
+/* One byte as the trace writes it, into out; its length. */
+static size_t escape_byte(unsigned char c, char out[5])
+{
+    if (c == '\\') {
+        out[0] = out[1] = '\\';
+        return 2;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+        out[0] = (char)c;
+        return 1;
+    }
+    snprintf(out, 5, "\\x%02X", c);
+    return 4;
+}
+
+/* text[0..len) as printable ASCII into buf; cut, ending in "...", where
+ * the rest would not fit. */
+static void escape_text(const char *text, size_t len, char buf[PROBE_TRACE_TEXT_MAX])
+{
+    static const char cut[] = "...";
+    size_t used = 0, i;
+    for (i = 0; i < len; i++) {
+        char piece[5];
+        size_t n = escape_byte((unsigned char)text[i], piece);
+        if (used + n + sizeof cut > PROBE_TRACE_TEXT_MAX) {
+            memcpy(buf + used, cut, sizeof cut);
+            return;
+        }
+        memcpy(buf + used, piece, n);
+        used += n;
+    }
+    buf[used] = '\0';
+}
+
+/* Tell the trace hook, if there is one, of text[0..len). */
+static void trace_text(const session *s, probe_trace_kind kind, const char *text, size_t len)
+{
+    char buf[PROBE_TRACE_TEXT_MAX];
+    probe_trace_event ev;
+    if (!s->opts->trace)
+        return;
+    escape_text(text, len, buf);
+    ev.kind = kind;
+    ev.domain = s->domain;
+    ev.text = buf;
+    s->opts->trace(s->opts->trace_ctx, &ev);
+}
+
+/* trace_text of a formatted text; nothing is formatted without a hook. */
+static void trace(const session *s, probe_trace_kind kind, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    if (!s->opts->trace)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    trace_text(s, kind, text, strlen(text));
+}
 
 static uint64_t step_deadline(const session *s, unsigned ms)
 {
@@ -176,9 +249,19 @@ static void start_outcome(session *s, const char *host, const char *address)
     s->now = fresh;
 }
 
+static const char *const rank_names[] = {
+    [OUTCOME_OPEN] = "open",
+    [OUTCOME_UNREACHABLE] = "unreachable",
+    [OUTCOME_REFUSED] = "refused",
+    [OUTCOME_FINAL] = "final",
+};
+
 /* s->now is complete: it becomes the result if it outranks the best. */
 static void settle(session *s)
 {
+    const probe_result *r = &s->now.r;
+    trace(s, PROBE_TRACE_OUTCOME, "%s %s%s%s", rank_names[s->now.rank],
+          probe_status_name(r->status), r->error[0] ? ": " : "", r->error);
     if (better_outcome(&s->best, &s->now) == &s->now)
         s->best = s->now;
 }
@@ -329,6 +412,8 @@ static int read_reply(session *s, uint64_t deadline)
         int rc = read_line(s, line, &n, deadline), code;
         if (rc != READ_OK)
             return rc;
+        if (r->lines == 0)
+            trace_text(s, PROBE_TRACE_REPLY, line, n);
         if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2])
             || (n > 3 && line[3] != ' ' && line[3] != '-'))
             return READ_BAD;
@@ -460,15 +545,17 @@ typedef state (*reply_handler)(session *s);
 
 /* The conversation. The handshake has no command and no reply. */
 static const struct {
+    const char *name;    /* for the trace */
     const char *command; /* NULL: only read (the greeting) */
     const char *label;   /* for messages */
     reply_handler on_reply;
 } steps[] = {
-    [ST_GREETING] = { NULL, "greeting", on_greeting },
-    [ST_EHLO] = { "EHLO", "EHLO", on_ehlo },
-    [ST_STARTTLS] = { "STARTTLS", "STARTTLS", on_starttls },
-    [ST_HANDSHAKE] = { NULL, "TLS handshake", NULL },
-    [ST_QUIT] = { "QUIT", "QUIT", on_quit },
+    [ST_GREETING] = { "greeting", NULL, "greeting", on_greeting },
+    [ST_EHLO] = { "ehlo", "EHLO", "EHLO", on_ehlo },
+    [ST_STARTTLS] = { "starttls", "STARTTLS", "STARTTLS", on_starttls },
+    [ST_HANDSHAKE] = { "handshake", NULL, "TLS handshake", NULL },
+    [ST_QUIT] = { "quit", "QUIT", "QUIT", on_quit },
+    [ST_DONE] = { "done", NULL, "done", NULL },
 };
 
 /* A certificate time as Unix seconds into *unix_s: 0, or -1 (and 0 in
@@ -578,6 +665,20 @@ static void handshake_error(session *s, int timed_out)
     finish(s, PROBE_HANDSHAKE_FAILED, "TLS handshake failed: %s", text);
 }
 
+/* The certificate's dates for the trace, as far as they can be read. */
+static void trace_certificate(const session *s)
+{
+    const probe_result *r = &s->now.r;
+    char before[40] = "unreadable", after[40] = "unreadable";
+    if (!s->opts->trace)
+        return;
+    if (!r->cert_not_before_unreadable)
+        utc_text(r->cert_not_before, before, sizeof before);
+    if (!r->cert_not_after_unreadable)
+        utc_text(r->cert_not_after, after, sizeof after);
+    trace(s, PROBE_TRACE_CERT, "not before %s, not after %s", before, after);
+}
+
 static state do_handshake(session *s)
 {
     uint64_t deadline = step_deadline(s, s->opts->reply_timeout_ms);
@@ -605,9 +706,12 @@ static state do_handshake(session *s)
     snprintf(s->now.r.tls_version, sizeof s->now.r.tls_version, "%s",
              SSL_get_version(s->ssl));
     snprintf(s->now.r.cipher, sizeof s->now.r.cipher, "%s", SSL_get_cipher_name(s->ssl));
+    trace(s, PROBE_TRACE_TLS, "%s %s", s->now.r.tls_version, s->now.r.cipher);
     cert = SSL_get1_peer_certificate(s->ssl);
-    if (cert)
+    if (cert) {
         record_certificate(s, cert);
+        trace_certificate(s);
+    }
     judge_certificate(s, cert);
     X509_free(cert);
     return ST_QUIT;
@@ -616,12 +720,15 @@ static state do_handshake(session *s)
 static int send_command(session *s, const char *command, uint64_t deadline)
 {
     char line[600];
-    int n = strcmp(command, "EHLO") == 0
-                ? snprintf(line, sizeof line, "EHLO %s\r\n", s->ehlo)
-                : snprintf(line, sizeof line, "%s\r\n", command);
+    int rc, n = strcmp(command, "EHLO") == 0
+                    ? snprintf(line, sizeof line, "EHLO %s\r\n", s->ehlo)
+                    : snprintf(line, sizeof line, "%s\r\n", command);
     if (n < 0 || (size_t)n >= sizeof line)
         return NET_ERROR;
-    return conn_write(s, line, (size_t)n, deadline);
+    rc = conn_write(s, line, (size_t)n, deadline);
+    if (rc == NET_OK)
+        trace(s, PROBE_TRACE_COMMAND, "%s", command); /* the verb, never its argument */
+    return rc;
 }
 
 /* The connection ended under us. Before the greeting that is a host that
@@ -667,22 +774,29 @@ static state on_failure(session *s, state st, int rc)
     return ST_DONE;
 }
 
+/* The step of state st: its command and reply (or the handshake), and the
+ * state its handler chooses next. */
+static state take_step(session *s, state st)
+{
+    uint64_t deadline;
+    int rc = READ_OK;
+    if (st == ST_HANDSHAKE)
+        return do_handshake(s);
+    deadline = step_deadline(s, s->opts->reply_timeout_ms);
+    if (steps[st].command)
+        rc = send_command(s, steps[st].command, deadline);
+    if (rc == NET_OK)
+        rc = read_reply(s, deadline);
+    return rc == READ_OK ? steps[st].on_reply(s) : on_failure(s, st, rc);
+}
+
 static void run_session(session *s)
 {
     state st = ST_GREETING;
+    trace(s, PROBE_TRACE_STATE, "%s", steps[st].name);
     while (st != ST_DONE) {
-        uint64_t deadline;
-        int rc = READ_OK;
-        if (st == ST_HANDSHAKE) {
-            st = do_handshake(s);
-            continue;
-        }
-        deadline = step_deadline(s, s->opts->reply_timeout_ms);
-        if (steps[st].command)
-            rc = send_command(s, steps[st].command, deadline);
-        if (rc == NET_OK)
-            rc = read_reply(s, deadline);
-        st = rc == READ_OK ? steps[st].on_reply(s) : on_failure(s, st, rc);
+        st = take_step(s, st);
+        trace(s, PROBE_TRACE_STATE, "%s", steps[st].name);
     }
 }
 
@@ -691,8 +805,10 @@ static void probe_address(session *s, const char *address)
 {
     char err[160];
     uint64_t deadline = step_deadline(s, s->opts->connect_timeout_ms);
-    int rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
+    int rc;
     start_outcome(s, s->host, address);
+    trace(s, PROBE_TRACE_CONNECT, "%s %s", s->host, address);
+    rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
     s->inlen = 0;
     s->ssl = NULL;
     if (rc != NET_OK) {
@@ -858,6 +974,7 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
         return;
     }
     s->opts = opts;
+    s->domain = out->domain;
     s->fd = NET_BAD_FD;
     s->total_deadline = start + opts->total_timeout_ms;
     if (ehlo_name_ok(opts->ehlo_name))

@@ -201,11 +201,26 @@ static void reply_ehlo(pconn *c, const char *line)
                      "250 8BITMIME\r\n");
 }
 
+/* PEER_ODD_LINE filled to 1 KB, then the greeting's last line. */
+static int odd_greeting(pconn *c)
+{
+    enum { LINE_BYTES = 1024 };
+    char text[LINE_BYTES + 16];
+    size_t start = strlen(PEER_ODD_LINE);
+    memcpy(text, PEER_ODD_LINE, start);
+    memset(text + start, 'y', LINE_BYTES - start);
+    memcpy(text + LINE_BYTES, "\r\n220 ready\r\n", sizeof "\r\n220 ready\r\n");
+    return pc_reply(c, text);
+}
+
 /* The ordinary conversation: greeting, then commands until QUIT. */
 static void converse(pconn *c)
 {
     char line[1024];
-    if (pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n") != 0)
+    int greeted = c->p->kind == PEER_ODD_GREETING
+                      ? odd_greeting(c)
+                      : pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n");
+    if (greeted != 0)
         return;
     while (pc_read_line(c, line, sizeof line) == 0) {
         if (starts_with(line, "EHLO") && c->p->kind == PEER_EHLO_421) {
