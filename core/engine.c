@@ -431,14 +431,27 @@ void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port)
     e->sts_port = port;
 }
 
+/* The hook point for the probe's trace: at full-debug each event is a log
+ * row, "probe DOMAIN: KIND TEXT" (the log viewer of a later issue reads
+ * them). Probing threads call it; engine_log serialises the writes. */
+static void probe_trace_to_log(void *ctx, const probe_trace_event *ev)
+{
+    engine_log(ctx, LOG_FULL_DEBUG, "probe %s: %s %s", ev->domain,
+               probe_trace_kind_name(ev->kind), ev->text);
+}
+
 /* The probe options of cfg with the CLI's overrides; they point into cfg. */
-static probe_options probe_options_of(const engine *e, const engine_config *cfg)
+static probe_options probe_options_of(engine *e, const engine_config *cfg)
 {
     probe_options opts = cfg->probe.opts;
     if (e->dns_override[0])
         opts.dns_servers = e->dns_override;
     if (e->timeout_override_ms > 0)
         opts.total_timeout_ms = (unsigned)e->timeout_override_ms;
+    if (cfg->log_level >= LOG_FULL_DEBUG) {
+        opts.trace = probe_trace_to_log;
+        opts.trace_ctx = e;
+    }
     return opts;
 }
 

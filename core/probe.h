@@ -3,8 +3,10 @@
  * MX look-up, then for the MX hosts in order until one answers: connect,
  * 220 greeting, EHLO, STARTTLS, TLS handshake with SNI, certificate, QUIT.
  * A host that cannot be reached, or refuses the session (4xx/5xx greeting,
- * EHLO refused), has not answered; when none answers, the last one's
- * outcome is the result (a refusal: protocol-error with the reply text).
+ * EHLO refused, the connection closed or reset before the greeting), has
+ * not answered; when none answers, a refusal (a protocol-error with the
+ * reply text) outranks a host that could not be reached, and between
+ * equals the last host's outcome is the result.
  * Every step has a deadline and every reply a size limit, so a probe takes
  * at most total_timeout_ms whatever the peer does. */
 #ifndef TR_PROBE_H
@@ -53,6 +55,42 @@ const char *probe_floor_name(probe_floor f);
  * registry keys enable (what IIS itself could use); elsewhere TLS 1.2. */
 probe_floor probe_system_floor(void);
 
+/* The probe's trace, for full-debug: what it did and what it heard, in
+ * order. Never the data of a command, only its verb. */
+typedef enum {
+    PROBE_TRACE_CONNECT = 0, /* "mx.example.com 192.0.2.1": the address tried */
+    PROBE_TRACE_STATE,       /* the state entered: "greeting", "ehlo",
+                                "starttls", "handshake", "quit", "done" */
+    PROBE_TRACE_COMMAND,     /* the verb of a command sent: "EHLO", ... */
+    PROBE_TRACE_REPLY,       /* the first line of a reply, as received */
+    PROBE_TRACE_TLS,         /* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
+    PROBE_TRACE_CERT,        /* the certificate's dates: "not before ...,
+                                not after ..." */
+    PROBE_TRACE_OUTCOME      /* what the address (or the domain's look-up)
+                                came to: "refused protocol-error: ..." */
+} probe_trace_kind;
+
+#define PROBE_TRACE_KIND_COUNT 7
+/* Bytes of an event's text, its NUL included. */
+#define PROBE_TRACE_TEXT_MAX 200
+
+typedef struct {
+    probe_trace_kind kind;
+    const char *domain; /* the domain being probed */
+    /* Printable ASCII, shorter than PROBE_TRACE_TEXT_MAX: other bytes are
+     * written \xHH, a backslash \\, and a longer text is cut and ends in
+     * "...". A peer's words arrive here, so nothing in them is trusted. */
+    const char *text;
+} probe_trace_event;
+
+/* Called for each event; ev and its text live for the call only. A probe
+ * calls it on the thread that probes, so probe_many calls it from several
+ * threads at once. */
+typedef void (*probe_trace_fn)(void *ctx, const probe_trace_event *ev);
+
+/* "connect", "state", "command", "reply", "tls", "cert", "outcome". */
+const char *probe_trace_kind_name(probe_trace_kind k);
+
 typedef struct {
     unsigned port;               /* 25 */
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
@@ -65,6 +103,8 @@ typedef struct {
     int verify_name;             /* IIS default: off */
     const char *ca_file;         /* PEM trust anchors for verify_chain; NULL:
                                     the system's store */
+    probe_trace_fn trace;        /* NULL: no trace */
+    void *trace_ctx;             /* given to trace */
 } probe_options;
 
 void probe_options_default(probe_options *o);

@@ -63,7 +63,8 @@ static int setup(void **state)
     assert_non_null(w->dns);
     static const char *const names[] = { "tls.test",     "plain.test",   "expired.test",
                                          "silent1.test", "silent2.test", "dane.test",
-                                         "sts.test",     "unsigned.test", "forced.test" };
+                                         "sts.test",     "unsigned.test", "forced.test",
+                                         "traced.test" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char mx[64];
         snprintf(mx, sizeof mx, "mx.%s", names[i]);
@@ -242,12 +243,55 @@ static void published_policies_forbid_the_downgrade(void **state)
     peer_stop(plain);
 }
 
+/* Full-debug rows of the log whose message is like pattern. */
+static int full_debug_rows(world *w, const char *pattern)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_db(w->admin),
+                           "SELECT count(*) FROM log WHERE level = 4 AND message LIKE ?1", -1,
+                           &st, NULL) == SQLITE_OK
+        && sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* At full-debug the probe's trace reaches the log through the engine's
+ * hook; below it, nothing of it does. */
+static void full_debug_logs_the_probe_trace(void **state)
+{
+    world *w = *state;
+    route_result r;
+    peer *tls = peer_start(PEER_STARTTLS, NULL);
+    assert_non_null(tls);
+    set_port(w, tls);
+    route_one(w, "a@tls.test", &r);
+    route_result_free(&r);
+    assert_int_equal(full_debug_rows(w, "probe %"), 0);
+
+    set(w, "log_level", "full-debug");
+    set_port(w, tls); /* and reload */
+    route_one(w, "b@traced.test", &r);
+    assert_string_equal(r.decisions[0].status, "starttls");
+    route_result_free(&r);
+    peer_stop(tls);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: connect mx.traced.test 127.0.0.1"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: state greeting"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: command STARTTLS"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: tls TLSv1.%"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: outcome final starttls"), 1);
+    assert_int_equal(full_debug_rows(w, "probe tls.test:%"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(each_probe_status_routes_as_the_table_says, setup, teardown),
         cmocka_unit_test_setup_teardown(domains_of_a_message_are_probed_in_parallel, setup, teardown),
         cmocka_unit_test_setup_teardown(published_policies_forbid_the_downgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_debug_logs_the_probe_trace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
