@@ -284,8 +284,8 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
 static void fill_decision(route_decision *r, const domain_plan *p)
 {
     r->plain = p->outcome.route == DECIDE_PLAIN;
-    copy_text(r->reason, sizeof r->reason, decide_reason_name(p->outcome.reason));
-    copy_text(r->status, sizeof r->status, probe_status_name(p->status));
+    r->reason = p->outcome.reason;
+    r->status = p->status;
     copy_text(r->mx, sizeof r->mx, p->mx);
     copy_text(r->tls_version, sizeof r->tls_version, p->tls_version);
     copy_text(r->detail, sizeof r->detail, p->detail);
@@ -383,10 +383,18 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
         int64_t now = plat_wall_ms();
         for (size_t i = 0; i < out->n; i++) {
             const route_decision *r = &out->decisions[i];
-            journal_entry je = { now, msg->message_id, msg->sender, r->recipient, r->domain,
-                                 r->plain, r->reason, r->status, r->mx, r->tls_version,
-                                 r->detail, r->elapsed_ms };
-            rows[i] = je;
+            rows[i] = (journal_entry){ .at_ms = now,
+                                       .message_id = msg->message_id,
+                                       .sender = msg->sender,
+                                       .recipient = r->recipient,
+                                       .domain = r->domain,
+                                       .plain = r->plain,
+                                       .reason = r->reason,
+                                       .status = r->status,
+                                       .mx = r->mx,
+                                       .tls_version = r->tls_version,
+                                       .detail = r->detail,
+                                       .elapsed_ms = r->elapsed_ms };
         }
         if (engine_write_journal(e, rows, out->n, &out->journal_id, err, sizeof err) == 0) {
             free(rows);
@@ -433,7 +441,8 @@ static void prepare_decisions(const route_message *msg, route_result *out)
         route_decision *r = &out->decisions[i];
         const char *addr = msg->recipients[i] ? msg->recipients[i] : "";
         copy_text(r->recipient, sizeof r->recipient, addr);
-        copy_text(r->reason, sizeof r->reason, ROUTE_REASON_ADDRESS_REFUSED);
+        r->reason = DECIDE_ADDRESS_REFUSED;
+        r->status = PROBE_NOT_PROBED;
         if (pickup_check_address(addr, 0, why, sizeof why) != 0)
             set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
         else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)
