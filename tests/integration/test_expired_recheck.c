@@ -158,7 +158,7 @@ static void cached_status(world *w, char *buf, size_t len)
     char err[256];
     assert_int_equal(pcache_list(store_db(w->admin), PCACHE_BY_DOMAIN, &e, &n, err, sizeof err),
                      0);
-    snprintf(buf, len, "%s", n == 1 ? e[0].status : "");
+    snprintf(buf, len, "%s", n == 1 ? pcache_entry_status(&e[0]) : "");
     free(e);
 }
 
