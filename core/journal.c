@@ -131,8 +131,8 @@ static void bind_row(sqlite3_stmt *st, int base, const journal_entry *e)
     sqlite3_bind_text(st, base + 4, or_empty(e->recipient), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 5, or_empty(e->domain), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 6, e->plain ? "plain" : "tls", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 7, or_empty(e->reason), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 8, or_empty(e->status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 7, decide_reason_name(e->reason), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 8, probe_status_name(e->status), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 9, or_empty(e->mx), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 10, or_empty(e->tls_version), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 11, or_empty(e->detail), -1, SQLITE_STATIC);

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide.h"
+#include "probe.h"
+
 typedef struct sqlite3 sqlite3;
 
 typedef struct {
@@ -17,8 +20,8 @@ typedef struct {
     const char *recipient;
     const char *domain;
     int plain;                 /* 1: plain, 0: tls */
-    const char *reason;        /* decide_reason_name() */
-    const char *status;        /* probe status or "" */
+    decide_reason reason;      /* stored as decide_reason_name() */
+    probe_status status;       /* stored as probe_status_name(): "" when not probed */
     const char *mx;
     const char *tls_version;
     const char *detail;

@@ -215,6 +215,17 @@ static void column_text(sqlite3_stmt *st, int col, char *dst, size_t len)
     snprintf(dst, len, "%s", t ? (const char *)t : "");
 }
 
+/* The status column, read once per row: 0 and *out when it holds a
+ * probe's outcome; -1 for anything else (NULL, "", a word a newer version
+ * wrote). */
+static int stored_status(sqlite3_stmt *st, int col, probe_status *out)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+    if (!text || probe_status_parse((const char *)text, out) != 0)
+        return -1;
+    return probe_status_is_outcome(*out) ? 0 : -1;
+}
+
 /* Read a live row into out; 1 found, 0 not. */
 static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
                    int64_t *expires)
@@ -224,7 +235,6 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
         " elapsed_ms, expires_ms, probed_ms FROM probe_cache WHERE domain = ?1 AND expires_ms > ?2";
     sqlite3_stmt *st = NULL;
     probe_status status;
-    const unsigned char *status_text;
     int found = 0;
     if (!c->db || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -232,8 +242,7 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
     sqlite3_bind_int64(st, 2, now);
     /* A row with a status we do not know (a newer version wrote it) is a
      * miss: probing again is always safe. */
-    if (sqlite3_step(st) == SQLITE_ROW && (status_text = sqlite3_column_text(st, 0)) != NULL
-        && probe_status_parse((const char *)status_text, &status) == 0) {
+    if (sqlite3_step(st) == SQLITE_ROW && stored_status(st, 0, &status) == 0) {
         memset(out, 0, sizeof *out);
         out->status = status;
         snprintf(out->domain, sizeof out->domain, "%s", key);
@@ -356,7 +365,10 @@ static void read_entry(sqlite3_stmt *st, pcache_entry *e)
 {
     memset(e, 0, sizeof *e);
     column_text(st, 0, e->domain, sizeof e->domain);
-    column_text(st, 1, e->status, sizeof e->status);
+    if (stored_status(st, 1, &e->status) != 0) {
+        e->status = PROBE_UNKNOWN;
+        column_text(st, 1, e->unknown_status, sizeof e->unknown_status);
+    }
     column_text(st, 2, e->mx, sizeof e->mx);
     column_text(st, 3, e->address, sizeof e->address);
     column_text(st, 4, e->tls_version, sizeof e->tls_version);
@@ -366,6 +378,11 @@ static void read_entry(sqlite3_stmt *st, pcache_entry *e)
     e->elapsed_ms = (unsigned)sqlite3_column_int64(st, 8);
     e->probed_ms = sqlite3_column_int64(st, 9);
     e->expires_ms = sqlite3_column_int64(st, 10);
+}
+
+const char *pcache_entry_status(const pcache_entry *e)
+{
+    return e->status == PROBE_UNKNOWN ? e->unknown_status : probe_status_name(e->status);
 }
 
 static void list_fail(sqlite3 *db, int rc, char *err, size_t errlen)

@@ -41,15 +41,34 @@
 #define IIS_STARTTLS_ERROR "The remote SMTP server responded with an error during the " \
                            "STARTTLS command."
 
-static const char *const status_names[PROBE_STATUS_COUNT] = {
-    "starttls",       "no-starttls", "starttls-rejected", "cert-expired",
-    "handshake-failed", "connect-failed", "timeout",       "dns-failed",
-    "no-domain",      "null-mx",     "protocol-error",    "cert-not-yet-valid",
+static const char *const status_names[] = {
+    [PROBE_STARTTLS] = "starttls",
+    [PROBE_NO_STARTTLS] = "no-starttls",
+    [PROBE_STARTTLS_REJECTED] = "starttls-rejected",
+    [PROBE_CERT_EXPIRED] = "cert-expired",
+    [PROBE_HANDSHAKE_FAILED] = "handshake-failed",
+    [PROBE_CONNECT_FAILED] = "connect-failed",
+    [PROBE_TIMEOUT] = "timeout",
+    [PROBE_DNS_FAILED] = "dns-failed",
+    [PROBE_NO_DOMAIN] = "no-domain",
+    [PROBE_NULL_MX] = "null-mx",
+    [PROBE_PROTOCOL_ERROR] = "protocol-error",
+    [PROBE_CERT_NOT_YET_VALID] = "cert-not-yet-valid",
+    [PROBE_NOT_PROBED] = "",
+    [PROBE_UNKNOWN] = "unknown",
 };
+_Static_assert(sizeof status_names / sizeof status_names[0] == PROBE_STATUS_COUNT,
+               "one name per probe_status");
+_Static_assert(PROBE_OUTCOME_COUNT == PROBE_NOT_PROBED, "the outcomes come first");
 
 const char *probe_status_name(probe_status s)
 {
-    return (unsigned)s < PROBE_STATUS_COUNT ? status_names[s] : "protocol-error";
+    return (unsigned)s < PROBE_STATUS_COUNT ? status_names[s] : status_names[PROBE_UNKNOWN];
+}
+
+int probe_status_is_outcome(probe_status s)
+{
+    return (unsigned)s < PROBE_OUTCOME_COUNT;
 }
 
 int probe_status_parse(const char *name, probe_status *out)

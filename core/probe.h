@@ -28,15 +28,24 @@ typedef enum {
     PROBE_NULL_MX,             /* RFC 7505: the domain accepts no mail */
     PROBE_PROTOCOL_ERROR,      /* the peer does not speak SMTP as it should,
                                   or every MX host refused the session */
-    PROBE_CERT_NOT_YET_VALID   /* handshake done, certificate not valid yet */
+    PROBE_CERT_NOT_YET_VALID,  /* handshake done, certificate not valid yet */
+    /* Not outcomes of a probe, but states a status can be in on its way to
+     * the journal and back: */
+    PROBE_NOT_PROBED,          /* no probe ran; the journal's empty status */
+    PROBE_UNKNOWN              /* a word this version does not know (a newer
+                                  one wrote it); whoever shows it keeps the word */
 } probe_status;
 
-#define PROBE_STATUS_COUNT 12
+#define PROBE_OUTCOME_COUNT 12 /* PROBE_STARTTLS .. PROBE_CERT_NOT_YET_VALID */
+#define PROBE_STATUS_COUNT 14
 
-/* The DESIGN.md vocabulary ("starttls", "no-starttls", ...). */
+/* The one name table: the DESIGN.md vocabulary ("starttls", "no-starttls",
+ * ...), "" for PROBE_NOT_PROBED (what the journal stores) and "unknown". */
 const char *probe_status_name(probe_status s);
-/* 0 and *out set when name is one of the vocabulary, else -1. */
+/* 0 and *out set when name is one of the names above, else -1. */
 int probe_status_parse(const char *name, probe_status *out);
+/* 1 for what a probe can find (PROBE_STARTTLS .. PROBE_CERT_NOT_YET_VALID). */
+int probe_status_is_outcome(probe_status s);
 
 /* Lowest TLS version the probe accepts. AUTO: the platform's choice
  * (probe_system_floor). */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,39 @@ static void cache_list_and_clear(void **state)
     trtest_result_free(&r);
 }
 
+/* A newer version may journal a reason or cache a status this one has no
+ * word for: the listings show the word as it is stored. */
+static void words_of_a_newer_version_shown_as_stored(void **state)
+{
+    world *w = *state;
+    store *st;
+    char err[256];
+    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(sqlite3_exec(store_db(st),
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
+        "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
+        "'probe-of-tomorrow');"
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
+        "VALUES ('future.example', 'from-the-future', 1, 4102444800000);", NULL, NULL, NULL),
+        SQLITE_OK);
+    store_close(st);
+    trtest_result r;
+    assert_int_equal(cli(w, &r, "journal", NULL, NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "from-the-future"));
+    assert_non_null(strstr(r.out, "probe-of-tomorrow"));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--json", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"reason\":\"from-the-future\""));
+    assert_non_null(strstr(r.out, "\"status\":\"probe-of-tomorrow\""));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", "--json", NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"status\":\"from-the-future\""));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "from-the-future"));
+    trtest_result_free(&r);
+}
+
 static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
 {
     world *w = *state;
@@ -228,6 +262,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(route_json_then_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_exit_2_and_failures_exit_1, setup, teardown),
         cmocka_unit_test_setup_teardown(cache_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(words_of_a_newer_version_shown_as_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(running_engine_sees_a_rule_changed_by_the_cli, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

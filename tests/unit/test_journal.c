@@ -63,9 +63,18 @@ static int64_t count(world *w, const char *sql)
 
 static journal_entry entry(int64_t at_ms, const char *rcpt, int plain)
 {
-    journal_entry e = { at_ms, "m1", "s@corp.example", rcpt, "x.example", plain,
-                        plain ? "no-starttls" : "tls-ok", plain ? "no-starttls" : "starttls",
-                        "mx.x.example", plain ? "" : "TLSv1.3", "The remote SMTP service does not support TLS.", 12 };
+    journal_entry e = { .at_ms = at_ms,
+                        .message_id = "m1",
+                        .sender = "s@corp.example",
+                        .recipient = rcpt,
+                        .domain = "x.example",
+                        .plain = plain,
+                        .reason = plain ? DECIDE_NO_STARTTLS : DECIDE_TLS_OK,
+                        .status = plain ? PROBE_NO_STARTTLS : PROBE_STARTTLS,
+                        .mx = "mx.x.example",
+                        .tls_version = plain ? "" : "TLSv1.3",
+                        .detail = "The remote SMTP service does not support TLS.",
+                        .elapsed_ms = 12 };
     return e;
 }
 

@@ -413,6 +413,36 @@ static void test_caches_list_and_clear(void **state)
     assert_true(mgr_db_file_size(f->db) > 0);
 }
 
+/* A newer version may journal a reason or cache a status this one has no
+ * word for: the console shows the word as it is stored. */
+static void test_words_of_a_newer_version_shown_as_stored(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    mgr_journal_row rows[2];
+    mgr_probe_row *pr;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
+        "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
+        "'probe-of-tomorrow');"
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
+        "VALUES ('future.example', 'from-the-future', 1, 4102444800000);", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    mgr_journal_view *v = open_view(f, "", "", "");
+    assert_int_equal(mgr_journal_read(v, 0, 2, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].reason, "from-the-future");
+    mgr_journal_close(v);
+    assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(pr[0].status, "from-the-future");
+    free(pr);
+}
+
 static void test_open_refuses_a_missing_folder(void **state)
 {
     fixture *f = *state;
@@ -496,6 +526,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_words_of_a_newer_version_shown_as_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
     };

@@ -242,12 +242,12 @@ static void list_shows_every_row(void **state)
     assert_int_equal(pcache_list(f->db, PCACHE_BY_DOMAIN, &e, &n, err, sizeof err), 0);
     assert_int_equal(n, 4);
     assert_string_equal(e[0].domain, "a.example"); /* stored in lower case */
-    assert_string_equal(e[0].status, "timeout");
+    assert_string_equal(pcache_entry_status(&e[0]), "timeout");
     assert_int_equal(e[0].cert_not_after, -1);
     assert_int_equal(e[0].probed_ms, t0 + 10000);
     assert_int_equal(e[0].expires_ms, t0 + 10000 + 900 * 1000);
     assert_string_equal(e[1].domain, "b.example");
-    assert_string_equal(e[1].status, "starttls");
+    assert_string_equal(pcache_entry_status(&e[1]), "starttls");
     assert_string_equal(e[1].mx, "mx.b.example");
     assert_string_equal(e[1].address, "192.0.2.1");
     assert_string_equal(e[1].tls_version, "TLSv1.3");
@@ -259,7 +259,7 @@ static void list_shows_every_row(void **state)
     assert_int_equal(e[1].expires_ms, t0 + 86400 * 1000LL);
     assert_string_equal(e[2].domain, "c.example");
     assert_string_equal(e[3].domain, "d.example");
-    assert_string_equal(e[3].status, "from-the-future"); /* expired and unknown: still listed */
+    assert_string_equal(pcache_entry_status(&e[3]), "from-the-future"); /* expired and unknown: still listed */
     assert_string_equal(e[3].mx, "");
     free(e);
 
