@@ -274,7 +274,7 @@ static void full_debug_logs_the_probe_trace(void **state)
     set(w, "log_level", "full-debug");
     set_port(w, tls); /* and reload */
     route_one(w, "b@traced.test", &r);
-    assert_string_equal(r.decisions[0].status, "starttls");
+    assert_int_equal(r.decisions[0].status, PROBE_STARTTLS);
     route_result_free(&r);
     peer_stop(tls);
     assert_int_equal(full_debug_rows(w, "probe traced.test: connect mx.traced.test 127.0.0.1"), 1);
