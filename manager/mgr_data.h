@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MGR_ERR_LEN 512
 
@@ -96,6 +97,14 @@ size_t mgr_journal_count(const mgr_journal_view *v);
  * were read (fewer at the end), or -1. */
 long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
                       mgr_journal_row *rows, char *err, size_t errlen);
+
+/* Writes the rows matching the filter, newest first, as CSV to out: a
+ * UTF-8 byte order mark (Excel's cue), a header line, then one record per
+ * row, every cell through core/csv.h (quoted, formulas neutralised).
+ * format_time writes a row's time cell. *rows gets the records written. */
+typedef void (*mgr_time_format)(int64_t at_ms, char *buf, size_t len);
+int mgr_journal_export_csv(mgr_db *db, const mgr_journal_filter *f, FILE *out,
+                           mgr_time_format format_time, size_t *rows, char *err, size_t errlen);
 
 /* ---- Caches ---- */
 typedef struct mgr_expired_row {

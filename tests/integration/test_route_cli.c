@@ -101,9 +101,10 @@ static void route_json_then_journal(void **state)
 
     assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "time,message_id,sender,recipient,domain,route,reason"));
-    assert_non_null(strstr(r.out, ",<m1@corp.example>,s@corp.example,b@GMail.com,gmail.com,tls,"
-                                  "never-redirect-list,"));
-    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,plain,force-plain-list"));
+    assert_non_null(strstr(r.out, ",\"<m1@corp.example>\",\"s@corp.example\",\"b@GMail.com\","
+                                  "\"gmail.com\",\"tls\",\"never-redirect-list\","));
+    assert_non_null(strstr(r.out, "\"a@legacy.example\",\"legacy.example\",\"plain\","
+                                  "\"force-plain-list\""));
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "journal", "--json", "--limit", "1", NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "\"recipient\":\"c@legacy.example\""));
@@ -146,7 +147,47 @@ static void bad_input_is_exit_2_and_failures_exit_1(void **state)
     assert_non_null(strstr(r.err, "does not exist"));
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
-    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,tls,force-plain-list"));
+    assert_non_null(strstr(r.out, "\"a@legacy.example\",\"legacy.example\",\"tls\","
+                                  "\"force-plain-list\""));
+    trtest_result_free(&r);
+}
+
+/* Cells a spreadsheet would run as formulas (a sender "=2+5@...", a
+ * recipient "-1+1@...", a Message-ID "@SUM(...)") are exported as text;
+ * a Message-ID over 998 bytes is journalled cut and marked. */
+static void journal_csv_neutralises_formulas_and_cuts_long_ids(void **state)
+{
+    world *w = *state;
+    static char message[1700];
+    trtest_result r;
+    make_rule(w);
+    assert_int_equal(trtest_write_file(w->message, "Message-ID: @SUM(1+1)*cmd|' /C calc'!A0\r\n"
+                                                   "\r\nbody\r\n"), 0);
+    assert_int_equal(cli(w, &r, "route", "--from", "=2+5@corp.example", "--to",
+                         "-1+1@legacy.example", w->message, NULL, NULL),
+                     0);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, ",\"'@SUM(1+1)*cmd|' /C calc'!A0\",\"'=2+5@corp.example\","
+                                  "\"'-1+1@legacy.example\",\"legacy.example\",\"plain\","));
+    trtest_result_free(&r);
+
+    int n = snprintf(message, sizeof message, "Message-ID: <");
+    memset(message + n, 'x', 1500);
+    snprintf(message + n + 1500, sizeof message - (size_t)n - 1500, "@corp.example>\r\n\r\nb\r\n");
+    assert_int_equal(trtest_write_file(w->message, message), 0);
+    assert_int_equal(cli(w, &r, "route", "--from", "s@corp.example", "--to", "a@legacy.example",
+                         w->message, NULL, NULL),
+                     0);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--json", "--limit", "1", NULL, NULL, NULL, NULL), 0);
+    const char *id = strstr(r.out, "\"message_id\":\"<xxx");
+    assert_non_null(id);
+    id += strlen("\"message_id\":\"");
+    const char *end = strchr(id, '"');
+    assert_non_null(end);
+    assert_int_equal(end - id, 998);
+    assert_memory_equal(end - 8, "...[cut]", 8);
     trtest_result_free(&r);
 }
 
@@ -212,6 +253,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(route_json_then_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_exit_2_and_failures_exit_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(journal_csv_neutralises_formulas_and_cuts_long_ids, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(cache_list_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(running_engine_sees_a_rule_changed_by_the_cli, setup, teardown),
     };

@@ -350,6 +350,49 @@ static void test_journal_view_filters(void **state)
     mgr_journal_close(v);
 }
 
+static void iso_time(int64_t at_ms, char *buf, size_t len)
+{
+    snprintf(buf, len, "t%lld", (long long)at_ms);
+}
+
+/* The manager's CSV export: every cell quoted, and cells a spreadsheet
+ * would run as formulas (=, +, -, @, tab, CR first) start with an
+ * apostrophe. Rows come from a real journal with a hostile detail. */
+static void test_journal_export_neutralises_formulas(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    char err[MGR_ERR_LEN];
+    size_t rows = 0, len;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) VALUES"
+        " (1, 5, '=1+2@d.example', 'd.example', 'plain', 'no-starttls', '@mx.d.example',"
+        "  '=HYPERLINK(\"http://x.example\",\"y\")'),"
+        " (2, 6, '+1@d.example', 'd.example', 'tls', 'tls-ok', '-mx', char(9) || 'tab'),"
+        " (3, 7, 'a@d.example', 'd.example', 'tls', 'tls-ok', 'mx', char(13) || 'cr')",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char path[900];
+    trtest_join(path, sizeof path, f->dir, "export.csv");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    mgr_journal_filter all;
+    memset(&all, 0, sizeof all);
+    assert_int_equal(mgr_journal_export_csv(f->db, &all, out, iso_time, &rows, err, sizeof err), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(rows, 3);
+    char *csv = trtest_read_file(path, &len);
+    assert_non_null(csv);
+    assert_string_equal(csv,
+        "\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,detail\r\n"
+        "\"t7\",\"a@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"mx\",\"\",\"'\rcr\"\r\n"
+        "\"t6\",\"'+1@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"'-mx\",\"\",\"'\ttab\"\r\n"
+        "\"t5\",\"'=1+2@d.example\",\"d.example\",\"plain\",\"no-starttls\",\"'@mx.d.example\","
+        "\"\",\"'=HYPERLINK(\"\"http://x.example\"\",\"\"y\"\")\"\r\n");
+    free(csv);
+}
+
 static void test_caches_list_and_clear(void **state)
 {
     fixture *f = *state;
@@ -474,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_export_neutralises_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
