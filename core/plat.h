@@ -57,7 +57,10 @@ int plat_is_dir(const char *path);
  * exists. Nothing is left behind on failure. */
 int plat_write_new_file(const char *path, const void *buf, size_t len,
                         char *err, size_t errlen);
-/* Rename within one volume, failing if dest exists (never overwrites). */
+/* Rename within one volume, failing if dest exists (never overwrites).
+ * Returns once the new name is on disk (POSIX: the folder is fsynced;
+ * Windows: MOVEFILE_WRITE_THROUGH); when that cannot be done, nothing has
+ * moved. */
 int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen);
 int plat_remove(const char *path);
 /* A fresh directory under the system temp folder; for tests and the demo. */

@@ -1,4 +1,5 @@
-/* plat on POSIX: pthreads, clock_gettime, open/fsync/link. */
+/* plat on POSIX: pthreads, clock_gettime, open/fsync/link, a folder's fsync
+ * after a move into it. */
 #include "plat.h"
 
 #include <errno.h>
@@ -239,12 +240,45 @@ int plat_write_new_file(const char *path, const void *buf, size_t len,
     return 0;
 }
 
+/* fsync of the folder that holds path: a new name is on disk only once its
+ * folder is. A file system that cannot sync a folder (EINVAL) promises
+ * nothing more to wait for. */
+static int sync_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[PLAT_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int n = !slash ? snprintf(dir, sizeof dir, ".")
+                   : snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path),
+                              path);
+    if (n <= 0 || (size_t)n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        set_err(err, errlen, "cannot flush the folder of", path);
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) {
+        set_err(err, errlen, "cannot flush the folder", dir);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen)
 {
     /* link+unlink is the portable no-replace rename: link fails with EEXIST
      * instead of silently overwriting a pickup file of another message. */
     if (link(from, to) != 0) {
         set_err(err, errlen, "cannot move into", to);
+        return -1;
+    }
+    /* The caller takes the recipients off the message once the move
+     * succeeded: a crash must not lose the new name. What cannot be made
+     * durable is taken back, and the caller keeps the recipients. */
+    if (sync_parent(to, err, errlen) != 0) {
+        unlink(to);
         return -1;
     }
     unlink(from);

@@ -313,6 +313,29 @@ static void read_only_pickup_folder(void **state)
     assert_int_equal(rc, 0);
     assert_nothing_left(d);
 }
+
+/* After the move the Pickup folder is fsynced, which needs it open: in a
+ * folder its user may write to but not read (0333), the link itself
+ * works, the flush cannot be made, and the hand-off is taken back whole
+ * (the recipients stay on TLS). The fsync call itself cannot be watched
+ * from here; that the folder is opened for it can. */
+static void pickup_folder_flushed_after_the_move(void **state)
+{
+    dirs *d = *state;
+    refused_write w = { d, "cannot flush the folder" };
+    assert_int_equal(trtest_give_to_unprivileged(d->root), 0);
+    assert_int_equal(chmod(d->pickup, 0333), 0);
+    int rc = trtest_unprivileged(write_refused, &w);
+    chmod(d->pickup, 0755);
+    assert_int_equal(rc, 0);
+    assert_nothing_left(d);
+    /* A folder that can be flushed takes the file as ever. */
+    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
+    char path[PLAT_PATH_MAX], err[256];
+    assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(rf_count_entries(d->pickup), 1);
+    assert_int_equal(rf_count_entries(d->temp), 0);
+}
 #endif
 
 static void temp_dir_is_a_sibling(void **state)
@@ -346,6 +369,7 @@ int main(void)
 #ifndef _WIN32
         cmocka_unit_test_setup_teardown(real_write_failure_file_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_pickup_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(pickup_folder_flushed_after_the_move, setup, teardown),
 #endif
         cmocka_unit_test(temp_dir_is_a_sibling),
     };
