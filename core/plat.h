@@ -63,6 +63,12 @@ int plat_write_new_file(const char *path, const void *buf, size_t len,
  * moved. */
 int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen);
 int plat_remove(const char *path);
+/* Calls fn for each regular file directly in dir, with its name and its
+ * last write time (wall clock, ms since the Unix epoch), until fn returns
+ * non-zero; fn may remove the file it is given. 0 when the folder was
+ * listed, -1 when it cannot be. */
+typedef int (*plat_file_fn)(const char *name, int64_t mtime_ms, void *arg);
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg);
 /* A fresh directory under the system temp folder; for tests and the demo. */
 int plat_make_temp_dir(const char *tag, char *buf, size_t len);
 /* Directory separator as a string. */

@@ -2,6 +2,7 @@
  * after a move into it. */
 #include "plat.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -286,6 +287,25 @@ int plat_rename_noreplace(const char *from, const char *to, char *err, size_t er
 }
 
 int plat_remove(const char *path) { return unlink(path) == 0 ? 0 : -1; }
+
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
+{
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    struct stat st;
+    if (!d)
+        return -1;
+    while ((ent = readdir(d)) != NULL) {
+        /* Symbolic links are not followed: only the folder's own files. */
+        if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        int64_t mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (fn(ent->d_name, mtime_ms, arg) != 0)
+            break;
+    }
+    closedir(d);
+    return 0;
+}
 
 int plat_make_temp_dir(const char *tag, char *buf, size_t len)
 {

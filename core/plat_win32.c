@@ -258,6 +258,38 @@ int plat_remove(const char *path)
     return ok ? 0 : -1;
 }
 
+/* FILETIME (100 ns ticks since 1601) to Unix milliseconds. */
+static int64_t filetime_ms(FILETIME ft)
+{
+    ULARGE_INTEGER t;
+    t.LowPart = ft.dwLowDateTime;
+    t.HighPart = ft.dwHighDateTime;
+    return (int64_t)(t.QuadPart / 10000ULL) - 11644473600000LL;
+}
+
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
+{
+    char pattern[PLAT_PATH_MAX + 4], name[PLAT_PATH_MAX];
+    WIN32_FIND_DATAW fd;
+    int n = snprintf(pattern, sizeof pattern, "%s\\*", dir);
+    wchar_t *w = n > 0 && (size_t)n < sizeof pattern ? widen(pattern) : NULL;
+    HANDLE h = w ? FindFirstFileW(w, &fd) : INVALID_HANDLE_VALUE;
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    do {
+        /* Folders and reparse points (links) are not the folder's own files. */
+        if (fd.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))
+            continue;
+        if (narrow(fd.cFileName, name, sizeof name) != 0)
+            continue;
+        if (fn(name, filetime_ms(fd.ftLastWriteTime), arg) != 0)
+            break;
+    } while (FindNextFileW(h, &fd));
+    FindClose(h);
+    return 0;
+}
+
 int plat_make_temp_dir(const char *tag, char *buf, size_t len)
 {
     wchar_t wtmp[MAX_PATH];

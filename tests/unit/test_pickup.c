@@ -338,6 +338,57 @@ static void pickup_folder_flushed_after_the_move(void **state)
 }
 #endif
 
+/* A file in the temporary folder, last written age_ms ago. */
+static void old_file(const dirs *d, const char *name, long long now, long long age_ms)
+{
+    char path[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(path, sizeof path, d->temp, name), 0);
+    assert_int_equal(trtest_write_file(path, "half a message"), 0);
+    assert_int_equal(trtest_set_mtime(path, now - age_ms), 0);
+}
+
+static int temp_has(const dirs *d, const char *name)
+{
+    char path[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(path, sizeof path, d->temp, name), 0);
+    size_t len;
+    char *text = trtest_read_file(path, &len);
+    free(text);
+    return text != NULL;
+}
+
+/* Our hand-off files older than an hour go; younger ones (perhaps being
+ * written) and files that are not ours stay. Real files, real times. */
+static void stale_temp_files_swept(void **state)
+{
+    dirs *d = *state;
+    const long long minute = 60 * 1000, now = (long long)plat_wall_ms();
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 0); /* no folder */
+    assert_int_equal(plat_mkdir(d->temp), 0);
+    old_file(d, "tlsrouter-18c0-1a-1.tmp", now, 120 * minute);
+    old_file(d, "tlsrouter-18c0-1a-2.tmp", now, 61 * minute);
+    old_file(d, "tlsrouter-18c0-1a-3.tmp", now, 59 * minute);
+    old_file(d, "tlsrouter-18c0-1a-4.tmp", now, 0);
+    old_file(d, "notes.txt", now, 120 * minute);
+    old_file(d, "tlsrouter-18c0-1a-5.eml", now, 120 * minute);
+    char sub[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(sub, sizeof sub, d->temp, "tlsrouter-18c0-1a-6.tmp"), 0);
+    assert_int_equal(plat_mkdir(sub), 0);
+
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 2);
+    assert_false(temp_has(d, "tlsrouter-18c0-1a-1.tmp"));
+    assert_false(temp_has(d, "tlsrouter-18c0-1a-2.tmp"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-3.tmp"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-4.tmp"));
+    assert_true(temp_has(d, "notes.txt"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-5.eml"));
+    assert_true(plat_is_dir(sub));
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 0);
+    /* An hour later the two young ones are stale too. */
+    assert_int_equal(pickup_sweep_temp(d->pickup, now + 60 * minute + 1, PICKUP_STALE_TEMP_MS), 2);
+    assert_int_equal(rf_count_entries(d->temp), 3);
+}
+
 static void temp_dir_is_a_sibling(void **state)
 {
     (void)state;
@@ -371,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_only_pickup_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(pickup_folder_flushed_after_the_move, setup, teardown),
 #endif
+        cmocka_unit_test_setup_teardown(stale_temp_files_swept, setup, teardown),
         cmocka_unit_test(temp_dir_is_a_sibling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
