@@ -106,10 +106,12 @@ static void line_text(const char *text, size_t line, char *out, size_t len)
     snprintf(out, len, "%.*s", (int)n, p);
 }
 
-int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
+typedef long (*list_parser)(const char *text, char ***patterns, domain_list_error *err);
+
+static int check_list(list_parser parse, const char *text, char *reason, size_t reasonlen)
 {
     domain_list_error e = { 0 };
-    if (domain_list_parse(text ? text : "", NULL, &e) >= 0)
+    if (parse(text ? text : "", NULL, &e) >= 0)
         return 0;
     if (e.line == 0) {
         mgr_set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
@@ -119,6 +121,16 @@ int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
     line_text(text, e.line, bad, sizeof bad);
     mgr_set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
     return (int)e.line;
+}
+
+int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
+{
+    return check_list(domain_list_parse, text, reason, reasonlen);
+}
+
+int mgr_force_plain_check(const char *text, char *reason, size_t reasonlen)
+{
+    return check_list(domain_force_plain_list_parse, text, reason, reasonlen);
 }
 
 /* ---- Rules ---- */
@@ -239,7 +251,9 @@ static int sync_list(mgr_db *db, const char *rule, store_list list, const char *
     char **want = NULL, **have = NULL;
     size_t nhave = 0;
     domain_list_error e;
-    long nwant = domain_list_parse(text ? text : "", &want, &e);
+    list_parser parse = list == STORE_LIST_FORCE_PLAIN ? domain_force_plain_list_parse
+                                                       : domain_list_parse;
+    long nwant = parse(text ? text : "", &want, &e);
     if (nwant < 0) {
         mgr_set_err(err, errlen, "Line %lu of the %s list is not valid: %s.", (unsigned long)e.line,
                 store_list_name(list), e.reason ? e.reason : "out of memory");

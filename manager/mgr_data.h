@@ -41,7 +41,8 @@ int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen);
 /* Finds a rule by name (case-insensitive); 1 found, 0 not found, -1 error. */
 int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t errlen);
 /* Inserts (id 0) or updates the rule and replaces both domain lists, all in
- * one transaction. The lists must have passed mgr_domains_check. */
+ * one transaction. The lists must have passed mgr_force_plain_check and
+ * mgr_domains_check. */
 int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen);
 int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
 
@@ -49,6 +50,9 @@ int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
  * line is good (blank lines allowed); otherwise the 1-based number of the
  * first bad line, with the reason in reason. */
 int mgr_domains_check(const char *text, char *reason, size_t reasonlen);
+/* The same for the force-plain list, which also refuses a pattern that
+ * covers a whole top-level domain ("com", "*.com"). */
+int mgr_force_plain_check(const char *text, char *reason, size_t reasonlen);
 
 /* ---- Settings ---- */
 int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t errlen);

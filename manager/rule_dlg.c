@@ -149,8 +149,11 @@ static void select_line(HWND edit, int line)
     SendMessageW(edit, EM_SCROLLCARET, 0, 0);
 }
 
+typedef int (*list_check)(const char *text, char *reason, size_t reasonlen);
+
 /* Reads and checks one list; on a bad line points at it and returns -1. */
-static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, char **out)
+static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, list_check check,
+                     char **out)
 {
     char reason[300];
     wchar_t msg[700], wreason[300];
@@ -163,7 +166,7 @@ static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, 
     *out = ui_get_text_utf8(edit);
     if (!*out)
         return -1;
-    int line = mgr_domains_check(*out, reason, sizeof reason);
+    int line = check(*out, reason, sizeof reason);
     if (line == 0)
         return 0;
     select_line(edit, line);
@@ -227,10 +230,11 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
     ui_narrow(pickup, r->pickup_dir, sizeof r->pickup_dir);
     r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
     if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
-                  L"Or if recipient domain is in the following list", &r->force_plain) != 0
+                  L"Or if recipient domain is in the following list", mgr_force_plain_check,
+                  &r->force_plain) != 0
         || read_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST,
                      L"But never redirect email if recipient domain is in the following list",
-                     &r->never_redirect) != 0)
+                     mgr_domains_check, &r->never_redirect) != 0)
         return -1;
     return 0;
 }

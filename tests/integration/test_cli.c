@@ -141,6 +141,14 @@ static void test_bad_patterns_refused_naming_them(void **state)
     assert_int_equal(RUN(f, "domains", "remove", "r", "force-plain", "x.example"), 2);
     assert_error_line(f, "'x.example' is not on the force-plain list of rule 'r'");
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain"), 2);
+    /* A whole top-level domain: never forced plain, may be never-redirect. */
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "ok.example", "COM"), 2);
+    assert_error_line(f, "bad domain pattern 'COM': a force-plain pattern may not cover a whole "
+                         "top-level domain: the mail of every domain under it would lose TLS");
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "*.org"), 2);
+    assert_int_equal(RUN(f, "domains", "add", "r", "never-redirect", "com", "*.org"), 0);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"force_plain\":[],\"never_redirect\":[\"*.org\",\"com\"]"));
 }
 
 static void test_rule_usage_errors(void **state)

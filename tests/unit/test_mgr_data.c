@@ -194,6 +194,30 @@ static void test_domain_list_check_points_at_the_line(void **state)
     assert_non_null(strstr(reason, "user@b.example"));
     assert_int_equal(mgr_domains_check("b.*.example", reason, sizeof reason), 1);
     assert_non_null(strstr(reason, "wildcard"));
+    /* The force-plain list also refuses a whole top-level domain. */
+    assert_int_equal(mgr_domains_check("a.example\n*.com", reason, sizeof reason), 0);
+    assert_int_equal(mgr_force_plain_check("a.example\n*.com", reason, sizeof reason), 2);
+    assert_non_null(strstr(reason, "\"*.com\": a force-plain pattern may not cover a whole "
+                                   "top-level domain"));
+    assert_int_equal(mgr_force_plain_check("a.example\n\nbad..x", reason, sizeof reason), 3);
+    assert_int_equal(mgr_force_plain_check("a.example\r\n*.b.example", reason, sizeof reason), 0);
+}
+
+/* Saving goes through the store's check too: a rule whose force-plain
+ * list covers a whole top-level domain is refused and not created. */
+static void test_rule_with_a_whole_tld_forced_plain_refused(void **state)
+{
+    fixture *f = *state;
+    mgr_rule r, *all;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    new_rule(f, &r, "tld", "ok.example\nnet", "com");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "force-plain list is not valid: a force-plain pattern may not cover"));
+    assert_int_equal(mgr_rules_list(f->db, &all, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    mgr_rules_free(all, n);
+    mgr_rule_clear(&r);
 }
 
 static void test_log_level(void **state)
@@ -513,6 +537,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rule_edit_renames_and_changes_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_names_are_refused, setup, teardown),
         cmocka_unit_test(test_domain_list_check_points_at_the_line),
+        cmocka_unit_test_setup_teardown(test_rule_with_a_whole_tld_forced_plain_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
