@@ -5,7 +5,7 @@
 CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
                   "  rule set NAME [--expired-cert on|off] [--enabled on|off] [--pickup DIR]\n"
                   "  rule list [--json]")
-CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN...")
+CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN... [--force]")
 CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
 CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N]")
 CLI_COMMAND(route, "route --from ADDR --to ADDR [--to ADDR...] [--source N] FILE|- [--json]")

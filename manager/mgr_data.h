@@ -46,6 +46,17 @@ int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t e
 int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen);
 int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
 
+/* Before a rule is saved: the domains its force-plain list would add
+ * (force_plain, one pattern a line, against the rule's stored list; every
+ * one for a new rule, id 0) asked for MTA-STS enforce and DANE
+ * (core/forceplain.h) within the guard_timeout_ms setting. *question is
+ * NULL when nothing needs the admin's word; else a malloc'd text naming
+ * each domain whose policy the list would override (and any that could
+ * not be asked), ending in "Save the rule anyway?". Opens its own
+ * connections: made for a worker thread. 0, or -1 with err. */
+int mgr_force_plain_review(const char *db_path, int64_t rule_id, const char *force_plain,
+                           char **question, char *err, size_t errlen);
+
 /* Validates a multi-line domain list as typed by the admin. 0 when every
  * line is good (blank lines allowed); otherwise the 1-based number of the
  * first bad line, with the reason in reason. */

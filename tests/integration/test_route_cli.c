@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsd.h"
 #include "engine.h"
 #include "expcache.h"
 #include "plat.h"
@@ -24,6 +25,7 @@ typedef struct {
     char db[PLAT_PATH_MAX];
     char pickup[PLAT_PATH_MAX];
     char message[PLAT_PATH_MAX];
+    dnsd *dns;          /* knows no name: look-ups end at once */
 } world;
 
 static int setup(void **state)
@@ -35,6 +37,7 @@ static int setup(void **state)
     assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
     assert_int_equal(trtest_join(w->message, sizeof w->message, w->root, "m.eml"), 0);
     assert_int_equal(plat_mkdir(w->pickup), 0);
+    assert_non_null(w->dns = dnsd_start());
     assert_int_equal(trtest_write_file(w->message, "Message-ID: <m1@corp.example>\r\n"
                                                    "Subject: hello\r\n\r\nbody\r\n"),
                      0);
@@ -45,6 +48,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world *w = *state;
+    dnsd_stop(w->dns);
     trtest_remove_tree(w->root);
     free(w);
     return 0;
@@ -70,6 +74,8 @@ static void cli_ok(world *w, const char *a1, const char *a2, const char *a3, con
 
 static void make_rule(world *w)
 {
+    /* Probes and the look-ups before forcing a domain plain ask this server. */
+    cli_ok(w, "config", "dns_servers", dnsd_server(w->dns), NULL, NULL);
     cli_ok(w, "rule", "add", "Plain TCP Server", "--pickup", w->pickup);
     cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "legacy.example");
     cli_ok(w, "domains", "add", "Plain TCP Server", "never-redirect", "gmail.com");
@@ -223,7 +229,7 @@ static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
     char err[256];
     if (engine_open(w->db, &e, err, sizeof err) != 0)
         fail_msg("%s", err);
-    const char *rcpts[] = { "a@newly.example" };
+    const char *rcpts[] = { "a@mail.newly.example" };
     static const char body[] = "Subject: x\r\n\r\nbody\r\n";
     route_message m = { "m", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
                         sizeof body - 1 };
@@ -232,7 +238,7 @@ static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
 
-    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "*.example");
+    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "*.newly.example");
     uint64_t changed = plat_now_ms(), waited = 0;
     int plain = 0;
     while (!plain && waited < 5000) {

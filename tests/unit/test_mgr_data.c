@@ -530,6 +530,52 @@ static void test_probe_report_shows_guards(void **state)
     dnsd_stop(dns);
 }
 
+/* Before saving, the domains the force-plain list would add are asked
+ * for MTA-STS and DANE: one that publishes DANE makes a question; nothing
+ * published, a wildcard, or a domain the rule already forced: none. The
+ * tests' DNS server with DNSSEC-validated TLSA records. */
+static void test_force_plain_review_asks_about_published_policies(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char digest[32] = { 0xab, 0xcd };
+    dnsd *dns = dnsd_start();
+    char err[MGR_ERR_LEN], *question = NULL;
+    store *st;
+    assert_non_null(dns);
+    dnsd_add_mx(dns, "dane.test", 10, "mx.dane.test");
+    dnsd_set_ad(dns, "dane.test");
+    dnsd_add_a(dns, "mx.dane.test", 127, 0, 0, 1);
+    dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
+    dnsd_add_mx(dns, "plain.test", 10, "mx.plain.test");
+    dnsd_add_a(dns, "mx.plain.test", 127, 0, 0, 1);
+    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
+    store_close(st);
+
+    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test\r\nDANE.test\n*.x.example",
+                                            &question, err, sizeof err), 0);
+    assert_non_null(question);
+    assert_non_null(strstr(question, "dane.test publishes DANE (DNSSEC-validated TLSA records "
+                                     "for its mail server mx.dane.test), which requires TLS"));
+    assert_non_null(strstr(question, "\n\nSave the rule anyway?"));
+    assert_null(strstr(question, "plain.test"));
+    free(question);
+
+    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test", &question, err, sizeof err), 0);
+    assert_null(question);
+
+    /* The admin said yes once: saving the rule again does not ask again. */
+    mgr_rule r;
+    new_rule(f, &r, "r", "dane.test", "");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->path, r.id, "dane.test\nplain.test", &question, err,
+                                            sizeof err), 0);
+    assert_null(question);
+    mgr_rule_clear(&r);
+    dnsd_stop(dns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +593,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
