@@ -35,7 +35,9 @@ void plat_cond_broadcast(plat_cond *c);
 
 typedef struct plat_thread plat_thread;
 typedef void (*plat_thread_fn)(void *arg);
-/* NULL when the thread could not be started. */
+/* NULL when the thread could not be started. When fn returns, the thread
+ * releases OpenSSL's per-thread state (OPENSSL_thread_stop) before it
+ * ends: every thread started here may have probed or fetched. */
 plat_thread *plat_thread_start(plat_thread_fn fn, void *arg);
 void plat_thread_join(plat_thread *t);
 

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 uint64_t plat_now_ms(void)
 {
     struct timespec ts;
@@ -117,6 +119,12 @@ static void *thread_trampoline(void *p)
 {
     plat_thread *t = p;
     t->fn(t->arg);
+    /* OpenSSL keeps per-thread state (error queue, random generators) that
+     * only this call frees when the library is linked statically, as in
+     * the Windows build (no DllMain sees the thread end); the sink starts
+     * threads for every probe all day. Harmless where a thread never used
+     * OpenSSL or the library also cleans up itself (pthread keys). */
+    OPENSSL_thread_stop();
     return NULL;
 }
 

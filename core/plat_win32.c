@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 uint64_t plat_now_ms(void) { return GetTickCount64(); }
 
 int64_t plat_wall_ms(void)
@@ -73,6 +75,12 @@ static DWORD WINAPI thread_trampoline(LPVOID p)
 {
     plat_thread *t = p;
     t->fn(t->arg);
+    /* OpenSSL keeps per-thread state (error queue, random generators) that
+     * only this call frees when the library is linked statically, as in
+     * the Windows build (no DllMain sees the thread end); the sink starts
+     * threads for every probe all day. Harmless where a thread never used
+     * OpenSSL or the library also cleans up itself (pthread keys). */
+    OPENSSL_thread_stop();
     return 0;
 }
 

@@ -58,6 +58,11 @@ int trtest_unprivileged(int (*fn)(void *arg), void *arg);
  * make files look old. 0 on success. */
 int trtest_set_mtime(const char *path, long long wall_ms);
 
+/* This process's private memory in kB, for the benchmarks: Linux the
+ * private pages of /proc/self/smaps_rollup (resident, not shared), Windows
+ * the commit charge (private bytes). -1 unknown. */
+long trtest_private_kb(void);
+
 /* Set (value non-NULL) or unset an environment variable for this process
  * and the programs it runs. */
 void trtest_setenv(const char *name, const char *value);

@@ -105,6 +105,22 @@ int trtest_unprivileged(int (*fn)(void *arg), void *arg)
     return rc == BECOME_FAILED ? -1 : rc;
 }
 
+long trtest_private_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    long total = -1, kb;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Private_Clean: %ld kB", &kb) == 1 ||
+            sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+            total = (total < 0 ? 0 : total) + kb;
+    }
+    fclose(f);
+    return total;
+}
+
 int trtest_set_mtime(const char *path, long long wall_ms)
 {
     struct timespec times[2];

@@ -4,6 +4,7 @@
 #include "trtest.h"
 
 #include <windows.h>
+#include <psapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,17 @@ int trtest_unprivileged(int (*fn)(void *arg), void *arg) { return fn(arg); }
 int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res)
 {
     return trtest_run_cli(args, res);
+}
+
+/* PagefileUsage is the process's commit charge, its private memory
+ * (Windows reports the same in PrivateUsage; Wine fills only the former). */
+long trtest_private_kb(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+    pmc.cb = sizeof pmc;
+    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+        return -1;
+    return (long)(pmc.PagefileUsage / 1024);
 }
 
 int trtest_set_mtime(const char *path, long long wall_ms)
