@@ -100,6 +100,16 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Windows writes text output with CRLF; compare with LF. */
+static void strip_cr(char *s)
+{
+    char *w = s;
+    for (; *s; s++)
+        if (*s != '\r')
+            *w++ = *s;
+    *w = '\0';
+}
+
 /* tlsrouter --db DB --dns DNSD args...; the exit status. */
 static int run(fixture *f, const char *const *args)
 {
@@ -114,6 +124,8 @@ static int run(fixture *f, const char *const *args)
     argv[n] = NULL;
     trtest_result_free(&f->res);
     assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    strip_cr(f->res.out);
+    strip_cr(f->res.err);
     return f->res.exit_code;
 }
 
