@@ -209,7 +209,9 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
         rc = cli_error(CLI_FAIL, "%s", err);
     if (rc == CLI_OK) {
         engine_set_probe_overrides(e, ctx->dns, ctx->timeout_ms);
-        char message_id[256];
+        /* One byte past the journal's limit, so a longer id reaches the
+         * journal as too long and is stored marked as cut. */
+        char message_id[JOURNAL_MESSAGE_ID_MAX + 2];
         find_message_id(msg, len, message_id, sizeof message_id);
         route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };
         route_result r;

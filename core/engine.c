@@ -16,6 +16,7 @@
 
 #include "bgwork.h"
 #include "net.h"
+#include "pickup.h"
 #include "policy.h"
 #include "store.h"
 #include "stscache.h"
@@ -639,6 +640,20 @@ const char *engine_db_path(const engine *e) { return e->db_path; }
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Hand-off files a stopped process left half written (pickup.h). */
+static void sweep_stale_handoffs(engine *e)
+{
+    for (size_t i = 0; i < e->cfg->n_rules; i++) {
+        const char *dir = e->cfg->rules[i].pickup_dir;
+        int n = pickup_sweep_temp(dir, plat_wall_ms(), PICKUP_STALE_TEMP_MS);
+        if (n > 0)
+            engine_log(e, LOG_INFO, "removed %d hand-off file(s) older than an hour left in the "
+                       "temporary folder of %s", n, dir);
+        else if (n < 0)
+            engine_log(e, LOG_WARNING, "cannot list the temporary folder of %s", dir);
+    }
+}
+
 int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -692,6 +707,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     }
     apply_retention(e, e->cfg);
     e->log_level = (int)e->cfg->log_level;
+    sweep_stale_handoffs(e);
     /* Checkpoints are the maintenance thread's job, off the routing path. */
     sqlite3_wal_autocheckpoint(e->write_db, 0);
     e->maintenance = plat_thread_start(maintain, e);

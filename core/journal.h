@@ -13,6 +13,13 @@
 
 typedef struct sqlite3 sqlite3;
 
+/* The longest Message-ID stored: RFC 5322's line limit. The header may be
+ * any length; the journal, its exports and the console's columns need not
+ * be. A longer one keeps its start, cut between two characters, and ends
+ * in JOURNAL_CUT_MARK, the whole within the limit. */
+#define JOURNAL_MESSAGE_ID_MAX 998
+#define JOURNAL_CUT_MARK "...[cut]"
+
 typedef struct {
     int64_t at_ms;             /* wall clock, ms since the epoch */
     const char *message_id;    /* NULL: unknown */
@@ -57,7 +64,7 @@ int journal_prune_step(journal *j, int64_t now_ms, int batch);
 typedef struct {
     int64_t id;
     int64_t at_ms;
-    char message_id[256];
+    char message_id[JOURNAL_MESSAGE_ID_MAX + 1];
     char sender[328];
     char recipient[328];
     char domain[256];

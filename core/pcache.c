@@ -1,7 +1,10 @@
 /* pcache: the probe cache (see pcache.h). A chained hash table under one
- * mutex in front of the probe_cache table. Database work happens under the
- * same mutex: it is short (one indexed row) and keeps memory and database in
- * step. */
+ * mutex in front of the probe_cache table. The mutex guards memory only and
+ * is never held across SQLite: a write can wait seconds for another
+ * process's transaction (the busy timeout), and every routing thread's
+ * cache hit would wait behind it. Writes and clears take db_lock instead,
+ * and an epoch bumped by each clear keeps a result read or written before
+ * a clear from coming back after it. */
 #include "pcache.h"
 
 #include <sqlite3.h>
@@ -24,7 +27,9 @@ typedef struct entry {
 } entry;
 
 struct pcache {
-    plat_mutex *lock;
+    plat_mutex *lock;          /* the table in memory, count, epoch */
+    plat_mutex *db_lock;       /* orders database writes against clears */
+    uint64_t epoch;            /* changed under both locks by pcache_clear */
     sqlite3 *db;
     pcache_ttls ttls;
     int64_t (*now_ms)(void);
@@ -90,7 +95,10 @@ pcache *pcache_new(sqlite3 *db, const pcache_ttls *ttls)
     if (!c)
         return NULL;
     c->lock = plat_mutex_new();
-    if (!c->lock) {
+    c->db_lock = plat_mutex_new();
+    if (!c->lock || !c->db_lock) {
+        plat_mutex_free(c->lock);
+        plat_mutex_free(c->db_lock);
         free(c);
         return NULL;
     }
@@ -124,6 +132,7 @@ void pcache_free(pcache *c)
         return;
     drop_all(c);
     plat_mutex_free(c->lock);
+    plat_mutex_free(c->db_lock);
     free(c);
 }
 
@@ -265,10 +274,18 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
 static int db_store(pcache *c, const char *key, const probe_result *r, int64_t now,
                     int64_t expires)
 {
+    /* Two threads' results for one domain may reach the database in the
+     * other order than memory: the older probe never replaces the newer. */
     static const char sql[] =
-        "INSERT OR REPLACE INTO probe_cache (domain, status, mx, address, tls_version,"
+        "INSERT INTO probe_cache (domain, status, mx, address, tls_version,"
         " cipher, cert_not_after, error, elapsed_ms, probed_ms, expires_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (domain) DO UPDATE SET status = excluded.status, mx = excluded.mx,"
+        " address = excluded.address, tls_version = excluded.tls_version,"
+        " cipher = excluded.cipher, cert_not_after = excluded.cert_not_after,"
+        " error = excluded.error, elapsed_ms = excluded.elapsed_ms,"
+        " probed_ms = excluded.probed_ms, expires_ms = excluded.expires_ms"
+        " WHERE excluded.probed_ms >= probe_cache.probed_ms";
     sqlite3_stmt *st = NULL;
     int rc;
     if (!c->db)
@@ -298,19 +315,30 @@ int pcache_get(pcache *c, const char *domain, probe_result *out)
 {
     char key[PROBE_NAME_MAX];
     int64_t now, expires = 0;
+    uint64_t epoch;
     entry *e;
-    int hit = 0;
     domain_key(domain, key);
     plat_mutex_lock(c->lock);
     now = c->now_ms();
     e = find(c, key, now);
-    if (e) {
+    if (e)
         *out = e->result;
-        hit = 1;
-    } else if (db_load(c, key, now, out, &expires)) {
+    epoch = c->epoch;
+    plat_mutex_unlock(c->lock);
+    if (e)
+        return 1;
+    if (!db_load(c, key, now, out, &expires))
+        return 0;
+    /* Memory may have moved on while the row was read: a newer result put
+     * meanwhile wins, and a row read before a clear is not brought back. */
+    int hit = 1;
+    plat_mutex_lock(c->lock);
+    if ((e = find(c, key, now)) != NULL)
+        *out = e->result;
+    else if (c->epoch == epoch)
         remember(c, key, out, expires);
-        hit = 1;
-    }
+    else
+        hit = 0;
     plat_mutex_unlock(c->lock);
     return hit;
 }
@@ -319,14 +347,21 @@ int pcache_put(pcache *c, const probe_result *r)
 {
     char key[PROBE_NAME_MAX];
     int64_t now, expires;
-    int rc;
+    uint64_t epoch;
+    int rc = 0;
     domain_key(r->domain, key);
     plat_mutex_lock(c->lock);
     now = c->now_ms();
     expires = now + (int64_t)pcache_ttl_for(&c->ttls, r->status) * 1000;
     remember(c, key, r, expires);
-    rc = db_store(c, key, r, now, expires);
+    epoch = c->epoch;
     plat_mutex_unlock(c->lock);
+    /* A clear that came between the two halves forgot this result in
+     * memory: the database must not keep it either. */
+    plat_mutex_lock(c->db_lock);
+    if (c->epoch == epoch)
+        rc = db_store(c, key, r, now, expires);
+    plat_mutex_unlock(c->db_lock);
     return rc;
 }
 
@@ -346,18 +381,21 @@ static int db_exec_at(sqlite3 *db, const char *sql, int64_t now)
 int pcache_clear(pcache *c, int expired_only)
 {
     int rc = 0;
+    int64_t now;
+    plat_mutex_lock(c->db_lock);
     plat_mutex_lock(c->lock);
-    if (expired_only) {
-        int64_t now = c->now_ms();
+    now = c->now_ms();
+    if (expired_only)
         sweep_expired(c, now);
-        if (c->db)
-            rc = db_exec_at(c->db, "DELETE FROM probe_cache WHERE expires_ms <= ?1", now);
-    } else {
+    else
         drop_all(c);
-        if (c->db)
-            rc = db_exec_at(c->db, "DELETE FROM probe_cache", 0);
-    }
+    c->epoch++;
     plat_mutex_unlock(c->lock);
+    if (c->db)
+        rc = expired_only
+                 ? db_exec_at(c->db, "DELETE FROM probe_cache WHERE expires_ms <= ?1", now)
+                 : db_exec_at(c->db, "DELETE FROM probe_cache", 0);
+    plat_mutex_unlock(c->db_lock);
     return rc;
 }
 

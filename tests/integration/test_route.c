@@ -566,6 +566,34 @@ static void eight_threads_ten_thousand_messages(void **state)
     assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"), 0);
 }
 
+/* When the engine starts, hand-off files a stopped process left in the
+ * temporary folder of an enabled rule's Pickup folder more than an hour
+ * ago are removed; a younger one stays (it may be being written). */
+static void stale_hand_off_files_removed_at_start(void **state)
+{
+    world *w = *state;
+    char stale[PLAT_PATH_MAX], young[PLAT_PATH_MAX], err[256];
+    long long now = (long long)plat_wall_ms();
+    add_rule(w, 0);
+    assert_int_equal(plat_mkdir(w->temp), 0);
+    assert_int_equal(trtest_join(stale, sizeof stale, w->temp, "tlsrouter-1-2-3.tmp"), 0);
+    assert_int_equal(trtest_join(young, sizeof young, w->temp, "tlsrouter-1-2-4.tmp"), 0);
+    assert_int_equal(trtest_write_file(stale, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_write_file(young, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(stale, now - 2 * 3600 * 1000LL), 0);
+    assert_int_equal(trtest_set_mtime(young, now - 50 * 60 * 1000LL), 0);
+    engine_close(w->eng);
+    w->eng = NULL;
+    if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(rf_count_entries(w->temp), 1);
+    char *left = trtest_read_file(young, NULL);
+    assert_non_null(left);
+    free(left);
+    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE message LIKE"
+                                  " '%removed 1 hand-off file(s) older than an hour%'"), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
         cmocka_unit_test_setup_teardown(eight_threads_ten_thousand_messages, setup, teardown),
+        cmocka_unit_test_setup_teardown(stale_hand_off_files_removed_at_start, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
