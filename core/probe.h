@@ -155,9 +155,10 @@ void probe_domain(const char *domain, const probe_options *opts, probe_result *o
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out);
 
-/* Frees the calling thread's OpenSSL state. Every thread that probed calls
- * it before it ends: the static Windows build gets no thread-detach
- * notice, so without it each thread's state would stay behind. */
+/* Frees the calling thread's OpenSSL state. Threads started by
+ * plat_thread_start do it when they end; a thread the router borrows
+ * (IIS's, in OnArrival) calls it when done: the static Windows build gets
+ * no thread-detach notice, so the state would otherwise stay behind. */
 void probe_thread_cleanup(void);
 
 /* Platform trust store into an OpenSSL SSL_CTX (verify_chain without

@@ -275,7 +275,7 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
         c.pending[n_pending++] = &plans[i];
     }
     if (n_pending > 0)
-        fanout_run(n_pending, ROUTE_SETTLE_THREADS, settle_online, &c, probe_thread_cleanup);
+        fanout_run(n_pending, ROUTE_SETTLE_THREADS, settle_online, &c);
     free(c.pending);
     for (size_t i = 0; i < k; i++)
         add_expired(e, &plans[i]);

@@ -11,6 +11,7 @@
 #include "sink_route.h"
 #include "tlsrouter_msg.h"
 
+#include "probe.h"
 #include "rcptlist.h"
 
 #include <cdosysstr.h>
@@ -464,4 +465,6 @@ void sink_arrival_process(IMessage *msg, int source_instance)
     else if (a.recipients.n > 0)
         route_and_commit(&a, source_instance);
     arrival_free(&a);
+    /* The probes and guards may have run on this thread, which is IIS's. */
+    probe_thread_cleanup();
 }
