@@ -15,3 +15,6 @@ CLI_COMMAND(journal, "journal [--limit N] [--json|--csv]")
 CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]\n"
                    "    (clear: the probe cache; --expired: the expired-certificate cache; --all: both)")
 CLI_COMMAND(config, "config [KEY [VALUE]]")
+CLI_COMMAND(check, "check [--json]\n"
+                   "    (the setup checks: ok, warn, fail or skip, each with what to do; exit 1 when\n"
+                   "    one fails)")
