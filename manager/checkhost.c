@@ -37,6 +37,18 @@ static check_status smtp_installed(check_row *row)
                "the TLS Router installer again.");
 }
 
+static const char *state_words(svc_state st)
+{
+    switch (st) {
+    case SVC_NOT_INSTALLED: return "not installed";
+    case SVC_STOPPED: return "stopped";
+    case SVC_RUNNING: return "running";
+    case SVC_PENDING: return "starting or stopping";
+    case SVC_PAUSED: return "paused";
+    default: return "unknown (this account may not ask the Service Control Manager)";
+    }
+}
+
 static check_status service(const char *name, int installed_only, check_row *row)
 {
     wchar_t wname[64];
@@ -45,9 +57,13 @@ static check_status service(const char *name, int installed_only, check_row *row
         return smtp_installed(row);
     MultiByteToWideChar(CP_UTF8, 0, name, -1, wname, 64);
     svc_state st = svc_query(wname);
-    snprintf(detail, sizeof detail, "the %s service is %ls", name, svc_state_text(st));
-    snprintf(remedy, sizeof remedy, "Start the %s service (Services, or `net start %s`) and set "
-             "it to start automatically.", name, name);
+    snprintf(detail, sizeof detail, "the %s service is %s", name, state_words(st));
+    if (st == SVC_NOT_INSTALLED)
+        snprintf(remedy, sizeof remedy, "Add the SMTP Server feature with IIS 6 Management "
+                 "Compatibility (Server Manager), which installs %s.", name);
+    else
+        snprintf(remedy, sizeof remedy, "Start the %s service (Services, or `net start %s`) and "
+                 "set it to start automatically.", name, name);
     switch (st) {
     case SVC_RUNNING: return say(row, CHECK_OK, detail, "");
     case SVC_PENDING:
