@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "plat.h"
+#include "settings.h"
 
 #define PCACHE_BUCKETS 1024
 /* Entries expire lazily (when a look-up walks past them); past this many,
@@ -34,9 +35,9 @@ struct pcache {
 
 void pcache_ttls_default(pcache_ttls *t)
 {
-    t->starttls_s = 86400;
-    t->no_starttls_s = 21600;
-    t->failure_s = 900;
+    t->starttls_s = SETTING_DEFAULT_ttl_starttls_s;
+    t->no_starttls_s = SETTING_DEFAULT_ttl_no_starttls_s;
+    t->failure_s = SETTING_DEFAULT_ttl_failure_s;
 }
 
 static void load_setting(sqlite3 *db, const char *key, unsigned *value, int *rc)

@@ -54,19 +54,21 @@ const char *probe_floor_name(probe_floor f);
 probe_floor probe_system_floor(void);
 
 typedef struct {
-    unsigned port;               /* 25 */
+    unsigned port;
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
-    unsigned connect_timeout_ms; /* 5000 */
-    unsigned reply_timeout_ms;   /* 10000, each reply and the handshake */
-    unsigned total_timeout_ms;   /* 20000, the whole probe of one domain */
+    unsigned connect_timeout_ms;
+    unsigned reply_timeout_ms;   /* each reply and the handshake */
+    unsigned total_timeout_ms;   /* the whole probe of one domain */
     const char *ehlo_name;       /* NULL or "": plat_hostname() */
-    probe_floor floor;           /* AUTO */
+    probe_floor floor;
     int verify_chain;            /* IIS default: off */
     int verify_name;             /* IIS default: off */
     const char *ca_file;         /* PEM trust anchors for verify_chain; NULL:
                                     the system's store */
 } probe_options;
 
+/* The defaults of the settings (settings.h); no dns_servers, ehlo_name,
+ * ca_file. */
 void probe_options_default(probe_options *o);
 
 #define PROBE_NAME_MAX 256
