@@ -112,11 +112,14 @@ static log_level setting_log_level(store *st)
     return lv >= 0 ? (log_level)lv : default_log_level();
 }
 
+/* Every setting the engine uses, read again on every reload. */
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
     /* Keys that fail to load keep their defaults; the poll goes on. */
     probe_settings_load(st, &cfg->probe);
+    pcache_ttls_default(&cfg->probe_ttls);
+    pcache_ttls_load(store_db(st), &cfg->probe_ttls);
     guard_options_default(&cfg->guard);
     guard_options_load(st, &cfg->guard);
     cfg->guard_timeout_ms = STORE_SETTING_INT(st, guard_timeout_ms);
@@ -223,6 +226,9 @@ static void apply_retention(engine *e, const engine_config *cfg)
 
 static void install_config(engine *e, engine_config *cfg)
 {
+    /* Before the snapshot is seen: whoever sees the new generation also
+     * gets the new lifetimes. */
+    pcache_set_ttls(e->probe_cache, &cfg->probe_ttls);
     plat_mutex_lock(e->lock);
     engine_config *old = e->cfg;
     e->cfg = cfg;
@@ -662,10 +668,8 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    pcache_ttls ttls;
-    pcache_ttls_default(&ttls);
-    pcache_ttls_load(store_db(e->probe_store), &ttls);
-    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    /* Its lifetimes come with each configuration snapshot (install_config). */
+    e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
@@ -683,6 +687,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     apply_retention(e, e->cfg);
+    pcache_set_ttls(e->probe_cache, &e->cfg->probe_ttls);
     e->log_level = (int)e->cfg->log_level;
     /* Checkpoints are the maintenance thread's job, off the routing path. */
     sqlite3_wal_autocheckpoint(e->write_db, 0);

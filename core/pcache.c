@@ -128,6 +128,13 @@ void pcache_free(pcache *c)
     free(c);
 }
 
+void pcache_set_ttls(pcache *c, const pcache_ttls *ttls)
+{
+    plat_mutex_lock(c->lock);
+    c->ttls = *ttls;
+    plat_mutex_unlock(c->lock);
+}
+
 void pcache_set_clock(pcache *c, int64_t (*now_ms)(void))
 {
     c->now_ms = now_ms ? now_ms : wall_clock;

@@ -36,6 +36,10 @@ typedef struct pcache pcache;
 pcache *pcache_new(struct sqlite3 *db, const pcache_ttls *ttls);
 void pcache_free(pcache *c);
 
+/* The lifetimes of results stored from now on (those already stored keep
+ * theirs): a running engine's reload of the settings. */
+void pcache_set_ttls(pcache *c, const pcache_ttls *ttls);
+
 /* The clock for expiry, Unix milliseconds (default plat_wall_ms); tests
  * move it to age entries. */
 void pcache_set_clock(pcache *c, int64_t (*now_ms)(void));
