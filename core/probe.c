@@ -86,8 +86,7 @@ void probe_options_default(probe_options *o)
     o->connect_timeout_ms = SETTING_DEFAULT_connect_timeout_ms;
     o->reply_timeout_ms = SETTING_DEFAULT_reply_timeout_ms;
     o->total_timeout_ms = SETTING_DEFAULT_total_timeout_ms;
-    if (probe_floor_parse(setting_at(SETTING_ID_tls_floor)->default_value, &o->floor) != 0)
-        o->floor = PROBE_FLOOR_AUTO;
+    (void)probe_floor_parse(setting_at(SETTING_ID_tls_floor)->default_value, &o->floor);
     o->verify_chain = SETTING_DEFAULT_verify_chain;
     o->verify_name = SETTING_DEFAULT_verify_name;
 }

@@ -46,7 +46,8 @@ typedef enum {
     PROBE_FLOOR_TLS13
 } probe_floor;
 
-/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3". */
+/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3" (the tls_floor setting's
+ * words): 0 and *out, or -1 with *out untouched. */
 int probe_floor_parse(const char *name, probe_floor *out);
 const char *probe_floor_name(probe_floor f);
 /* What AUTO means here: on Windows the lowest client protocol the Schannel

@@ -29,8 +29,9 @@ store_status probe_settings_load(store *st, probe_settings *out)
         rc = store_setting_get(st, "ehlo_name", out->ehlo_name, sizeof out->ehlo_name);
     if (rc == STORE_OK)
         rc = store_setting_get(st, "tls_floor", floor, sizeof floor);
-    if (rc == STORE_OK && probe_floor_parse(floor, &o->floor) != 0)
-        o->floor = PROBE_FLOOR_AUTO;
+    /* A word this version does not know keeps the default. */
+    if (rc == STORE_OK)
+        (void)probe_floor_parse(floor, &o->floor);
     o->dns_servers = out->dns_servers[0] ? out->dns_servers : NULL;
     o->ehlo_name = out->ehlo_name[0] ? out->ehlo_name : NULL;
     return rc;
