@@ -4,7 +4,7 @@
  * whole numbers, setting_at(...)->default_value for every key), the
  * manager's Settings dialog (label, help) and `tlsrouter config`. A new
  * setting is one line here and one row in a new step of db/schema.sql,
- * which must seed the same default (tests/unit/test_settings.c checks).
+ * which must seed the same default (tests/unit/test_store.c checks).
  *
  * X(key, kind, min, max, choices, default, label, help)
  *   key      the row's key in the settings table, as an identifier

@@ -8,7 +8,7 @@
 --
 -- The settings rows seed the defaults of core/settings.h, the one list of
 -- settings (keys, ranges, defaults, help); a new setting is a line there and
--- a row in a new step here (tests/unit/test_settings.c checks they agree).
+-- a row in a new step here (tests/unit/test_store.c checks they agree).
 
 -- @version 1
 -- Settings: one row per key; the defaults live here, so a fresh database is

@@ -1,14 +1,12 @@
-/* settings: the one settings table (settings.h) against what db/schema.sql
- * seeds in a fresh database, and against the modules that take their
- * defaults from it. */
+/* settings: the one settings table (settings.h), checked against itself and
+ * the modules that take their words and defaults from it (test_store checks
+ * it against what db/schema.sql seeds). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "guard.h"
@@ -17,63 +15,6 @@
 #include "probe.h"
 #include "settings.h"
 #include "store.h"
-#include "trtest.h"
-
-typedef struct {
-    char dir[PLAT_PATH_MAX];
-    char db[PLAT_PATH_MAX];
-    store *st;
-} fixture;
-
-static int setup(void **state)
-{
-    char err[512];
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("settings", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0
-        || store_open(f->db, &f->st, err, sizeof err) != STORE_OK) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    store_close(f->st);
-    int rc = trtest_remove_tree(f->dir);
-    free(f);
-    return rc;
-}
-
-/* Every row of a fresh database's settings table is a setting of the
- * table with its default, and every setting of the table has its row. */
-static void schema_seeds_exactly_the_defaults(void **state)
-{
-    fixture *f = *state;
-    int seen[SETTING_COUNT] = { 0 };
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->st), "SELECT key, value FROM settings", -1,
-                                        &q, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        const char *key = (const char *)sqlite3_column_text(q, 0);
-        const char *value = (const char *)sqlite3_column_text(q, 1);
-        const setting_def *d = setting_find(key);
-        if (!d)
-            fail_msg("db/schema.sql seeds %s, which settings.h does not list", key);
-        if (strcmp(d->default_value, value) != 0)
-            fail_msg("%s: db/schema.sql seeds '%s', settings.h says '%s'", key, value,
-                     d->default_value);
-        seen[d - setting_at(0)]++;
-    }
-    sqlite3_finalize(q);
-    for (size_t i = 0; i < SETTING_COUNT; i++)
-        if (seen[i] != 1)
-            fail_msg("db/schema.sql does not seed %s", setting_at(i)->key);
-}
 
 /* Each setting is explained and its default passes its own check. */
 static void every_setting_is_explained_and_valid(void **state)
@@ -147,7 +88,6 @@ static void modules_start_from_the_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(schema_seeds_exactly_the_defaults, setup, teardown),
         cmocka_unit_test(every_setting_is_explained_and_valid),
         cmocka_unit_test(allowed_values_in_words),
         cmocka_unit_test(choices_are_the_modules_words),
