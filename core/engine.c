@@ -668,7 +668,8 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    /* Its lifetimes come with each configuration snapshot (install_config). */
+    /* Its lifetimes come with the configuration: set once it is loaded
+     * below, and again by install_config on every reload. */
     e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
         set_err(err, errlen, "out of memory");
