@@ -15,9 +15,6 @@
 #include "plat.h"
 #include "store.h"
 
-/* A handed-off file older than this has not been picked up: the Plain TCP
- * Server is not draining its Pickup folder (issue 13: five minutes). */
-#define CHECK_PICKUP_STALE_MS (5 * 60 * 1000)
 #define CHECK_TIMEOUT_MS 5000
 
 typedef struct {
@@ -98,30 +95,15 @@ static check_status check_rule(check_env *env, check_row *row)
     return found(row, CHECK_FAIL, "there is no rule: every message stays on TLS");
 }
 
-typedef struct {
-    int64_t oldest_ms;     /* mtime of the oldest file, or 0 */
-    size_t count;
-} pickup_scan;
-
-static int note_file(const char *name, int64_t mtime_ms, void *arg)
-{
-    pickup_scan *s = arg;
-    (void)name;
-    s->count++;
-    if (!s->oldest_ms || mtime_ms < s->oldest_ms)
-        s->oldest_ms = mtime_ms;
-    return 0;
-}
-
 static check_status pickup_drained(const store_rule *r, check_row *row)
 {
-    pickup_scan scan = { 0, 0 };
-    if (plat_list_files(r->pickup_dir, note_file, &scan) != 0) {
+    pickup_backlog scan;
+    if (pickup_backlog_of(r->pickup_dir, &scan) != 0) {
         remedy(row, "Give the SMTP service's account read and write access to the folder.");
         return found(row, CHECK_FAIL, "the Pickup folder %.300s cannot be listed", r->pickup_dir);
     }
     int64_t age = scan.count ? plat_wall_ms() - scan.oldest_ms : 0;
-    if (age > CHECK_PICKUP_STALE_MS) {
+    if (age > PICKUP_UNDRAINED_MS) {
         remedy(row, "Start the Plain TCP Server in IIS Manager and check that this is its Pickup "
                     "folder; the files are delivered once it picks them up.");
         return found(row, CHECK_FAIL,
