@@ -191,6 +191,24 @@ int iis_server_listens_on(const iis_server *s, unsigned port)
     return 0;
 }
 
+int iis_server_add_binding(iis_server *s, const char *entry, size_t len)
+{
+    const char *c1 = memchr(entry, ':', len);
+    const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - entry)) : NULL;
+    unsigned long port = 0;
+    const char *q;
+    if (!c2 || c2 == c1 + 1 || c2 - c1 > 6)
+        return -1;
+    for (q = c1 + 1; q < c2 && *q >= '0' && *q <= '9'; q++)
+        port = port * 10 + (unsigned long)(*q - '0');
+    if (q != c2 || port == 0 || port > 65535)
+        return -1;
+    if (s->n_ports == IIS_MAX_PORTS)
+        return 1;
+    s->ports[s->n_ports++] = (unsigned)port;
+    return 0;
+}
+
 const iis_server *iis_model_server_by_pickup(const iis_model *m, const char *dir)
 {
     for (size_t i = 0; m && dir && i < m->n_servers; i++)

@@ -144,6 +144,11 @@ int iis_server_requires_tls(const iis_server *s);
 unsigned iis_server_remote_port(const iis_server *s);
 /* Does one of ServerBindings use this port? */
 int iis_server_listens_on(const iis_server *s, unsigned port);
+/* Adds one ServerBindings entry ("IP:PORT:HOST", e.g. ":25:") to s's
+ * ports. 0; 1 when s already holds IIS_MAX_PORTS (the entry is dropped);
+ * -1 when the entry is not IP:PORT:HOST with a port of 1-65535. For the
+ * readers. */
+int iis_server_add_binding(iis_server *s, const char *entry, size_t len);
 /* The server whose PickupDirectory is dir (compared as paths: case and
  * separators as Windows sees them), or NULL. */
 const iis_server *iis_model_server_by_pickup(const iis_model *m, const char *dir);

@@ -426,7 +426,7 @@ static int read_attributes(parser *ps, const char *element, mb_node *n, custom_p
         if (ps->p == before)
             return fail_at(ps, ps->p, "attributes of <%s> not separated by spaces", element);
         char attr[MB_NAME_MAX + 1];
-        const char *raw, *raw_end;
+        const char *raw = NULL, *raw_end = NULL;
         if (read_attribute(ps, attr, &raw, &raw_end) != 0)
             return -1;
         int rc = 0;
@@ -683,26 +683,6 @@ static int copy_string(builder *b, const char *where, int p, const char *text, c
     return 0;
 }
 
-/* One ServerBindings entry, "IP:PORT:HOST". */
-static int binding_port(builder *b, const char *where, const char *entry, size_t len,
-                        unsigned *port)
-{
-    const char *c1 = memchr(entry, ':', len);
-    const char *c2 = c1 ? memchr(c1 + 1, ':', len - (size_t)(c1 + 1 - entry)) : NULL;
-    unsigned long v = 0;
-    const char *q;
-    if (!c2 || c2 == c1 + 1 || c2 - c1 > 6)
-        return bad_value(b, "ServerBindings of %s: '%.*s' is not IP:PORT:HOST", where,
-                         (int)(len > 60 ? 60 : len), entry);
-    for (q = c1 + 1; q < c2 && *q >= '0' && *q <= '9'; q++)
-        v = v * 10 + (unsigned long)(*q - '0');
-    if (q != c2 || v == 0 || v > 65535)
-        return bad_value(b, "ServerBindings of %s: '%.*s' has no valid port", where,
-                         (int)(len > 60 ? 60 : len), entry);
-    *port = (unsigned)v;
-    return 0;
-}
-
 /* Multi-string: one entry per line. */
 static int parse_bindings(builder *b, const char *where, const char *text, iis_server *s)
 {
@@ -715,15 +695,12 @@ static int parse_bindings(builder *b, const char *where, const char *text, iis_s
         memcpy(line, text, len);
         line[len] = '\0';
         trim(line, &entry, &elen);
-        if (elen > 0) {
-            unsigned port;
-            if (binding_port(b, where, entry, elen, &port) != 0)
-                return -1;
-            if (s->n_ports == IIS_MAX_PORTS)
-                leave_out(b, "%s: more than %d ServerBindings", where, IIS_MAX_PORTS);
-            else
-                s->ports[s->n_ports++] = port;
-        }
+        int rc = elen ? iis_server_add_binding(s, entry, elen) : 0;
+        if (rc < 0)
+            return bad_value(b, "ServerBindings of %s: '%.*s' is not IP:PORT:HOST with a port",
+                             where, (int)(elen > 60 ? 60 : elen), entry);
+        if (rc > 0)
+            leave_out(b, "%s: more than %d ServerBindings", where, IIS_MAX_PORTS);
         text += len;
         text += strspn(text, "\r\n");
     }

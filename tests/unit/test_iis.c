@@ -326,7 +326,7 @@ static void bad_values_are_refused_with_their_place(void **state)
             "not TRUE or FALSE");
     refused(SERVER_HEAD "<IIsSmtpServer Location=\"/LM/SmtpSvc/1\" ServerBindings=\":x:\"/>"
                         SERVER_TAIL,
-            "has no valid port");
+            "is not IP:PORT:HOST with a port");
     refused(SERVER_HEAD "<IIsSmtpDomain Location=\"/LM/SmtpSvc/1/Domain/a.example\""
                         " RouteAction=\"two\"/><IIsSmtpServer Location=\"/LM/SmtpSvc/1\"/>"
                         SERVER_TAIL,
