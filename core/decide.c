@@ -44,6 +44,12 @@ decide_outcome decide(const decide_input *in)
         return outcome(DECIDE_TLS, DECIDE_NO_RULE);
     if (in->looped)
         return outcome(DECIDE_TLS, DECIDE_LOOP);
+    /* IIS delivers or routes the domain itself: handing it to the Plain
+     * server would take it off IIS's own route. */
+    if (in->iis == DECIDE_IIS_LOCAL)
+        return outcome(DECIDE_TLS, DECIDE_IIS_LOCAL_DOMAIN);
+    if (in->iis == DECIDE_IIS_ROUTED)
+        return outcome(DECIDE_TLS, DECIDE_IIS_DOMAIN_ROUTE);
     if (domset_matches(rule->never_redirect, in->domain))
         return outcome(DECIDE_TLS, DECIDE_NEVER_REDIRECT);
     if (domset_matches(rule->force_plain, in->domain))
@@ -70,7 +76,7 @@ const char *decide_reason_name(decide_reason reason)
         "no-rule", "never-redirect-list", "force-plain-list", "sts-policy",
         "dane", "expired-cache", "no-starttls", "starttls-rejected",
         "cert-expired", "handshake-failed", "tls-ok", "probe-failed",
-        "needs-probe", "loop", "guard-unknown",
+        "needs-probe", "loop", "guard-unknown", "iis-local-domain", "iis-domain-route",
     };
     if ((unsigned)reason < sizeof names / sizeof names[0])
         return names[reason];
