@@ -208,6 +208,9 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
         rc = cli_error(CLI_FAIL, "%s", err);
     if (rc == CLI_OK) {
         engine_set_probe_overrides(e, ctx->dns, ctx->timeout_ms);
+        /* Decide as the sink does, with IIS's configuration read now (a
+         * read that fails only leaves it out; the log says why). */
+        engine_refresh_iis(e, NULL, 0);
         char message_id[256];
         find_message_id(msg, len, message_id, sizeof message_id);
         route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };

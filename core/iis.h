@@ -94,6 +94,7 @@ typedef struct {
     char why[256];              /* why it is empty, or what was left out */
     iis_server *servers;        /* sorted by instance */
     size_t n_servers;
+    int refs;                   /* the holder's (the engine's) count; 0 elsewhere */
 } iis_model;
 
 /* An empty model saying why (printf-style); NULL when out of memory. */
