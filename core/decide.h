@@ -35,7 +35,7 @@ typedef enum {
 } decide_reason;
 
 /* What IIS itself does with the domain on the source virtual server, as
- * its configuration says (iis.h); row 3. */
+ * its configuration says (iis_model.h); row 3. */
 typedef enum {
     DECIDE_IIS_NONE = 0,       /* nothing of its own (or IIS is not known) */
     DECIDE_IIS_LOCAL,          /* a local domain: default or alias */

@@ -15,7 +15,7 @@
 #include "domset.h"
 #include "expcache.h"
 #include "guard.h"
-#include "iis.h"
+#include "iis_model.h"
 #include "journal.h"
 #include "log.h"
 #include "pcache.h"
@@ -93,7 +93,7 @@ int engine_probe_cached(engine *e, const char *domain, probe_result *out);
 int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out);
 
 /* How the source virtual server delivers, from its IIS configuration
- * (iis.h), so the probe meets what IIS's own delivery will meet. */
+ * (iis_model.h), so the probe meets what IIS's own delivery will meet. */
 typedef struct {
     unsigned port;            /* RemoteSmtpPort; 0: the probe_port setting */
     const char *ehlo_name;    /* FullyQualifiedDomainName, said in EHLO when the
@@ -113,7 +113,7 @@ int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *ou
 int engine_probe_smart_host(engine *e, const char *smart_host, const engine_probe_via *via,
                             uint64_t deadline_ms, probe_result *out);
 
-/* ---- IIS's own configuration (iis.h) -------------------------------------
+/* ---- IIS's own configuration (iis_model.h) -------------------------------------
  *
  * Read off the message path: the maintenance thread hands a read to the
  * background pool a second after the engine opens and then every minute

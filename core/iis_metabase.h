@@ -13,7 +13,7 @@
  *
  *   <Custom Name="RouteAction" ID="36946" Value="4" Type="DWORD" .../>
  *
- * Only these elements and the properties iis.h models are read; numbers
+ * Only these elements and the properties iis_model.h models are read; numbers
  * are decimal or 0x hexadecimal; multi-string values (ServerBindings) are
  * one entry per line. A server inherits from the service what it does not
  * set, and a domain entry without RouteAction inherits the server's, as
@@ -29,7 +29,7 @@
 
 #include <stddef.h>
 
-#include "iis.h"
+#include "iis_model.h"
 
 /* Larger files are refused: a real MetaBase.xml is well under 1 MB. */
 #define IIS_METABASE_MAX_BYTES (32u * 1024u * 1024u)

@@ -10,7 +10,7 @@
 #ifndef TR_IIS_READ_H
 #define TR_IIS_READ_H
 
-#include "iis.h"
+#include "iis_model.h"
 
 typedef enum {
     IIS_READ_OK = 0,      /* *out is what IIS says, perhaps no server at all */

@@ -11,7 +11,7 @@
 #include "decide.h"
 #include "domain.h"
 #include "fanout.h"
-#include "iis.h"
+#include "iis_model.h"
 #include "journal.h"
 
 /* What is known about one recipient domain. */
@@ -117,7 +117,7 @@ static size_t group_by_domain(route_decision *d, size_t n, by_domain *order, siz
  * deadline a domain's turn costs nothing (it stays on TLS). */
 #define ROUTE_SETTLE_THREADS 32
 
-/* The source virtual server as IIS configures it (iis.h); all empty when
+/* The source virtual server as IIS configures it (iis_model.h); all empty when
  * IIS's configuration is not known. */
 typedef struct {
     const iis_server *server;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iis.h"
+#include "iis_model.h"
 #include "iis_metabase.h"
 #include "plat.h"
 #include "trtest.h"
@@ -118,7 +118,7 @@ static void says_what_iis_does_with_each_domain(void **state)
     iis_domain_route_text(d, text, sizeof text);
     assert_string_equal(text, "dropped into a folder");
 
-    /* *.legacy.example: its subdomains, and the domain itself (iis.h). */
+    /* *.legacy.example: its subdomains, and the domain itself (iis_model.h). */
     assert_int_equal(iis_server_domain_kind(s, "a.b.legacy.example", &d), IIS_DOMAIN_ROUTED);
     assert_string_equal(d->name, "*.legacy.example");
     assert_string_equal(d->route_host, "gw.legacy.example");

@@ -1,4 +1,4 @@
-/* iis: what IIS's own SMTP configuration says, as a portable model.
+/* iis_model: what IIS's own SMTP configuration says, as a portable model.
  *
  * IIS routes some mail itself, whatever the router decides: a virtual
  * server's local domains (the default domain and its aliases) never leave
@@ -13,8 +13,8 @@
  * (IIS://localhost/SMTPSVC/N and its Domain children, iis_read_win32.c)
  * or from %windir%\system32\inetsrv\MetaBase.xml (iis_metabase.c). A
  * model is immutable once read: the engine swaps in a fresh one. */
-#ifndef TR_IIS_H
-#define TR_IIS_H
+#ifndef TR_IIS_MODEL_H
+#define TR_IIS_MODEL_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
-/* iis: the model's look-ups (see iis.h). Domain entries are kept sorted,
+/* iis_model: the look-ups (see iis_model.h). Domain entries are kept sorted,
  * so a recipient domain costs one binary search per label, whatever the
  * number of entries. */
-#include "iis.h"
+#include "iis_model.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -101,7 +101,7 @@ const iis_domain *iis_server_domain_entry(const iis_server *s, const char *domai
     const iis_domain *d = find_exact(s, domain);
     if (d)
         return d;
-    /* The most specific wildcard first: *.domain itself (see iis.h), then
+    /* The most specific wildcard first: *.domain itself (see iis_model.h), then
      * one label shorter at a time. */
     for (const char *suffix = domain; suffix; ) {
         if ((d = find_wildcard(s, suffix)) != NULL)
