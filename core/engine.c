@@ -510,8 +510,8 @@ static void log_iis(engine *e, iis_read_status st, const char *why, int installe
     if (m->n_servers > 0)
         engine_log(e, LOG_INFO, "IIS configuration: %lu SMTP virtual servers read from %s%s%s",
                    (unsigned long)m->n_servers, m->where, m->why[0] ? "; " : "", m->why);
-    else
-        engine_log(e, st == IIS_READ_FAILED ? LOG_WARNING : LOG_INFO,
+    else /* no IIS here is the normal case off Windows: not worth a row at info */
+        engine_log(e, st == IIS_READ_FAILED ? LOG_WARNING : LOG_DEBUG,
                    "IIS configuration: none in use (%s): decisions do not consult IIS", m->why);
     engine_release_iis(e, m);
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "dnsd.h"
 #include "engine.h"
 #include "peer.h"
@@ -35,6 +37,18 @@ typedef struct {
     peer *tls_side;      /* what server 1's probes meet: no STARTTLS */
     peer *smart;         /* server 3's smart host: no STARTTLS */
 } world;
+
+/* A count from the database the engine writes. */
+static int64_t count_rows(world *w, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(store_db(w->admin), sql, -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
 
 static void set(world *w, const char *key, const char *value)
 {
@@ -185,6 +199,14 @@ static void local_and_alias_domains_stay_with_iis_unprobed(void **state)
     assert_non_null(strstr(r.decisions[1].detail, "(default domain)"));
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
+    assert_int_equal(count_rows(w, "SELECT count(*) FROM journal WHERE reason = 'iis-local-domain'"
+                                   " AND route = 'tls' AND detail LIKE '%IIS delivers it itself%'"),
+                     3);
+    /* The engine said what it read. */
+    assert_int_equal(count_rows(w, "SELECT count(*) FROM log WHERE level = 2 AND message LIKE "
+                                   "'IIS configuration: 2 SMTP virtual servers read from %"
+                                   "MetaBase.xml'"),
+                     1);
     assert_int_equal(dnsd_name_queries(w->dns, "corp.example"), 0);
     assert_int_equal(dnsd_name_queries(w->dns, "relay01.corp.example"), 0);
     assert_int_equal(peer_connections(w->tls_side), 0);
@@ -256,6 +278,9 @@ static void a_smart_host_always_is_probed_once_for_every_domain(void **state)
     expect(&r.decisions[3], 0, "iis-local-domain", "");
     assert_int_equal(r.handed_off, 3);
     route_result_free(&r);
+    assert_int_equal(count_rows(w, "SELECT count(*) FROM journal WHERE route = 'plain' AND "
+                                   "reason = 'no-starttls' AND mx = '[127.0.0.1]'"),
+                     3);
     /* One connection for the message, and the domains' MX hosts never
      * looked up (the guards may ask about the domains themselves). */
     assert_int_equal(peer_connections(w->smart), 1);
@@ -307,6 +332,10 @@ static void without_a_readable_configuration_decisions_are_as_before(void **stat
     assert_int_equal(trtest_write_file(broken, "<configuration><IIsSmtpServer Location="), 0);
     assert_int_equal(engine_set_iis_metabase(w->eng, broken, err, sizeof err), -1);
     assert_non_null(strstr(err, "broken.xml"));
+    assert_int_equal(count_rows(w, "SELECT count(*) FROM log WHERE level = 1 AND message LIKE "
+                                   "'IIS configuration: %broken.xml%the one read before stays "
+                                   "in use'"),
+                     1);
     const iis_model *m = engine_acquire_iis(w->eng);
     assert_int_equal(m->n_servers, 2);
     engine_release_iis(w->eng, m);
