@@ -141,8 +141,8 @@ static void reads_metabase_xml_from_windir_in_the_background(void **state)
                           (const unsigned char *)body, sizeof body - 1 };
     route_result r;
     assert_int_equal(route_run(e, &msg, &r), 0);
-    assert_string_equal(r.decisions[0].reason, "iis-local-domain");
-    assert_string_equal(r.decisions[1].reason, "iis-domain-route");
+    assert_int_equal(r.decisions[0].reason, DECIDE_IIS_LOCAL_DOMAIN);
+    assert_int_equal(r.decisions[1].reason, DECIDE_IIS_DOMAIN_ROUTE);
     assert_non_null(strstr(r.decisions[1].detail, "smart host [192.0.2.25]"));
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
