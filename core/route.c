@@ -117,6 +117,13 @@ static size_t group_by_domain(route_decision *d, size_t n, by_domain *order, siz
  * deadline a domain's turn costs nothing (it stays on TLS). */
 #define ROUTE_SETTLE_THREADS 32
 
+/* What the message knows of its smart host's answer. */
+typedef enum {
+    SMART_NOT_ASKED = 0,
+    SMART_ANSWERED,        /* from the cache or a probe */
+    SMART_CUT_SHORT        /* the message's deadline cut the probe short */
+} smart_state;
+
 /* The source virtual server as IIS configures it (iis_model.h); all empty when
  * IIS's configuration is not known. */
 typedef struct {
@@ -124,7 +131,7 @@ typedef struct {
     const char *smart_host;        /* SmartHostType always: every probe goes there */
     engine_probe_via via;          /* RemoteSmtpPort, FullyQualifiedDomainName */
     plat_mutex *smart_lock;        /* the smart host is probed once per message */
-    int smart_known;               /* smart_result holds the answer */
+    smart_state smart;             /* guarded by smart_lock, like smart_result */
     probe_result smart_result;
 } iis_source;
 
@@ -255,17 +262,19 @@ static int smart_host_answer(settle_ctx *c, int online, probe_result *r, int *cu
     int rc = 0;
     *cut = 0;
     plat_mutex_lock(src->smart_lock);
-    if (!src->smart_known && engine_smart_host_cached(c->e, src->smart_host, &src->smart_result))
-        src->smart_known = 1;
-    if (!src->smart_known && !online) {
+    if (src->smart == SMART_NOT_ASKED &&
+        engine_smart_host_cached(c->e, src->smart_host, &src->smart_result))
+        src->smart = SMART_ANSWERED;
+    if (src->smart == SMART_NOT_ASKED && !online) {
         rc = 1;
-    } else if (!src->smart_known) {
-        src->smart_known = engine_probe_smart_host(c->e, src->smart_host, &src->via,
-                                                   c->deadline_ms, &src->smart_result) ? 2 : 1;
+    } else if (src->smart == SMART_NOT_ASKED) {
+        int cut_short = engine_probe_smart_host(c->e, src->smart_host, &src->via,
+                                                c->deadline_ms, &src->smart_result);
+        src->smart = cut_short ? SMART_CUT_SHORT : SMART_ANSWERED;
     }
     if (rc == 0) {
         *r = src->smart_result;
-        *cut = src->smart_known == 2;
+        *cut = src->smart == SMART_CUT_SHORT;
     }
     plat_mutex_unlock(src->smart_lock);
     return rc;
@@ -284,7 +293,8 @@ static int settle_by_smart_host(settle_ctx *c, domain_plan *p, int online)
         note_deadline(c, p);
     char said[sizeof p->detail];
     copy_text(said, sizeof said, p->detail);
-    set_text(p->detail, sizeof p->detail, "virtual server %d sends all mail to its smart host%s%.150s",
+    set_text(p->detail, sizeof p->detail,
+             "virtual server %d sends all mail to its smart host%s%.150s",
              c->iis->server->instance, said[0] ? ": " : "", said);
     p->outcome = decide_plan(c, p, p->status);
     return 0;

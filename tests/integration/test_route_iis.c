@@ -222,8 +222,8 @@ static void domains_with_their_own_route_stay_with_iis_unprobed(void **state)
     route_result r;
     route(w, 1, rcpts, 2, &r);
     expect(&r.decisions[0], 0, "iis-domain-route", "");
-    assert_non_null(strstr(r.decisions[0].detail,
-                           "remote domain partner.test of virtual server 1 (smart host [192.0.2.25])"));
+    assert_non_null(strstr(r.decisions[0].detail, "remote domain partner.test of virtual "
+                                                   "server 1 (smart host [192.0.2.25])"));
     expect(&r.decisions[1], 0, "iis-domain-route", "");
     assert_non_null(strstr(r.decisions[1].detail, "*.bank.test"));
     assert_non_null(strstr(r.decisions[1].detail, "TLS required"));
@@ -326,6 +326,32 @@ static void a_smart_host_by_name_is_resolved_and_its_tls_decides(void **state)
     peer_stop(good);
 }
 
+static void a_silent_smart_host_leaves_every_domain_on_tls_by_the_deadline(void **state)
+{
+    world *w = *state;
+    peer *silent = peer_start(PEER_SILENT, NULL);
+    assert_non_null(silent);
+    write_metabase(w, peer_port(w->tls_side), peer_port(silent), "[127.0.0.1]");
+    load_metabase(w);
+    set(w, "message_timeout_ms", "1200");
+    const char *rcpts[] = { "a@far1.test", "b@far2.test" };
+    route_result r;
+    uint64_t start = plat_now_ms();
+    route(w, 3, rcpts, 2, &r);
+    uint64_t took = plat_now_ms() - start;
+    for (size_t i = 0; i < 2; i++) {
+        expect(&r.decisions[i], 0, "probe-failed", "timeout");
+        assert_non_null(strstr(r.decisions[i].detail, "message's deadline"));
+    }
+    route_result_free(&r);
+    assert_true(took < 4000);
+    assert_int_equal(peer_connections(silent), 1);
+    /* A probe the message's deadline cut short says nothing: not cached. */
+    probe_result cached;
+    assert_false(engine_smart_host_cached(w->eng, "[127.0.0.1]", &cached));
+    peer_stop(silent);
+}
+
 static void without_a_readable_configuration_decisions_are_as_before(void **state)
 {
     world *w = *state;
@@ -402,6 +428,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_smart_host_by_name_is_resolved_and_its_tls_decides,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_silent_smart_host_leaves_every_domain_on_tls_by_the_deadline, setup, teardown),
         cmocka_unit_test_setup_teardown(without_a_readable_configuration_decisions_are_as_before,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(a_changed_file_is_read_again, setup, teardown),
