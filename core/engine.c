@@ -111,29 +111,37 @@ static void config_free(engine_config *cfg)
     free(cfg);
 }
 
+static log_level default_log_level(void)
+{
+    return (log_level)store_log_level_parse(setting_at(SETTING_ID_log_level)->default_value);
+}
+
 static log_level setting_log_level(store *st)
 {
     char name[32];
     int lv = -1;
     if (store_setting_get(st, "log_level", name, sizeof name) == STORE_OK)
         lv = store_log_level_parse(name);
-    return lv >= 0 ? (log_level)lv : LOG_INFO;
+    return lv >= 0 ? (log_level)lv : default_log_level();
 }
 
+/* Every setting the engine uses, read again on every reload. */
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
     /* Keys that fail to load keep their defaults; the poll goes on. */
     probe_settings_load(st, &cfg->probe);
+    pcache_ttls_default(&cfg->probe_ttls);
+    pcache_ttls_load(store_db(st), &cfg->probe_ttls);
     guard_options_default(&cfg->guard);
     guard_options_load(st, &cfg->guard);
-    cfg->guard_timeout_ms = store_setting_int(st, "guard_timeout_ms", 5000);
-    cfg->message_timeout_ms = store_setting_int(st, "message_timeout_ms", 20000);
-    cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
-    cfg->ttl_failure_ms = store_setting_int(st, "ttl_failure_s", 900) * 1000;
-    cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
-    cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
-    cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
+    cfg->guard_timeout_ms = STORE_SETTING_INT(st, guard_timeout_ms);
+    cfg->message_timeout_ms = STORE_SETTING_INT(st, message_timeout_ms);
+    cfg->ttl_expired_ms = STORE_SETTING_INT(st, ttl_expired_s) * 1000;
+    cfg->ttl_failure_ms = STORE_SETTING_INT(st, ttl_failure_s) * 1000;
+    cfg->journal_max_age_days = (int)STORE_SETTING_INT(st, journal_max_age_days);
+    cfg->journal_max_rows = STORE_SETTING_INT(st, journal_max_rows);
+    cfg->log_max_rows = STORE_SETTING_INT(st, log_max_rows);
 }
 
 static int load_list(store *st, const char *rule, store_list list, domset *set)
@@ -231,6 +239,9 @@ static void apply_retention(engine *e, const engine_config *cfg)
 
 static void install_config(engine *e, engine_config *cfg)
 {
+    /* Before the snapshot is seen: whoever sees the new generation also
+     * gets the new lifetimes. */
+    pcache_set_ttls(e->probe_cache, &cfg->probe_ttls);
     plat_mutex_lock(e->lock);
     engine_config *old = e->cfg;
     e->cfg = cfg;
@@ -861,7 +872,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
-    e->log_level = LOG_INFO;
+    e->log_level = (int)default_log_level();
     e->lock = plat_mutex_new();
     e->poll_lock = plat_mutex_new();
     e->write_lock = plat_mutex_new();
@@ -886,10 +897,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    pcache_ttls ttls;
-    pcache_ttls_default(&ttls);
-    pcache_ttls_load(store_db(e->probe_store), &ttls);
-    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    /* Its lifetimes come with the configuration: set once it is loaded
+     * below, and again by install_config on every reload. */
+    e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
@@ -907,6 +917,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     apply_retention(e, e->cfg);
+    pcache_set_ttls(e->probe_cache, &e->cfg->probe_ttls);
     e->log_level = (int)e->cfg->log_level;
     sweep_stale_handoffs(e);
     /* Checkpoints are the maintenance thread's job, off the routing path. */

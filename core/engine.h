@@ -47,6 +47,7 @@ typedef struct engine_config {
     size_t n_rules;
     log_level log_level;
     probe_settings probe;       /* opts point into this snapshot */
+    pcache_ttls probe_ttls;     /* the probe cache's lifetimes */
     guard_options guard;        /* guard_mta_sts, guard_dane (row 6) */
     int64_t guard_timeout_ms;   /* each domain's guard look-ups */
     int64_t message_timeout_ms; /* everything decided for one message */
