@@ -3,9 +3,10 @@
  * maintenance thread wakes once a second: it reads config_generation and,
  * when it moved, a new configuration snapshot; reloads the expired cache;
  * trims the journal and the log in small batches; checkpoints the WAL; and
- * once a minute hands the expired-certificate cache's due re-checks to the
- * background pool, so no routing thread ever polls, prunes, re-probes or
- * waits for a checkpoint's fsync. */
+ * once a minute hands the expired-certificate cache's due re-checks and a
+ * read of IIS's configuration to the background pool, so no routing
+ * thread ever polls, prunes, re-probes, reads IIS or waits for a
+ * checkpoint's fsync. */
 #include "engine.h"
 
 #include <sqlite3.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "bgwork.h"
+#include "iis_metabase.h"
+#include "iis_read.h"
 #include "net.h"
 #include "pickup.h"
 #include "policy.h"
@@ -71,7 +74,15 @@ struct engine {
     void *event_ctx;
     int64_t pickup_warned_ms[ENGINE_WATCHED_RULES]; /* per rule slot; maintenance thread */
     int64_t pickup_warned_rule[ENGINE_WATCHED_RULES];
+    iis_model *iis;           /* guarded by lock, references counted there */
+    char iis_metabase[PLAT_PATH_MAX]; /* test hook: this file instead of the
+                                 host's IIS; guarded by lock */
+    unsigned iis_generation;  /* guarded by lock: moves with the hook, so a
+                                 read of the old source is not installed */
 };
+
+/* IIS's configuration is read again this often (engine.h). */
+#define IIS_REFRESH_EVERY_MS (60 * 1000)
 
 /* Background threads: few, since every job waits on the network, and a
  * queue long enough for a burst of new domains. */
@@ -313,6 +324,7 @@ static int stopping(engine *e)
 
 static void schedule_rechecks(engine *e);
 static int64_t expired_scan_every_ms(engine *e);
+static void schedule_iis_read(engine *e);
 
 void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx)
 {
@@ -390,6 +402,8 @@ static void maintain(void *arg)
     /* Not at once: a short-lived engine (a CLI command) never probes in
      * the background, and a service's first minute belongs to its mail. */
     uint64_t last_scan = plat_now_ms(), last_watch = plat_now_ms();
+    uint64_t last_iis = 0;
+    int iis_read_once = 0;
     while (!stopping(e)) {
         if (plat_now_ms() < next) {
             plat_sleep_ms(ENGINE_STOP_CHECK_MS);
@@ -407,6 +421,11 @@ static void maintain(void *arg)
         if (plat_now_ms() - last_watch >= ENGINE_PICKUP_SCAN_MS) {
             last_watch = plat_now_ms();
             engine_watch_pickups(e);
+        }
+        if (!iis_read_once || plat_now_ms() - last_iis >= IIS_REFRESH_EVERY_MS) {
+            iis_read_once = 1;
+            last_iis = plat_now_ms();
+            schedule_iis_read(e);
         }
     }
 }
@@ -513,6 +532,132 @@ void engine_log(engine *e, log_level level, const char *fmt, ...)
     plat_mutex_unlock(e->write_lock);
 }
 
+/* ---- IIS's own configuration --------------------------------------------- */
+
+const iis_model *engine_acquire_iis(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    iis_model *m = e->iis;
+    m->refs++;
+    plat_mutex_unlock(e->lock);
+    return m;
+}
+
+void engine_release_iis(engine *e, const iis_model *m)
+{
+    iis_model *held = (iis_model *)m;
+    plat_mutex_lock(e->lock);
+    int drop = --held->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        iis_model_free(held);
+}
+
+static iis_read_status read_iis(const char *metabase, iis_model **out)
+{
+    char err[256];
+    if (!metabase[0])
+        return iis_read_system(out);
+    if ((*out = iis_metabase_load(metabase, err, sizeof err)) != NULL)
+        return IIS_READ_OK;
+    *out = iis_model_empty("%s", err);
+    return IIS_READ_FAILED;
+}
+
+/* Swaps in m unless the source moved on while it was read, or the read
+ * failed where the model in use knows servers. 1 when installed; 0 when
+ * m was dropped; m is the engine's either way. */
+static int install_iis(engine *e, iis_model *m, iis_read_status st, unsigned generation,
+                       int *changed)
+{
+    plat_mutex_lock(e->lock);
+    iis_model *old = e->iis;
+    int stale = generation != e->iis_generation;
+    int keep_old = st == IIS_READ_FAILED && old && old->n_servers > 0;
+    if (stale || keep_old) {
+        plat_mutex_unlock(e->lock);
+        iis_model_free(m);
+        return 0;
+    }
+    *changed = !old || old->origin != m->origin || old->n_servers != m->n_servers ||
+               strcmp(old->why, m->why) != 0 || strcmp(old->where, m->where) != 0;
+    m->refs = 1;
+    e->iis = m;
+    int drop = old && --old->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        iis_model_free(old);
+    return 1;
+}
+
+static void log_iis(engine *e, iis_read_status st, const char *why, int installed, int changed)
+{
+    if (st == IIS_READ_FAILED && !installed) {
+        engine_log(e, LOG_WARNING, "IIS configuration: %s; the one read before stays in use",
+                   why);
+        return;
+    }
+    if (!changed)
+        return;
+    const iis_model *m = engine_acquire_iis(e);
+    if (m->n_servers > 0)
+        engine_log(e, LOG_INFO, "IIS configuration: %lu SMTP virtual servers read from %s%s%s",
+                   (unsigned long)m->n_servers, m->where, m->why[0] ? "; " : "", m->why);
+    else /* no IIS here is the normal case off Windows: not worth a row at info */
+        engine_log(e, st == IIS_READ_FAILED ? LOG_WARNING : LOG_DEBUG,
+                   "IIS configuration: none in use (%s): decisions do not consult IIS", m->why);
+    engine_release_iis(e, m);
+}
+
+static int refresh_iis(engine *e, char *err, size_t errlen)
+{
+    char metabase[PLAT_PATH_MAX];
+    plat_mutex_lock(e->lock);
+    unsigned generation = e->iis_generation;
+    memcpy(metabase, e->iis_metabase, sizeof metabase);
+    plat_mutex_unlock(e->lock);
+    iis_model *m = NULL;
+    iis_read_status st = read_iis(metabase, &m);
+    if (!m) {
+        set_err(err, errlen, "out of memory reading IIS's configuration");
+        return -1;
+    }
+    char why[sizeof m->why];
+    memcpy(why, m->why, sizeof why);
+    int changed = 0;
+    int installed = install_iis(e, m, st, generation, &changed);
+    log_iis(e, st, why, installed, changed);
+    if (st == IIS_READ_FAILED) {
+        set_err(err, errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void read_iis_job(void *ctx, const char *key)
+{
+    refresh_iis(ctx, NULL, 0);
+}
+
+static void schedule_iis_read(engine *e)
+{
+    bgwork_submit(e->background, read_iis_job, e, "iis-configuration");
+}
+
+int engine_refresh_iis(engine *e, char *err, size_t errlen)
+{
+    return refresh_iis(e, err, errlen);
+}
+
+int engine_set_iis_metabase(engine *e, const char *path, char *err, size_t errlen)
+{
+    plat_mutex_lock(e->lock);
+    snprintf(e->iis_metabase, sizeof e->iis_metabase, "%s", path ? path : "");
+    e->iis_generation++;
+    plat_mutex_unlock(e->lock);
+    return refresh_iis(e, err, errlen);
+}
+
 void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms)
 {
     snprintf(e->dns_override, sizeof e->dns_override, "%s", dns_servers ? dns_servers : "");
@@ -563,10 +708,28 @@ int engine_probe_cached(engine *e, const char *domain, probe_result *out)
     return pcache_get(e->probe_cache, domain, out);
 }
 
-int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
+/* The probe cache's key of a smart host's result. */
+static void smart_host_key(const char *smart_host, char *key, size_t len)
+{
+    snprintf(key, len, "smarthost:%s", smart_host);
+}
+
+/* Probes domain (or smart_host instead of its MX hosts) by deadline_ms;
+ * the result is cached under key unless the deadline cut it short. */
+static int probe_until(engine *e, const char *domain, const char *smart_host, const char *key,
+                       const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
 {
     engine_config *cfg = engine_acquire_config(e);
     probe_options opts = probe_options_of(e, cfg);
+    char ehlo[256];
+    if (via && via->port)
+        opts.port = via->port;
+    /* The setting outranks the server's name: the admin chose it. */
+    snprintf(ehlo, sizeof ehlo, "%s",
+             opts.ehlo_name && *opts.ehlo_name ? opts.ehlo_name
+             : via && via->ehlo_name          ? via->ehlo_name
+                                              : "");
+    opts.ehlo_name = ehlo;
     engine_release_config(e, cfg);
     unsigned left = (unsigned)net_remaining_ms(deadline_ms);
     int clamped = left < opts.total_timeout_ms;
@@ -574,17 +737,51 @@ int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_
         opts.total_timeout_ms = (unsigned)left;
     if (left == 0) {
         memset(out, 0, sizeof *out);
-        snprintf(out->domain, sizeof out->domain, "%s", domain);
+        snprintf(out->domain, sizeof out->domain, "%s", smart_host ? smart_host : domain);
         out->status = PROBE_TIMEOUT;
+    } else if (smart_host) {
+        probe_smart_host(smart_host, &opts, out);
     } else {
         probe_domain(domain, &opts, out);
     }
     int cut = clamped && out->status == PROBE_TIMEOUT;
-    if (cut)
+    if (cut) {
         snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
-    else
-        pcache_put(e->probe_cache, out);
+    } else {
+        probe_result keyed = *out;
+        snprintf(keyed.domain, sizeof keyed.domain, "%s", key);
+        pcache_put(e->probe_cache, &keyed);
+    }
     return cut;
+}
+
+int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
+{
+    return probe_until(e, domain, NULL, domain, NULL, deadline_ms, out);
+}
+
+int engine_probe_one_via(engine *e, const char *domain, const engine_probe_via *via,
+                         uint64_t deadline_ms, probe_result *out)
+{
+    return probe_until(e, domain, NULL, domain, via, deadline_ms, out);
+}
+
+int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *out)
+{
+    char key[PROBE_NAME_MAX + 16];
+    smart_host_key(smart_host, key, sizeof key);
+    if (!pcache_get(e->probe_cache, key, out))
+        return 0;
+    snprintf(out->domain, sizeof out->domain, "%s", smart_host);
+    return 1;
+}
+
+int engine_probe_smart_host(engine *e, const char *smart_host, const engine_probe_via *via,
+                            uint64_t deadline_ms, probe_result *out)
+{
+    char key[PROBE_NAME_MAX + 16];
+    smart_host_key(smart_host, key, sizeof key);
+    return probe_until(e, smart_host, smart_host, key, via, deadline_ms, out);
 }
 
 static unsigned guard_settings_bits(const guard_options *o)
@@ -764,9 +961,12 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->policies = policy_memo_new();
     e->sts = stscache_new();
     e->background = bgwork_new(ENGINE_BACKGROUND_THREADS, ENGINE_BACKGROUND_QUEUE);
+    e->iis = iis_model_empty("IIS's configuration has not been read yet");
+    if (e->iis)
+        e->iis->refs = 1;
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
-        !e->sts || !e->background || !e->learner) {
+        !e->sts || !e->background || !e->learner || !e->iis) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
         return -1;
@@ -837,6 +1037,8 @@ void engine_close(engine *e)
         config_free(e->cfg);
     expcache_free(e->expired);
     policy_memo_free(e->policies);
+    if (e->iis && --e->iis->refs == 0)
+        iis_model_free(e->iis);
     plat_mutex_free(e->lock);
     plat_mutex_free(e->poll_lock);
     plat_mutex_free(e->write_lock);

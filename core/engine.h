@@ -15,6 +15,7 @@
 #include "domset.h"
 #include "expcache.h"
 #include "guard.h"
+#include "iis_model.h"
 #include "journal.h"
 #include "log.h"
 #include "pcache.h"
@@ -91,6 +92,46 @@ int engine_probe_cached(engine *e, const char *domain, probe_result *out);
  * the domain). Returns 1 when it was cut short: out->status is then
  * PROBE_TIMEOUT and out->error says which deadline. */
 int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out);
+
+/* How the source virtual server delivers, from its IIS configuration
+ * (iis_model.h), so the probe meets what IIS's own delivery will meet. */
+typedef struct {
+    unsigned port;            /* RemoteSmtpPort; 0: the probe_port setting */
+    const char *ehlo_name;    /* FullyQualifiedDomainName, said in EHLO when the
+                                 ehlo_name setting is empty; NULL or "": none */
+} engine_probe_via;
+
+/* engine_probe_one with the port and EHLO name of via (NULL: the settings'). */
+int engine_probe_one_via(engine *e, const char *domain, const engine_probe_via *via,
+                         uint64_t deadline_ms, probe_result *out);
+
+/* A virtual server that sends everything to its smart host (SmartHostType
+ * "always") meets only that host: it is probed instead of the recipients'
+ * MX hosts (probe_smart_host), and cached like a domain under the key
+ * "smarthost:" + smart_host, so it never answers for a domain of the same
+ * name. The same deadline rule as engine_probe_one. */
+int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *out);
+int engine_probe_smart_host(engine *e, const char *smart_host, const engine_probe_via *via,
+                            uint64_t deadline_ms, probe_result *out);
+
+/* ---- IIS's own configuration (iis_model.h) -------------------------------------
+ *
+ * Read off the message path: the maintenance thread hands a read to the
+ * background pool a second after the engine opens and then every minute
+ * (iis_read.h: ADSI, else MetaBase.xml). Until the first read ends the
+ * model is empty and decisions are taken as without it. A read that fails
+ * where the last one found servers keeps the last one (and logs why). */
+
+/* The model in use, never NULL; give it back with engine_release_iis. */
+const iis_model *engine_acquire_iis(engine *e);
+void engine_release_iis(engine *e, const iis_model *m);
+/* Reads IIS's configuration now, on the calling thread (the CLI, tests).
+ * 0 when the model in use is what was read (perhaps empty: no IIS here);
+ * -1 with the reason in err when the read failed. */
+int engine_refresh_iis(engine *e, char *err, size_t errlen);
+/* Tests: this MetaBase.xml instead of the host's IIS, now and at every
+ * later refresh (NULL: the host's again). engine_refresh_iis's result. */
+int engine_set_iis_metabase(engine *e, const char *path, char *err, size_t errlen);
 
 /* The policies remembered for a domain (no look-up): 1 and *out, or 0. */
 int engine_policy_cached(engine *e, const char *domain, guard_result *out);

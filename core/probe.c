@@ -161,6 +161,7 @@ typedef struct {
     const probe_options *opts;
     const char *domain;   /* for the trace */
     const char *host;     /* MX name: SNI and name check */
+    int host_is_address;  /* a smart host given as an address: no SNI */
     const char *ehlo;
     SSL_CTX *ctx;
     SSL *ssl;             /* set once STARTTLS succeeded */
@@ -713,7 +714,8 @@ static state do_handshake(session *s)
         finish(s, PROBE_HANDSHAKE_FAILED, "TLS setup failed");
         return ST_DONE;
     }
-    SSL_set_tlsext_host_name(s->ssl, s->host);
+    if (!s->host_is_address) /* RFC 6066: SNI carries names only */
+        SSL_set_tlsext_host_name(s->ssl, s->host);
     for (;;) {
         int r;
         ERR_clear_error();
@@ -980,8 +982,50 @@ static void report(const session *s, probe_result *out)
     memcpy(out->domain, domain, sizeof domain);
 }
 
-static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CTX *shared,
-                           probe_result *out)
+/* "[192.0.2.1]" (IIS's way of giving a smart host as an address; a
+ * bare IPv4 or IPv6 address too): 1 and the address in buf. A name: 0. */
+static int smart_host_address(const char *host, char *buf, size_t len)
+{
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        snprintf(buf, len, "%.*s", (int)(n - 2), host + 1);
+        return 1;
+    }
+    if (strchr(host, ':') || strspn(host, "0123456789.") == n) {
+        snprintf(buf, len, "%s", host);
+        return 1;
+    }
+    return 0;
+}
+
+/* The smart host instead of a domain's MX hosts: an address is connected
+ * to as it is, a name through its A/AAAA records, as IIS does. The
+ * result's mx is the smart host as IIS spells it. */
+static void probe_smart(session *s, const char *smart_host, SSL_CTX *shared)
+{
+    char err[120], addr[PROBE_ADDR_MAX];
+    s->ctx = shared ? shared : make_ctx(s->opts, err, sizeof err);
+    if (!s->ctx) {
+        finish_domain(s, PROBE_HANDSHAKE_FAILED, "%s", err);
+        return;
+    }
+    if (smart_host_address(smart_host, addr, sizeof addr)) {
+        s->host = addr;
+        s->host_is_address = 1;
+        probe_address(s, addr);
+        settle(s);
+    } else {
+        probe_host(s, smart_host);
+    }
+    snprintf(s->best.r.mx, sizeof s->best.r.mx, "%s", smart_host);
+    if (!shared)
+        SSL_CTX_free(s->ctx);
+    s->ctx = NULL;
+}
+
+/* smart_host: probe that host instead of the domain's MX hosts. */
+static void probe_with_ctx(const char *domain, const char *smart_host,
+                           const probe_options *opts, SSL_CTX *shared, probe_result *out)
 {
     uint64_t start = plat_now_ms();
     char host[256];
@@ -1008,6 +1052,8 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
 
     if (!domain_name_ok(domain)) {
         finish_domain(s, PROBE_DNS_FAILED, "not a domain name");
+    } else if (smart_host) {
+        probe_smart(s, smart_host, shared);
     } else if (dns_lookup_mx(opts->dns_servers, domain, s->total_deadline, &mx) != DNS_OK) {
         finish_domain(s, dns_failure_status(mx.status), "%s", mx.error);
     } else if (mx.null_mx) {
@@ -1023,7 +1069,12 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
 
 void probe_domain(const char *domain, const probe_options *opts, probe_result *out)
 {
-    probe_with_ctx(domain, opts, NULL, out);
+    probe_with_ctx(domain, NULL, opts, NULL, out);
+}
+
+void probe_smart_host(const char *smart_host, const probe_options *opts, probe_result *out)
+{
+    probe_with_ctx(smart_host, smart_host, opts, NULL, out);
 }
 
 /* ---- many domains at once ---------------------------------------------- */
@@ -1054,7 +1105,8 @@ static void pool_worker(void *arg)
         plat_mutex_unlock(p->lock);
         if (k >= p->nunique)
             return;
-        probe_with_ctx(p->domains[p->unique[k]], p->opts, p->ctx, &p->out[p->unique[k]]);
+        probe_with_ctx(p->domains[p->unique[k]], NULL, p->opts, p->ctx,
+                       &p->out[p->unique[k]]);
     }
 }
 

@@ -152,6 +152,12 @@ typedef struct {
  * fills out, within opts->total_timeout_ms plus scheduling slack. */
 void probe_domain(const char *domain, const probe_options *opts, probe_result *out);
 
+/* Probe a smart host instead of a domain's MX hosts: a virtual server that
+ * sends all its mail there meets only that host. smart_host is IIS's
+ * spelling: a name (its A/AAAA records) or "[192.0.2.1]" (that address,
+ * no DNS). out->domain and out->mx are smart_host as given. */
+void probe_smart_host(const char *smart_host, const probe_options *opts, probe_result *out);
+
 /* Probe n domains at once: out[i] is the result for domains[i]. Duplicates
  * are probed once. Returns when all are decided, which the per-domain total
  * deadline bounds: a list costs about its slowest probe, not the sum. */

@@ -39,8 +39,9 @@
     X(probe_port, INT, 1, 65535, NULL, 25,                                                    \
       "Probe port",                                                                           \
       "The TCP port the probe connects to on a recipient domain's mail servers to see "       \
-      "whether they offer STARTTLS. Internet mail servers listen on the SMTP port; change "   \
-      "it only for tests.")                                                                   \
+      "whether they offer STARTTLS, where IIS's configuration cannot be read (else the "      \
+      "virtual server's own remote port is used). Internet mail servers listen on the SMTP "  \
+      "port; change it only for tests.")                                                      \
     X(connect_timeout_ms, INT, 100, 600000, NULL, 5000,                                       \
       "Connect timeout (ms)",                                                                 \
       "Milliseconds the probe waits for a recipient's mail server to accept its "             \
@@ -56,7 +57,8 @@
     X(ehlo_name, HOST, 0, 0, NULL, "",                                                        \
       "EHLO name",                                                                            \
       "The name the probe gives in its EHLO command; best the public name of this mail "      \
-      "server, as its MX and reverse DNS records say. Empty: this computer's name.")          \
+      "server, as its MX and reverse DNS records say. Empty: the virtual server's fully "     \
+      "qualified domain name in IIS, else this computer's name.")                             \
     X(tls_floor, CHOICE, 0, 0,                                                                \
       SETTING_CHOICES("auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3"), "auto",                \
       "Oldest TLS version",                                                                   \
