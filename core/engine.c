@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bgwork.h"
+#include "errtext.h"
 #include "net.h"
 #include "pickup.h"
 #include "policy.h"
@@ -74,16 +75,6 @@ struct engine {
  * rest wait for the next scan. */
 #define EXPIRED_SCAN_EVERY_MS (60 * 1000)
 #define EXPIRED_SCAN_MAX 256
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- configuration snapshot ---------------------------------------- */
 
@@ -180,7 +171,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
 {
     engine_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return NULL;
     }
     sqlite3 *db = store_db(st);
@@ -192,7 +183,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (!ok) {
-        set_err(err, errlen, "cannot read the configuration: %s", store_error(st));
+        errtext_set(err, errlen, "cannot read the configuration: %s", store_error(st));
         config_free(cfg);
         return NULL;
     }
@@ -241,7 +232,7 @@ static int poll_once(engine *e, char *err, size_t errlen)
     int64_t have = e->cfg ? e->cfg->generation : -1;
     plat_mutex_unlock(e->lock);
     if (gen < 0) {
-        set_err(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
+        errtext_set(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
         rc = -1;
     } else if (gen != have) {
         engine_config *cfg = config_load(e->poll_store, err, errlen);
@@ -659,7 +650,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     *out = NULL;
     engine *e = calloc(1, sizeof *e);
     if (!e) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return -1;
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
@@ -674,7 +665,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
         !e->sts || !e->background || !e->learner) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -690,7 +681,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     pcache_ttls_load(store_db(e->probe_store), &ttls);
     e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
     if (!e->probe_cache) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -712,7 +703,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     sqlite3_wal_autocheckpoint(e->write_db, 0);
     e->maintenance = plat_thread_start(maintain, e);
     if (!e->maintenance) {
-        set_err(err, errlen, "cannot start the engine's maintenance thread");
+        errtext_set(err, errlen, "cannot start the engine's maintenance thread");
         engine_close(e);
         return -1;
     }
