@@ -6,18 +6,41 @@
 
 #include <stddef.h>
 
+#include "plat.h"
+
 /* Path of the tlsrouter executable under test; tests/CMakeLists.txt sets it
  * (in the Windows build, the path of tlsrouter.exe run under Wine). */
 #ifndef TR_TEST_CLI
 #define TR_TEST_CLI "tlsrouter"
 #endif
 
-/* A fresh empty folder under the system temp folder; 0 on success. */
+/* A fresh empty folder under the system temp folder, its name starting
+ * tlsrouter-<tag>-: the one way tests and benchmarks make their folders.
+ * 0 on success. */
 int trtest_temp_dir(const char *tag, char *buf, size_t len);
 /* Remove a folder and everything in it (read-only files too); 0 on success. */
 int trtest_remove_tree(const char *path);
 /* buf = dir + separator + name; 0 on success. */
 int trtest_join(char *buf, size_t len, const char *dir, const char *name);
+
+/* A test's own folder and the path of a database in it (dir/t.db, not
+ * created: the test opens it as it likes). */
+typedef struct {
+    char path[PLAT_PATH_MAX];   /* the folder */
+    char db[PLAT_PATH_MAX];
+} trtest_scratch;
+
+/* trtest_temp_dir and the database path; 0 on success. */
+int trtest_scratch_make(trtest_scratch *s, const char *tag);
+/* Removes the folder and everything in it; 0 on success. */
+int trtest_scratch_remove(const trtest_scratch *s);
+
+/* Entries of a folder, not counting "." and ".."; -1 when it cannot be
+ * listed (absent). */
+int trtest_count_entries(const char *dir);
+/* The name of a folder's only entry into buf; -1 unless there is exactly
+ * one. */
+int trtest_only_entry(const char *dir, char *buf, size_t len);
 
 /* Write text to a file, replacing it; 0 on success. */
 int trtest_write_file(const char *path, const char *text);

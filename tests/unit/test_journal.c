@@ -14,7 +14,6 @@
 #include "journal.h"
 #include "log.h"
 #include "plat.h"
-#include "route_fixture.h"
 #include "trtest.h"
 
 typedef struct {
@@ -29,7 +28,7 @@ static int setup(void **state)
     world *w = calloc(1, sizeof *w);
     char path[PLAT_PATH_MAX], err[256];
     assert_non_null(w);
-    assert_int_equal(plat_make_temp_dir("journal", w->root, sizeof w->root), 0);
+    assert_int_equal(trtest_temp_dir("journal", w->root, sizeof w->root), 0);
     snprintf(path, sizeof path, "%s/j.db", w->root);
     if (store_open(path, &w->st, err, sizeof err) != STORE_OK)
         fail_msg("%s", err);
