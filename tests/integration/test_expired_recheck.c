@@ -50,12 +50,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    route_world_close(*state);
-    return 0;
-}
-
 static void route_one(route_world *w, route_result *r)
 {
     route_world_route_one(w, "a@" DOMAIN, r);
@@ -262,18 +256,12 @@ static void an_unreadable_certificate_time_stays_on_tls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(entry_leaves_once_the_peer_shows_a_valid_certificate,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(a_second_sighting_ten_minutes_on_confirms_the_entry,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(a_recheck_without_an_answer_changes_nothing, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_cached_probe_answer_is_no_new_sighting, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(a_certificate_not_yet_valid_is_no_expired_certificate,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(an_unreadable_certificate_time_stays_on_tls, setup,
-                                        teardown),
+        ROUTE_WORLD_TEST(entry_leaves_once_the_peer_shows_a_valid_certificate, setup),
+        ROUTE_WORLD_TEST(a_second_sighting_ten_minutes_on_confirms_the_entry, setup),
+        ROUTE_WORLD_TEST(a_recheck_without_an_answer_changes_nothing, setup),
+        ROUTE_WORLD_TEST(a_cached_probe_answer_is_no_new_sighting, setup),
+        ROUTE_WORLD_TEST(a_certificate_not_yet_valid_is_no_expired_certificate, setup),
+        ROUTE_WORLD_TEST(an_unreadable_certificate_time_stays_on_tls, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

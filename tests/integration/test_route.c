@@ -47,12 +47,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    route_world_close(*state);
-    return 0;
-}
-
 static void assert_decision(const route_result *r, size_t i, const char *domain, int plain,
                             const char *reason)
 {
@@ -522,16 +516,16 @@ static void stale_hand_off_files_removed_at_start(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(no_rule_keeps_everyone_on_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(one_pickup_file_for_all_plain_recipients, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_hand_off_keeps_everyone_on_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_hand_off_can_be_taken_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(forged_addresses_never_reach_the_pickup_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_message_that_came_back_is_not_handed_off_again, setup, teardown),
-        cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
-        cmocka_unit_test_setup_teardown(eight_threads_ten_thousand_messages, setup, teardown),
-        cmocka_unit_test_setup_teardown(stale_hand_off_files_removed_at_start, setup, teardown),
+        ROUTE_WORLD_TEST(no_rule_keeps_everyone_on_tls, setup),
+        ROUTE_WORLD_TEST(one_pickup_file_for_all_plain_recipients, setup),
+        ROUTE_WORLD_TEST(failed_hand_off_keeps_everyone_on_tls, setup),
+        ROUTE_WORLD_TEST(a_hand_off_can_be_taken_back, setup),
+        ROUTE_WORLD_TEST(forged_addresses_never_reach_the_pickup_file, setup),
+        ROUTE_WORLD_TEST(a_message_that_came_back_is_not_handed_off_again, setup),
+        ROUTE_WORLD_TEST(expired_cache_routes_plain_and_clears_without_restart, setup),
+        ROUTE_WORLD_TEST(rule_change_by_another_connection_seen_within_a_second, setup),
+        ROUTE_WORLD_TEST(eight_threads_ten_thousand_messages, setup),
+        ROUTE_WORLD_TEST(stale_hand_off_files_removed_at_start, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

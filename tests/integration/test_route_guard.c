@@ -71,12 +71,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    route_world_close(*state);
-    return 0;
-}
-
 static const route_decision *decision_for(const route_result *r, const char *rcpt)
 {
     for (size_t i = 0; i < r->n; i++)
@@ -299,19 +293,15 @@ static void message_deadline_bounds_the_probes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(enforce_domain_without_starttls_stays_tls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(testing_domain_goes_plain_with_a_warning, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dane_domain_without_starttls_stays_tls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dane_without_validated_mx_goes_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_policy_and_unfetchable_policy_go_plain, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(guards_switched_off_allow_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_domain_cannot_starve_another, setup, teardown),
-        cmocka_unit_test_setup_teardown(guard_without_answer_stays_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(message_deadline_bounds_the_probes, setup, teardown),
+        ROUTE_WORLD_TEST(enforce_domain_without_starttls_stays_tls, setup),
+        ROUTE_WORLD_TEST(testing_domain_goes_plain_with_a_warning, setup),
+        ROUTE_WORLD_TEST(dane_domain_without_starttls_stays_tls, setup),
+        ROUTE_WORLD_TEST(dane_without_validated_mx_goes_plain, setup),
+        ROUTE_WORLD_TEST(no_policy_and_unfetchable_policy_go_plain, setup),
+        ROUTE_WORLD_TEST(guards_switched_off_allow_plain, setup),
+        ROUTE_WORLD_TEST(slow_domain_cannot_starve_another, setup),
+        ROUTE_WORLD_TEST(guard_without_answer_stays_tls, setup),
+        ROUTE_WORLD_TEST(message_deadline_bounds_the_probes, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,12 +70,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    route_world_close(*state);
-    return 0;
-}
-
 static void route_from(route_world *w, int source, const char *rcpt, route_result *r)
 {
     const char *rcpts[] = { rcpt };
@@ -318,18 +312,15 @@ static void domain_dropped_on_a_full_queue_is_offered_again(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(policy_learnt_on_a_clean_path_outlives_stripping, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(txt_read_at_most_once_an_hour, setup, teardown),
-        cmocka_unit_test_setup_teardown(domain_without_record_costs_one_query, setup, teardown),
-        cmocka_unit_test_setup_teardown(policy_learnt_on_a_plain_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_learning_with_guard_mta_sts_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_learning_where_a_policy_cannot_matter, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(learning_never_costs_the_message_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(learning_uses_the_engine_resolvers, setup, teardown),
-        cmocka_unit_test_setup_teardown(domain_dropped_on_a_full_queue_is_offered_again, setup,
-                                        teardown),
+        ROUTE_WORLD_TEST(policy_learnt_on_a_clean_path_outlives_stripping, setup),
+        ROUTE_WORLD_TEST(txt_read_at_most_once_an_hour, setup),
+        ROUTE_WORLD_TEST(domain_without_record_costs_one_query, setup),
+        ROUTE_WORLD_TEST(policy_learnt_on_a_plain_path, setup),
+        ROUTE_WORLD_TEST(no_learning_with_guard_mta_sts_off, setup),
+        ROUTE_WORLD_TEST(no_learning_where_a_policy_cannot_matter, setup),
+        ROUTE_WORLD_TEST(learning_never_costs_the_message_time, setup),
+        ROUTE_WORLD_TEST(learning_uses_the_engine_resolvers, setup),
+        ROUTE_WORLD_TEST(domain_dropped_on_a_full_queue_is_offered_again, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

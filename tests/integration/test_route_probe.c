@@ -34,12 +34,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    route_world_close(*state);
-    return 0;
-}
-
 static void each_probe_status_routes_as_the_table_says(void **state)
 {
     route_world *w = *state;
@@ -184,10 +178,10 @@ static void full_debug_logs_the_probe_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(each_probe_status_routes_as_the_table_says, setup, teardown),
-        cmocka_unit_test_setup_teardown(domains_of_a_message_are_probed_in_parallel, setup, teardown),
-        cmocka_unit_test_setup_teardown(published_policies_forbid_the_downgrade, setup, teardown),
-        cmocka_unit_test_setup_teardown(full_debug_logs_the_probe_trace, setup, teardown),
+        ROUTE_WORLD_TEST(each_probe_status_routes_as_the_table_says, setup),
+        ROUTE_WORLD_TEST(domains_of_a_message_are_probed_in_parallel, setup),
+        ROUTE_WORLD_TEST(published_policies_forbid_the_downgrade, setup),
+        ROUTE_WORLD_TEST(full_debug_logs_the_probe_trace, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,6 +63,12 @@ void route_world_close(route_world *w)
     free(w);
 }
 
+int route_world_teardown(void **state)
+{
+    route_world_close(*state);
+    return 0;
+}
+
 void route_world_start(route_world *w)
 {
     char err[256];

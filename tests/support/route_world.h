@@ -50,6 +50,11 @@ route_world *route_world_open(const char *tag);
 /* Stops everything route_world started, removes the folder, frees w, and
  * clears an injected pickup fault. */
 void route_world_close(route_world *w);
+/* The cmocka teardown of tests whose state is a route_world. */
+int route_world_teardown(void **state);
+/* A cmocka test run in the route_world its setup opens. */
+#define ROUTE_WORLD_TEST(test, setup) \
+    cmocka_unit_test_setup_teardown(test, setup, route_world_teardown)
 
 /* Opens the engine on the database; a running one is closed first (a
  * restart). */
