@@ -24,7 +24,8 @@ static const char enforce_policy[] = "version: STSv1\nmode: enforce\nmx: mx.enfo
 static const unsigned char digest[32] = { 0xfe, 0xed };
 
 typedef struct {
-    char dir[512], db[600], ca_file[600];
+    trtest_scratch dir;
+    char ca_file[PLAT_PATH_MAX];
     certgen_pair ca, sts_cert;
     dnsd *dns;
     stsd *sts;
@@ -61,7 +62,7 @@ static int learn_enforce_policy(fixture *f)
     stscache_result r;
     mtasts_options opt = { dnsd_server(f->dns), f->ca_file, "127.0.0.1", stsd_port(f->sts), 5000 };
     stscache *cache = stscache_new();
-    if (!cache || store_open(f->db, &st, err, sizeof err) != STORE_OK)
+    if (!cache || store_open(f->dir.db, &st, err, sizeof err) != STORE_OK)
         return -1;
     mtasts_status got = stscache_lookup(cache, st, "enforce.test", &opt, plat_wall_ms(), &r);
     store_close(st);
@@ -72,9 +73,8 @@ static int learn_enforce_policy(fixture *f)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cliforce", f->dir, sizeof f->dir) != 0 ||
-        trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 ||
-        trtest_join(f->ca_file, sizeof f->ca_file, f->dir, "ca.pem") != 0 ||
+    if (!f || trtest_scratch_make(&f->dir, "cliforce") != 0 ||
+        trtest_join(f->ca_file, sizeof f->ca_file, f->dir.path, "ca.pem") != 0 ||
         certgen_make_ca("Force-plain Test CA", &f->ca) != 0 ||
         certgen_make("mta-sts.enforce.test", -60, 86400, &f->ca, &f->sts_cert) != 0 ||
         certgen_write_pem(&f->ca, f->ca_file) != 0 || !(f->dns = dnsd_start()) ||
@@ -95,7 +95,7 @@ static int teardown(void **state)
     dnsd_stop(f->dns);
     certgen_free(&f->ca);
     certgen_free(&f->sts_cert);
-    trtest_remove_tree(f->dir);
+    trtest_scratch_remove(&f->dir);
     free(f);
     return 0;
 }
@@ -116,7 +116,7 @@ static int run(fixture *f, const char *const *args)
     const char *argv[32];
     size_t n = 0;
     argv[n++] = "--db";
-    argv[n++] = f->db;
+    argv[n++] = f->dir.db;
     argv[n++] = "--dns";
     argv[n++] = dnsd_server(f->dns);
     for (; *args && n < 31; args++)
@@ -143,7 +143,7 @@ static void enforce_policy_refused_without_force(void **state)
 {
     fixture *f = *state;
     unsigned fetched = stsd_requests(f->sts);
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "plain.test", "Enforce.Test."), 2);
     assert_non_null(strstr(f->res.err, "tlsrouter: warning: enforce.test publishes an MTA-STS "
                                        "policy in enforce mode (id e1), which requires TLS: on "
@@ -164,7 +164,7 @@ static void enforce_policy_refused_without_force(void **state)
 static void dane_refused_without_force(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "dane.test"), 2);
     assert_non_null(strstr(f->res.err, "tlsrouter: warning: dane.test publishes DANE "
                                        "(DNSSEC-validated TLSA records for its mail server "
@@ -181,7 +181,7 @@ static void dane_refused_without_force(void **state)
 static void nothing_published_or_no_answer(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "plain.test", "*.enforce.test"), 0);
     assert_string_equal(f->res.err, "");
     uint64_t start = plat_now_ms();

@@ -18,8 +18,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     dnsd *dns;
     trtest_result res;
 } fixture;
@@ -27,8 +26,7 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cliprobe", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 || !(f->dns = dnsd_start())) {
+    if (!f || trtest_scratch_make(&f->dir, "cliprobe") != 0 || !(f->dns = dnsd_start())) {
         free(f);
         return -1;
     }
@@ -46,7 +44,7 @@ static int teardown(void **state)
     int rc;
     trtest_result_free(&f->res);
     dnsd_stop(f->dns);
-    rc = trtest_remove_tree(f->dir);
+    rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
@@ -56,7 +54,7 @@ static int run(fixture *f, const char *const *args)
     const char *argv[32];
     size_t n = 0;
     argv[n++] = "--db";
-    argv[n++] = f->db;
+    argv[n++] = f->dir.db;
     argv[n++] = "--dns";
     argv[n++] = dnsd_server(f->dns);
     for (; *args && n < 31; args++)
@@ -105,7 +103,7 @@ static void probe_json_of_a_tls_peer(void **state)
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":1"));
     assert_non_null(strstr(f->res.out, "\"error\":\"\""));
     assert_non_null(strstr(f->res.out, "\"elapsed_ms\":"));
-    status = cache_status(f->db, "tls.test");
+    status = cache_status(f->dir.db, "tls.test");
     assert_non_null(status);
     assert_string_equal(status, "starttls");
     free(status);

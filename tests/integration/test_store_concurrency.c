@@ -17,8 +17,7 @@
 enum { WORKERS = 4, PER_WORKER = 25, CLI_RUNS = 6, MAIN_WRITES = 30 };
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
 } fixture;
 
 typedef struct {
@@ -31,8 +30,7 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("conc", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
+    if (!f || trtest_scratch_make(&f->dir, "conc") != 0) {
         free(f);
         return -1;
     }
@@ -43,7 +41,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
@@ -59,7 +57,7 @@ static void open_worker(void *arg)
     worker *w = arg;
     char err[1400];
     store *st = NULL;
-    if (store_open(w->f->db, &st, err, sizeof err) != STORE_OK)
+    if (store_open(w->f->dir.db, &st, err, sizeof err) != STORE_OK)
         note_failure(w, err);
     store_close(st);
 }
@@ -85,7 +83,7 @@ static void test_threads_create_the_database_at_once(void **state)
     char err[1400];
     store *st = NULL;
     int version = 0;
-    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_schema_version(st, &version), STORE_OK);
     assert_int_equal(version, store_schema_latest());
     store_close(st);
@@ -98,7 +96,7 @@ static void write_worker(void *arg)
     worker *w = arg;
     char err[1400], name[32], pattern[64];
     store *st = NULL;
-    if (store_open(w->f->db, &st, err, sizeof err) != STORE_OK) {
+    if (store_open(w->f->dir.db, &st, err, sizeof err) != STORE_OK) {
         note_failure(w, err);
         return;
     }
@@ -141,7 +139,7 @@ static void test_threads_write_at_once(void **state)
     worker w[WORKERS];
     plat_thread *t[WORKERS];
     int64_t gen0 = 0, gen1 = 0;
-    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_rule_add(st, "shared", "pickup", 9, NULL), STORE_OK);
     assert_int_equal(store_generation(st, &gen0), STORE_OK);
     for (int i = 0; i < WORKERS; i++) {
@@ -189,8 +187,9 @@ static void cli_worker(void *arg)
         trtest_result res;
         snprintf(name, sizeof name, "c%d-%d", w->index, i);
         snprintf(pattern, sizeof pattern, "c%d-%d.example", w->index, i);
-        const char *add_rule[] = { "--db", w->f->db, "rule", "add", name, "--pickup", "P", NULL };
-        const char *add_dom[] = { "--db", w->f->db, "domains", "add", "shared",
+        const char *add_rule[] = { "--db", w->f->dir.db, "rule", "add", name, "--pickup", "P",
+                                   NULL };
+        const char *add_dom[] = { "--db", w->f->dir.db, "domains", "add", "shared",
                                   "never-redirect", pattern, NULL };
         const char *const *runs[2] = { add_rule, add_dom };
         for (int k = 0; k < 2; k++) {
@@ -211,7 +210,7 @@ static void test_processes_write_at_once(void **state)
     store *st = NULL;
     worker w[WORKERS];
     plat_thread *t[WORKERS];
-    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_rule_add(st, "shared", "pickup", 1, NULL), STORE_OK);
     for (int i = 0; i < WORKERS; i++) {
         memset(&w[i], 0, sizeof w[i]);
