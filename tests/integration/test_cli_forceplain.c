@@ -32,22 +32,16 @@ typedef struct {
     trtest_result res;
 } fixture;
 
-static void add_domain(dnsd *d, const char *domain, const char *mx)
-{
-    dnsd_add_mx(d, domain, 10, mx);
-    dnsd_add_a(d, mx, 127, 0, 0, 1);
-}
-
 static void serve_domains(dnsd *d)
 {
-    add_domain(d, "enforce.test", "mx.enforce.test");
+    dnsd_add_domain(d, "enforce.test");
     dnsd_add_txt(d, "_mta-sts.enforce.test", "v=STSv1; id=e1");
     /* DANE: validated TLSA records under a validated MX RRset. */
-    add_domain(d, "dane.test", "mx.dane.test");
+    dnsd_add_domain(d, "dane.test");
     dnsd_set_ad(d, "dane.test");
     dnsd_add_tlsa(d, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(d, "_25._tcp.mx.dane.test");
-    add_domain(d, "plain.test", "mx.plain.test");
+    dnsd_add_domain(d, "plain.test");
     /* Nothing about slow.test is ever answered. */
     dnsd_set_silent(d, "slow.test");
     dnsd_set_silent(d, "_mta-sts.slow.test");

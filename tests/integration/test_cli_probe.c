@@ -30,10 +30,8 @@ static int setup(void **state)
         free(f);
         return -1;
     }
-    dnsd_add_mx(f->dns, "tls.test", 10, "mx.tls.test");
-    dnsd_add_a(f->dns, "mx.tls.test", 127, 0, 0, 1);
-    dnsd_add_mx(f->dns, "quiet.test", 10, "mx.quiet.test");
-    dnsd_add_a(f->dns, "mx.quiet.test", 127, 0, 0, 1);
+    dnsd_add_domain(f->dns, "tls.test");
+    dnsd_add_domain(f->dns, "quiet.test");
     *state = f;
     return 0;
 }
