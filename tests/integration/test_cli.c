@@ -39,30 +39,10 @@ static int teardown(void **state)
     return rc;
 }
 
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
-}
-
 /* Run `tlsrouter --db <db> args...`; returns the exit status. */
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->dir.db;
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, NULL, args), 0);
     return f->res.exit_code;
 }
 
@@ -261,8 +241,8 @@ static void test_read_only_database_exit_1(void **state)
     const char *list[] = { "--db", f->dir.db, "rule", "list", NULL };
     trtest_result_free(&f->res);
     assert_int_equal(trtest_run_cli_unprivileged(list, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    trtest_strip_cr(f->res.out);
+    trtest_strip_cr(f->res.err);
     int rc = f->res.exit_code;
     assert_int_equal(trtest_make_writable(f->dir.db), 0);
     assert_int_equal(rc, 1);

@@ -94,32 +94,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
-}
-
 /* tlsrouter --db DB --dns DNSD args...; the exit status. */
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->dir.db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 

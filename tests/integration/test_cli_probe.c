@@ -49,17 +49,7 @@ static int teardown(void **state)
 
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->dir.db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 

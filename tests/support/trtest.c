@@ -106,6 +106,37 @@ int trtest_run_cli(const char *const *args, trtest_result *res)
     return trtest_run(TR_TEST_CLI, args, NULL, res);
 }
 
+int trtest_run_cli_db(trtest_result *res, const char *db, const char *dns,
+                      const char *const *args)
+{
+    const char *argv[32];
+    size_t n = 0;
+    argv[n++] = "--db";
+    argv[n++] = db;
+    if (dns) {
+        argv[n++] = "--dns";
+        argv[n++] = dns;
+    }
+    for (; *args && n < sizeof argv / sizeof argv[0] - 1; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    trtest_result_free(res);
+    if (trtest_run_cli(argv, res) != 0)
+        return -1;
+    trtest_strip_cr(res->out);
+    trtest_strip_cr(res->err);
+    return 0;
+}
+
+void trtest_strip_cr(char *s)
+{
+    char *w = s;
+    for (; *s; s++)
+        if (*s != '\r')
+            *w++ = *s;
+    *w = '\0';
+}
+
 void trtest_result_free(trtest_result *res)
 {
     free(res->out);

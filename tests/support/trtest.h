@@ -105,6 +105,15 @@ int trtest_run(const char *program, const char *const *args, const char *stdin_t
 int trtest_run_cli(const char *const *args, trtest_result *res);
 /* trtest_run_cli, the program running as the user of trtest_unprivileged. */
 int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res);
+/* trtest_run_cli of `tlsrouter --db DB [--dns DNS] args...` (dns NULL:
+ * without --dns; args NULL-terminated, at most 27) into res, which is freed
+ * first, so a fixture keeps one result for all its runs. The output's line
+ * ends are LF (trtest_strip_cr). 0 when the program ran. */
+int trtest_run_cli_db(trtest_result *res, const char *db, const char *dns,
+                      const char *const *args);
 void trtest_result_free(trtest_result *res);
+/* Removes every CR from s: Windows writes text output with CRLF, the
+ * tests compare with LF. */
+void trtest_strip_cr(char *s);
 
 #endif
