@@ -16,9 +16,7 @@
 
 enum { WORKERS = 4, PER_WORKER = 25, CLI_RUNS = 6, MAIN_WRITES = 30 };
 
-typedef struct {
-    trtest_scratch dir;
-} fixture;
+typedef trtest_scratch fixture;
 
 typedef struct {
     const fixture *f;
@@ -26,25 +24,6 @@ typedef struct {
     int failures;
     char first_error[1400];
 } worker;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_scratch_make(&f->dir, "conc") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    int rc = trtest_scratch_remove(&f->dir);
-    free(f);
-    return rc;
-}
 
 static void note_failure(worker *w, const char *what)
 {
@@ -57,7 +36,7 @@ static void open_worker(void *arg)
     worker *w = arg;
     char err[1400];
     store *st = NULL;
-    if (store_open(w->f->dir.db, &st, err, sizeof err) != STORE_OK)
+    if (store_open(w->f->db, &st, err, sizeof err) != STORE_OK)
         note_failure(w, err);
     store_close(st);
 }
@@ -83,7 +62,7 @@ static void test_threads_create_the_database_at_once(void **state)
     char err[1400];
     store *st = NULL;
     int version = 0;
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_schema_version(st, &version), STORE_OK);
     assert_int_equal(version, store_schema_latest());
     store_close(st);
@@ -96,7 +75,7 @@ static void write_worker(void *arg)
     worker *w = arg;
     char err[1400], name[32], pattern[64];
     store *st = NULL;
-    if (store_open(w->f->dir.db, &st, err, sizeof err) != STORE_OK) {
+    if (store_open(w->f->db, &st, err, sizeof err) != STORE_OK) {
         note_failure(w, err);
         return;
     }
@@ -139,7 +118,7 @@ static void test_threads_write_at_once(void **state)
     worker w[WORKERS];
     plat_thread *t[WORKERS];
     int64_t gen0 = 0, gen1 = 0;
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_rule_add(st, "shared", "pickup", 9, NULL), STORE_OK);
     assert_int_equal(store_generation(st, &gen0), STORE_OK);
     for (int i = 0; i < WORKERS; i++) {
@@ -187,9 +166,8 @@ static void cli_worker(void *arg)
         trtest_result res;
         snprintf(name, sizeof name, "c%d-%d", w->index, i);
         snprintf(pattern, sizeof pattern, "c%d-%d.example", w->index, i);
-        const char *add_rule[] = { "--db", w->f->dir.db, "rule", "add", name, "--pickup", "P",
-                                   NULL };
-        const char *add_dom[] = { "--db", w->f->dir.db, "domains", "add", "shared",
+        const char *add_rule[] = { "--db", w->f->db, "rule", "add", name, "--pickup", "P", NULL };
+        const char *add_dom[] = { "--db", w->f->db, "domains", "add", "shared",
                                   "never-redirect", pattern, NULL };
         const char *const *runs[2] = { add_rule, add_dom };
         for (int k = 0; k < 2; k++) {
@@ -210,7 +188,7 @@ static void test_processes_write_at_once(void **state)
     store *st = NULL;
     worker w[WORKERS];
     plat_thread *t[WORKERS];
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_rule_add(st, "shared", "pickup", 1, NULL), STORE_OK);
     for (int i = 0; i < WORKERS; i++) {
         memset(&w[i], 0, sizeof w[i]);
@@ -260,9 +238,9 @@ static void test_processes_write_at_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_threads_create_the_database_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads_write_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_processes_write_at_once, setup, teardown),
+        TRTEST_SCRATCH_TEST(test_threads_create_the_database_at_once),
+        TRTEST_SCRATCH_TEST(test_threads_write_at_once),
+        TRTEST_SCRATCH_TEST(test_processes_write_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

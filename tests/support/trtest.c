@@ -25,6 +25,24 @@ int trtest_scratch_remove(const trtest_scratch *s)
     return trtest_remove_tree(s->path);
 }
 
+int trtest_scratch_setup(void **state)
+{
+    trtest_scratch *s = calloc(1, sizeof *s);
+    if (!s || trtest_scratch_make(s, "scratch") != 0) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+int trtest_scratch_teardown(void **state)
+{
+    int rc = trtest_scratch_remove(*state);
+    free(*state);
+    return rc;
+}
+
 static int is_dot(const char *name)
 {
     return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;

@@ -34,6 +34,12 @@ typedef struct {
 int trtest_scratch_make(trtest_scratch *s, const char *tag);
 /* Removes the folder and everything in it; 0 on success. */
 int trtest_scratch_remove(const trtest_scratch *s);
+/* The cmocka setup and teardown of tests whose state is a trtest_scratch
+ * of their own and nothing else (folders tlsrouter-scratch-*). */
+int trtest_scratch_setup(void **state);
+int trtest_scratch_teardown(void **state);
+#define TRTEST_SCRATCH_TEST(test) \
+    cmocka_unit_test_setup_teardown(test, trtest_scratch_setup, trtest_scratch_teardown)
 
 /* Entries of a folder, not counting "." and ".."; -1 when it cannot be
  * listed (absent). */

@@ -13,28 +13,7 @@
 #include "store.h"
 #include "trtest.h"
 
-typedef struct {
-    trtest_scratch dir;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_scratch_make(&f->dir, "migrate") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    int rc = trtest_scratch_remove(&f->dir);
-    free(f);
-    return rc;
-}
+typedef trtest_scratch fixture;
 
 /* Open must fail with this status and exactly this message. */
 static void assert_open_fails(const char *path, store_status want, const char *message)
@@ -63,19 +42,17 @@ static void test_not_a_database(void **state)
 {
     fixture *f = *state;
     char want[2048];
-    assert_int_equal(trtest_write_file(f->dir.db,
-                                       "This is a text file, not a database.\n"
-                                       "It is long enough to look like a header page........\n"),
-                     0);
-    snprintf(want, sizeof want, "%s is not a SQLite database", f->dir.db);
-    assert_open_fails(f->dir.db, STORE_ERR_NOT_DB, want);
+    assert_int_equal(trtest_write_file(f->db, "This is a text file, not a database.\n"
+                                              "It is long enough to look like a header page........\n"), 0);
+    snprintf(want, sizeof want, "%s is not a SQLite database", f->db);
+    assert_open_fails(f->db, STORE_ERR_NOT_DB, want);
 }
 
 static void test_missing_folder(void **state)
 {
     fixture *f = *state;
     char sub[PLAT_PATH_MAX], path[PLAT_PATH_MAX], want[2048];
-    assert_int_equal(trtest_join(sub, sizeof sub, f->dir.path, "no-such-folder"), 0);
+    assert_int_equal(trtest_join(sub, sizeof sub, f->path, "no-such-folder"), 0);
     assert_int_equal(trtest_join(path, sizeof path, sub, "t.db"), 0);
     snprintf(want, sizeof want, "folder of database %s does not exist", path);
     assert_open_fails(path, STORE_ERR_NO_FOLDER, want);
@@ -86,8 +63,8 @@ static void test_path_is_a_folder(void **state)
 {
     fixture *f = *state;
     char want[2048];
-    snprintf(want, sizeof want, "database path %s is a folder", f->dir.path);
-    assert_open_fails(f->dir.path, STORE_ERR_IO, want);
+    snprintf(want, sizeof want, "database path %s is a folder", f->path);
+    assert_open_fails(f->path, STORE_ERR_IO, want);
     assert_open_fails("", STORE_ERR_INVALID, "no database path given");
 }
 
@@ -97,8 +74,8 @@ static int open_refused_as_read_only(void *arg)
     const fixture *f = arg;
     char err[2048] = "", want[2048];
     store *st = (store *)&err;   /* must be reset to NULL */
-    store_status rc = store_open(f->dir.db, &st, err, sizeof err);
-    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->dir.db);
+    store_status rc = store_open(f->db, &st, err, sizeof err);
+    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
     if (rc == STORE_ERR_READ_ONLY && st == NULL && strcmp(err, want) == 0)
         return 0;
     fprintf(stderr, "store_open of a read-only file: status %d, \"%s\"\n", (int)rc, err);
@@ -112,14 +89,14 @@ static void test_read_only_file(void **state)
     fixture *f = *state;
     char err[2048];
     store *st = NULL;
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     store_close(st);
-    assert_int_equal(trtest_give_to_unprivileged(f->dir.path), 0);
-    if (trtest_make_readonly(f->dir.db) != 0)
+    assert_int_equal(trtest_give_to_unprivileged(f->path), 0);
+    if (trtest_make_readonly(f->db) != 0)
         skip();   /* Windows under Wine as root, without the immutable flag */
     assert_int_equal(trtest_unprivileged(open_refused_as_read_only, f), 0);
-    assert_int_equal(trtest_make_writable(f->dir.db), 0);
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(trtest_make_writable(f->db), 0);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     store_close(st);
 }
 
@@ -127,11 +104,11 @@ static void test_newer_schema_refused(void **state)
 {
     fixture *f = *state;
     char want[300];
-    exec_sql(f->dir.db, "CREATE TABLE future (x); PRAGMA user_version = 99;");
+    exec_sql(f->db, "CREATE TABLE future (x); PRAGMA user_version = 99;");
     snprintf(want, sizeof want,
              "database schema version 99 is newer than this program knows (%d); "
              "use a newer TLS Router", store_schema_latest());
-    assert_open_fails(f->dir.db, STORE_ERR_TOO_NEW, want);
+    assert_open_fails(f->db, STORE_ERR_TOO_NEW, want);
 }
 
 static void test_migrates_version_1_keeping_data(void **state)
@@ -145,10 +122,10 @@ static void test_migrates_version_1_keeping_data(void **state)
     int version = 0;
     int64_t gen = 0;
 
-    assert_int_equal(store_create_at_version(f->dir.db, 1, err, sizeof err), STORE_OK);
-    assert_int_equal(store_create_at_version(f->dir.db, 1, err, sizeof err), STORE_ERR_EXISTS);
+    assert_int_equal(store_create_at_version(f->db, 1, err, sizeof err), STORE_OK);
+    assert_int_equal(store_create_at_version(f->db, 1, err, sizeof err), STORE_ERR_EXISTS);
     /* Data as a version-1 program wrote it: its tables only. */
-    exec_sql(f->dir.db,
+    exec_sql(f->db,
              "INSERT INTO rules (name, enabled, source_instance, pickup_dir, expired_cert, "
              "created_ms, updated_ms) VALUES ('old', 1, 3, 'C:\\Pickup', 1, 1000, 2000);"
              "INSERT INTO rule_domains VALUES (1, 'force-plain', 'legacy.example');"
@@ -157,7 +134,7 @@ static void test_migrates_version_1_keeping_data(void **state)
     {
         sqlite3 *db = NULL;
         sqlite3_stmt *q = NULL;
-        assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
         assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
         assert_int_equal(sqlite3_step(q), SQLITE_ROW);
         assert_int_equal(sqlite3_column_int(q, 0), 1);
@@ -168,7 +145,7 @@ static void test_migrates_version_1_keeping_data(void **state)
         sqlite3_close(db);
     }
 
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_schema_version(st, &version), STORE_OK);
     assert_int_equal(version, store_schema_latest());
     assert_int_equal(store_rule_get(st, "old", &r), STORE_OK);
@@ -196,7 +173,7 @@ static void test_migrates_version_1_keeping_data(void **state)
     store_close(st);
 
     /* A second open finds nothing to do and keeps everything. */
-    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_rule_get(st, "old", &r), STORE_OK);
     store_close(st);
 }
@@ -204,12 +181,12 @@ static void test_migrates_version_1_keeping_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_path_is_a_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrates_version_1_keeping_data, setup, teardown),
+        TRTEST_SCRATCH_TEST(test_not_a_database),
+        TRTEST_SCRATCH_TEST(test_missing_folder),
+        TRTEST_SCRATCH_TEST(test_path_is_a_folder),
+        TRTEST_SCRATCH_TEST(test_read_only_file),
+        TRTEST_SCRATCH_TEST(test_newer_schema_refused),
+        TRTEST_SCRATCH_TEST(test_migrates_version_1_keeping_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
