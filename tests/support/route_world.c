@@ -2,7 +2,9 @@
 #include "route_world.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <setjmp.h>
+#include <stdint.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
