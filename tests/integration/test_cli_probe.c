@@ -18,8 +18,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     dnsd *dns;
     trtest_result res;
 } fixture;
@@ -27,15 +26,12 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cliprobe", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 || !(f->dns = dnsd_start())) {
+    if (!f || trtest_scratch_make(&f->dir, "cliprobe") != 0 || !(f->dns = dnsd_start())) {
         free(f);
         return -1;
     }
-    dnsd_add_mx(f->dns, "tls.test", 10, "mx.tls.test");
-    dnsd_add_a(f->dns, "mx.tls.test", 127, 0, 0, 1);
-    dnsd_add_mx(f->dns, "quiet.test", 10, "mx.quiet.test");
-    dnsd_add_a(f->dns, "mx.quiet.test", 127, 0, 0, 1);
+    dnsd_add_domain(f->dns, "tls.test");
+    dnsd_add_domain(f->dns, "quiet.test");
     *state = f;
     return 0;
 }
@@ -46,24 +42,14 @@ static int teardown(void **state)
     int rc;
     trtest_result_free(&f->res);
     dnsd_stop(f->dns);
-    rc = trtest_remove_tree(f->dir);
+    rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
 
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 
@@ -105,7 +91,7 @@ static void probe_json_of_a_tls_peer(void **state)
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":1"));
     assert_non_null(strstr(f->res.out, "\"error\":\"\""));
     assert_non_null(strstr(f->res.out, "\"elapsed_ms\":"));
-    status = cache_status(f->db, "tls.test");
+    status = cache_status(f->dir.db, "tls.test");
     assert_non_null(status);
     assert_string_equal(status, "starttls");
     free(status);

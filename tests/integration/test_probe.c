@@ -14,6 +14,7 @@
 #include "peer.h"
 #include "plat.h"
 #include "probe.h"
+#include "trtest.h"
 
 static dnsd *dns;
 
@@ -516,7 +517,7 @@ static void chain_and_name_checks_when_asked(void **state)
     (void)state;
     assert_int_equal(certgen_make_ca("Test Root", &ca), 0);
     assert_int_equal(certgen_make("mx.ca.test", -3600, 86400, &ca, &leaf), 0);
-    assert_int_equal(plat_make_temp_dir("probe-ca", dir, sizeof dir), 0);
+    assert_int_equal(trtest_temp_dir("probe-ca", dir, sizeof dir), 0);
     snprintf(path, sizeof path, "%s%sroot.pem", dir, plat_dir_sep());
     assert_int_equal(certgen_write_pem(&ca, path), 0);
     p = peer_start(PEER_STARTTLS, &leaf);

@@ -23,8 +23,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[700];
-    char path[800];
+    trtest_scratch dir;
     mgr_db *db;
     char pickup[800];
 } fixture;
@@ -33,11 +32,10 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     char err[MGR_ERR_LEN];
-    if (!f || trtest_temp_dir("mgrdata", f->dir, sizeof f->dir) != 0)
+    if (!f || trtest_scratch_make(&f->dir, "mgrdata") != 0)
         return -1;
-    trtest_join(f->path, sizeof f->path, f->dir, "t.db");
-    trtest_join(f->pickup, sizeof f->pickup, f->dir, "Pickup");
-    if (mgr_db_open(f->path, &f->db, err, sizeof err) != 0) {
+    trtest_join(f->pickup, sizeof f->pickup, f->dir.path, "Pickup");
+    if (mgr_db_open(f->dir.db, &f->db, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
@@ -49,7 +47,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     mgr_db_close(f->db);
-    trtest_remove_tree(f->dir);
+    trtest_scratch_remove(&f->dir);
     free(f);
     return 0;
 }
@@ -270,7 +268,7 @@ static void fill_journal(fixture *f, int n)
 {
     sqlite3 *db;
     char sql[1024];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     snprintf(sql, sizeof sql,
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
@@ -289,7 +287,7 @@ static void delete_rows(fixture *f, const char *where)
 {
     sqlite3 *db;
     char sql[256];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "DELETE FROM journal WHERE %s", where);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -398,7 +396,7 @@ static void test_journal_export_neutralises_formulas(void **state)
     sqlite3 *db;
     char err[MGR_ERR_LEN];
     size_t rows = 0, len;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) VALUES"
         " (1, 5, '=1+2@d.example', 'd.example', 'plain', 'no-starttls', '@mx.d.example',"
@@ -408,7 +406,7 @@ static void test_journal_export_neutralises_formulas(void **state)
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     char path[900];
-    trtest_join(path, sizeof path, f->dir, "export.csv");
+    trtest_join(path, sizeof path, f->dir.path, "export.csv");
     FILE *out = fopen(path, "wb");
     assert_non_null(out);
     mgr_journal_filter all;
@@ -435,7 +433,7 @@ static void test_caches_list_and_clear(void **state)
     mgr_probe_row *pr;
     size_t n;
     char err[MGR_ERR_LEN];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, "
         "expires_ms, confirmed_ms, next_check_ms) VALUES ('b.example', 'mx.b.example', "
@@ -485,7 +483,7 @@ static void test_words_of_a_newer_version_shown_as_stored(void **state)
     mgr_probe_row *pr;
     size_t n;
     char err[MGR_ERR_LEN];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
         "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
@@ -510,7 +508,8 @@ static void test_open_refuses_a_missing_folder(void **state)
     fixture *f = *state;
     mgr_db *db = NULL;
     char path[1200], err[MGR_ERR_LEN];
-    snprintf(path, sizeof path, "%s%sno-such-folder%st.db", f->dir, plat_dir_sep(), plat_dir_sep());
+    snprintf(path, sizeof path, "%s%sno-such-folder%st.db", f->dir.path, plat_dir_sep(),
+             plat_dir_sep());
     assert_int_equal(mgr_db_open(path, &db, err, sizeof err), -1);
     assert_null(db);
     assert_non_null(strstr(err, "Could not open the database"));
@@ -542,33 +541,33 @@ static void test_probe_report_shows_guards(void **state)
     dnsd_add_tlsa(dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(dns, "_25._tcp.mx.mxinsecure.test");
     snprintf(port, sizeof port, "%u", peer_port(smtp));
-    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
     assert_int_equal(store_setting_set(st, "probe_port", port), STORE_OK);
     assert_int_equal(store_setting_set(st, "total_timeout_ms", "5000"), STORE_OK);
     store_close(st);
 
-    assert_int_equal(mgr_probe_domain(f->path, "DANE.test.", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "DANE.test.", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Domain: dane.test\nResult: no-starttls\n"));
     assert_non_null(strstr(report, "Mail server: mx.dane.test (127.0.0.1)\n"));
     assert_non_null(strstr(report, "No-downgrade guard: "));
     assert_non_null(strstr(report, "(DANE) for its mail server: TLS Router never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "open.test", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "open.test", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Result: no-starttls\n"));
     assert_non_null(strstr(report, "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n"));
     assert_null(strstr(report, "never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "mxinsecure.test", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "mxinsecure.test", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Result: no-starttls\n"));
     assert_non_null(strstr(report, "No-downgrade guard: DANE does not apply: TLSA at "
                                    "_25._tcp.mx.mxinsecure.test is DNSSEC-validated"));
     assert_null(strstr(report, "never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "bad..name", &report, err, sizeof err), -1);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "bad..name", &report, err, sizeof err), -1);
     assert_null(report);
     assert_non_null(strstr(err, "is not a domain name"));
     peer_stop(smtp);
@@ -594,11 +593,11 @@ static void test_force_plain_review_asks_about_published_policies(void **state)
     dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
     dnsd_add_mx(dns, "plain.test", 10, "mx.plain.test");
     dnsd_add_a(dns, "mx.plain.test", 127, 0, 0, 1);
-    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
     store_close(st);
 
-    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test\r\nDANE.test\n*.x.example",
+    assert_int_equal(mgr_force_plain_review(f->dir.db, 0, "plain.test\r\nDANE.test\n*.x.example",
                                             &question, err, sizeof err), 0);
     assert_non_null(question);
     assert_non_null(strstr(question, "dane.test publishes DANE (DNSSEC-validated TLSA records "
@@ -607,15 +606,16 @@ static void test_force_plain_review_asks_about_published_policies(void **state)
     assert_null(strstr(question, "plain.test"));
     free(question);
 
-    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test", &question, err, sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->dir.db, 0, "plain.test", &question, err,
+                                            sizeof err), 0);
     assert_null(question);
 
     /* The admin said yes once: saving the rule again does not ask again. */
     mgr_rule r;
     new_rule(f, &r, "r", "dane.test", "");
     assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
-    assert_int_equal(mgr_force_plain_review(f->path, r.id, "dane.test\nplain.test", &question, err,
-                                            sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->dir.db, r.id, "dane.test\nplain.test", &question,
+                                            err, sizeof err), 0);
     assert_null(question);
     mgr_rule_clear(&r);
     dnsd_stop(dns);
