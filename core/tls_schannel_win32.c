@@ -463,8 +463,9 @@ static int cipher_part(const SecPkgContext_ConnectionInfo *ci, char *buf, size_t
     return 0;
 }
 
-/* The suite from the connection info, where Schannel gives no cipher info
- * (Wine): "" when the parts do not name a suite we know. */
+/* The suite from the connection info, where Schannel's cipher info names
+ * none we know (Wine 8 gives no code, and "<unknown>" for the MAC of an
+ * AEAD suite): "" when the parts do not name a suite we know. */
 static void suite_from_connection(const SecPkgContext_ConnectionInfo *ci,
                                   PCCERT_CONTEXT cert, char *buf, size_t len)
 {
@@ -484,30 +485,48 @@ static void suite_from_connection(const SecPkgContext_ConnectionInfo *ci,
         snprintf(buf, len, "%s", name);
 }
 
-/* The suite from SECPKG_ATTR_CIPHER_INFO: its IANA code, else its own name
- * without the curve Windows appends ("_P256"). 0 when Schannel told. */
-static int suite_from_cipher_info(sch_session *s, char *buf, size_t len)
+/* What SECPKG_ATTR_CIPHER_INFO says: the suite's IANA code (0 when not
+ * told: Wine) and Schannel's own name for it, without the curve older
+ * Windows appends ("_P256"). -1 when the attribute is not there. */
+static int cipher_info(sch_session *s, unsigned *code, char *name, size_t len)
 {
     SecPkgContext_CipherInfo info;
-    const char *name;
-    char own[SZ_ALG_MAX_SIZE + 1], *curve;
+    char *curve;
     memset(&info, 0, sizeof info);
     info.dwVersion = SECPKGCONTEXT_CIPHERINFO_V1;
     if (QueryContextAttributesW(&s->ctx, SECPKG_ATTR_CIPHER_INFO, &info) != SEC_E_OK)
         return -1;
-    name = tls_suite_name(info.dwCipherSuite & 0xFFFF);
-    if (!name) {
-        if (WideCharToMultiByte(CP_UTF8, 0, info.szCipherSuite, -1, own, sizeof own, NULL,
-                                NULL) == 0 || !own[0])
-            return -1;
-        curve = strstr(own, "_P");
-        if (curve && (strcmp(curve, "_P256") == 0 || strcmp(curve, "_P384") == 0
-                      || strcmp(curve, "_P521") == 0))
-            *curve = '\0';
-        name = own;
-    }
-    snprintf(buf, len, "%s", name);
+    *code = info.dwCipherSuite & 0xFFFF;
+    if (WideCharToMultiByte(CP_UTF8, 0, info.szCipherSuite, -1, name, (int)len, NULL, NULL)
+        == 0)
+        name[0] = '\0';
+    curve = strstr(name, "_P");
+    if (curve && (strcmp(curve, "_P256") == 0 || strcmp(curve, "_P384") == 0
+                  || strcmp(curve, "_P521") == 0))
+        *curve = '\0';
     return 0;
+}
+
+/* The suite's IANA name: from its code, else from Schannel's name when that
+ * is one we know, else from the connection info; a suite we do not know
+ * keeps Schannel's name when it looks like one. */
+static void record_suite(sch_session *s, const SecPkgContext_ConnectionInfo *ci,
+                         PCCERT_CONTEXT cert, char *buf, size_t len)
+{
+    char own[SZ_ALG_MAX_SIZE * 2] = "";
+    unsigned code = 0;
+    int told = cipher_info(s, &code, own, sizeof own) == 0;
+    if (told && tls_suite_name(code)) {
+        snprintf(buf, len, "%s", tls_suite_name(code));
+        return;
+    }
+    if (told && tls_suite_code(own) >= 0) {
+        snprintf(buf, len, "%s", own);
+        return;
+    }
+    suite_from_connection(ci, cert, buf, len);
+    if (!buf[0] && told && strncmp(own, "TLS_", 4) == 0 && !strchr(own, '<'))
+        snprintf(buf, len, "%s", own);
 }
 
 static void record_session(sch_session *s, tls_info *info)
@@ -520,8 +539,7 @@ static void record_session(sch_session *s, tls_info *info)
         record_certificate(cert, info);
     if (QueryContextAttributesW(&s->ctx, SECPKG_ATTR_CONNECTION_INFO, &ci) == SEC_E_OK)
         info->protocol = protocol_of(ci.dwProtocol);
-    if (suite_from_cipher_info(s, info->suite, sizeof info->suite) != 0)
-        suite_from_connection(&ci, cert, info->suite, sizeof info->suite);
+    record_suite(s, &ci, cert, info->suite, sizeof info->suite);
     if (cert)
         CertFreeCertificateContext(cert);
 }

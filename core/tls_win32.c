@@ -196,6 +196,40 @@ static tls_verdict verdict_of(DWORD e, unsigned checks, const char *host, char *
     return TLS_VERIFY_UNTRUSTED;
 }
 
+/* What the engine itself found wrong with the chain that no policy flag
+ * excuses: the policy's verdict alone is not enough, since a policy may
+ * not look at every bit (Wine's passes a chain that reaches no root). */
+static const char *engine_error(PCCERT_CHAIN_CONTEXT chain)
+{
+    DWORD e = chain->TrustStatus.dwErrorStatus;
+    if (e & CERT_TRUST_IS_PARTIAL_CHAIN)
+        return "no chain to a trusted root could be built";
+    if (e & CERT_TRUST_IS_UNTRUSTED_ROOT)
+        return "the chain ends in a root that is not trusted";
+    if (e & CERT_TRUST_IS_NOT_SIGNATURE_VALID)
+        return "a signature of the chain is invalid";
+    if (e & CERT_TRUST_IS_EXPLICIT_DISTRUST)
+        return "a certificate of the chain is in the Disallowed store";
+    if (e & CERT_TRUST_IS_REVOKED)
+        return "a certificate of the chain is revoked";
+    if (e & CERT_TRUST_IS_CYCLIC)
+        return "the chain is cyclic";
+    return NULL;
+}
+
+/* The policy's verdict, then the engine's when chains are checked. */
+static tls_verdict judge_chain(PCCERT_CHAIN_CONTEXT built, unsigned checks, const char *host,
+                               const wchar_t *whost, char *why, size_t whylen)
+{
+    tls_verdict v = verdict_of(ssl_policy(built, checks, whost), checks, host, why, whylen);
+    const char *e = (checks & TLS_CHECK_CHAIN) ? engine_error(built) : NULL;
+    if (v == TLS_VERIFY_OK && e) {
+        snprintf(why, whylen, "%s", e);
+        v = TLS_VERIFY_UNTRUSTED;
+    }
+    return v;
+}
+
 tls_verdict tls_trust_check(const tls_trust *t, const tls_der *chain, size_t n,
                             unsigned checks, const char *host, uint64_t deadline, char *why,
                             size_t whylen)
@@ -216,7 +250,7 @@ tls_verdict tls_trust_check(const tls_trust *t, const tls_der *chain, size_t n,
         snprintf(why, whylen, "no chain could be built (%lu)", (unsigned long)GetLastError());
         v = TLS_VERIFY_ERROR;
     } else {
-        v = verdict_of(ssl_policy(built, checks, whost), checks, host, why, whylen);
+        v = judge_chain(built, checks, host, whost, why, whylen);
         CertFreeCertificateChain(built);
     }
     CertFreeCertificateContext(leaf);
