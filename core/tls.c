@@ -29,6 +29,17 @@ const char *tls_stack_name(tls_stack s)
     }
 }
 
+int tls_stack_parse(const char *name, tls_stack *out)
+{
+    if (strcmp(name, "openssl") == 0)
+        *out = TLS_STACK_OPENSSL;
+    else if (strcmp(name, "schannel") == 0)
+        *out = TLS_STACK_SCHANNEL;
+    else
+        return -1;
+    return 0;
+}
+
 tls_stack tls_system_stack(void) { return tls_system_backend()->stack; }
 
 static const tls_backend *backend_for(tls_stack s)

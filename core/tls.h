@@ -28,6 +28,8 @@ typedef enum {
 
 /* "openssl", "schannel"; "" for TLS_STACK_NONE. */
 const char *tls_stack_name(tls_stack s);
+/* 0 and *out set when name is "openssl" or "schannel", else -1. */
+int tls_stack_parse(const char *name, tls_stack *out);
 /* The stack the host's own mail delivery uses: Schannel on Windows,
  * OpenSSL elsewhere. */
 tls_stack tls_system_stack(void);
