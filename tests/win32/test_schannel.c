@@ -10,13 +10,17 @@
 
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "certgen.h"
 #include "dnsd.h"
+#include "mgr_data.h"
 #include "peer.h"
 #include "plat.h"
 #include "probe.h"
+#include "store.h"
+#include "trtest.h"
 
 static dnsd *dns;
 
@@ -184,6 +188,34 @@ static void unreadable_time_fails_the_handshake(void **state)
     assert_int_equal(r.stack, TLS_STACK_SCHANNEL);
 }
 
+/* "Test a domain" on Windows: Schannel's verdict, and OpenSSL's as a
+ * second opinion saying plainly what the difference means. */
+static void test_a_domain_gives_a_second_opinion(void **state)
+{
+    char dir[512], db[600], port[16], err[MGR_ERR_LEN], *report = NULL;
+    peer *p = peer_start(PEER_TLS13_ONLY, NULL);
+    store *st;
+    (void)state;
+    assert_non_null(p);
+    assert_int_equal(trtest_temp_dir("schannel", dir, sizeof dir), 0);
+    assert_int_equal(trtest_join(db, sizeof db, dir, "t.db"), 0);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(store_open(db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
+    assert_int_equal(store_setting_set(st, "probe_port", port), STORE_OK);
+    store_close(st);
+
+    assert_int_equal(mgr_probe_domain(db, "new.test", &report, err, sizeof err), 0);
+    peer_stop(p);
+    assert_non_null(strstr(report, "Result: handshake-failed\n"));
+    assert_non_null(strstr(report, "Decided by: Schannel"));
+    assert_non_null(strstr(report, "Second opinion (OpenSSL): starttls, TLSv1.3, TLS_"));
+    assert_non_null(strstr(report, "This Windows cannot negotiate TLS with mx.new.test"));
+    assert_non_null(strstr(report, "it seems to accept nothing older"));
+    free(report);
+    trtest_remove_tree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +226,7 @@ int main(void)
         cmocka_unit_test(not_yet_valid_through_schannel),
         cmocka_unit_test(self_signed_and_the_checks),
         cmocka_unit_test(unreadable_time_fails_the_handshake),
+        cmocka_unit_test(test_a_domain_gives_a_second_opinion),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
