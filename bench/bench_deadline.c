@@ -80,7 +80,7 @@ static int run_case(world *w, const char *title, const char *prefix)
     printf("%s: route_run (OnArrival's work) %llu ms for %d domains, deadline %d ms"
            "  (goal <= %d ms); %lu of %lu recipients stay on TLS (%s)\n",
            title, (unsigned long long)took, N_DOMAINS, DEADLINE_MS, GOAL_MS, (unsigned long)tls,
-           (unsigned long)r.n, r.n ? r.decisions[0].reason : "-");
+           (unsigned long)r.n, r.n ? decide_reason_name(r.decisions[0].reason) : "-");
     route_result_free(&r);
     engine_close(e);
     return rc == 0 && tls == (size_t)N_DOMAINS ? 0 : -1;

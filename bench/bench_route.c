@@ -35,9 +35,10 @@ static void bench_decide(double seconds)
         snprintf(name, sizeof name, "*.force%d.example", i);
         domset_add(force, name);
     }
-    decide_rule rule = { 1, never, force };
-    static const char *const statuses[] = { "starttls", "no-starttls", "cert-expired",
-                                            "handshake-failed", "timeout", NULL };
+    decide_rule rule = { .expired_cert = 1, .never_redirect = never, .force_plain = force };
+    static const probe_status statuses[] = { PROBE_STARTTLS, PROBE_NO_STARTTLS,
+                                             PROBE_CERT_EXPIRED, PROBE_HANDSHAKE_FAILED,
+                                             PROBE_TIMEOUT, PROBE_NOT_PROBED };
     char domains[64][64];
     for (int i = 0; i < 64; i++)
         snprintf(domains[i], sizeof domains[i], "mx%d.host%d.example", i, i * 7);

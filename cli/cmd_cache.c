@@ -82,7 +82,7 @@ static void print_probe_json(json_writer *w, const pcache_entry *e, size_t n)
         json_key(w, "domain");
         json_string(w, e[i].domain);
         json_key(w, "status");
-        json_string(w, e[i].status);
+        json_string(w, pcache_entry_status(&e[i]));
         json_key(w, "mx");
         json_string(w, e[i].mx);
         json_key(w, "tls_version");
@@ -104,7 +104,7 @@ static void print_probe_text(FILE *out, const pcache_entry *e, size_t n)
     for (size_t i = 0; i < n; i++) {
         char until[32];
         format_time(e[i].expires_ms, until, sizeof until);
-        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", e[i].domain, e[i].status,
+        fprintf(out, "  %-32s %-18s %-28s %-8s %s\n", e[i].domain, pcache_entry_status(&e[i]),
                 e[i].mx[0] ? e[i].mx : "-", e[i].tls_version[0] ? e[i].tls_version : "-", until);
     }
 }

@@ -1,10 +1,11 @@
 /* tlsrouter journal: the newest routing decisions, as a table, JSON or
- * CSV (RFC 4180). */
+ * CSV (RFC 4180, every cell quoted, formulas neutralised: csv.h). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "csv.h"
 #include "journal.h"
 #include "json.h"
 
@@ -21,30 +22,11 @@ static void format_time(int64_t at_ms, char *buf, size_t len)
         snprintf(buf, len, "%lld", (long long)at_ms);
 }
 
-static void csv_field(FILE *out, const char *s, int last)
-{
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote) {
-        fputc('"', out);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', out);
-            fputc(*s, out);
-        }
-        fputc('"', out);
-    } else {
-        fputs(s, out);
-    }
-    fputs(last ? "\r\n" : ",", out);
-}
-
+/* Every cell through csv_write_cell: quoted, and never read as a formula. */
 static void print_csv(FILE *out, const journal_row *rows, size_t n)
 {
-    static const char *const head[] = { "time", "message_id", "sender", "recipient", "domain",
-                                        "route", "reason", "status", "mx", "tls_version",
-                                        "detail", "elapsed_ms" };
-    for (size_t i = 0; i < 12; i++)
-        csv_field(out, head[i], i == 11);
+    fputs("time,message_id,sender,recipient,domain,route,reason,status,mx,tls_version,"
+          "detail,elapsed_ms\r\n", out);
     for (size_t i = 0; i < n; i++) {
         const journal_row *r = &rows[i];
         char at[32], elapsed[32];
@@ -52,8 +34,9 @@ static void print_csv(FILE *out, const journal_row *rows, size_t n)
         snprintf(elapsed, sizeof elapsed, "%lld", (long long)r->elapsed_ms);
         const char *f[] = { at, r->message_id, r->sender, r->recipient, r->domain, r->route,
                             r->reason, r->status, r->mx, r->tls_version, r->detail, elapsed };
-        for (size_t k = 0; k < 12; k++)
-            csv_field(out, f[k], k == 11);
+        size_t cells = sizeof f / sizeof f[0];
+        for (size_t k = 0; k < cells; k++)
+            csv_write_cell(out, f[k], k + 1 == cells);
     }
 }
 

@@ -156,9 +156,9 @@ static void print_json(FILE *out, const route_result *r)
         json_key(&w, "route");
         json_string(&w, d->plain ? "plain" : "tls");
         json_key(&w, "reason");
-        json_string(&w, d->reason);
+        json_string(&w, decide_reason_name(d->reason));
         json_key(&w, "status");
-        json_string(&w, d->status);
+        json_string(&w, probe_status_name(d->status));
         json_key(&w, "mx");
         json_string(&w, d->mx);
         json_key(&w, "tls_version");
@@ -181,7 +181,8 @@ static void print_text(FILE *out, const route_result *r)
     for (size_t i = 0; i < r->n; i++) {
         const route_decision *d = &r->decisions[i];
         fprintf(out, "%-32s %-24s %-6s %-20s %s\n", d->recipient, d->domain,
-                d->plain ? "plain" : "tls", d->reason, d->status[0] ? d->status : "-");
+                d->plain ? "plain" : "tls", decide_reason_name(d->reason),
+                d->status == PROBE_NOT_PROBED ? "-" : probe_status_name(d->status));
         if (d->detail[0])
             fprintf(out, "  %s\n", d->detail);
     }
@@ -208,7 +209,9 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
         rc = cli_error(CLI_FAIL, "%s", err);
     if (rc == CLI_OK) {
         engine_set_probe_overrides(e, ctx->dns, ctx->timeout_ms);
-        char message_id[256];
+        /* One byte past the journal's limit, so a longer id reaches the
+         * journal as too long and is stored marked as cut. */
+        char message_id[JOURNAL_MESSAGE_ID_MAX + 2];
         find_message_id(msg, len, message_id, sizeof message_id);
         route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };
         route_result r;

@@ -7,7 +7,7 @@ CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
                   "  rule list [--json]\n"
                   "    (--pickup DIR may not be the source server's own Pickup folder: refused on\n"
                   "    Windows when IIS says where that is; the native build cannot know it)")
-CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN...")
+CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN... [--force]")
 CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
 CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N] [--stack openssl|schannel]")
 CLI_COMMAND(route, "route --from ADDR --to ADDR [--to ADDR...] [--source N] FILE|- [--json]")

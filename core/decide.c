@@ -6,21 +6,22 @@
 
 static decide_outcome outcome(decide_route route, decide_reason reason)
 {
-    decide_outcome o = { route, reason, 0, 0 };
+    decide_outcome o = { .route = route, .reason = reason };
     return o;
 }
 
 /* Rows 9-13 from the probe status. Anything the table does not name
  * (connect-failed, timeout, dns-failed, no-domain, null-mx,
- * protocol-error, or a word we do not know) is "could not tell": the
- * message stays with IIS, which keeps its own retry. */
-static decide_outcome decide_from_probe(const decide_rule *rule, const char *status)
+ * protocol-error, or PROBE_UNKNOWN: a word we do not know) is "could not
+ * tell": the message stays with IIS, which keeps its own retry. */
+static decide_outcome decide_from_probe(const decide_rule *rule, probe_status status)
 {
-    if (strcmp(status, "no-starttls") == 0)
+    switch (status) {
+    case PROBE_NO_STARTTLS:
         return outcome(DECIDE_PLAIN, DECIDE_NO_STARTTLS);
-    if (strcmp(status, "starttls-rejected") == 0)
+    case PROBE_STARTTLS_REJECTED:
         return outcome(DECIDE_PLAIN, DECIDE_STARTTLS_REJECTED);
-    if (strcmp(status, "cert-expired") == 0) {
+    case PROBE_CERT_EXPIRED: {
         if (!rule->expired_cert)
             return outcome(DECIDE_TLS, DECIDE_CERT_EXPIRED);
         decide_outcome o = outcome(DECIDE_PLAIN, DECIDE_CERT_EXPIRED);
@@ -29,12 +30,15 @@ static decide_outcome decide_from_probe(const decide_rule *rule, const char *sta
     }
     /* A certificate not valid yet is a clock or issuance problem of the
      * peer, not proof that its TLS is broken for good: row 11's toggle. */
-    if (strcmp(status, "handshake-failed") == 0 || strcmp(status, "cert-not-yet-valid") == 0)
+    case PROBE_HANDSHAKE_FAILED:
+    case PROBE_CERT_NOT_YET_VALID:
         return outcome(rule->expired_cert ? DECIDE_PLAIN : DECIDE_TLS,
                        DECIDE_HANDSHAKE_FAILED);
-    if (strcmp(status, "starttls") == 0)
+    case PROBE_STARTTLS:
         return outcome(DECIDE_TLS, DECIDE_TLS_OK);
-    return outcome(DECIDE_TLS, DECIDE_PROBE_FAILED);
+    default:
+        return outcome(DECIDE_TLS, DECIDE_PROBE_FAILED);
+    }
 }
 
 decide_outcome decide(const decide_input *in)
@@ -56,7 +60,7 @@ decide_outcome decide(const decide_input *in)
         return outcome(DECIDE_TLS, DECIDE_GUARD_UNKNOWN);
     if (in->expired_cached && rule->expired_cert)
         return outcome(DECIDE_PLAIN, DECIDE_EXPIRED_CACHE);
-    if (!in->probe_status) {
+    if (in->probe_status == PROBE_NOT_PROBED) {
         decide_outcome o = outcome(DECIDE_TLS, DECIDE_NEEDS_PROBE);
         o.needs_probe = 1;
         return o;
@@ -64,17 +68,42 @@ decide_outcome decide(const decide_input *in)
     return decide_from_probe(rule, in->probe_status);
 }
 
+static const char *const reason_names[] = {
+    [DECIDE_NO_RULE] = "no-rule",
+    [DECIDE_NEVER_REDIRECT] = "never-redirect-list",
+    [DECIDE_FORCE_PLAIN] = "force-plain-list",
+    [DECIDE_STS_POLICY] = "sts-policy",
+    [DECIDE_DANE] = "dane",
+    [DECIDE_EXPIRED_CACHE] = "expired-cache",
+    [DECIDE_NO_STARTTLS] = "no-starttls",
+    [DECIDE_STARTTLS_REJECTED] = "starttls-rejected",
+    [DECIDE_CERT_EXPIRED] = "cert-expired",
+    [DECIDE_HANDSHAKE_FAILED] = "handshake-failed",
+    [DECIDE_TLS_OK] = "tls-ok",
+    [DECIDE_PROBE_FAILED] = "probe-failed",
+    [DECIDE_NEEDS_PROBE] = "needs-probe",
+    [DECIDE_LOOP] = "loop",
+    [DECIDE_GUARD_UNKNOWN] = "guard-unknown",
+    [DECIDE_ADDRESS_REFUSED] = "address-refused",
+};
+_Static_assert(sizeof reason_names / sizeof reason_names[0] == DECIDE_REASON_COUNT,
+               "one name per decide_reason");
+
 const char *decide_reason_name(decide_reason reason)
 {
-    static const char *const names[] = {
-        "no-rule", "never-redirect-list", "force-plain-list", "sts-policy",
-        "dane", "expired-cache", "no-starttls", "starttls-rejected",
-        "cert-expired", "handshake-failed", "tls-ok", "probe-failed",
-        "needs-probe", "loop", "guard-unknown",
-    };
-    if ((unsigned)reason < sizeof names / sizeof names[0])
-        return names[reason];
+    if ((unsigned)reason < DECIDE_REASON_COUNT)
+        return reason_names[reason];
     return "unknown";
+}
+
+int decide_reason_parse(const char *name, decide_reason *out)
+{
+    for (unsigned i = 0; i < DECIDE_REASON_COUNT; i++)
+        if (strcmp(name, reason_names[i]) == 0) {
+            *out = (decide_reason)i;
+            return 0;
+        }
+    return -1;
 }
 
 const char *decide_route_name(decide_route route)

@@ -6,6 +6,7 @@
 #define TR_DECIDE_H
 
 #include "domset.h"
+#include "probe.h"
 
 typedef enum {
     DECIDE_TLS = 0,
@@ -29,8 +30,12 @@ typedef enum {
     DECIDE_PROBE_FAILED,       /* row 13 */
     DECIDE_NEEDS_PROBE,        /* no row matched without a probe result */
     DECIDE_LOOP,               /* row 2: the message carries our hand-off trace */
-    DECIDE_GUARD_UNKNOWN       /* row 7: a guard look-up got no usable answer */
+    DECIDE_GUARD_UNKNOWN,      /* row 7: a guard look-up got no usable answer */
+    DECIDE_ADDRESS_REFUSED     /* not a row: the recipient (or the sender) cannot
+                                  go into a pickup file, so it stays on TLS */
 } decide_reason;
+
+#define DECIDE_REASON_COUNT 16
 
 /* A domain's published no-downgrade policy, as far as the caller knows. */
 typedef enum {
@@ -54,7 +59,7 @@ typedef struct {
     const char *domain;        /* normalised recipient domain */
     decide_policy policy;
     int expired_cached;        /* domain is in the expired-certificate cache */
-    const char *probe_status;  /* DESIGN.md vocabulary; NULL: not probed */
+    probe_status probe_status; /* PROBE_NOT_PROBED: no probe result yet */
 } decide_input;
 
 typedef struct {
@@ -65,8 +70,12 @@ typedef struct {
 } decide_outcome;
 
 decide_outcome decide(const decide_input *in);
-/* "no-rule", "tls-ok", ...; "needs-probe" for DECIDE_NEEDS_PROBE. */
+/* The one name table of the reasons: "no-rule", "tls-ok", ..., "needs-probe"
+ * for DECIDE_NEEDS_PROBE, "address-refused"; these words are what the
+ * journal stores. */
 const char *decide_reason_name(decide_reason reason);
+/* 0 and *out set when name is one of those words, else -1. */
+int decide_reason_parse(const char *name, decide_reason *out);
 const char *decide_route_name(decide_route route);
 
 #endif

@@ -132,6 +132,15 @@ int domain_pattern_normalize(const char *in, char out[DOMAIN_BUF], const char **
     return 0;
 }
 
+const char *domain_force_plain_problem(const char *pattern)
+{
+    const char *name = pattern[0] == '*' ? pattern + 2 : pattern;
+    if (!strchr(name, '.'))
+        return "a force-plain pattern may not cover a whole top-level domain: the mail of "
+               "every domain under it would lose TLS";
+    return NULL;
+}
+
 bool domain_pattern_matches(const char *pattern, const char *domain)
 {
     if (pattern[0] != '*')
@@ -173,7 +182,8 @@ static int push_pattern(char ***list, long *count, long *cap, const char *p)
 
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
-long domain_list_parse(const char *text, char ***patterns, domain_list_error *err)
+static long parse_list(const char *text, char ***patterns, domain_list_error *err,
+                       bool force_plain)
 {
     char **list = NULL;
     long count = 0, cap = 0;
@@ -200,7 +210,8 @@ long domain_list_parse(const char *text, char ***patterns, domain_list_error *er
             } else {
                 memcpy(raw, p, len);
                 raw[len] = '\0';
-                (void)domain_pattern_normalize(raw, norm, &why);
+                if (domain_pattern_normalize(raw, norm, &why) == 0 && force_plain)
+                    why = domain_force_plain_problem(norm);
             }
             if (why) {
                 err->line = line;
@@ -221,4 +232,14 @@ long domain_list_parse(const char *text, char ***patterns, domain_list_error *er
     if (patterns)
         *patterns = list;
     return count;
+}
+
+long domain_list_parse(const char *text, char ***patterns, domain_list_error *err)
+{
+    return parse_list(text, patterns, err, false);
+}
+
+long domain_force_plain_list_parse(const char *text, char ***patterns, domain_list_error *err)
+{
+    return parse_list(text, patterns, err, true);
 }

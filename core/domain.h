@@ -23,6 +23,12 @@ int domain_normalize(const char *in, char out[DOMAIN_BUF], const char **reason);
 /* The same for a list pattern: a domain, or "*." and a domain. */
 int domain_pattern_normalize(const char *in, char out[DOMAIN_BUF], const char **reason);
 
+/* Why the normalised pattern may not go on a force-plain list, or NULL:
+ * one that covers a whole top-level domain ("com", "*.com": any name
+ * without a dot) would send the mail of every domain under it plain. The
+ * never-redirect list takes such patterns (they keep mail on TLS). */
+const char *domain_force_plain_problem(const char *pattern);
+
 /* Does the normalised pattern match the normalised domain? No allocation,
  * no case folding: both sides are already normalised. */
 bool domain_pattern_matches(const char *pattern, const char *domain);
@@ -40,6 +46,9 @@ typedef struct {
  * memory ran out). With patterns non-NULL, *patterns receives a malloc'd
  * array of normalised patterns (free with domain_list_free). */
 long domain_list_parse(const char *text, char ***patterns, domain_list_error *err);
+/* The same for a force-plain list: a line domain_force_plain_problem
+ * refuses is a bad line too. */
+long domain_force_plain_list_parse(const char *text, char ***patterns, domain_list_error *err);
 void domain_list_free(char **patterns, long count);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "bgwork.h"
 #include "net.h"
+#include "pickup.h"
 #include "policy.h"
 #include "store.h"
 #include "stscache.h"
@@ -431,14 +432,27 @@ void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port)
     e->sts_port = port;
 }
 
+/* The hook point for the probe's trace: at full-debug each event is a log
+ * row, "probe DOMAIN: KIND TEXT" (the log viewer of a later issue reads
+ * them). Probing threads call it; engine_log serialises the writes. */
+static void probe_trace_to_log(void *ctx, const probe_trace_event *ev)
+{
+    engine_log(ctx, LOG_FULL_DEBUG, "probe %s: %s %s", ev->domain,
+               probe_trace_kind_name(ev->kind), ev->text);
+}
+
 /* The probe options of cfg with the CLI's overrides; they point into cfg. */
-static probe_options probe_options_of(const engine *e, const engine_config *cfg)
+static probe_options probe_options_of(engine *e, const engine_config *cfg)
 {
     probe_options opts = cfg->probe.opts;
     if (e->dns_override[0])
         opts.dns_servers = e->dns_override;
     if (e->timeout_override_ms > 0)
         opts.total_timeout_ms = (unsigned)e->timeout_override_ms;
+    if (cfg->log_level >= LOG_FULL_DEBUG) {
+        opts.trace = probe_trace_to_log;
+        opts.trace_ctx = e;
+    }
     return opts;
 }
 
@@ -626,6 +640,20 @@ const char *engine_db_path(const engine *e) { return e->db_path; }
 
 /* ---- life cycle ------------------------------------------------------- */
 
+/* Hand-off files a stopped process left half written (pickup.h). */
+static void sweep_stale_handoffs(engine *e)
+{
+    for (size_t i = 0; i < e->cfg->n_rules; i++) {
+        const char *dir = e->cfg->rules[i].pickup_dir;
+        int n = pickup_sweep_temp(dir, plat_wall_ms(), PICKUP_STALE_TEMP_MS);
+        if (n > 0)
+            engine_log(e, LOG_INFO, "removed %d hand-off file(s) older than an hour left in the "
+                       "temporary folder of %s", n, dir);
+        else if (n < 0)
+            engine_log(e, LOG_WARNING, "cannot list the temporary folder of %s", dir);
+    }
+}
+
 int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -679,6 +707,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     }
     apply_retention(e, e->cfg);
     e->log_level = (int)e->cfg->log_level;
+    sweep_stale_handoffs(e);
     /* Checkpoints are the maintenance thread's job, off the routing path. */
     sqlite3_wal_autocheckpoint(e->write_db, 0);
     e->maintenance = plat_thread_start(maintain, e);

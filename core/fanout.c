@@ -13,7 +13,6 @@ typedef struct {
     size_t next, n;
     fanout_fn fn;
     void *ctx;
-    void (*on_thread_exit)(void);
 } fanout;
 
 static void take_tasks(fanout *f)
@@ -32,14 +31,11 @@ static void thread_main(void *arg)
 {
     fanout *f = arg;
     take_tasks(f);
-    if (f->on_thread_exit)
-        f->on_thread_exit();
 }
 
-void fanout_run(size_t n, unsigned max_threads, fanout_fn fn, void *ctx,
-                void (*on_thread_exit)(void))
+void fanout_run(size_t n, unsigned max_threads, fanout_fn fn, void *ctx)
 {
-    fanout f = { .n = n, .fn = fn, .ctx = ctx, .on_thread_exit = on_thread_exit };
+    fanout f = { .n = n, .fn = fn, .ctx = ctx };
     plat_thread *threads[FANOUT_THREADS_MAX];
     size_t started = 0;
     if (max_threads > FANOUT_THREADS_MAX)

@@ -11,9 +11,8 @@ typedef void (*fanout_fn)(void *ctx, size_t index);
 
 /* Runs fn(ctx, i) for every i < n, on at most max_threads threads counting
  * the caller's (max_threads 0 or 1: the caller alone). Threads that fail to
- * start only slow it down. on_thread_exit (may be NULL) runs at the end of
- * each started thread, for per-thread library state. */
-void fanout_run(size_t n, unsigned max_threads, fanout_fn fn, void *ctx,
-                void (*on_thread_exit)(void));
+ * start only slow it down. Threads come from plat_thread_start, which
+ * releases each one's library state when it ends. */
+void fanout_run(size_t n, unsigned max_threads, fanout_fn fn, void *ctx);
 
 #endif

@@ -122,17 +122,37 @@ static int step_once(sqlite3_stmt *st)
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
 
+/* The Message-ID as stored (journal.h): id itself when it fits, else its
+ * cut form in buf. The cut never ends inside a UTF-8 sequence: it backs up
+ * over continuation bytes to the start of the character it would split. */
+static const char *stored_message_id(const char *id, char buf[JOURNAL_MESSAGE_ID_MAX + 1])
+{
+    static const char mark[] = JOURNAL_CUT_MARK;
+    if (!id || strlen(id) <= JOURNAL_MESSAGE_ID_MAX)
+        return or_empty(id);
+    size_t keep = JOURNAL_MESSAGE_ID_MAX - (sizeof mark - 1);
+    while (keep > 0 && ((unsigned char)id[keep] & 0xC0) == 0x80)
+        keep--;
+    memcpy(buf, id, keep);
+    memcpy(buf + keep, mark, sizeof mark);
+    return buf;
+}
+
 /* Binds one row at parameter offset base (0 for the first row). */
 static void bind_row(sqlite3_stmt *st, int base, const journal_entry *e)
 {
+    char cut[JOURNAL_MESSAGE_ID_MAX + 1];
+    const char *message_id = stored_message_id(e->message_id, cut);
     sqlite3_bind_int64(st, base + 1, e->at_ms);
-    sqlite3_bind_text(st, base + 2, or_empty(e->message_id), -1, SQLITE_STATIC);
+    /* A cut copy lives on this stack frame: SQLite takes its own copy. */
+    sqlite3_bind_text(st, base + 2, message_id, -1,
+                      message_id == cut ? SQLITE_TRANSIENT : SQLITE_STATIC);
     sqlite3_bind_text(st, base + 3, or_empty(e->sender), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 4, or_empty(e->recipient), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 5, or_empty(e->domain), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 6, e->plain ? "plain" : "tls", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 7, or_empty(e->reason), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, base + 8, or_empty(e->status), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 7, decide_reason_name(e->reason), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, base + 8, probe_status_name(e->status), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 9, or_empty(e->mx), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 10, or_empty(e->tls_version), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 11, or_empty(e->detail), -1, SQLITE_STATIC);

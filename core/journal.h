@@ -8,7 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "decide.h"
+#include "probe.h"
+
 typedef struct sqlite3 sqlite3;
+
+/* The longest Message-ID stored: RFC 5322's line limit. The header may be
+ * any length; the journal, its exports and the console's columns need not
+ * be. A longer one keeps its start, cut between two characters, and ends
+ * in JOURNAL_CUT_MARK, the whole within the limit. */
+#define JOURNAL_MESSAGE_ID_MAX 998
+#define JOURNAL_CUT_MARK "...[cut]"
 
 typedef struct {
     int64_t at_ms;             /* wall clock, ms since the epoch */
@@ -17,8 +27,8 @@ typedef struct {
     const char *recipient;
     const char *domain;
     int plain;                 /* 1: plain, 0: tls */
-    const char *reason;        /* decide_reason_name() */
-    const char *status;        /* probe status or "" */
+    decide_reason reason;      /* stored as decide_reason_name() */
+    probe_status status;       /* stored as probe_status_name(): "" when not probed */
     const char *mx;
     const char *tls_version;
     const char *detail;
@@ -54,7 +64,7 @@ int journal_prune_step(journal *j, int64_t now_ms, int batch);
 typedef struct {
     int64_t id;
     int64_t at_ms;
-    char message_id[256];
+    char message_id[JOURNAL_MESSAGE_ID_MAX + 1];
     char sender[328];
     char recipient[328];
     char domain[256];

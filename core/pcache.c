@@ -1,7 +1,10 @@
 /* pcache: the probe cache (see pcache.h). A chained hash table under one
- * mutex in front of the probe_cache table. Database work happens under the
- * same mutex: it is short (one indexed row) and keeps memory and database in
- * step. */
+ * mutex in front of the probe_cache table. The mutex guards memory only and
+ * is never held across SQLite: a write can wait seconds for another
+ * process's transaction (the busy timeout), and every routing thread's
+ * cache hit would wait behind it. Writes and clears take db_lock instead,
+ * and an epoch bumped by each clear keeps a result read or written before
+ * a clear from coming back after it. */
 #include "pcache.h"
 
 #include <sqlite3.h>
@@ -24,7 +27,9 @@ typedef struct entry {
 } entry;
 
 struct pcache {
-    plat_mutex *lock;
+    plat_mutex *lock;          /* the table in memory, count, epoch */
+    plat_mutex *db_lock;       /* orders database writes against clears */
+    uint64_t epoch;            /* changed under both locks by pcache_clear */
     sqlite3 *db;
     pcache_ttls ttls;
     int64_t (*now_ms)(void);
@@ -90,7 +95,10 @@ pcache *pcache_new(sqlite3 *db, const pcache_ttls *ttls)
     if (!c)
         return NULL;
     c->lock = plat_mutex_new();
-    if (!c->lock) {
+    c->db_lock = plat_mutex_new();
+    if (!c->lock || !c->db_lock) {
+        plat_mutex_free(c->lock);
+        plat_mutex_free(c->db_lock);
         free(c);
         return NULL;
     }
@@ -124,6 +132,7 @@ void pcache_free(pcache *c)
         return;
     drop_all(c);
     plat_mutex_free(c->lock);
+    plat_mutex_free(c->db_lock);
     free(c);
 }
 
@@ -215,6 +224,17 @@ static void column_text(sqlite3_stmt *st, int col, char *dst, size_t len)
     snprintf(dst, len, "%s", t ? (const char *)t : "");
 }
 
+/* The status column, read once per row: 0 and *out when it holds a
+ * probe's outcome; -1 for anything else (NULL, "", a word a newer version
+ * wrote). */
+static int stored_status(sqlite3_stmt *st, int col, probe_status *out)
+{
+    const unsigned char *text = sqlite3_column_text(st, col);
+    if (!text || probe_status_parse((const char *)text, out) != 0)
+        return -1;
+    return probe_status_is_outcome(*out) ? 0 : -1;
+}
+
 /* Read a live row into out; 1 found, 0 not. */
 static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
                    int64_t *expires)
@@ -224,7 +244,6 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
         " elapsed_ms, expires_ms, probed_ms FROM probe_cache WHERE domain = ?1 AND expires_ms > ?2";
     sqlite3_stmt *st = NULL;
     probe_status status;
-    const unsigned char *status_text;
     int found = 0;
     if (!c->db || sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
         return 0;
@@ -232,8 +251,7 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
     sqlite3_bind_int64(st, 2, now);
     /* A row with a status we do not know (a newer version wrote it) is a
      * miss: probing again is always safe. */
-    if (sqlite3_step(st) == SQLITE_ROW && (status_text = sqlite3_column_text(st, 0)) != NULL
-        && probe_status_parse((const char *)status_text, &status) == 0) {
+    if (sqlite3_step(st) == SQLITE_ROW && stored_status(st, 0, &status) == 0) {
         memset(out, 0, sizeof *out);
         out->status = status;
         snprintf(out->domain, sizeof out->domain, "%s", key);
@@ -256,10 +274,18 @@ static int db_load(pcache *c, const char *key, int64_t now, probe_result *out,
 static int db_store(pcache *c, const char *key, const probe_result *r, int64_t now,
                     int64_t expires)
 {
+    /* Two threads' results for one domain may reach the database in the
+     * other order than memory: the older probe never replaces the newer. */
     static const char sql[] =
-        "INSERT OR REPLACE INTO probe_cache (domain, status, mx, address, tls_version,"
+        "INSERT INTO probe_cache (domain, status, mx, address, tls_version,"
         " cipher, cert_not_after, error, elapsed_ms, probed_ms, expires_ms)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (domain) DO UPDATE SET status = excluded.status, mx = excluded.mx,"
+        " address = excluded.address, tls_version = excluded.tls_version,"
+        " cipher = excluded.cipher, cert_not_after = excluded.cert_not_after,"
+        " error = excluded.error, elapsed_ms = excluded.elapsed_ms,"
+        " probed_ms = excluded.probed_ms, expires_ms = excluded.expires_ms"
+        " WHERE excluded.probed_ms >= probe_cache.probed_ms";
     sqlite3_stmt *st = NULL;
     int rc;
     if (!c->db)
@@ -289,19 +315,30 @@ int pcache_get(pcache *c, const char *domain, probe_result *out)
 {
     char key[PROBE_NAME_MAX];
     int64_t now, expires = 0;
+    uint64_t epoch;
     entry *e;
-    int hit = 0;
     domain_key(domain, key);
     plat_mutex_lock(c->lock);
     now = c->now_ms();
     e = find(c, key, now);
-    if (e) {
+    if (e)
         *out = e->result;
-        hit = 1;
-    } else if (db_load(c, key, now, out, &expires)) {
+    epoch = c->epoch;
+    plat_mutex_unlock(c->lock);
+    if (e)
+        return 1;
+    if (!db_load(c, key, now, out, &expires))
+        return 0;
+    /* Memory may have moved on while the row was read: a newer result put
+     * meanwhile wins, and a row read before a clear is not brought back. */
+    int hit = 1;
+    plat_mutex_lock(c->lock);
+    if ((e = find(c, key, now)) != NULL)
+        *out = e->result;
+    else if (c->epoch == epoch)
         remember(c, key, out, expires);
-        hit = 1;
-    }
+    else
+        hit = 0;
     plat_mutex_unlock(c->lock);
     return hit;
 }
@@ -310,14 +347,21 @@ int pcache_put(pcache *c, const probe_result *r)
 {
     char key[PROBE_NAME_MAX];
     int64_t now, expires;
-    int rc;
+    uint64_t epoch;
+    int rc = 0;
     domain_key(r->domain, key);
     plat_mutex_lock(c->lock);
     now = c->now_ms();
     expires = now + (int64_t)pcache_ttl_for(&c->ttls, r->status) * 1000;
     remember(c, key, r, expires);
-    rc = db_store(c, key, r, now, expires);
+    epoch = c->epoch;
     plat_mutex_unlock(c->lock);
+    /* A clear that came between the two halves forgot this result in
+     * memory: the database must not keep it either. */
+    plat_mutex_lock(c->db_lock);
+    if (c->epoch == epoch)
+        rc = db_store(c, key, r, now, expires);
+    plat_mutex_unlock(c->db_lock);
     return rc;
 }
 
@@ -337,18 +381,21 @@ static int db_exec_at(sqlite3 *db, const char *sql, int64_t now)
 int pcache_clear(pcache *c, int expired_only)
 {
     int rc = 0;
+    int64_t now;
+    plat_mutex_lock(c->db_lock);
     plat_mutex_lock(c->lock);
-    if (expired_only) {
-        int64_t now = c->now_ms();
+    now = c->now_ms();
+    if (expired_only)
         sweep_expired(c, now);
-        if (c->db)
-            rc = db_exec_at(c->db, "DELETE FROM probe_cache WHERE expires_ms <= ?1", now);
-    } else {
+    else
         drop_all(c);
-        if (c->db)
-            rc = db_exec_at(c->db, "DELETE FROM probe_cache", 0);
-    }
+    c->epoch++;
     plat_mutex_unlock(c->lock);
+    if (c->db)
+        rc = expired_only
+                 ? db_exec_at(c->db, "DELETE FROM probe_cache WHERE expires_ms <= ?1", now)
+                 : db_exec_at(c->db, "DELETE FROM probe_cache", 0);
+    plat_mutex_unlock(c->db_lock);
     return rc;
 }
 
@@ -356,7 +403,10 @@ static void read_entry(sqlite3_stmt *st, pcache_entry *e)
 {
     memset(e, 0, sizeof *e);
     column_text(st, 0, e->domain, sizeof e->domain);
-    column_text(st, 1, e->status, sizeof e->status);
+    if (stored_status(st, 1, &e->status) != 0) {
+        e->status = PROBE_UNKNOWN;
+        column_text(st, 1, e->unknown_status, sizeof e->unknown_status);
+    }
     column_text(st, 2, e->mx, sizeof e->mx);
     column_text(st, 3, e->address, sizeof e->address);
     column_text(st, 4, e->tls_version, sizeof e->tls_version);
@@ -366,6 +416,11 @@ static void read_entry(sqlite3_stmt *st, pcache_entry *e)
     e->elapsed_ms = (unsigned)sqlite3_column_int64(st, 8);
     e->probed_ms = sqlite3_column_int64(st, 9);
     e->expires_ms = sqlite3_column_int64(st, 10);
+}
+
+const char *pcache_entry_status(const pcache_entry *e)
+{
+    return e->status == PROBE_UNKNOWN ? e->unknown_status : probe_status_name(e->status);
 }
 
 static void list_fail(sqlite3 *db, int rc, char *err, size_t errlen)

@@ -52,8 +52,9 @@ size_t pcache_size(pcache *c);
 /* One row of the probe_cache table, for the CLI and the manager. */
 typedef struct {
     char domain[PROBE_NAME_MAX];
-    char status[32];                 /* as stored: a probe_status_name(), or a word
-                                        a newer version wrote, shown as it is */
+    probe_status status;             /* a probe's outcome, or PROBE_UNKNOWN: a word
+                                        a newer version wrote, kept in unknown_status */
+    char unknown_status[32];         /* that word as stored; "" for an outcome */
     char mx[PROBE_NAME_MAX];
     char address[PROBE_ADDR_MAX];
     char tls_version[16];
@@ -63,6 +64,10 @@ typedef struct {
     unsigned elapsed_ms;
     int64_t probed_ms, expires_ms;   /* wall clock, Unix milliseconds */
 } pcache_entry;
+
+/* The entry's status as the listings show it: its name, or the unknown
+ * word as it is stored. */
+const char *pcache_entry_status(const pcache_entry *e);
 
 typedef enum {
     PCACHE_BY_DOMAIN,                /* the console's table */

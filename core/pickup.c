@@ -362,3 +362,39 @@ int pickup_write(const pickup_job *job, char *path_out, size_t path_len,
     }
     return 0;
 }
+
+/* ---- stale temporary files ---------------------------------------------- */
+
+typedef struct {
+    const char *dir;
+    int64_t before_ms;     /* files last written before this are stale */
+    int removed;
+} sweep;
+
+static int is_our_temp_name(const char *name)
+{
+    static const char prefix[] = "tlsrouter-", suffix[] = ".tmp";
+    size_t n = strlen(name), p = sizeof prefix - 1, s = sizeof suffix - 1;
+    return n > p + s && memcmp(name, prefix, p) == 0 && memcmp(name + n - s, suffix, s) == 0;
+}
+
+static int sweep_one(const char *name, int64_t mtime_ms, void *arg)
+{
+    sweep *sw = arg;
+    char path[PLAT_PATH_MAX];
+    if (is_our_temp_name(name) && mtime_ms < sw->before_ms &&
+        join(path, sizeof path, sw->dir, name) == 0 && plat_remove(path) == 0)
+        sw->removed++;
+    return 0;
+}
+
+int pickup_sweep_temp(const char *pickup_dir, int64_t now_ms, int64_t max_age_ms)
+{
+    char temp_dir[PLAT_PATH_MAX];
+    if (pickup_temp_dir_for(pickup_dir, temp_dir, sizeof temp_dir) != 0)
+        return -1;
+    if (!plat_is_dir(temp_dir))
+        return 0;
+    sweep sw = { temp_dir, now_ms - max_age_ms, 0 };
+    return plat_list_files(temp_dir, sweep_one, &sw) == 0 ? sw.removed : -1;
+}

@@ -83,6 +83,18 @@ int pickup_write(const pickup_job *job, char *path_out, size_t path_len,
 /* The temporary folder pickup_write uses for a Pickup folder. */
 int pickup_temp_dir_for(const char *pickup_dir, char *buf, size_t len);
 
+/* A hand-off file this old in the temporary folder was left by a process
+ * that stopped mid-write (power cut, killed service): writing one takes
+ * seconds at most. */
+#define PICKUP_STALE_TEMP_MS (60 * 60 * 1000)
+
+/* Removes our temporary files ("tlsrouter-*.tmp") last written more than
+ * max_age_ms before now_ms (wall clock) from the temporary folder of
+ * pickup_dir; younger ones may be being written, other files are not
+ * ours. Returns the number removed (0 when the folder does not exist), or
+ * -1 when it exists but cannot be listed. */
+int pickup_sweep_temp(const char *pickup_dir, int64_t now_ms, int64_t max_age_ms);
+
 /* Failure injection for tests: the next pickup_write of this process fails
  * at the given step, after doing the real work up to it. */
 typedef enum {

@@ -35,7 +35,9 @@ void plat_cond_broadcast(plat_cond *c);
 
 typedef struct plat_thread plat_thread;
 typedef void (*plat_thread_fn)(void *arg);
-/* NULL when the thread could not be started. */
+/* NULL when the thread could not be started. When fn returns, the thread
+ * releases OpenSSL's per-thread state (OPENSSL_thread_stop) before it
+ * ends: every thread started here may have probed or fetched. */
 plat_thread *plat_thread_start(plat_thread_fn fn, void *arg);
 void plat_thread_join(plat_thread *t);
 
@@ -57,9 +59,18 @@ int plat_is_dir(const char *path);
  * exists. Nothing is left behind on failure. */
 int plat_write_new_file(const char *path, const void *buf, size_t len,
                         char *err, size_t errlen);
-/* Rename within one volume, failing if dest exists (never overwrites). */
+/* Rename within one volume, failing if dest exists (never overwrites).
+ * Returns once the new name is on disk (POSIX: the folder is fsynced;
+ * Windows: MOVEFILE_WRITE_THROUGH); when that cannot be done, nothing has
+ * moved. */
 int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen);
 int plat_remove(const char *path);
+/* Calls fn for each regular file directly in dir, with its name and its
+ * last write time (wall clock, ms since the Unix epoch), until fn returns
+ * non-zero; fn may remove the file it is given. 0 when the folder was
+ * listed, -1 when it cannot be. */
+typedef int (*plat_file_fn)(const char *name, int64_t mtime_ms, void *arg);
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg);
 /* A fresh directory under the system temp folder; for tests and the demo. */
 int plat_make_temp_dir(const char *tag, char *buf, size_t len);
 /* Directory separator as a string. */

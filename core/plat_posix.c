@@ -1,6 +1,8 @@
-/* plat on POSIX: pthreads, clock_gettime, open/fsync/link. */
+/* plat on POSIX: pthreads, clock_gettime, open/fsync/link, a folder's fsync
+ * after a move into it. */
 #include "plat.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -10,6 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
 
 uint64_t plat_now_ms(void)
 {
@@ -115,6 +119,12 @@ static void *thread_trampoline(void *p)
 {
     plat_thread *t = p;
     t->fn(t->arg);
+    /* OpenSSL keeps per-thread state (error queue, random generators) that
+     * only this call frees when the library is linked statically, as in
+     * the Windows build (no DllMain sees the thread end); the sink starts
+     * threads for every probe all day. Harmless where a thread never used
+     * OpenSSL or the library also cleans up itself (pthread keys). */
+    OPENSSL_thread_stop();
     return NULL;
 }
 
@@ -239,6 +249,32 @@ int plat_write_new_file(const char *path, const void *buf, size_t len,
     return 0;
 }
 
+/* fsync of the folder that holds path: a new name is on disk only once its
+ * folder is. A file system that cannot sync a folder (EINVAL) promises
+ * nothing more to wait for. */
+static int sync_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[PLAT_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    int n = !slash ? snprintf(dir, sizeof dir, ".")
+                   : snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path),
+                              path);
+    if (n <= 0 || (size_t)n >= sizeof dir) {
+        errno = ENAMETOOLONG;
+        set_err(err, errlen, "cannot flush the folder of", path);
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) {
+        set_err(err, errlen, "cannot flush the folder", dir);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
 int plat_rename_noreplace(const char *from, const char *to, char *err, size_t errlen)
 {
     /* link+unlink is the portable no-replace rename: link fails with EEXIST
@@ -247,11 +283,37 @@ int plat_rename_noreplace(const char *from, const char *to, char *err, size_t er
         set_err(err, errlen, "cannot move into", to);
         return -1;
     }
+    /* The caller takes the recipients off the message once the move
+     * succeeded: a crash must not lose the new name. What cannot be made
+     * durable is taken back, and the caller keeps the recipients. */
+    if (sync_parent(to, err, errlen) != 0) {
+        unlink(to);
+        return -1;
+    }
     unlink(from);
     return 0;
 }
 
 int plat_remove(const char *path) { return unlink(path) == 0 ? 0 : -1; }
+
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
+{
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    struct stat st;
+    if (!d)
+        return -1;
+    while ((ent = readdir(d)) != NULL) {
+        /* Symbolic links are not followed: only the folder's own files. */
+        if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        int64_t mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+        if (fn(ent->d_name, mtime_ms, arg) != 0)
+            break;
+    }
+    closedir(d);
+    return 0;
+}
 
 int plat_make_temp_dir(const char *tag, char *buf, size_t len)
 {

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 uint64_t plat_now_ms(void) { return GetTickCount64(); }
 
 int64_t plat_wall_ms(void)
@@ -73,6 +75,12 @@ static DWORD WINAPI thread_trampoline(LPVOID p)
 {
     plat_thread *t = p;
     t->fn(t->arg);
+    /* OpenSSL keeps per-thread state (error queue, random generators) that
+     * only this call frees when the library is linked statically, as in
+     * the Windows build (no DllMain sees the thread end); the sink starts
+     * threads for every probe all day. Harmless where a thread never used
+     * OpenSSL or the library also cleans up itself (pthread keys). */
+    OPENSSL_thread_stop();
     return 0;
 }
 
@@ -256,6 +264,38 @@ int plat_remove(const char *path)
     int ok = w && DeleteFileW(w);
     free(w);
     return ok ? 0 : -1;
+}
+
+/* FILETIME (100 ns ticks since 1601) to Unix milliseconds. */
+static int64_t filetime_ms(FILETIME ft)
+{
+    ULARGE_INTEGER t;
+    t.LowPart = ft.dwLowDateTime;
+    t.HighPart = ft.dwHighDateTime;
+    return (int64_t)(t.QuadPart / 10000ULL) - 11644473600000LL;
+}
+
+int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
+{
+    char pattern[PLAT_PATH_MAX + 4], name[PLAT_PATH_MAX];
+    WIN32_FIND_DATAW fd;
+    int n = snprintf(pattern, sizeof pattern, "%s\\*", dir);
+    wchar_t *w = n > 0 && (size_t)n < sizeof pattern ? widen(pattern) : NULL;
+    HANDLE h = w ? FindFirstFileW(w, &fd) : INVALID_HANDLE_VALUE;
+    free(w);
+    if (h == INVALID_HANDLE_VALUE)
+        return -1;
+    do {
+        /* Folders and reparse points (links) are not the folder's own files. */
+        if (fd.dwFileAttributes & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT))
+            continue;
+        if (narrow(fd.cFileName, name, sizeof name) != 0)
+            continue;
+        if (fn(name, filetime_ms(fd.ftLastWriteTime), arg) != 0)
+            break;
+    } while (FindNextFileW(h, &fd));
+    FindClose(h);
+    return 0;
 }
 
 int plat_make_temp_dir(const char *tag, char *buf, size_t len)

@@ -2,12 +2,17 @@
  *
  * One session per MX address: each state sends its command (if any), reads
  * one reply under the reply deadline and its handler picks the next state.
- * The handshake is the one state without a reply. A handler that decides the
- * outcome calls finish() and moves on to QUIT (or straight to DONE when the
- * connection is no longer usable). A host that refuses the session (a 4xx/5xx
- * greeting, EHLO refused) has not answered: its handler calls refuse(), and
- * the probe goes on with the next address and MX host, as IIS does; the
- * refusal stays the result only when no later host does better. */
+ * The handshake is the one state without a reply.
+ *
+ * Each address gets an outcome of its own, ranked by how far the host got. A
+ * handler that decides it calls finish() and moves on to QUIT (or straight to
+ * DONE when the connection is no longer usable). A host that refuses the
+ * session (a 4xx/5xx greeting, EHLO refused, the connection closed or reset
+ * before the greeting) has not answered: its handler calls refuse(). A host
+ * that cannot be reached or does not reply in time gets unreachable(). After
+ * either, the probe goes on with the next address and MX host, as IIS does,
+ * and better_outcome() is the one rule that chooses which outcome is the
+ * result. */
 #include "probe.h"
 
 #include <stdarg.h>
@@ -34,15 +39,34 @@
 #define IIS_STARTTLS_ERROR "The remote SMTP server responded with an error during the " \
                            "STARTTLS command."
 
-static const char *const status_names[PROBE_STATUS_COUNT] = {
-    "starttls",       "no-starttls", "starttls-rejected", "cert-expired",
-    "handshake-failed", "connect-failed", "timeout",       "dns-failed",
-    "no-domain",      "null-mx",     "protocol-error",    "cert-not-yet-valid",
+static const char *const status_names[] = {
+    [PROBE_STARTTLS] = "starttls",
+    [PROBE_NO_STARTTLS] = "no-starttls",
+    [PROBE_STARTTLS_REJECTED] = "starttls-rejected",
+    [PROBE_CERT_EXPIRED] = "cert-expired",
+    [PROBE_HANDSHAKE_FAILED] = "handshake-failed",
+    [PROBE_CONNECT_FAILED] = "connect-failed",
+    [PROBE_TIMEOUT] = "timeout",
+    [PROBE_DNS_FAILED] = "dns-failed",
+    [PROBE_NO_DOMAIN] = "no-domain",
+    [PROBE_NULL_MX] = "null-mx",
+    [PROBE_PROTOCOL_ERROR] = "protocol-error",
+    [PROBE_CERT_NOT_YET_VALID] = "cert-not-yet-valid",
+    [PROBE_NOT_PROBED] = "",
+    [PROBE_UNKNOWN] = "unknown",
 };
+_Static_assert(sizeof status_names / sizeof status_names[0] == PROBE_STATUS_COUNT,
+               "one name per probe_status");
+_Static_assert(PROBE_OUTCOME_COUNT == PROBE_NOT_PROBED, "the outcomes come first");
 
 const char *probe_status_name(probe_status s)
 {
-    return (unsigned)s < PROBE_STATUS_COUNT ? status_names[s] : "protocol-error";
+    return (unsigned)s < PROBE_STATUS_COUNT ? status_names[s] : status_names[PROBE_UNKNOWN];
+}
+
+int probe_status_is_outcome(probe_status s)
+{
+    return (unsigned)s < PROBE_OUTCOME_COUNT;
 }
 
 int probe_status_parse(const char *name, probe_status *out)
@@ -55,6 +79,15 @@ int probe_status_parse(const char *name, probe_status *out)
         }
     }
     return -1;
+}
+
+static const char *const trace_kind_names[PROBE_TRACE_KIND_COUNT] = {
+    "connect", "state", "command", "reply", "tls", "cert", "outcome",
+};
+
+const char *probe_trace_kind_name(probe_trace_kind k)
+{
+    return (unsigned)k < PROBE_TRACE_KIND_COUNT ? trace_kind_names[k] : "unknown";
 }
 
 static const char *const floor_names[] = { "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3" };
@@ -101,17 +134,35 @@ typedef struct {
     char text[REPLY_MAX_BYTES]; /* the lines without CRLF, joined by '\n' */
 } reply;
 
+/* How far a host got, which is what ranks its outcome (better_outcome). */
+typedef enum {
+    OUTCOME_OPEN = 0,    /* nothing decided yet */
+    OUTCOME_UNREACHABLE, /* no address, no connection, or no reply in time */
+    OUTCOME_REFUSED,     /* reached, but it refused or dropped the session */
+    OUTCOME_FINAL        /* the host answered, or the domain's own look-up
+                            decided: the probe ends here */
+} outcome_rank;
+
+/* What one address (or the domain's look-up) came to. The host's part of a
+ * probe_result (mx, address, status, error, TLS and certificate fields) is
+ * kept whole, so the outcome that wins becomes the result as it is; the
+ * domain and the times are the probe's and are set at the end. */
+typedef struct {
+    outcome_rank rank;
+    probe_result r;
+} outcome;
+
 typedef struct {
     const probe_options *opts;
-    probe_result *res;
+    const char *domain;   /* for the trace */
     const char *host;     /* MX name: SNI and name check */
     const char *ehlo;
     tls_client *tls;
     tls_session *conn;    /* set once STARTTLS succeeded */
     net_fd fd;
     uint64_t total_deadline;
-    int decided;
-    int refused;          /* the host would not take a session: try the next */
+    outcome now;          /* the address being probed */
+    outcome best;         /* the best outcome so far: the result */
     char in[LINE_MAX_BYTES]; /* received, not yet consumed */
     size_t inlen;
     reply rep;
@@ -119,41 +170,168 @@ typedef struct {
 
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+/* ---- the trace (probe_options.trace) ---------------------------------- */
+
+/* One byte as the trace writes it, into out; its length. */
+static size_t escape_byte(unsigned char c, char out[5])
+{
+    if (c == '\\') {
+        out[0] = out[1] = '\\';
+        return 2;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+        out[0] = (char)c;
+        return 1;
+    }
+    snprintf(out, 5, "\\x%02X", c);
+    return 4;
+}
+
+/* text[0..len) as printable ASCII into buf; cut, ending in "...", where
+ * the rest would not fit. */
+static void escape_text(const char *text, size_t len, char buf[PROBE_TRACE_TEXT_MAX])
+{
+    static const char cut[] = "...";
+    size_t used = 0, i;
+    for (i = 0; i < len; i++) {
+        char piece[5];
+        size_t n = escape_byte((unsigned char)text[i], piece);
+        if (used + n + sizeof cut > PROBE_TRACE_TEXT_MAX) {
+            memcpy(buf + used, cut, sizeof cut);
+            return;
+        }
+        memcpy(buf + used, piece, n);
+        used += n;
+    }
+    buf[used] = '\0';
+}
+
+/* Tell the trace hook, if there is one, of text[0..len). */
+static void trace_text(const session *s, probe_trace_kind kind, const char *text, size_t len)
+{
+    char buf[PROBE_TRACE_TEXT_MAX];
+    probe_trace_event ev;
+    if (!s->opts->trace)
+        return;
+    escape_text(text, len, buf);
+    ev.kind = kind;
+    ev.domain = s->domain;
+    ev.text = buf;
+    s->opts->trace(s->opts->trace_ctx, &ev);
+}
+
+/* trace_text of a formatted text; nothing is formatted without a hook. */
+static void trace(const session *s, probe_trace_kind kind, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    if (!s->opts->trace)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    trace_text(s, kind, text, strlen(text));
+}
+
 static uint64_t step_deadline(const session *s, unsigned ms)
 {
     return min_u64(plat_now_ms() + ms, s->total_deadline);
 }
 
-static void finish_v(session *s, probe_status st, const char *fmt, va_list ap)
+/* The cross-host rule, in one place: of an earlier outcome and a later one,
+ * the one the probe reports.
+ *  1. An answer decides (starttls, no-starttls, STARTTLS rejected, a failed
+ *     handshake or certificate, a server that breaks the protocol): the
+ *     probe stops at the first host that answers, as IIS delivers to it.
+ *  2. A refusal (4xx/5xx greeting, EHLO refused, the connection closed or
+ *     reset before the greeting) says the host was there but took no
+ *     session (RFC 5321 5.1: the client tries the next MX host). It stays
+ *     the result unless a later host answers.
+ *  3. A host that could not be reached (no address, connect failed, no
+ *     reply in time) says least: a refusal or an answer outranks it.
+ * Between equals the later stands: when every host refuses, the last
+ * host's refusal is reported. */
+static const outcome *better_outcome(const outcome *earlier, const outcome *later)
 {
-    if (s->decided)
-        return;
-    s->decided = 1;
-    s->res->status = st;
-    vsnprintf(s->res->error, sizeof s->res->error, fmt, ap);
+    return later->rank >= earlier->rank ? later : earlier;
 }
 
-/* Record the outcome of this session (the first decision stands). */
+/* A fresh outcome for host and address (either may be s->now's own). */
+static void start_outcome(session *s, const char *host, const char *address)
+{
+    outcome fresh;
+    memset(&fresh, 0, sizeof fresh);
+    snprintf(fresh.r.mx, sizeof fresh.r.mx, "%s", host);
+    snprintf(fresh.r.address, sizeof fresh.r.address, "%s", address);
+    s->now = fresh;
+}
+
+static const char *const rank_names[] = {
+    [OUTCOME_OPEN] = "open",
+    [OUTCOME_UNREACHABLE] = "unreachable",
+    [OUTCOME_REFUSED] = "refused",
+    [OUTCOME_FINAL] = "final",
+};
+
+/* s->now is complete: it becomes the result if it outranks the best. */
+static void settle(session *s)
+{
+    const probe_result *r = &s->now.r;
+    trace(s, PROBE_TRACE_OUTCOME, "%s %s%s%s", rank_names[s->now.rank],
+          probe_status_name(r->status), r->error[0] ? ": " : "", r->error);
+    if (better_outcome(&s->best, &s->now) == &s->now)
+        s->best = s->now;
+}
+
+/* The first decision of an outcome stands: a failing QUIT after an answer
+ * changes nothing. */
+static void decide_v(session *s, outcome_rank rank, probe_status st, const char *fmt,
+                     va_list ap)
+{
+    if (s->now.rank != OUTCOME_OPEN)
+        return;
+    s->now.rank = rank;
+    s->now.r.status = st;
+    vsnprintf(s->now.r.error, sizeof s->now.r.error, fmt, ap);
+}
+
+/* The host answered: this outcome ends the probe. */
 static void finish(session *s, probe_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    finish_v(s, st, fmt, ap);
+    decide_v(s, OUTCOME_FINAL, st, fmt, ap);
     va_end(ap);
 }
 
 /* The host refused the session: a protocol-error outcome that does not end
- * the probe (RFC 5321 5.1: a client tries the next MX host when one is
- * unavailable). */
+ * the probe. */
 static void refuse(session *s, const char *fmt, ...)
 {
     va_list ap;
-    if (s->decided)
-        return;
-    s->refused = 1;
     va_start(ap, fmt);
-    finish_v(s, PROBE_PROTOCOL_ERROR, fmt, ap);
+    decide_v(s, OUTCOME_REFUSED, PROBE_PROTOCOL_ERROR, fmt, ap);
     va_end(ap);
+}
+
+/* The host could not be reached, or did not reply in time: the next one is
+ * tried. */
+static void unreachable(session *s, probe_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    decide_v(s, OUTCOME_UNREACHABLE, st, fmt, ap);
+    va_end(ap);
+}
+
+/* A decision about the whole domain, before any host: final. */
+static void finish_domain(session *s, probe_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    decide_v(s, OUTCOME_FINAL, st, fmt, ap);
+    va_end(ap);
+    settle(s);
 }
 
 /* Some bytes (> 0), READ_CLOSED, NET_TIMEOUT or NET_ERROR. */
@@ -214,6 +392,8 @@ static int read_reply(session *s, uint64_t deadline)
         int rc = read_line(s, line, &n, deadline), code;
         if (rc != READ_OK)
             return rc;
+        if (r->lines == 0)
+            trace_text(s, PROBE_TRACE_REPLY, line, n);
         if (n < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2])
             || (n > 3 && line[3] != ' ' && line[3] != '-'))
             return READ_BAD;
@@ -345,18 +525,21 @@ typedef state (*reply_handler)(session *s);
 
 /* The conversation. The handshake has no command and no reply. */
 static const struct {
+    const char *name;    /* for the trace */
     const char *command; /* NULL: only read (the greeting) */
     const char *label;   /* for messages */
     reply_handler on_reply;
 } steps[] = {
-    [ST_GREETING] = { NULL, "greeting", on_greeting },
-    [ST_EHLO] = { "EHLO", "EHLO", on_ehlo },
-    [ST_STARTTLS] = { "STARTTLS", "STARTTLS", on_starttls },
-    [ST_HANDSHAKE] = { NULL, "TLS handshake", NULL },
-    [ST_QUIT] = { "QUIT", "QUIT", on_quit },
+    [ST_GREETING] = { "greeting", NULL, "greeting", on_greeting },
+    [ST_EHLO] = { "ehlo", "EHLO", "EHLO", on_ehlo },
+    [ST_STARTTLS] = { "starttls", "STARTTLS", "STARTTLS", on_starttls },
+    [ST_HANDSHAKE] = { "handshake", NULL, "TLS handshake", NULL },
+    [ST_QUIT] = { "quit", "QUIT", "QUIT", on_quit },
+    [ST_DONE] = { "done", NULL, "done", NULL },
 };
 
-/* The handshake's outcome into the result, in the result's words. */
+/* The handshake's outcome into the address's result, in the result's
+ * words. */
 static void record_tls(probe_result *r, const tls_info *info)
 {
     snprintf(r->tls_version, sizeof r->tls_version, "%s", tls_protocol_name(info->protocol));
@@ -382,7 +565,7 @@ static void utc_text(int64_t unix_s, char *buf, size_t len)
  * one), so it is left out. 1 when the outcome is decided. */
 static int judge_validity(session *s, int64_t now)
 {
-    const probe_result *r = s->res;
+    const probe_result *r = &s->now.r;
     char when[40];
     if (!r->cert_not_after_unreadable && r->cert_not_after < now) {
         finish(s, PROBE_CERT_EXPIRED, "%s", IIS_CERT_EXPIRED);
@@ -416,7 +599,7 @@ static void unreadable_note(const probe_result *r, char *buf, size_t len)
 static void judge_certificate(session *s, uint64_t deadline)
 {
     char note[120], why[TLS_TEXT_MAX];
-    if (!s->res->has_cert) {
+    if (!s->now.r.has_cert) {
         finish(s, PROBE_HANDSHAKE_FAILED, "the server sent no certificate");
         return;
     }
@@ -434,8 +617,22 @@ static void judge_certificate(session *s, uint64_t deadline)
         finish(s, PROBE_HANDSHAKE_FAILED, "certificate name does not match %s", s->host);
         return;
     }
-    unreadable_note(s->res, note, sizeof note);
+    unreadable_note(&s->now.r, note, sizeof note);
     finish(s, PROBE_STARTTLS, "%s", note);
+}
+
+/* The certificate's dates for the trace, as far as they can be read. */
+static void trace_certificate(const session *s)
+{
+    const probe_result *r = &s->now.r;
+    char before[40] = "unreadable", after[40] = "unreadable";
+    if (!s->opts->trace)
+        return;
+    if (!r->cert_not_before_unreadable)
+        utc_text(r->cert_not_before, before, sizeof before);
+    if (!r->cert_not_after_unreadable)
+        utc_text(r->cert_not_after, after, sizeof after);
+    trace(s, PROBE_TRACE_CERT, "not before %s, not after %s", before, after);
 }
 
 static state do_handshake(session *s)
@@ -445,7 +642,7 @@ static state do_handshake(session *s)
     tls_info info;
     int rc;
 
-    s->res->stack = tls_client_stack(s->tls);
+    s->now.r.stack = tls_client_stack(s->tls);
     s->conn = tls_session_start(s->tls, s->fd, s->host, err, sizeof err);
     if (!s->conn) {
         finish(s, PROBE_HANDSHAKE_FAILED, "TLS setup failed: %s", err);
@@ -453,14 +650,17 @@ static state do_handshake(session *s)
     }
     rc = tls_session_handshake(s->conn, deadline, &info);
     if (rc == NET_TIMEOUT) {
-        finish(s, PROBE_TIMEOUT, "TLS handshake timed out");
+        unreachable(s, PROBE_TIMEOUT, "TLS handshake timed out");
         return ST_DONE;
     }
     if (rc != NET_OK) {
         finish(s, PROBE_HANDSHAKE_FAILED, "TLS handshake failed: %s", info.error);
         return ST_DONE;
     }
-    record_tls(s->res, &info);
+    record_tls(&s->now.r, &info);
+    trace(s, PROBE_TRACE_TLS, "%s %s", s->now.r.tls_version, s->now.r.cipher);
+    if (s->now.r.has_cert)
+        trace_certificate(s);
     judge_certificate(s, deadline);
     return ST_QUIT;
 }
@@ -468,12 +668,27 @@ static state do_handshake(session *s)
 static int send_command(session *s, const char *command, uint64_t deadline)
 {
     char line[600];
-    int n = strcmp(command, "EHLO") == 0
-                ? snprintf(line, sizeof line, "EHLO %s\r\n", s->ehlo)
-                : snprintf(line, sizeof line, "%s\r\n", command);
+    int rc, n = strcmp(command, "EHLO") == 0
+                    ? snprintf(line, sizeof line, "EHLO %s\r\n", s->ehlo)
+                    : snprintf(line, sizeof line, "%s\r\n", command);
     if (n < 0 || (size_t)n >= sizeof line)
         return NET_ERROR;
-    return conn_write(s, line, (size_t)n, deadline);
+    rc = conn_write(s, line, (size_t)n, deadline);
+    if (rc == NET_OK)
+        trace(s, PROBE_TRACE_COMMAND, "%s", command); /* the verb, never its argument */
+    return rc;
+}
+
+/* The connection ended under us. Before the greeting that is a host that
+ * would not take the session, as a 421 greeting says in words (RFC 5321
+ * 3.8): the next host is tried. Later it is a broken session with a host
+ * that answered. */
+static void connection_ended(session *s, state st, const char *how)
+{
+    if (st == ST_GREETING)
+        refuse(s, "%s: %s", steps[st].label, how);
+    else
+        finish(s, PROBE_PROTOCOL_ERROR, "%s: %s", steps[st].label, how);
 }
 
 /* A step that could not complete: say why, in the vocabulary. */
@@ -484,7 +699,7 @@ static state on_failure(session *s, state st, int rc)
         return ST_DONE; /* the outcome is already decided */
     switch (rc) {
     case NET_TIMEOUT:
-        finish(s, PROBE_TIMEOUT, "no %s reply in time", label);
+        unreachable(s, PROBE_TIMEOUT, "no %s reply in time", label);
         break;
     case READ_TOO_LONG:
         finish(s, PROBE_PROTOCOL_ERROR, "%s: reply line longer than %d bytes", label,
@@ -498,48 +713,55 @@ static state on_failure(session *s, state st, int rc)
         finish(s, PROBE_PROTOCOL_ERROR, "%s: not an SMTP reply", label);
         break;
     case READ_CLOSED:
-        finish(s, PROBE_PROTOCOL_ERROR, "%s: connection closed by the server", label);
+        connection_ended(s, st, "connection closed by the server");
         break;
     default:
-        finish(s, PROBE_PROTOCOL_ERROR, "%s: connection lost", label);
+        connection_ended(s, st, "connection lost");
         break;
     }
     return ST_DONE;
 }
 
+/* The step of state st: its command and reply (or the handshake), and the
+ * state its handler chooses next. */
+static state take_step(session *s, state st)
+{
+    uint64_t deadline;
+    int rc = READ_OK;
+    if (st == ST_HANDSHAKE)
+        return do_handshake(s);
+    deadline = step_deadline(s, s->opts->reply_timeout_ms);
+    if (steps[st].command)
+        rc = send_command(s, steps[st].command, deadline);
+    if (rc == NET_OK)
+        rc = read_reply(s, deadline);
+    return rc == READ_OK ? steps[st].on_reply(s) : on_failure(s, st, rc);
+}
+
 static void run_session(session *s)
 {
     state st = ST_GREETING;
+    trace(s, PROBE_TRACE_STATE, "%s", steps[st].name);
     while (st != ST_DONE) {
-        uint64_t deadline;
-        int rc = READ_OK;
-        if (st == ST_HANDSHAKE) {
-            st = do_handshake(s);
-            continue;
-        }
-        deadline = step_deadline(s, s->opts->reply_timeout_ms);
-        if (steps[st].command)
-            rc = send_command(s, steps[st].command, deadline);
-        if (rc == NET_OK)
-            rc = read_reply(s, deadline);
-        st = rc == READ_OK ? steps[st].on_reply(s) : on_failure(s, st, rc);
+        st = take_step(s, st);
+        trace(s, PROBE_TRACE_STATE, "%s", steps[st].name);
     }
 }
 
-/* Probe one address of one MX host; fills status and the TLS fields. */
+/* Probe one address of the MX host s->host into s->now. */
 static void probe_address(session *s, const char *address)
 {
     char err[160];
     uint64_t deadline = step_deadline(s, s->opts->connect_timeout_ms);
-    int rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
-    s->decided = 0;
-    s->refused = 0;
+    int rc;
+    start_outcome(s, s->host, address);
+    trace(s, PROBE_TRACE_CONNECT, "%s %s", s->host, address);
+    rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
     s->inlen = 0;
     s->conn = NULL;
-    snprintf(s->res->address, sizeof s->res->address, "%s", address);
     if (rc != NET_OK) {
-        finish(s, rc == NET_TIMEOUT ? PROBE_TIMEOUT : PROBE_CONNECT_FAILED, "%s:%u: %s",
-               address, s->opts->port, err);
+        unreachable(s, rc == NET_TIMEOUT ? PROBE_TIMEOUT : PROBE_CONNECT_FAILED, "%s:%u: %s",
+                    address, s->opts->port, err);
         return;
     }
     run_session(s);
@@ -589,34 +811,25 @@ static probe_status dns_failure_status(dns_status st)
     }
 }
 
-/* Did the address just probed answer? Not when it could not be reached in
- * time or refused the session: then the next address or host is tried. */
-static int address_answered(const session *s)
-{
-    return !s->refused && s->res->status != PROBE_CONNECT_FAILED &&
-           s->res->status != PROBE_TIMEOUT;
-}
-
-/* Try one MX host's addresses; 1 when the outcome is final (the host
- * answered, or the time is up), 0 to go on with the next host. */
+/* Try one MX host's addresses, each outcome settled against the best; 1
+ * when the probe is over (a final outcome, or the time is up), 0 to go on
+ * with the next host. */
 static int probe_host(session *s, const char *host)
 {
     dns_addr_list addrs;
     size_t i;
-    snprintf(s->res->mx, sizeof s->res->mx, "%s", host);
-    s->res->address[0] = '\0';
     s->host = host;
+    start_outcome(s, host, "");
     if (dns_lookup_addrs(s->opts->dns_servers, host, s->total_deadline, &addrs) != DNS_OK) {
-        s->decided = 0;
-        finish(s, addrs.status == DNS_TIMEOUT ? PROBE_TIMEOUT : PROBE_DNS_FAILED, "%s",
-               addrs.error);
+        unreachable(s, addrs.status == DNS_TIMEOUT ? PROBE_TIMEOUT : PROBE_DNS_FAILED, "%s",
+                    addrs.error);
+        settle(s);
         return addrs.status == DNS_TIMEOUT;
     }
     for (i = 0; i < addrs.count; i++) {
         probe_address(s, addrs.addrs[i]);
-        if (address_answered(s))
-            return 1;
-        if (net_remaining_ms(s->total_deadline) == 0)
+        settle(s);
+        if (s->best.rank == OUTCOME_FINAL || net_remaining_ms(s->total_deadline) == 0)
             return 1;
     }
     return 0;
@@ -633,8 +846,10 @@ static void probe_hosts(session *s, const dns_mx_list *mx)
     size_t i;
     for (i = 0; i < mx->count; i++) {
         if (net_remaining_ms(s->total_deadline) == 0) {
-            s->decided = 0;
-            finish(s, PROBE_TIMEOUT, "no MX host answered within the probe deadline");
+            /* Told of the host last tried, as the outcome it replaces. */
+            start_outcome(s, s->now.r.mx, s->now.r.address);
+            unreachable(s, PROBE_TIMEOUT, "no MX host answered within the probe deadline");
+            settle(s);
             return;
         }
         if (probe_host(s, mx->hosts[i].name))
@@ -649,13 +864,25 @@ static void probe_resolved(session *s, const dns_mx_list *mx, tls_client *shared
     char err[TLS_TEXT_MAX];
     s->tls = shared ? shared : make_client(s->opts, err, sizeof err);
     if (!s->tls) {
-        finish(s, PROBE_HANDSHAKE_FAILED, "%s", err);
+        finish_domain(s, PROBE_HANDSHAKE_FAILED, "%s", err);
         return;
     }
     probe_hosts(s, mx);
     if (!shared)
         tls_client_free(s->tls);
     s->tls = NULL;
+}
+
+/* The best outcome into out, which keeps its domain; nothing decided
+ * (no host to try) leaves out as it was set up. */
+static void report(const session *s, probe_result *out)
+{
+    char domain[PROBE_NAME_MAX];
+    if (s->best.rank == OUTCOME_OPEN)
+        return;
+    memcpy(domain, out->domain, sizeof domain);
+    *out = s->best.r;
+    memcpy(out->domain, domain, sizeof domain);
 }
 
 static void probe_with_ctx(const char *domain, const probe_options *opts, tls_client *shared,
@@ -674,7 +901,7 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, tls_cl
         return;
     }
     s->opts = opts;
-    s->res = out;
+    s->domain = out->domain;
     s->fd = NET_BAD_FD;
     s->total_deadline = start + opts->total_timeout_ms;
     if (ehlo_name_ok(opts->ehlo_name))
@@ -685,14 +912,15 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, tls_cl
         s->ehlo = "localhost";
 
     if (!domain_name_ok(domain)) {
-        finish(s, PROBE_DNS_FAILED, "not a domain name");
+        finish_domain(s, PROBE_DNS_FAILED, "not a domain name");
     } else if (dns_lookup_mx(opts->dns_servers, domain, s->total_deadline, &mx) != DNS_OK) {
-        finish(s, dns_failure_status(mx.status), "%s", mx.error);
+        finish_domain(s, dns_failure_status(mx.status), "%s", mx.error);
     } else if (mx.null_mx) {
-        finish(s, PROBE_NULL_MX, "%s", mx.error);
+        finish_domain(s, PROBE_NULL_MX, "%s", mx.error);
     } else {
         probe_resolved(s, &mx, shared);
     }
+    report(s, out);
     free(s);
     out->elapsed_ms = (unsigned)(plat_now_ms() - start);
     out->probed_ms = plat_wall_ms();

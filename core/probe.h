@@ -3,8 +3,10 @@
  * MX look-up, then for the MX hosts in order until one answers: connect,
  * 220 greeting, EHLO, STARTTLS, TLS handshake with SNI, certificate, QUIT.
  * A host that cannot be reached, or refuses the session (4xx/5xx greeting,
- * EHLO refused), has not answered; when none answers, the last one's
- * outcome is the result (a refusal: protocol-error with the reply text).
+ * EHLO refused, the connection closed or reset before the greeting), has
+ * not answered; when none answers, a refusal (a protocol-error with the
+ * reply text) outranks a host that could not be reached, and between
+ * equals the last host's outcome is the result.
  * Every step has a deadline and every reply a size limit, so a probe takes
  * at most total_timeout_ms whatever the peer does. */
 #ifndef TR_PROBE_H
@@ -28,15 +30,24 @@ typedef enum {
     PROBE_NULL_MX,             /* RFC 7505: the domain accepts no mail */
     PROBE_PROTOCOL_ERROR,      /* the peer does not speak SMTP as it should,
                                   or every MX host refused the session */
-    PROBE_CERT_NOT_YET_VALID   /* handshake done, certificate not valid yet */
+    PROBE_CERT_NOT_YET_VALID,  /* handshake done, certificate not valid yet */
+    /* Not outcomes of a probe, but states a status can be in on its way to
+     * the journal and back: */
+    PROBE_NOT_PROBED,          /* no probe ran; the journal's empty status */
+    PROBE_UNKNOWN              /* a word this version does not know (a newer
+                                  one wrote it); whoever shows it keeps the word */
 } probe_status;
 
-#define PROBE_STATUS_COUNT 12
+#define PROBE_OUTCOME_COUNT 12 /* PROBE_STARTTLS .. PROBE_CERT_NOT_YET_VALID */
+#define PROBE_STATUS_COUNT 14
 
-/* The DESIGN.md vocabulary ("starttls", "no-starttls", ...). */
+/* The one name table: the DESIGN.md vocabulary ("starttls", "no-starttls",
+ * ...), "" for PROBE_NOT_PROBED (what the journal stores) and "unknown". */
 const char *probe_status_name(probe_status s);
-/* 0 and *out set when name is one of the vocabulary, else -1. */
+/* 0 and *out set when name is one of the names above, else -1. */
 int probe_status_parse(const char *name, probe_status *out);
+/* 1 for what a probe can find (PROBE_STARTTLS .. PROBE_CERT_NOT_YET_VALID). */
+int probe_status_is_outcome(probe_status s);
 
 /* Lowest TLS version the probe accepts. AUTO: what the probe's TLS stack
  * allows by itself (Schannel on Windows: the system's defaults and the
@@ -54,6 +65,42 @@ typedef enum {
 int probe_floor_parse(const char *name, probe_floor *out);
 const char *probe_floor_name(probe_floor f);
 
+/* The probe's trace, for full-debug: what it did and what it heard, in
+ * order. Never the data of a command, only its verb. */
+typedef enum {
+    PROBE_TRACE_CONNECT = 0, /* "mx.example.com 192.0.2.1": the address tried */
+    PROBE_TRACE_STATE,       /* the state entered: "greeting", "ehlo",
+                                "starttls", "handshake", "quit", "done" */
+    PROBE_TRACE_COMMAND,     /* the verb of a command sent: "EHLO", ... */
+    PROBE_TRACE_REPLY,       /* the first line of a reply, as received */
+    PROBE_TRACE_TLS,         /* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
+    PROBE_TRACE_CERT,        /* the certificate's dates: "not before ...,
+                                not after ..." */
+    PROBE_TRACE_OUTCOME      /* what the address (or the domain's look-up)
+                                came to: "refused protocol-error: ..." */
+} probe_trace_kind;
+
+#define PROBE_TRACE_KIND_COUNT 7
+/* Bytes of an event's text, its NUL included. */
+#define PROBE_TRACE_TEXT_MAX 200
+
+typedef struct {
+    probe_trace_kind kind;
+    const char *domain; /* the domain being probed */
+    /* Printable ASCII, shorter than PROBE_TRACE_TEXT_MAX: other bytes are
+     * written \xHH, a backslash \\, and a longer text is cut and ends in
+     * "...". A peer's words arrive here, so nothing in them is trusted. */
+    const char *text;
+} probe_trace_event;
+
+/* Called for each event; ev and its text live for the call only. A probe
+ * calls it on the thread that probes, so probe_many calls it from several
+ * threads at once. */
+typedef void (*probe_trace_fn)(void *ctx, const probe_trace_event *ev);
+
+/* "connect", "state", "command", "reply", "tls", "cert", "outcome". */
+const char *probe_trace_kind_name(probe_trace_kind k);
+
 typedef struct {
     unsigned port;               /* 25 */
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
@@ -68,6 +115,8 @@ typedef struct {
                                     the system's (Windows: its chain engine) */
     tls_stack stack;             /* NONE: the system's (tls_system_stack()),
                                     the one the host's mail delivery uses */
+    probe_trace_fn trace;        /* NULL: no trace */
+    void *trace_ctx;             /* given to trace */
 } probe_options;
 
 void probe_options_default(probe_options *o);
@@ -111,10 +160,11 @@ void probe_domain(const char *domain, const probe_options *opts, probe_result *o
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out);
 
-/* Frees the calling thread's TLS state (tls_thread_cleanup). Every thread
- * that probed calls it before it ends: the static Windows build gets no
- * thread-detach notice, so without it each thread's state would stay
- * behind. */
+/* Frees the calling thread's TLS state (tls_thread_cleanup: OpenSSL's).
+ * Threads started by plat_thread_start do it when they end; a thread the
+ * router borrows (IIS's, in OnArrival) calls it when done: the static
+ * Windows build gets no thread-detach notice, so the state would otherwise
+ * stay behind. */
 void probe_thread_cleanup(void);
 
 #endif

@@ -17,7 +17,7 @@
 typedef struct {
     const char *domain;      /* points into a decision */
     decide_outcome outcome;
-    char status[32];
+    probe_status status;     /* PROBE_NOT_PROBED until a probe result is taken */
     char mx[256];
     char tls_version[32];
     char detail[256];
@@ -126,7 +126,7 @@ typedef struct {
     domain_plan **pending;         /* domains that need the network */
 } settle_ctx;
 
-static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, const char *status)
+static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, probe_status status)
 {
     int cached = c->rule && c->rule->rule.expired_cert &&
                  expcache_contains(c->expired, p->domain, c->now_ms);
@@ -141,7 +141,7 @@ static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, con
 
 static void take_probe_result(domain_plan *p, const probe_result *r)
 {
-    copy_text(p->status, sizeof p->status, probe_status_name(r->status));
+    p->status = r->status;
     copy_text(p->mx, sizeof p->mx, r->mx);
     copy_text(p->tls_version, sizeof p->tls_version, r->tls_version);
     copy_text(p->detail, sizeof p->detail, r->error);
@@ -180,7 +180,7 @@ static void apply_guard(settle_ctx *c, domain_plan *p, const guard_result *g)
         note_guard(p, g->detail);
     p->policy = g->policy;
     if (p->policy != DECIDE_POLICY_NONE)
-        p->outcome = decide_plan(c, p, p->status[0] ? p->status : NULL);
+        p->outcome = decide_plan(c, p, p->status);
 }
 
 static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -213,11 +213,12 @@ static int settle(settle_ctx *c, domain_plan *p, int online)
 {
     uint64_t started = plat_now_ms();
     p->policy = DECIDE_POLICY_NONE;
-    p->status[0] = p->mx[0] = p->tls_version[0] = '\0';
+    p->status = PROBE_NOT_PROBED;
+    p->mx[0] = p->tls_version[0] = '\0';
     if (!p->looped)  /* a loop's detail says why; nothing below adds to it */
         p->detail[0] = '\0';
     p->cert_not_after = -1;
-    p->outcome = decide_plan(c, p, NULL);
+    p->outcome = decide_plan(c, p, PROBE_NOT_PROBED);
     if (p->outcome.needs_probe && settle_probe(c, p, online))
         return 1;
     if (needs_guard(p)) {
@@ -274,7 +275,7 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
         c.pending[n_pending++] = &plans[i];
     }
     if (n_pending > 0)
-        fanout_run(n_pending, ROUTE_SETTLE_THREADS, settle_online, &c, probe_thread_cleanup);
+        fanout_run(n_pending, ROUTE_SETTLE_THREADS, settle_online, &c);
     free(c.pending);
     for (size_t i = 0; i < k; i++)
         add_expired(e, &plans[i]);
@@ -283,8 +284,8 @@ static void decide_all(engine *e, const engine_config *cfg, const engine_rule *r
 static void fill_decision(route_decision *r, const domain_plan *p)
 {
     r->plain = p->outcome.route == DECIDE_PLAIN;
-    copy_text(r->reason, sizeof r->reason, decide_reason_name(p->outcome.reason));
-    copy_text(r->status, sizeof r->status, p->status);
+    r->reason = p->outcome.reason;
+    r->status = p->status;
     copy_text(r->mx, sizeof r->mx, p->mx);
     copy_text(r->tls_version, sizeof r->tls_version, p->tls_version);
     copy_text(r->detail, sizeof r->detail, p->detail);
@@ -382,10 +383,18 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
         int64_t now = plat_wall_ms();
         for (size_t i = 0; i < out->n; i++) {
             const route_decision *r = &out->decisions[i];
-            journal_entry je = { now, msg->message_id, msg->sender, r->recipient, r->domain,
-                                 r->plain, r->reason, r->status, r->mx, r->tls_version,
-                                 r->detail, r->elapsed_ms };
-            rows[i] = je;
+            rows[i] = (journal_entry){ .at_ms = now,
+                                       .message_id = msg->message_id,
+                                       .sender = msg->sender,
+                                       .recipient = r->recipient,
+                                       .domain = r->domain,
+                                       .plain = r->plain,
+                                       .reason = r->reason,
+                                       .status = r->status,
+                                       .mx = r->mx,
+                                       .tls_version = r->tls_version,
+                                       .detail = r->detail,
+                                       .elapsed_ms = r->elapsed_ms };
         }
         if (engine_write_journal(e, rows, out->n, &out->journal_id, err, sizeof err) == 0) {
             free(rows);
@@ -432,7 +441,8 @@ static void prepare_decisions(const route_message *msg, route_result *out)
         route_decision *r = &out->decisions[i];
         const char *addr = msg->recipients[i] ? msg->recipients[i] : "";
         copy_text(r->recipient, sizeof r->recipient, addr);
-        copy_text(r->reason, sizeof r->reason, ROUTE_REASON_ADDRESS_REFUSED);
+        r->reason = DECIDE_ADDRESS_REFUSED;
+        r->status = PROBE_NOT_PROBED;
         if (pickup_check_address(addr, 0, why, sizeof why) != 0)
             set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
         else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)

@@ -27,8 +27,9 @@ typedef struct {
     char recipient[PICKUP_ADDRESS_MAX + 1];
     char domain[256];
     int plain;             /* 1: in the pickup file; take it off the message */
-    char reason[32];       /* decide_reason_name(), or "address-refused" */
-    char status[32];       /* probe status, "" when not probed */
+    decide_reason reason;  /* DECIDE_ADDRESS_REFUSED: the address cannot go
+                              into a pickup file */
+    probe_status status;   /* PROBE_NOT_PROBED when not probed */
     char mx[256];
     char tls_version[32];
     char detail[256];
@@ -46,9 +47,6 @@ typedef struct {
     char error[256];             /* why a hand-off failed, or a journal error */
     int64_t journal_id;          /* id of the first journal row; 0: not journalled */
 } route_result;
-
-/* Reason of a recipient whose address cannot go into a pickup file. */
-#define ROUTE_REASON_ADDRESS_REFUSED "address-refused"
 
 /* 0 when the message was routed (handed_off may be 0: all stay on TLS).
  * -1 when the hand-off failed: no file is left, every recipient has

@@ -130,9 +130,15 @@ int store_list_parse(const char *name, store_list *list); /* 0 or -1 */
 
 /* Add patterns to a rule's list. Every pattern is validated before any is
  * stored; the first bad one fails the call (STORE_ERR_INVALID, naming it and
- * why) and nothing changes. Patterns already on the list are kept once. */
+ * why) and nothing changes. The force-plain list refuses patterns covering
+ * a whole top-level domain (domain_force_plain_problem). Patterns already
+ * on the list are kept once. */
 store_status store_domains_add(store *s, const char *rule, store_list list,
                                const char *const *patterns, size_t count);
+/* store_domains_add's checks alone: STORE_OK when every pattern would be
+ * accepted on the list, else STORE_ERR_INVALID naming the first bad one. */
+store_status store_domains_check(store *s, store_list list, const char *const *patterns,
+                                 size_t count);
 /* Remove patterns; each must be on the list, else nothing changes
  * (STORE_ERR_NOT_FOUND naming it). */
 store_status store_domains_remove(store *s, const char *rule, store_list list,

@@ -297,8 +297,11 @@ static store_status rule_id(store *s, const char *name, int64_t *id)
     return r;
 }
 
-/* Normalise every pattern first, so a bad one changes nothing. */
-static store_status normalize_all(store *s, const char *const *patterns, size_t count,
+/* Normalise every pattern first, so a bad one changes nothing. Patterns
+ * added to a force-plain list must also pass domain_force_plain_problem;
+ * removing one never fails on it (an old list can be cleaned up). */
+static store_status normalize_all(store *s, store_list list, int adding,
+                                  const char *const *patterns, size_t count,
                                   char (**norm)[DOMAIN_BUF])
 {
     *norm = NULL;
@@ -309,7 +312,9 @@ static store_status normalize_all(store *s, const char *const *patterns, size_t 
         return store_fail(s, STORE_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < count; i++) {
         const char *why = NULL;
-        if (domain_pattern_normalize(patterns[i], out[i], &why) != 0) {
+        if (domain_pattern_normalize(patterns[i], out[i], &why) != 0 ||
+            (adding && list == STORE_LIST_FORCE_PLAIN &&
+             (why = domain_force_plain_problem(out[i])) != NULL)) {
             free(out);
             return store_fail(s, STORE_ERR_INVALID, "bad domain pattern '%s': %s",
                         patterns[i] ? patterns[i] : "", why);
@@ -325,7 +330,7 @@ static store_status domains_change(store *s, const char *rule, store_list list,
 {
     char (*norm)[DOMAIN_BUF];
     int64_t id;
-    store_status r = normalize_all(s, patterns, count, &norm);
+    store_status r = normalize_all(s, list, !remove, patterns, count, &norm);
     if (r != STORE_OK)
         return r;
     sqlite3_stmt *st = store_stmt(s, remove ? Q_DOMAIN_REMOVE : Q_DOMAIN_ADD);
@@ -345,6 +350,15 @@ static store_status domains_change(store *s, const char *rule, store_list list,
     }
     free(norm);
     return r == STORE_OK ? store_commit(s) : store_rollback(s, r);
+}
+
+store_status store_domains_check(store *s, store_list list, const char *const *patterns,
+                                 size_t count)
+{
+    char (*norm)[DOMAIN_BUF];
+    store_status r = normalize_all(s, list, 1, patterns, count, &norm);
+    free(norm);
+    return r;
 }
 
 store_status store_domains_add(store *s, const char *rule, store_list list,

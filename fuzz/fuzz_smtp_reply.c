@@ -1,5 +1,6 @@
 /* Fuzz the probe's SMTP reply parser: multi-line replies, codes, the line
- * and size bounds, and the EHLO keyword scan for STARTTLS.
+ * and size bounds, the EHLO keyword scan for STARTTLS, and the trace's
+ * escaping of each reply's first line.
  *
  * The parser is internal to probe.c (static functions fed by the session's
  * socket), so this target compiles probe.c into itself and reaches it
@@ -11,14 +12,25 @@
 
 #include "probe.c"
 
+/* Whatever the peer sent, a trace text is printable ASCII within bounds. */
+static void smtp_reply_check_trace(void *ctx, const probe_trace_event *ev)
+{
+    size_t i, len = strlen(ev->text);
+    FUZZ_CHECK(len < PROBE_TRACE_TEXT_MAX);
+    for (i = 0; i < len; i++)
+        FUZZ_CHECK(ev->text[i] >= 0x20 && ev->text[i] < 0x7f);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static session s; /* large: off the stack */
-    probe_result res;
+    probe_options opts;
     char first[160];
     memset(&s, 0, sizeof s);
-    memset(&res, 0, sizeof res);
-    s.res = &res;
+    probe_options_default(&opts);
+    opts.trace = smtp_reply_check_trace;
+    s.opts = &opts;
+    s.domain = "fuzz.test";
     s.fd = NET_BAD_FD;
     s.inlen = size < sizeof s.in ? size : sizeof s.in;
     memcpy(s.in, data, s.inlen);

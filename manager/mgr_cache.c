@@ -62,7 +62,7 @@ int mgr_probe_list(mgr_db *db, mgr_probe_row **rows, size_t *count, char *err, s
     for (size_t i = 0; i < n; i++) {
         mgr_probe_row *r = &out[i];
         snprintf(r->domain, sizeof r->domain, "%s", e[i].domain);
-        snprintf(r->status, sizeof r->status, "%s", e[i].status);
+        snprintf(r->status, sizeof r->status, "%s", pcache_entry_status(&e[i]));
         snprintf(r->mx, sizeof r->mx, "%s", e[i].mx);
         snprintf(r->tls_version, sizeof r->tls_version, "%s", e[i].tls_version);
         snprintf(r->cipher, sizeof r->cipher, "%s", e[i].cipher);

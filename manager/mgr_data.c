@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "domain.h"
+#include "forceplain.h"
 #include "mgr_priv.h"
 
 void mgr_set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -119,10 +120,12 @@ void mgr_trim_blanks(char *s)
     s[n - start] = '\0';
 }
 
-int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
+typedef long (*list_parser)(const char *text, char ***patterns, domain_list_error *err);
+
+static int check_list(list_parser parse, const char *text, char *reason, size_t reasonlen)
 {
     domain_list_error e = { 0 };
-    if (domain_list_parse(text ? text : "", NULL, &e) >= 0)
+    if (parse(text ? text : "", NULL, &e) >= 0)
         return 0;
     if (e.line == 0) {
         mgr_set_err(reason, reasonlen, "the computer ran out of memory while checking the list");
@@ -132,6 +135,16 @@ int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
     line_text(text, e.line, bad, sizeof bad);
     mgr_set_err(reason, reasonlen, "\"%s\": %s", bad, e.reason ? e.reason : "not a domain");
     return (int)e.line;
+}
+
+int mgr_domains_check(const char *text, char *reason, size_t reasonlen)
+{
+    return check_list(domain_list_parse, text, reason, reasonlen);
+}
+
+int mgr_force_plain_check(const char *text, char *reason, size_t reasonlen)
+{
+    return check_list(domain_force_plain_list_parse, text, reason, reasonlen);
 }
 
 /* ---- Rules ---- */
@@ -252,7 +265,9 @@ static int sync_list(mgr_db *db, const char *rule, store_list list, const char *
     char **want = NULL, **have = NULL;
     size_t nhave = 0;
     domain_list_error e;
-    long nwant = domain_list_parse(text ? text : "", &want, &e);
+    list_parser parse = list == STORE_LIST_FORCE_PLAIN ? domain_force_plain_list_parse
+                                                       : domain_list_parse;
+    long nwant = parse(text ? text : "", &want, &e);
     if (nwant < 0) {
         mgr_set_err(err, errlen, "Line %lu of the %s list is not valid: %s.", (unsigned long)e.line,
                 store_list_name(list), e.reason ? e.reason : "out of memory");
@@ -388,4 +403,93 @@ int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, s
     if (store_setting_set(db->st, key, value) != STORE_OK)
         return store_fail(db, err, errlen, "change the setting");
     return 0;
+}
+
+/* ---- Forcing domains plain ---- */
+
+/* The patterns of want that are not on the rule's stored list, as
+ * pointers into want. */
+static size_t new_patterns(mgr_db *db, int64_t rule_id, char **want, long nwant,
+                           const char **added)
+{
+    char **have = NULL;
+    long nhave = 0;
+    mgr_rule old = { 0 };
+    char err[MGR_ERR_LEN];
+    domain_list_error e;
+    if (rule_id && mgr_rule_get(db, rule_id, &old, err, sizeof err) == 0)
+        nhave = domain_list_parse(old.force_plain ? old.force_plain : "", &have, &e);
+    size_t n = 0;
+    for (long i = 0; i < nwant; i++)
+        if (nhave <= 0 || !contains(have, nhave, want[i]))
+            added[n++] = want[i];
+    domain_list_free(have, nhave > 0 ? nhave : 0);
+    mgr_rule_clear(&old);
+    return n;
+}
+
+/* The question for the findings in *question, NULL when none needs the
+ * admin. 0, or -1 when memory ran out. */
+static int review_question(const forceplain_finding *found, long count, char **question)
+{
+    int policies = 0;
+    size_t len = 256;
+    for (long i = 0; i < count; i++) {
+        policies += found[i].kind == FORCEPLAIN_POLICY;
+        len += 2 * GUARD_DETAIL_MAX + 8;
+    }
+    *question = NULL;
+    if (!policies)
+        return 0;
+    char *q = malloc(len);
+    if (!q)
+        return -1;
+    size_t at = (size_t)snprintf(q, len, "Mail to these domains would go to the Plain TCP "
+                                 "server without TLS, against what they publish:\n");
+    for (long i = 0; i < count && at < len; i++) {
+        char line[2 * GUARD_DETAIL_MAX];
+        forceplain_describe(&found[i], line, sizeof line);
+        at += (size_t)snprintf(q + at, len - at, "\n%s.", line);
+    }
+    if (at < len)
+        snprintf(q + at, len - at, "\n\nSave the rule anyway?");
+    *question = q;
+    return 0;
+}
+
+int mgr_force_plain_review(const char *db_path, int64_t rule_id, const char *force_plain,
+                           char **question, char *err, size_t errlen)
+{
+    char **want = NULL;
+    domain_list_error e;
+    mgr_db *db;
+    *question = NULL;
+    long nwant = domain_list_parse(force_plain ? force_plain : "", &want, &e);
+    if (nwant < 0) {
+        mgr_set_err(err, errlen, "Line %lu of the force-plain list is not valid: %s.",
+                    (unsigned long)e.line, e.reason ? e.reason : "out of memory");
+        return -1;
+    }
+    if (nwant == 0)
+        return 0;
+    if (mgr_db_open(db_path, &db, err, errlen) != 0) {
+        domain_list_free(want, nwant);
+        return -1;
+    }
+    const char **added = calloc((size_t)nwant, sizeof *added);
+    forceplain_finding *found = calloc((size_t)nwant, sizeof *found);
+    unsigned timeout = (unsigned)store_setting_int(db->st, "guard_timeout_ms", 5000);
+    long count = -1;
+    if (added && found) {
+        size_t n = new_patterns(db, rule_id, want, nwant, added);
+        count = forceplain_ask(db_path, NULL, added, n, timeout, found);
+    }
+    int rc = count < 0 || review_question(found, count, question) != 0 ? -1 : 0;
+    if (rc != 0)
+        mgr_set_err(err, errlen, "Out of memory.");
+    free(added);
+    free(found);
+    mgr_db_close(db);
+    domain_list_free(want, nwant);
+    return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "probe.h"
 
@@ -42,7 +43,8 @@ int mgr_rule_get(mgr_db *db, int64_t id, mgr_rule *r, char *err, size_t errlen);
 /* Finds a rule by name (case-insensitive); 1 found, 0 not found, -1 error. */
 int mgr_rule_find(mgr_db *db, const char *name, mgr_rule *r, char *err, size_t errlen);
 /* Inserts (id 0) or updates the rule and replaces both domain lists, all in
- * one transaction. The lists must have passed mgr_domains_check. */
+ * one transaction. The lists must have passed mgr_force_plain_check and
+ * mgr_domains_check. */
 int mgr_rule_save(mgr_db *db, mgr_rule *r, char *err, size_t errlen);
 int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
 
@@ -50,10 +52,24 @@ int mgr_rule_delete(mgr_db *db, int64_t id, char *err, size_t errlen);
  * rule name is shown and matched as typed, surrounding blanks are noise. */
 void mgr_trim_blanks(char *s);
 
+/* Before a rule is saved: the domains its force-plain list would add
+ * (force_plain, one pattern a line, against the rule's stored list; every
+ * one for a new rule, id 0) asked for MTA-STS enforce and DANE
+ * (core/forceplain.h) within the guard_timeout_ms setting. *question is
+ * NULL when nothing needs the admin's word; else a malloc'd text naming
+ * each domain whose policy the list would override (and any that could
+ * not be asked), ending in "Save the rule anyway?". Opens its own
+ * connections: made for a worker thread. 0, or -1 with err. */
+int mgr_force_plain_review(const char *db_path, int64_t rule_id, const char *force_plain,
+                           char **question, char *err, size_t errlen);
+
 /* Validates a multi-line domain list as typed by the admin. 0 when every
  * line is good (blank lines allowed); otherwise the 1-based number of the
  * first bad line, with the reason in reason. */
 int mgr_domains_check(const char *text, char *reason, size_t reasonlen);
+/* The same for the force-plain list, which also refuses a pattern that
+ * covers a whole top-level domain ("com", "*.com"). */
+int mgr_force_plain_check(const char *text, char *reason, size_t reasonlen);
 
 /* ---- Settings ---- */
 int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t errlen);
@@ -102,6 +118,14 @@ size_t mgr_journal_count(const mgr_journal_view *v);
  * were read (fewer at the end), or -1. */
 long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
                       mgr_journal_row *rows, char *err, size_t errlen);
+
+/* Writes the rows matching the filter, newest first, as CSV to out: a
+ * UTF-8 byte order mark (Excel's cue), a header line, then one record per
+ * row, every cell through core/csv.h (quoted, formulas neutralised).
+ * format_time writes a row's time cell. *rows gets the records written. */
+typedef void (*mgr_time_format)(int64_t at_ms, char *buf, size_t len);
+int mgr_journal_export_csv(mgr_db *db, const mgr_journal_filter *f, FILE *out,
+                           mgr_time_format format_time, size_t *rows, char *err, size_t errlen);
 
 /* ---- Caches ---- */
 typedef struct mgr_expired_row {

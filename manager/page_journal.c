@@ -224,62 +224,25 @@ static void refresh_done(HWND page, open_job *job)
     open_job_free(job);
 }
 
-static void csv_field(FILE *f, const char *s, int last)
+/* The export's time cells in the list's own format (local time). */
+static void export_time(int64_t at_ms, char *buf, size_t len)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-    fputs(last ? "\r\n" : ",", f);
+    wchar_t wt[40];
+    ui_format_time_ms(at_ms, wt, 40);
+    ui_narrow(wt, buf, len);
 }
 
 /* Writes every row of the filter, newest first, to path. */
 static int write_csv(mgr_db *db, const mgr_journal_filter *filter, const wchar_t *path,
                      size_t *rows, char *err, size_t errlen)
 {
-    mgr_journal_view *v;
     FILE *f = _wfopen(path, L"wb");
     *rows = 0;
     if (!f) {
         snprintf(err, errlen, "The file could not be created. Choose a folder you can write to.");
         return -1;
     }
-    if (mgr_journal_open(db, filter, &v, err, errlen) != 0) {
-        fclose(f);
-        return -1;
-    }
-    mgr_journal_row *buf = malloc(ROW_CACHE * sizeof *buf);
-    int rc = buf ? 0 : -1;
-    /* The byte order mark tells Excel the file is UTF-8. */
-    fputs("\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,detail\r\n", f);
-    for (size_t pos = 0; buf && pos < mgr_journal_count(v);) {
-        long got = mgr_journal_read(v, pos, ROW_CACHE, buf, err, errlen);
-        if (got <= 0) {
-            rc = got < 0 ? -1 : 0;
-            break;
-        }
-        for (long i = 0; i < got; i++) {
-            wchar_t wt[40];
-            char t[40];
-            ui_format_time_ms(buf[i].at_ms, wt, 40);
-            ui_narrow(wt, t, sizeof t);
-            csv_field(f, t, 0);
-            csv_field(f, buf[i].recipient, 0);
-            csv_field(f, buf[i].domain, 0);
-            csv_field(f, buf[i].route, 0);
-            csv_field(f, buf[i].reason, 0);
-            csv_field(f, buf[i].mx, 0);
-            csv_field(f, buf[i].tls_version, 0);
-            csv_field(f, buf[i].detail, 1);
-        }
-        pos += (size_t)got;
-        *rows += (size_t)got;
-    }
-    free(buf);
-    mgr_journal_close(v);
+    int rc = mgr_journal_export_csv(db, filter, f, export_time, rows, err, errlen);
     if (fclose(f) != 0 && rc == 0) {
         snprintf(err, errlen, "The file could not be written completely; the disk may be full.");
         rc = -1;

@@ -2,9 +2,11 @@
  * virtual servers (ADSI) or a Pickup folder typed or browsed; the expired
  * certificate toggle; the force-plain and never-redirect lists, one domain
  * a line. Nothing is saved until every field is valid; a bad domain line is
- * selected and its reason shown. */
+ * selected and its reason shown. Domains newly forced plain are asked for
+ * MTA-STS and DANE first; one that publishes either needs a Yes. */
 #include <windows.h>
 #include <commctrl.h>
+#include <process.h>
 #include <shlobj.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "ui.h"
 
 #define MAX_SERVERS 32
+#define WM_APP_REVIEWDONE (WM_APP + 30)   /* lParam: the review_job */
 
 typedef struct rule_dlg {
     mgr_app *app;
@@ -150,8 +153,11 @@ static void select_line(HWND edit, int line)
     SendMessageW(edit, EM_SCROLLCARET, 0, 0);
 }
 
+typedef int (*list_check)(const char *text, char *reason, size_t reasonlen);
+
 /* Reads and checks one list; on a bad line points at it and returns -1. */
-static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, char **out)
+static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, list_check check,
+                     char **out)
 {
     char reason[300];
     wchar_t msg[700], wreason[300];
@@ -164,7 +170,7 @@ static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, 
     *out = ui_get_text_utf8(edit);
     if (!*out)
         return -1;
-    int line = mgr_domains_check(*out, reason, sizeof reason);
+    int line = check(*out, reason, sizeof reason);
     if (line == 0)
         return 0;
     select_line(edit, line);
@@ -271,25 +277,114 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
         return -1;
     r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
     if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
-                  L"Or if recipient domain is in the following list", &r->force_plain) != 0
+                  L"Or if recipient domain is in the following list", mgr_force_plain_check,
+                  &r->force_plain) != 0
         || read_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST,
                      L"But never redirect email if recipient domain is in the following list",
-                     &r->never_redirect) != 0)
+                     mgr_domains_check, &r->never_redirect) != 0)
         return -1;
     return 0;
 }
 
-static void save(HWND dlg, rule_dlg *d)
+static void save_now(HWND dlg, rule_dlg *d, mgr_rule *r)
 {
     char err[MGR_ERR_LEN];
+    if (mgr_rule_save(d->app->db, r, err, sizeof err) == 0) {
+        d->saved_id = r->id;
+        EndDialog(dlg, 1);
+    } else {
+        ui_error_utf8(dlg, err);
+    }
+}
+
+/* Asking the domains about to be forced plain waits on the network (up to
+ * the guards' deadline): it runs on a worker thread with a connection of
+ * its own, and the dialog stays responsive with OK disabled. */
+typedef struct review_job {
+    HWND dlg;
+    char db_path[PLAT_PATH_MAX];
+    int64_t rule_id;
+    char *force_plain;
+    char *question;
+    int rc;
+    char err[MGR_ERR_LEN];
+} review_job;
+
+static void review_job_free(review_job *job)
+{
+    free(job->force_plain);
+    free(job->question);
+    free(job);
+}
+
+static unsigned __stdcall review_worker(void *arg)
+{
+    review_job *job = arg;
+    job->rc = mgr_force_plain_review(job->db_path, job->rule_id, job->force_plain,
+                                     &job->question, job->err, sizeof job->err);
+    /* A dialog closed meanwhile gets no answer. */
+    if (!PostMessageW(job->dlg, WM_APP_REVIEWDONE, 0, (LPARAM)job))
+        review_job_free(job);
+    return 0;
+}
+
+static int start_review(HWND dlg, rule_dlg *d, const mgr_rule *r)
+{
+    review_job *job = calloc(1, sizeof *job);
+    if (!job || !(job->force_plain = _strdup(r->force_plain))) {
+        free(job);
+        return -1;
+    }
+    job->dlg = dlg;
+    job->rule_id = d->rule_id;
+    snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(d->app->db));
+    uintptr_t th = _beginthreadex(NULL, 0, review_worker, job, 0, NULL);
+    if (!th) {
+        review_job_free(job);
+        return -1;
+    }
+    CloseHandle((HANDLE)th);
+    EnableWindow(GetDlgItem(dlg, IDOK), FALSE);
+    SetDlgItemTextW(dlg, IDOK, L"Checking...");
+    return 0;
+}
+
+/* The fields are read again: what the admin sees is what is saved. */
+static void review_done(HWND dlg, rule_dlg *d, review_job *job)
+{
+    mgr_rule r = { .id = d->rule_id };
+    EnableWindow(GetDlgItem(dlg, IDOK), TRUE);
+    SetDlgItemTextW(dlg, IDOK, L"OK");
+    if (job->rc != 0) {
+        ui_error_utf8(dlg, job->err);
+    } else if (read_fields(dlg, d, &r) == 0) {
+        /* UTF-16 never needs more units than UTF-8 has bytes. */
+        size_t wlen = job->question ? strlen(job->question) + 1 : 0;
+        wchar_t *question = wlen ? malloc(wlen * sizeof *question) : NULL;
+        if (question)
+            ui_widen(job->question, question, wlen);
+        int save = !job->question
+                   || (question && MessageBoxW(dlg, question, L"Force these domains plain?",
+                                               MB_YESNO | MB_ICONWARNING | MB_DEFBUTTON2) == IDYES);
+        free(question);
+        if (save)
+            save_now(dlg, d, &r);
+        else
+            SetFocus(GetDlgItem(dlg, IDC_RULE_FORCE_LIST));
+    }
+    mgr_rule_clear(&r);
+    review_job_free(job);
+}
+
+static void save(HWND dlg, rule_dlg *d)
+{
     mgr_rule r = { .id = d->rule_id };
     if (read_fields(dlg, d, &r) == 0) {
-        if (mgr_rule_save(d->app->db, &r, err, sizeof err) == 0) {
-            d->saved_id = r.id;
-            EndDialog(dlg, 1);
-        } else {
-            ui_error_utf8(dlg, err);
-        }
+        /* Forcing domains plain overrides what they publish: ask them first. */
+        if (!r.force_plain[0])
+            save_now(dlg, d, &r);
+        else if (start_review(dlg, d, &r) != 0)
+            ui_error(dlg, L"The domains could not be checked: out of memory. Nothing has been saved.");
     }
     mgr_rule_clear(&r);
 }
@@ -300,9 +395,15 @@ static INT_PTR CALLBACK rule_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
     switch (msg) {
     case WM_INITDIALOG:
         return on_init(dlg, (rule_dlg *)lp);
+    case WM_APP_REVIEWDONE:
+        review_done(dlg, d, (review_job *)lp);
+        return TRUE;
     case WM_COMMAND:
         switch (LOWORD(wp)) {
-        case IDOK: save(dlg, d); return TRUE;
+        case IDOK:
+            if (IsWindowEnabled(GetDlgItem(dlg, IDOK)))
+                save(dlg, d);
+            return TRUE;
         case IDCANCEL: EndDialog(dlg, 0); return TRUE;
         case IDC_RULE_BROWSE: browse(dlg); return TRUE;
         case IDC_RULE_FORCE_ON:

@@ -7,7 +7,8 @@
  * sink_arrival.c (one message: CDO fields in, route, CDO fields out),
  * sink_route.c (adapter over the core engine, its process-wide lifetime),
  * sink_register.c (registry entries of DllRegisterServer), sink_log.c
- * (Windows Event Log), sink_guids.c (IIDs and our CLSID). */
+ * (Windows Event Log), sink_event.c (which Event Log message a plain
+ * recipient gets, by reason), sink_guids.c (IIDs and our CLSID). */
 #ifndef TR_SINK_H
 #define TR_SINK_H
 

@@ -7,9 +7,11 @@
  * commit with Fields.Update. Every other outcome leaves the message exactly
  * as it came, so it goes out the TLS way: never lost, never sent twice. */
 #include "sink.h"
+#include "sink_event.h"
 #include "sink_route.h"
 #include "tlsrouter_msg.h"
 
+#include "probe.h"
 #include "rcptlist.h"
 
 #include <cdosysstr.h>
@@ -352,16 +354,12 @@ static void undo_pickup(arrival *a, route_result *res, const char *why)
     sink_log_event(SINK_LOG_ERROR, MSG_COMMIT_FAILED, 4, path, a->message_id, why, outcome);
 }
 
-static DWORD plain_message_for(const route_decision *d)
+/* The debug record of one decision, in the journal's words. */
+static void log_decision(const route_decision *d)
 {
-    if (strcmp(d->status, "no-starttls") == 0 || strcmp(d->reason, "no-starttls") == 0)
-        return MSG_NO_TLS;
-    if (strcmp(d->status, "cert-expired") == 0 || strcmp(d->reason, "cert-expired") == 0 ||
-        strcmp(d->reason, "expired-cache") == 0)
-        return MSG_CERT_EXPIRED;
-    if (strcmp(d->status, "starttls-rejected") == 0 || strcmp(d->reason, "starttls-rejected") == 0)
-        return MSG_STARTTLS_ERROR;
-    return MSG_ROUTED_PLAIN;
+    sink_log_event(SINK_LOG_DEBUG, MSG_DECISION, 5, d->recipient, d->domain,
+                   d->plain ? "plain" : "tls", decide_reason_name(d->reason),
+                   probe_status_name(d->status));
 }
 
 static void log_decisions(const arrival *a, const route_result *res, size_t remaining)
@@ -373,17 +371,17 @@ static void log_decisions(const arrival *a, const route_result *res, size_t rema
 
     for (size_t i = 0; i < res->n; i++) {
         const route_decision *d = &res->decisions[i];
-        sink_log_event(SINK_LOG_DEBUG, MSG_DECISION, 5, d->recipient, d->domain,
-                       d->plain ? "plain" : "tls", d->reason, d->status);
+        const char *reason = decide_reason_name(d->reason);
+        log_decision(d);
         if (!d->plain)
             continue;
         /* IIS's own words at info level; a list decision is in the summary. */
-        msg_id = plain_message_for(d);
+        msg_id = sink_plain_event(d->reason);
         sink_log_event(msg_id == MSG_ROUTED_PLAIN ? SINK_LOG_DEBUG : SINK_LOG_INFO, msg_id, 3,
-                       d->recipient, d->domain, d->reason);
+                       d->recipient, d->domain, reason);
         if (used < sizeof summary) {
             int n = snprintf(summary + used, sizeof summary - used, "%s%s (%s)", used ? ", " : "",
-                             d->recipient, d->reason);
+                             d->recipient, reason);
             used = n > 0 ? used + (size_t)n : sizeof summary;
         }
     }
@@ -441,9 +439,7 @@ static void route_and_commit(arrival *a, int source_instance)
         }
     } else if (res.decisions) {
         for (size_t i = 0; i < res.n; i++)
-            sink_log_event(SINK_LOG_DEBUG, MSG_DECISION, 5, res.decisions[i].recipient,
-                           res.decisions[i].domain, res.decisions[i].plain ? "plain" : "tls",
-                           res.decisions[i].reason, res.decisions[i].status);
+            log_decision(&res.decisions[i]);
     }
     route_result_free(&res);
 }
@@ -469,4 +465,6 @@ void sink_arrival_process(IMessage *msg, int source_instance)
     else if (a.recipients.n > 0)
         route_and_commit(&a, source_instance);
     arrival_free(&a);
+    /* The probes and guards may have run on this thread, which is IIS's. */
+    probe_thread_cleanup();
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsd.h"
 #include "plat.h"
 #include "trtest.h"
 
@@ -84,10 +85,17 @@ static void assert_error_line(const fixture *f, const char *want)
 static void test_rule_add_list_json(void **state)
 {
     fixture *f = *state;
+    /* Forcing a domain plain asks it for MTA-STS and DANE first: the
+     * tests' DNS server answers (it knows no name). */
+    dnsd *dns = dnsd_start();
+    assert_non_null(dns);
+    assert_int_equal(RUN(f, "config", "dns_servers", dnsd_server(dns)), 0);
     assert_int_equal(RUN(f, "rule", "add", "relay", "--pickup", "C:\\Mail\\Pickup", "--source", "2"), 0);
     assert_string_equal(f->res.out, "");
     assert_string_equal(f->res.err, "");
     assert_int_equal(RUN(f, "domains", "add", "relay", "force-plain", "Old.Example.", "*.legacy.example"), 0);
+    assert_string_equal(f->res.err, "");
+    dnsd_stop(dns);
     assert_int_equal(RUN(f, "domains", "add", "relay", "never-redirect", "bank.example"), 0);
     assert_int_equal(RUN(f, "rule", "set", "relay", "--expired-cert", "on", "--enabled", "off"), 0);
     assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
@@ -141,6 +149,14 @@ static void test_bad_patterns_refused_naming_them(void **state)
     assert_int_equal(RUN(f, "domains", "remove", "r", "force-plain", "x.example"), 2);
     assert_error_line(f, "'x.example' is not on the force-plain list of rule 'r'");
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain"), 2);
+    /* A whole top-level domain: never forced plain, may be never-redirect. */
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "ok.example", "COM"), 2);
+    assert_error_line(f, "bad domain pattern 'COM': a force-plain pattern may not cover a whole "
+                         "top-level domain: the mail of every domain under it would lose TLS");
+    assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "*.org"), 2);
+    assert_int_equal(RUN(f, "domains", "add", "r", "never-redirect", "com", "*.org"), 0);
+    assert_int_equal(RUN(f, "rule", "list", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"force_plain\":[],\"never_redirect\":[\"*.org\",\"com\"]"));
 }
 
 static void test_rule_usage_errors(void **state)
@@ -240,9 +256,16 @@ static void test_read_only_database_exit_1(void **state)
     fixture *f = *state;
     char want[2048];
     assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P"), 0);
+    assert_int_equal(trtest_give_to_unprivileged(f->dir), 0);
     if (trtest_make_readonly(f->db) != 0)
-        skip();   /* this file system cannot make a file read-only for us */
-    int rc = RUN(f, "rule", "list");
+        skip();   /* Windows under Wine as root, without the immutable flag */
+    /* Permission bits bind: as an unprivileged user, root or not. */
+    const char *list[] = { "--db", f->db, "rule", "list", NULL };
+    trtest_result_free(&f->res);
+    assert_int_equal(trtest_run_cli_unprivileged(list, &f->res), 0);
+    strip_cr(f->res.out);
+    strip_cr(f->res.err);
+    int rc = f->res.exit_code;
     assert_int_equal(trtest_make_writable(f->db), 0);
     assert_int_equal(rc, 1);
     snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);

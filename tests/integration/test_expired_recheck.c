@@ -158,7 +158,7 @@ static void cached_status(world *w, char *buf, size_t len)
     char err[256];
     assert_int_equal(pcache_list(store_db(w->admin), PCACHE_BY_DOMAIN, &e, &n, err, sizeof err),
                      0);
-    snprintf(buf, len, "%s", n == 1 ? e[0].status : "");
+    snprintf(buf, len, "%s", n == 1 ? pcache_entry_status(&e[0]) : "");
     free(e);
 }
 
@@ -169,7 +169,7 @@ static expcache_entry first_sighting(world *w)
     expcache_entry e;
     route_one(w, &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "cert-expired");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "cert-expired");
     route_result_free(&r);
     assert_true(row(w, &e));
     assert_int_equal(e.confirmed_ms, -1);
@@ -209,7 +209,7 @@ static void entry_leaves_once_the_peer_shows_a_valid_certificate(void **state)
     route_result r;
     route_one(w, &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "tls-ok");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "tls-ok");
     assert_int_equal(r.decisions[0].elapsed_ms, 0);
     route_result_free(&r);
     assert_int_equal(peer_connections(w->peer), probes);
@@ -276,7 +276,7 @@ static void a_cached_probe_answer_is_no_new_sighting(void **state)
     serve(w, peer_start(PEER_EXPIRED, NULL));
     route_result r;
     route_one(w, &r);
-    assert_string_equal(r.decisions[0].reason, "cert-expired");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "cert-expired");
     route_result_free(&r);
     expcache_entry first, e;
     assert_true(row(w, &first));
@@ -286,7 +286,7 @@ static void a_cached_probe_answer_is_no_new_sighting(void **state)
 
     route_one(w, &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "cert-expired");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "cert-expired");
     assert_int_equal(r.decisions[0].elapsed_ms, 0); /* from the probe cache */
     route_result_free(&r);
     assert_int_equal(peer_connections(w->peer), 1);
@@ -308,8 +308,8 @@ static void a_certificate_not_yet_valid_is_no_expired_certificate(void **state)
     route_result r;
     route_one(w, &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "handshake-failed");
-    assert_string_equal(r.decisions[0].status, "cert-not-yet-valid");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "handshake-failed");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "cert-not-yet-valid");
     assert_non_null(strstr(r.decisions[0].detail, "not valid before"));
     route_result_free(&r);
     expcache_entry e;
@@ -328,8 +328,8 @@ static void an_unreadable_certificate_time_stays_on_tls(void **state)
     route_result r;
     route_one(w, &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "tls-ok");
-    assert_string_equal(r.decisions[0].status, "starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "tls-ok");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "starttls");
     assert_non_null(strstr(r.decisions[0].detail, "notAfter could not be read"));
     route_result_free(&r);
     expcache_entry e;

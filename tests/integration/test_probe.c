@@ -50,9 +50,11 @@ static int setup(void **state)
     dnsd_add_a(dns, "first.fallback.test", 127, 0, 0, 2);
     dnsd_add_a(dns, "second.fallback.test", 127, 0, 0, 1);
     /* Two MX hosts on one port, as on port 25: the first (127.0.0.2)
-     * refuses the session, the second (127.0.0.1) is tried next. */
-    for (i = 0; i < 2; i++) {
-        static const char *const refusing[] = { "refuse421.test", "refuseehlo.test" };
+     * refuses the session (or drops it), the second (127.0.0.1) is tried
+     * next. */
+    for (i = 0; i < 4; i++) {
+        static const char *const refusing[] = { "refuse421.test", "refuseehlo.test",
+                                                "drop.test", "reset.test" };
         char first[64], second[64];
         snprintf(first, sizeof first, "first.%s", refusing[i]);
         snprintf(second, sizeof second, "second.%s", refusing[i]);
@@ -63,6 +65,12 @@ static int setup(void **state)
     }
     add_domain("refuse554.test");
     add_domain("ehlo421.test");
+    add_domain("droponly.test");
+    /* The first MX (127.0.0.2) refuses, nothing listens on the second. */
+    dnsd_add_mx(dns, "refusedfirst.test", 10, "first.refusedfirst.test");
+    dnsd_add_mx(dns, "refusedfirst.test", 20, "second.refusedfirst.test");
+    dnsd_add_a(dns, "first.refusedfirst.test", 127, 0, 0, 2);
+    dnsd_add_a(dns, "second.refusedfirst.test", 127, 0, 0, 3);
     /* Three MX hosts that accept and never speak: a black hole. */
     dnsd_add_mx(dns, "blackhole.test", 10, "mx.silent.test");
     dnsd_add_mx(dns, "blackhole.test", 20, "mx2.silent.test");
@@ -407,6 +415,61 @@ static void ehlo_refused_moves_on(void **state)
     assert_non_null(strstr(r.error, "EHLO refused: 421 4.3.2"));
 }
 
+/* A host that closes or resets the connection instead of greeting has not
+ * answered either: like a refusal, the next MX host is tried, and its
+ * answer is the result. */
+static void first_mx_drops_the_greeting_second_works(void **state)
+{
+    static const peer_kind drops[] = { PEER_GREETING_CLOSE, PEER_GREETING_RESET };
+    static const char *const domains[] = { "drop.test", "reset.test" };
+    size_t i;
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        unsigned first_conns = 0;
+        char second[64];
+        probe_result r = probe_pair(drops[i], PEER_STARTTLS, domains[i], &first_conns);
+        snprintf(second, sizeof second, "second.%s", domains[i]);
+        assert_int_equal(first_conns, 1);
+        assert_string_equal(probe_status_name(r.status), "starttls");
+        assert_string_equal(r.mx, second);
+        assert_string_equal(r.address, "127.0.0.1");
+        assert_string_equal(r.error, "");
+        assert_true(r.has_cert);
+    }
+}
+
+/* Alone, a dropped greeting stays a protocol-error (TLS, IIS retries),
+ * never a verdict on STARTTLS. */
+static void only_mx_drops_the_greeting(void **state)
+{
+    probe_result r = probe_with(PEER_GREETING_CLOSE, "droponly.test", NULL);
+    (void)state;
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_string_equal(r.mx, "mx.droponly.test");
+    assert_non_null(strstr(r.error, "greeting: connection closed by the server"));
+    assert_false(r.has_cert);
+}
+
+/* The cross-host rule: a host that was reached and refused the session
+ * says more than a later one that cannot be reached, so the refusal is
+ * what the probe reports. */
+static void refusal_outranks_a_later_unreachable_host(void **state)
+{
+    probe_options o = opts_for(0);
+    probe_result r;
+    peer *p = peer_start_on("127.0.0.2", PEER_GREETING_554, NULL);
+    (void)state;
+    assert_non_null(p);
+    o.port = peer_port(p);
+    probe_domain("refusedfirst.test", &o, &r);
+    assert_int_equal(peer_connections(p), 1);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_PROTOCOL_ERROR);
+    assert_string_equal(r.mx, "first.refusedfirst.test");
+    assert_string_equal(r.address, "127.0.0.2");
+    assert_non_null(strstr(r.error, "554 5.3.2"));
+}
+
 static void no_mx_uses_the_domain_address(void **state)
 {
     probe_result r = probe_with(PEER_NO_STARTTLS, "aonly.test", NULL);
@@ -574,6 +637,133 @@ static void ipv6_mx(void **state)
     assert_string_equal(r.address, "::1");
 }
 
+/* What a trace hook was told, in order. */
+#define TRACE_MAX 64
+typedef struct {
+    size_t count;
+    probe_trace_kind kind[TRACE_MAX];
+    char text[TRACE_MAX][PROBE_TRACE_TEXT_MAX + 1];
+    int other_domain; /* an event of a domain not probed */
+} trace_log;
+
+static void record_trace(void *ctx, const probe_trace_event *ev)
+{
+    trace_log *t = ctx;
+    if (strcmp(ev->domain, "tls.test") != 0 && strcmp(ev->domain, "drop.test") != 0)
+        t->other_domain = 1;
+    if (t->count == TRACE_MAX)
+        return;
+    t->kind[t->count] = ev->kind;
+    /* One byte more than the bound: a longer text shows as too long. */
+    snprintf(t->text[t->count], sizeof t->text[0], "%s", ev->text);
+    t->count++;
+}
+
+static probe_result probe_traced(peer *p, const char *domain, trace_log *t)
+{
+    probe_options o = opts_for(peer_port(p));
+    probe_result r;
+    memset(t, 0, sizeof *t);
+    o.trace = record_trace;
+    o.trace_ctx = t;
+    probe_domain(domain, &o, &r);
+    return r;
+}
+
+/* Printable ASCII within the bound: nothing a peer sends reaches the
+ * reader raw. */
+static void assert_tame(const char *text)
+{
+    size_t i;
+    assert_true(strlen(text) < PROBE_TRACE_TEXT_MAX);
+    for (i = 0; text[i]; i++)
+        assert_true(text[i] >= 0x20 && text[i] < 0x7f);
+}
+
+static void trace_follows_the_session_in_order(void **state)
+{
+    static const struct {
+        probe_trace_kind kind;
+        const char *text; /* NULL: checked below */
+    } want[] = {
+        { PROBE_TRACE_CONNECT, "mx.tls.test 127.0.0.1" },
+        { PROBE_TRACE_STATE, "greeting" },
+        { PROBE_TRACE_REPLY, NULL },
+        { PROBE_TRACE_STATE, "ehlo" },
+        { PROBE_TRACE_COMMAND, "EHLO" },
+        { PROBE_TRACE_REPLY, "250-mx.peer.test greets you" },
+        { PROBE_TRACE_STATE, "starttls" },
+        { PROBE_TRACE_COMMAND, "STARTTLS" },
+        { PROBE_TRACE_REPLY, "220 2.0.0 Ready to start TLS" },
+        { PROBE_TRACE_STATE, "handshake" },
+        { PROBE_TRACE_TLS, NULL },
+        { PROBE_TRACE_CERT, NULL },
+        { PROBE_TRACE_STATE, "quit" },
+        { PROBE_TRACE_COMMAND, "QUIT" },
+        { PROBE_TRACE_REPLY, "221 2.0.0 Bye" },
+        { PROBE_TRACE_STATE, "done" },
+        { PROBE_TRACE_OUTCOME, "final starttls" },
+    };
+    trace_log t;
+    peer *p = peer_start(PEER_ODD_GREETING, NULL);
+    probe_result r;
+    size_t i;
+    (void)state;
+    assert_non_null(p);
+    r = probe_traced(p, "tls.test", &t);
+    peer_stop(p);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    assert_int_equal(t.count, sizeof want / sizeof want[0]);
+    assert_false(t.other_domain);
+    for (i = 0; i < t.count; i++) {
+        assert_int_equal(t.kind[i], want[i].kind);
+        if (want[i].text)
+            assert_string_equal(t.text[i], want[i].text);
+        assert_tame(t.text[i]);
+        assert_null(strstr(t.text[i], "probe.client.test")); /* EHLO's argument */
+    }
+    /* The greeting's first line: escaped, and cut at the bound. */
+    assert_non_null(strstr(t.text[2], "220-\\x1B[31mred\\x1B[0m\\x09tab\\x7F\\xFF\\\\ yyy"));
+    assert_int_equal(strlen(t.text[2]), PROBE_TRACE_TEXT_MAX - 1);
+    assert_string_equal(t.text[2] + strlen(t.text[2]) - 3, "...");
+    assert_true(strncmp(t.text[10], "TLSv1.", 6) == 0);
+    assert_non_null(strstr(t.text[10], r.cipher));
+    assert_true(strncmp(t.text[11], "not before 20", 13) == 0);
+    assert_non_null(strstr(t.text[11], " UTC, not after 20"));
+}
+
+/* Across hosts: each address's outcome, the refusal of a dropped greeting
+ * first, then the answer that wins. */
+static void trace_shows_each_hosts_outcome(void **state)
+{
+    trace_log t;
+    peer *p1 = peer_start_on("127.0.0.2", PEER_GREETING_CLOSE, NULL), *p2;
+    probe_result r;
+    size_t i, outcomes = 0, connects = 0;
+    (void)state;
+    assert_non_null(p1);
+    p2 = peer_start_at("127.0.0.1", peer_port(p1), PEER_STARTTLS, NULL);
+    assert_non_null(p2);
+    r = probe_traced(p1, "drop.test", &t);
+    peer_stop(p1);
+    peer_stop(p2);
+    assert_int_equal(r.status, PROBE_STARTTLS);
+    for (i = 0; i < t.count; i++) {
+        if (t.kind[i] == PROBE_TRACE_CONNECT)
+            assert_string_equal(t.text[i], connects++ == 0 ? "first.drop.test 127.0.0.2"
+                                                            : "second.drop.test 127.0.0.1");
+        if (t.kind[i] != PROBE_TRACE_OUTCOME)
+            continue;
+        assert_string_equal(t.text[i], outcomes++ == 0
+                                           ? "refused protocol-error: greeting: connection "
+                                             "closed by the server"
+                                           : "final starttls");
+    }
+    assert_int_equal(connects, 2);
+    assert_int_equal(outcomes, 2);
+    assert_string_equal(probe_trace_kind_name(PROBE_TRACE_OUTCOME), "outcome");
+}
+
 static void vocabulary_round_trips(void **state)
 {
     int i;
@@ -611,6 +801,9 @@ int main(void)
         cmocka_unit_test(only_mx_greets_554),
         cmocka_unit_test(every_mx_refuses_last_one_reported),
         cmocka_unit_test(ehlo_refused_moves_on),
+        cmocka_unit_test(first_mx_drops_the_greeting_second_works),
+        cmocka_unit_test(only_mx_drops_the_greeting),
+        cmocka_unit_test(refusal_outranks_a_later_unreachable_host),
         cmocka_unit_test(no_mx_uses_the_domain_address),
         cmocka_unit_test(dns_outcomes),
         cmocka_unit_test(black_hole_bounded_by_total_deadline),
@@ -618,6 +811,8 @@ int main(void)
         cmocka_unit_test(many_domains_at_once),
         cmocka_unit_test(many_silent_domains_overlap),
         cmocka_unit_test(ipv6_mx),
+        cmocka_unit_test(trace_follows_the_session_in_order),
+        cmocka_unit_test(trace_shows_each_hosts_outcome),
         cmocka_unit_test(vocabulary_round_trips),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,11 +7,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dnsd.h"
 #include "engine.h"
 #include "expcache.h"
 #include "plat.h"
@@ -25,6 +27,7 @@ typedef struct {
     char db[PLAT_PATH_MAX];
     char pickup[PLAT_PATH_MAX];
     char message[PLAT_PATH_MAX];
+    dnsd *dns;          /* knows no name: look-ups end at once */
 } world;
 
 static int setup(void **state)
@@ -36,6 +39,7 @@ static int setup(void **state)
     assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
     assert_int_equal(trtest_join(w->message, sizeof w->message, w->root, "m.eml"), 0);
     assert_int_equal(plat_mkdir(w->pickup), 0);
+    assert_non_null(w->dns = dnsd_start());
     assert_int_equal(trtest_write_file(w->message, "Message-ID: <m1@corp.example>\r\n"
                                                    "Subject: hello\r\n\r\nbody\r\n"),
                      0);
@@ -46,6 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world *w = *state;
+    dnsd_stop(w->dns);
     trtest_remove_tree(w->root);
     free(w);
     return 0;
@@ -71,6 +76,8 @@ static void cli_ok(world *w, const char *a1, const char *a2, const char *a3, con
 
 static void make_rule(world *w)
 {
+    /* Probes and the look-ups before forcing a domain plain ask this server. */
+    cli_ok(w, "config", "dns_servers", dnsd_server(w->dns), NULL, NULL);
     cli_ok(w, "rule", "add", "Plain TCP Server", "--pickup", w->pickup);
     cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "legacy.example");
     cli_ok(w, "domains", "add", "Plain TCP Server", "never-redirect", "gmail.com");
@@ -102,9 +109,10 @@ static void route_json_then_journal(void **state)
 
     assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "time,message_id,sender,recipient,domain,route,reason"));
-    assert_non_null(strstr(r.out, ",<m1@corp.example>,s@corp.example,b@GMail.com,gmail.com,tls,"
-                                  "never-redirect-list,"));
-    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,plain,force-plain-list"));
+    assert_non_null(strstr(r.out, ",\"<m1@corp.example>\",\"s@corp.example\",\"b@GMail.com\","
+                                  "\"gmail.com\",\"tls\",\"never-redirect-list\","));
+    assert_non_null(strstr(r.out, "\"a@legacy.example\",\"legacy.example\",\"plain\","
+                                  "\"force-plain-list\""));
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "journal", "--json", "--limit", "1", NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "\"recipient\":\"c@legacy.example\""));
@@ -147,7 +155,47 @@ static void bad_input_is_exit_2_and_failures_exit_1(void **state)
     assert_non_null(strstr(r.err, "does not exist"));
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
-    assert_non_null(strstr(r.out, "a@legacy.example,legacy.example,tls,force-plain-list"));
+    assert_non_null(strstr(r.out, "\"a@legacy.example\",\"legacy.example\",\"tls\","
+                                  "\"force-plain-list\""));
+    trtest_result_free(&r);
+}
+
+/* Cells a spreadsheet would run as formulas (a sender "=2+5@...", a
+ * recipient "-1+1@...", a Message-ID "@SUM(...)") are exported as text;
+ * a Message-ID over 998 bytes is journalled cut and marked. */
+static void journal_csv_neutralises_formulas_and_cuts_long_ids(void **state)
+{
+    world *w = *state;
+    static char message[1700];
+    trtest_result r;
+    make_rule(w);
+    assert_int_equal(trtest_write_file(w->message, "Message-ID: @SUM(1+1)*cmd|' /C calc'!A0\r\n"
+                                                   "\r\nbody\r\n"), 0);
+    assert_int_equal(cli(w, &r, "route", "--from", "=2+5@corp.example", "--to",
+                         "-1+1@legacy.example", w->message, NULL, NULL),
+                     0);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, ",\"'@SUM(1+1)*cmd|' /C calc'!A0\",\"'=2+5@corp.example\","
+                                  "\"'-1+1@legacy.example\",\"legacy.example\",\"plain\","));
+    trtest_result_free(&r);
+
+    int n = snprintf(message, sizeof message, "Message-ID: <");
+    memset(message + n, 'x', 1500);
+    snprintf(message + n + 1500, sizeof message - (size_t)n - 1500, "@corp.example>\r\n\r\nb\r\n");
+    assert_int_equal(trtest_write_file(w->message, message), 0);
+    assert_int_equal(cli(w, &r, "route", "--from", "s@corp.example", "--to", "a@legacy.example",
+                         w->message, NULL, NULL),
+                     0);
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--json", "--limit", "1", NULL, NULL, NULL, NULL), 0);
+    const char *id = strstr(r.out, "\"message_id\":\"<xxx");
+    assert_non_null(id);
+    id += strlen("\"message_id\":\"");
+    const char *end = strchr(id, '"');
+    assert_non_null(end);
+    assert_int_equal(end - id, 998);
+    assert_memory_equal(end - 8, "...[cut]", 8);
     trtest_result_free(&r);
 }
 
@@ -189,6 +237,39 @@ static void cache_list_and_clear(void **state)
     trtest_result_free(&r);
 }
 
+/* A newer version may journal a reason or cache a status this one has no
+ * word for: the listings show the word as it is stored. */
+static void words_of_a_newer_version_shown_as_stored(void **state)
+{
+    world *w = *state;
+    store *st;
+    char err[256];
+    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(sqlite3_exec(store_db(st),
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
+        "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
+        "'probe-of-tomorrow');"
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
+        "VALUES ('future.example', 'from-the-future', 1, 4102444800000);", NULL, NULL, NULL),
+        SQLITE_OK);
+    store_close(st);
+    trtest_result r;
+    assert_int_equal(cli(w, &r, "journal", NULL, NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "from-the-future"));
+    assert_non_null(strstr(r.out, "probe-of-tomorrow"));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "journal", "--json", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"reason\":\"from-the-future\""));
+    assert_non_null(strstr(r.out, "\"status\":\"probe-of-tomorrow\""));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", "--json", NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "\"status\":\"from-the-future\""));
+    trtest_result_free(&r);
+    assert_int_equal(cli(w, &r, "cache", "list", NULL, NULL, NULL, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(r.out, "from-the-future"));
+    trtest_result_free(&r);
+}
+
 static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
 {
     world *w = *state;
@@ -197,7 +278,7 @@ static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
     char err[256];
     if (engine_open(w->db, &e, err, sizeof err) != 0)
         fail_msg("%s", err);
-    const char *rcpts[] = { "a@newly.example" };
+    const char *rcpts[] = { "a@mail.newly.example" };
     static const char body[] = "Subject: x\r\n\r\nbody\r\n";
     route_message m = { "m", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
                         sizeof body - 1 };
@@ -206,7 +287,7 @@ static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
 
-    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "*.example");
+    cli_ok(w, "domains", "add", "Plain TCP Server", "force-plain", "*.newly.example");
     uint64_t changed = plat_now_ms(), waited = 0;
     int plain = 0;
     while (!plain && waited < 5000) {
@@ -227,7 +308,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(route_json_then_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_input_is_exit_2_and_failures_exit_1, setup, teardown),
+        cmocka_unit_test_setup_teardown(journal_csv_neutralises_formulas_and_cuts_long_ids, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(cache_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(words_of_a_newer_version_shown_as_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(running_engine_sees_a_rule_changed_by_the_cli, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,8 +206,8 @@ static void enforce_domain_without_starttls_stays_tls(void **state)
     route_result r;
     route_one(w, "a@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "sts-policy");
-    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
     assert_int_equal(rf_count_entries(w->pickup), 0);
@@ -222,7 +222,7 @@ static void testing_domain_goes_plain_with_a_warning(void **state)
     char *warning;
     route_one(w, "b@testing.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     assert_int_equal(r.handed_off, 1);
     assert_non_null(strstr(r.decisions[0].detail, "testing mode (id tst1)"));
     route_result_free(&r);
@@ -239,7 +239,7 @@ static void dane_domain_without_starttls_stays_tls(void **state)
     route_result r;
     route_one(w, "c@dane.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "dane");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "dane");
     route_result_free(&r);
     assert_journal(w, "c@dane.test", "tls", "|dane|", "DNSSEC-validated TLSA");
 }
@@ -252,7 +252,7 @@ static void dane_without_validated_mx_goes_plain(void **state)
     route_result r;
     route_one(w, "i@mxinsecure.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     assert_int_equal(r.handed_off, 1);
     assert_non_null(strstr(r.decisions[0].detail, "DANE does not apply"));
     route_result_free(&r);
@@ -268,7 +268,7 @@ static void no_policy_and_unfetchable_policy_go_plain(void **state)
     char *warning;
     route_one(w, "d@nopolicy.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
     /* A record whose policy cannot be fetched is no policy (RFC 8461), but
      * the admin hears of it. */
@@ -285,7 +285,7 @@ static void no_policy_and_unfetchable_policy_go_plain(void **state)
     known_policy(w, "broken.test", "brk1", "enforce");
     route_one(w, "e2@broken.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "sts-policy");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
     route_result_free(&r);
 }
 
@@ -297,7 +297,7 @@ static void guards_switched_off_allow_plain(void **state)
     set(w, "guard_dane", "0");
     route_one(w, "f@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
     route_one(w, "g@dane.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
@@ -306,7 +306,7 @@ static void guards_switched_off_allow_plain(void **state)
     set(w, "guard_mta_sts", "1");
     route_one(w, "h@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "sts-policy");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
     route_result_free(&r);
 }
 
@@ -327,11 +327,11 @@ static void slow_domain_cannot_starve_another(void **state)
     const route_decision *fresh = decision_for(&r, "v@fresh.test");
     const route_decision *dane = decision_for(&r, "x@dane.test");
     assert_int_equal(fresh->plain, 0);
-    assert_string_equal(fresh->reason, "sts-policy");
+    assert_string_equal(decide_reason_name(fresh->reason), "sts-policy");
     assert_int_equal(dane->plain, 0);
-    assert_string_equal(dane->reason, "dane");
+    assert_string_equal(decide_reason_name(dane->reason), "dane");
     assert_int_equal(slow->plain, 0);
-    assert_string_equal(slow->reason, "guard-unknown");
+    assert_string_equal(decide_reason_name(slow->reason), "guard-unknown");
     assert_non_null(strstr(slow->detail, "TXT look-up of _mta-sts.slow.test"));
     assert_int_equal(r.handed_off, 0);
     /* One guard deadline (1.5 s), not the three in a row. */
@@ -352,14 +352,14 @@ static void guard_without_answer_stays_tls(void **state)
     route_result r;
     route_one(w, "t@txtfail.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "guard-unknown");
-    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "guard-unknown");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     route_result_free(&r);
     assert_journal(w, "t@txtfail.test", "tls", "|guard-unknown|",
                    "no answer to the TXT look-up of _mta-sts.txtfail.test");
     route_one(w, "t@tlsafail.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "guard-unknown");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "guard-unknown");
     route_result_free(&r);
     assert_journal(w, "t@tlsafail.test", "tls", "|guard-unknown|",
                    "TLSA look-up of _25._tcp.mx.tlsafail.test");
@@ -368,7 +368,7 @@ static void guard_without_answer_stays_tls(void **state)
     dnsd_set_rcode(w->dns, "_mta-sts.txtfail.test", 0);
     route_one(w, "t2@txtfail.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
 }
 
@@ -389,7 +389,7 @@ static void message_deadline_bounds_the_probes(void **state)
     assert_true(took >= 1900 && took <= 2400);
     const route_decision *stuck = decision_for(&r, "s@stuck.test");
     assert_int_equal(stuck->plain, 0);
-    assert_string_equal(stuck->reason, "probe-failed");
+    assert_string_equal(decide_reason_name(stuck->reason), "probe-failed");
     assert_non_null(strstr(stuck->detail, "message's deadline (message_timeout_ms 2000)"));
     assert_int_equal(decision_for(&r, "n@nopolicy.test")->plain, 1);
     route_result_free(&r);

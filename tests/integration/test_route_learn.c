@@ -173,11 +173,11 @@ static void route_expect(world *w, const char *rcpt, int plain, const char *reas
 {
     route_result r;
     route_one(w, rcpt, &r);
-    if (r.decisions[0].plain != plain || strcmp(r.decisions[0].reason, reason) != 0)
+    if (r.decisions[0].plain != plain || strcmp(decide_reason_name(r.decisions[0].reason), reason) != 0)
         print_error("%s: plain %d, reason %s, detail %s\n", rcpt, r.decisions[0].plain,
-                    r.decisions[0].reason, r.decisions[0].detail);
+                    decide_reason_name(r.decisions[0].reason), r.decisions[0].detail);
     assert_int_equal(r.decisions[0].plain, plain);
-    assert_string_equal(r.decisions[0].reason, reason);
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), reason);
     route_result_free(&r);
 }
 
@@ -246,12 +246,12 @@ static void policy_learnt_on_a_clean_path_outlives_stripping(void **state)
     open_engine(w);
     route_result r;
     route_one(w, "b@learn.test", &r);
-    if (r.decisions[0].plain || strcmp(r.decisions[0].reason, "sts-policy") != 0)
+    if (r.decisions[0].plain || strcmp(decide_reason_name(r.decisions[0].reason), "sts-policy") != 0)
         print_error("after stripping: plain %d, reason %s, detail %s\n", r.decisions[0].plain,
-                    r.decisions[0].reason, r.decisions[0].detail);
+                    decide_reason_name(r.decisions[0].reason), r.decisions[0].detail);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "sts-policy");
-    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
     /* The silenced look-ups did not cost the policy. */
@@ -337,7 +337,7 @@ static void no_learning_where_a_policy_cannot_matter(void **state)
     char err[256];
     route_result r;
     route_from(w, 2, "a@testing.test", &r);
-    assert_string_equal(r.decisions[0].reason, "no-rule");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-rule");
     route_result_free(&r);
     assert_int_equal(store_domains_add(w->admin, "Plain TCP Server", STORE_LIST_NEVER_REDIRECT,
                                        never, 1), STORE_OK);

@@ -63,7 +63,8 @@ static int setup(void **state)
     assert_non_null(w->dns);
     static const char *const names[] = { "tls.test",     "plain.test",   "expired.test",
                                          "silent1.test", "silent2.test", "dane.test",
-                                         "sts.test",     "unsigned.test", "forced.test" };
+                                         "sts.test",     "unsigned.test", "forced.test",
+                                         "traced.test" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char mx[64];
         snprintf(mx, sizeof mx, "mx.%s", names[i]);
@@ -115,8 +116,8 @@ static void each_probe_status_routes_as_the_table_says(void **state)
     set_port(w, tls);
     route_one(w, "a@tls.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "tls-ok");
-    assert_string_equal(r.decisions[0].status, "starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "tls-ok");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "starttls");
     assert_string_equal(r.decisions[0].mx, "mx.tls.test");
     assert_true(strncmp(r.decisions[0].tls_version, "TLSv1.", 6) == 0);
     route_result_free(&r);
@@ -127,7 +128,7 @@ static void each_probe_status_routes_as_the_table_says(void **state)
     set_port(w, plain);
     route_one(w, "b@plain.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     assert_int_equal(r.handed_off, 1);
     route_result_free(&r);
     peer_stop(plain);
@@ -137,8 +138,8 @@ static void each_probe_status_routes_as_the_table_says(void **state)
     set_port(w, expired);
     route_one(w, "c@expired.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "cert-expired");
-    assert_string_equal(r.decisions[0].status, "cert-expired");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "cert-expired");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "cert-expired");
     route_result_free(&r);
     /* The probe put the domain into the expired-certificate cache... */
     assert_true(expcache_contains(engine_expcache(w->eng), "expired.test", plat_wall_ms()));
@@ -146,7 +147,7 @@ static void each_probe_status_routes_as_the_table_says(void **state)
     unsigned seen = peer_connections(expired);
     route_one(w, "d@expired.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
-    assert_string_equal(r.decisions[0].reason, "expired-cache");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "expired-cache");
     route_result_free(&r);
     assert_int_equal(peer_connections(expired), seen);
     peer_stop(expired);
@@ -182,8 +183,8 @@ static void domains_of_a_message_are_probed_in_parallel(void **state)
     uint64_t took = plat_now_ms() - start;
     for (int i = 0; i < 2; i++) {
         assert_int_equal(r.decisions[i].plain, 0);
-        assert_string_equal(r.decisions[i].reason, "probe-failed");
-        assert_string_equal(r.decisions[i].status, "timeout");
+        assert_string_equal(decide_reason_name(r.decisions[i].reason), "probe-failed");
+        assert_string_equal(probe_status_name(r.decisions[i].status), "timeout");
     }
     route_result_free(&r);
     peer_stop(silent);
@@ -229,17 +230,59 @@ static void published_policies_forbid_the_downgrade(void **state)
     route_result r;
     assert_int_equal(route_run(w->eng, &m, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
-    assert_string_equal(r.decisions[0].reason, "dane");
-    assert_string_equal(r.decisions[0].status, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[0].reason), "dane");
+    assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     assert_int_equal(r.decisions[1].plain, 0);
-    assert_string_equal(r.decisions[1].reason, "sts-policy");
+    assert_string_equal(decide_reason_name(r.decisions[1].reason), "sts-policy");
     assert_int_equal(r.decisions[2].plain, 1);
-    assert_string_equal(r.decisions[2].reason, "no-starttls");
+    assert_string_equal(decide_reason_name(r.decisions[2].reason), "no-starttls");
     assert_int_equal(r.decisions[3].plain, 1);
-    assert_string_equal(r.decisions[3].reason, "force-plain-list");
+    assert_string_equal(decide_reason_name(r.decisions[3].reason), "force-plain-list");
     assert_int_equal(r.handed_off, 2);
     route_result_free(&r);
     peer_stop(plain);
+}
+
+/* Full-debug rows of the log whose message is like pattern. */
+static int full_debug_rows(world *w, const char *pattern)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_db(w->admin),
+                           "SELECT count(*) FROM log WHERE level = 4 AND message LIKE ?1", -1,
+                           &st, NULL) == SQLITE_OK
+        && sqlite3_bind_text(st, 1, pattern, -1, SQLITE_TRANSIENT) == SQLITE_OK
+        && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* At full-debug the probe's trace reaches the log through the engine's
+ * hook; below it, nothing of it does. */
+static void full_debug_logs_the_probe_trace(void **state)
+{
+    world *w = *state;
+    route_result r;
+    peer *tls = peer_start(PEER_STARTTLS, NULL);
+    assert_non_null(tls);
+    set_port(w, tls);
+    route_one(w, "a@tls.test", &r);
+    route_result_free(&r);
+    assert_int_equal(full_debug_rows(w, "probe %"), 0);
+
+    set(w, "log_level", "full-debug");
+    set_port(w, tls); /* and reload */
+    route_one(w, "b@traced.test", &r);
+    assert_int_equal(r.decisions[0].status, PROBE_STARTTLS);
+    route_result_free(&r);
+    peer_stop(tls);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: connect mx.traced.test 127.0.0.1"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: state greeting"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: command STARTTLS"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: tls TLSv1.%"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: outcome final starttls"), 1);
+    assert_int_equal(full_debug_rows(w, "probe tls.test:%"), 0);
 }
 
 int main(void)
@@ -248,6 +291,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(each_probe_status_routes_as_the_table_says, setup, teardown),
         cmocka_unit_test_setup_teardown(domains_of_a_message_are_probed_in_parallel, setup, teardown),
         cmocka_unit_test_setup_teardown(published_policies_forbid_the_downgrade, setup, teardown),
+        cmocka_unit_test_setup_teardown(full_debug_logs_the_probe_trace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

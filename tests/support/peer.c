@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "net.h"
+#include "peer_sys.h"
 #include "plat.h"
 
-enum { MAX_CONNS = 128, SLICE_MS = 50, SESSION_MS = 30000 };
+enum { MAX_CONNS = 128, SLICE_MS = 50, SESSION_MS = 30000, RESET_PAUSE_MS = 300 };
 
 typedef struct {
     plat_thread *thread;
@@ -200,11 +201,26 @@ static void reply_ehlo(pconn *c, const char *line)
                      "250 8BITMIME\r\n");
 }
 
+/* PEER_ODD_LINE filled to 1 KB, then the greeting's last line. */
+static int odd_greeting(pconn *c)
+{
+    enum { LINE_BYTES = 1024 };
+    char text[LINE_BYTES + 16];
+    size_t start = strlen(PEER_ODD_LINE);
+    memcpy(text, PEER_ODD_LINE, start);
+    memset(text + start, 'y', LINE_BYTES - start);
+    memcpy(text + LINE_BYTES, "\r\n220 ready\r\n", sizeof "\r\n220 ready\r\n");
+    return pc_reply(c, text);
+}
+
 /* The ordinary conversation: greeting, then commands until QUIT. */
 static void converse(pconn *c)
 {
     char line[1024];
-    if (pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n") != 0)
+    int greeted = c->p->kind == PEER_ODD_GREETING
+                      ? odd_greeting(c)
+                      : pc_reply(c, "220-mx.peer.test ESMTP test peer\r\n220 ready\r\n");
+    if (greeted != 0)
         return;
     while (pc_read_line(c, line, sizeof line) == 0) {
         if (starts_with(line, "EHLO") && c->p->kind == PEER_EHLO_421) {
@@ -277,6 +293,16 @@ static void huge_line(pconn *c)
     stay_silent(c);
 }
 
+/* A reset at once would reach the client while it still checks that its
+ * connect succeeded (a connect failure); a moment later it is waiting for
+ * the greeting, where this peer means to hit it. */
+static void reset_before_greeting(pconn *c)
+{
+    plat_sleep_ms(RESET_PAUSE_MS);
+    peer_sys_close_reset(c->fd);
+    c->fd = NET_BAD_FD;
+}
+
 static void serve_connection(void *arg)
 {
     pconn *c = arg;
@@ -292,6 +318,8 @@ static void serve_connection(void *arg)
         pc_reply(c, "421 4.3.2 mx.peer.test service not available, closing channel\r\n");
         break;
     case PEER_GREETING_554: refuse_session(c); break;
+    case PEER_GREETING_CLOSE: break; /* closed below, before a word */
+    case PEER_GREETING_RESET: reset_before_greeting(c); break;
     default: converse(c); break;
     }
     SSL_free(c->ssl);

@@ -19,8 +19,17 @@ typedef enum {
     PEER_HUGE_LINE,       /* a greeting line of 1 MB */
     PEER_GREETING_421,    /* greets 421 (service not available) and hangs up */
     PEER_GREETING_554,    /* greets 554 (no SMTP service here), then only QUIT */
-    PEER_EHLO_421         /* greets 220, answers EHLO 421 and hangs up */
+    PEER_EHLO_421,        /* greets 220, answers EHLO 421 and hangs up */
+    PEER_GREETING_CLOSE,  /* accepts and closes at once, without a greeting */
+    PEER_GREETING_RESET,  /* accepts, and while the client waits for the
+                             greeting resets the connection (RST) */
+    PEER_ODD_GREETING     /* PEER_STARTTLS whose first greeting line is
+                             1 KB with control characters, a byte above
+                             127 and a backslash in it (PEER_ODD_LINE) */
 } peer_kind;
+
+/* The start of PEER_ODD_GREETING's first line; 'y' fills it to 1 KB. */
+#define PEER_ODD_LINE "220-\x1b[31mred\x1b[0m\ttab\x7f\xff\\ "
 
 typedef struct peer peer;
 

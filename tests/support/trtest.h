@@ -24,13 +24,44 @@ int trtest_write_file(const char *path, const char *text);
 /* Read a whole file into a malloc'd NUL-terminated buffer (free it); NULL on error. */
 char *trtest_read_file(const char *path, size_t *len);
 
-/* Make a file read-only in a way that holds for this process, even when it
- * runs as root (which ignores permission bits on Linux: the immutable flag
- * is used there). Returns 0 only if opening the file for writing now fails;
- * -1 if that cannot be arranged here (the caller skips). */
+/* Read-only databases, files and folders. Permission bits bind everyone
+ * but root, and CI runs the tests as root; so the checks that need them to
+ * bind run as an unprivileged user: on POSIX, when this process is root,
+ * as nobody (group nogroup, no supplementary groups), in a child process.
+ * On Windows the check runs in this process (under Wine as root the Linux
+ * immutable flag makes a file read-only for root too). */
+
+/* Make a file read-only: permission bits 0444 on POSIX (check the effect
+ * through trtest_unprivileged); the read-only attribute on Windows, where
+ * 0 means opening the file for writing now fails. -1 if that cannot be
+ * arranged here (Windows under Wine as root without the immutable flag:
+ * the caller skips). */
 int trtest_make_readonly(const char *path);
 /* Undo trtest_make_readonly; 0 on success. */
 int trtest_make_writable(const char *path);
+
+/* Hands tree (a test's own folder) and everything in it to the user the
+ * unprivileged checks run as, so they can work there (POSIX as root: chown
+ * to nobody; otherwise nothing to do). 0 on success. */
+int trtest_give_to_unprivileged(const char *tree);
+
+/* Runs fn(arg) as that user, in a child process on POSIX (whoever runs
+ * the test, so the check is the same everywhere), in this process on
+ * Windows. Call it while the test runs no threads of its own. fn must not
+ * use cmocka's asserts (a child would carry on with cmocka's run): it
+ * returns 0 when everything is as expected, else prints why on stderr and
+ * returns 1 to 100. Returns fn's result, or -1 when it could not run as
+ * that user. */
+int trtest_unprivileged(int (*fn)(void *arg), void *arg);
+
+/* Sets a file's last-write time (wall clock, ms since the Unix epoch), to
+ * make files look old. 0 on success. */
+int trtest_set_mtime(const char *path, long long wall_ms);
+
+/* This process's private memory in kB, for the benchmarks: Linux the
+ * private pages of /proc/self/smaps_rollup (resident, not shared), Windows
+ * the commit charge (private bytes). -1 unknown. */
+long trtest_private_kb(void);
 
 /* Set (value non-NULL) or unset an environment variable for this process
  * and the programs it runs. */
@@ -49,6 +80,8 @@ int trtest_run(const char *program, const char *const *args, const char *stdin_t
                trtest_result *res);
 /* trtest_run of TR_TEST_CLI. */
 int trtest_run_cli(const char *const *args, trtest_result *res);
+/* trtest_run_cli, the program running as the user of trtest_unprivileged. */
+int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res);
 void trtest_result_free(trtest_result *res);
 
 #endif

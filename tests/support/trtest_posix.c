@@ -1,5 +1,6 @@
 /* trtest on POSIX: fork/exec with output in temporary files, nftw removal,
- * and the Linux immutable flag for read-only files that bind root too. */
+ * and the unprivileged user (nobody) for checks that need permission bits
+ * to bind when the tests run as root. */
 #ifndef _WIN32
 /* nftw and mkostemp are outside plain POSIX.1-2008. */
 #define _GNU_SOURCE
@@ -11,65 +12,128 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <linux/fs.h>
-#endif
 
-/* Set or clear the immutable attribute; 0 on success. */
-static int set_immutable(const char *path, int on)
+int trtest_make_readonly(const char *path) { return chmod(path, 0444); }
+int trtest_make_writable(const char *path) { return chmod(path, 0644); }
+
+/* ---- the unprivileged user --------------------------------------------- */
+
+typedef struct {
+    int drop;      /* this process is root: become uid/gid */
+    uid_t uid;
+    gid_t gid;
+} unprivileged;
+
+/* Exit status of a child that could not become the unprivileged user. */
+#define BECOME_FAILED 125
+
+static unprivileged unprivileged_user(void)
 {
-#if defined(__linux__) && defined(FS_IOC_SETFLAGS)
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    int flags = 0, rc = -1;
-    if (fd < 0)
-        return -1;
-    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-        flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
-        rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    unprivileged u = { geteuid() == 0, 65534, 65534 };
+    struct passwd *pw = u.drop ? getpwnam("nobody") : NULL;
+    if (pw) {
+        u.uid = pw->pw_uid;
+        u.gid = pw->pw_gid;
     }
-    close(fd);
-    return rc;
-#else
-    (void)path;
-    (void)on;
-    return -1;
-#endif
+    return u;
 }
 
-static int writable_now(const char *path)
+/* In a child after fork: only async-signal-safe calls. Groups first, then
+ * the group id, then the user id (after which nothing can be changed). */
+static int become(const unprivileged *u)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (!u->drop)
         return 0;
-    close(fd);
-    return 1;
-}
-
-int trtest_make_readonly(const char *path)
-{
-    if (chmod(path, 0444) != 0)
+    if (setgroups(0, NULL) != 0 || setgid(u->gid) != 0 || setuid(u->uid) != 0)
         return -1;
-    if (writable_now(path))
-        (void)set_immutable(path, 1);   /* root: permission bits do not bind */
-    return writable_now(path) ? -1 : 0;
+    return geteuid() == 0 || getuid() == 0 ? -1 : 0;
 }
 
-int trtest_make_writable(const char *path)
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
-    (void)set_immutable(path, 0);
-    return chmod(path, 0644);
+    (void)st;
+    (void)type;
+    (void)ftw;
+    return lchown(path, chown_uid, chown_gid) == 0 ? 0 : -1;
+}
+
+int trtest_give_to_unprivileged(const char *tree)
+{
+    unprivileged u = unprivileged_user();
+    if (!u.drop)
+        return 0;
+    chown_uid = u.uid;
+    chown_gid = u.gid;
+    return nftw(tree, chown_entry, 16, FTW_PHYS);
+}
+
+static int wait_child(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int trtest_unprivileged(int (*fn)(void *arg), void *arg)
+{
+    unprivileged u = unprivileged_user();
+    fflush(NULL);   /* nothing buffered is written twice */
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (become(&u) != 0)
+            _exit(BECOME_FAILED);
+        int rc = fn(arg);
+        _exit(rc < 0 || rc > 100 ? 100 : rc);
+    }
+    int rc = wait_child(pid);
+    if (rc == BECOME_FAILED)
+        fprintf(stderr, "trtest: could not become the unprivileged user %lu\n",
+                (unsigned long)u.uid);
+    return rc == BECOME_FAILED ? -1 : rc;
+}
+
+long trtest_private_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    char line[256];
+    long total = -1, kb;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Private_Clean: %ld kB", &kb) == 1 ||
+            sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+            total = (total < 0 ? 0 : total) + kb;
+    }
+    fclose(f);
+    return total;
+}
+
+int trtest_set_mtime(const char *path, long long wall_ms)
+{
+    struct timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = (time_t)(wall_ms / 1000);
+    times[0].tv_nsec = times[1].tv_nsec = (long)(wall_ms % 1000) * 1000000L;
+    return utimensat(AT_FDCWD, path, times, 0);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
     (void)st;
+    (void)type;
     (void)ftw;
-    if (type == FTW_F || type == FTW_SL || type == FTW_SLN)
-        (void)set_immutable(path, 0);
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
@@ -121,9 +185,10 @@ static char *read_fd(int fd)
     return buf;
 }
 
-static int spawn_wait(const char *program, char **argv, int in, int out, int err)
+/* as: NULL, or the user to run the program as. */
+static int spawn_wait(const char *program, char **argv, int in, int out, int err,
+                      const unprivileged *as)
 {
-    int status;
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -131,17 +196,31 @@ static int spawn_wait(const char *program, char **argv, int in, int out, int err
         /* Only async-signal-safe calls here: the parent may have threads. */
         if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
             _exit(127);
+        if (as && become(as) != 0)
+            _exit(127);
         execv(program, argv);
         _exit(127);
     }
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return wait_child(pid);
 }
+
+static int run_as(const char *program, const char *const *args, const char *stdin_text,
+                  trtest_result *res, const unprivileged *as);
 
 int trtest_run(const char *program, const char *const *args, const char *stdin_text,
                trtest_result *res)
+{
+    return run_as(program, args, stdin_text, res, NULL);
+}
+
+int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res)
+{
+    unprivileged u = unprivileged_user();
+    return run_as(TR_TEST_CLI, args, NULL, res, &u);
+}
+
+static int run_as(const char *program, const char *const *args, const char *stdin_text,
+                  trtest_result *res, const unprivileged *as)
 {
     size_t n = 0;
     res->exit_code = -1;
@@ -158,7 +237,7 @@ int trtest_run(const char *program, const char *const *args, const char *stdin_t
             argv[i + 1] = (char *)args[i];
         if ((size_t)write(in, stdin_text ? stdin_text : "", len) == len
             && lseek(in, 0, SEEK_SET) == 0) {
-            res->exit_code = spawn_wait(program, argv, in, out, err);
+            res->exit_code = spawn_wait(program, argv, in, out, err, as);
             res->out = read_fd(out);
             res->err = read_fd(err);
             rc = res->out && res->err ? 0 : -1;

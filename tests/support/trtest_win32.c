@@ -4,6 +4,7 @@
 #include "trtest.h"
 
 #include <windows.h>
+#include <psapi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,49 @@ int trtest_make_writable(const char *path)
         rc = -1;
     free(w);
     return rc;
+}
+
+/* Windows has no root that ignores the read-only attribute (Wine as root
+ * is handled by trtest_make_readonly): the checks run as this user. */
+int trtest_give_to_unprivileged(const char *tree)
+{
+    (void)tree;
+    return 0;
+}
+
+int trtest_unprivileged(int (*fn)(void *arg), void *arg) { return fn(arg); }
+
+int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res)
+{
+    return trtest_run_cli(args, res);
+}
+
+/* PagefileUsage is the process's commit charge, its private memory
+ * (Windows reports the same in PrivateUsage; Wine fills only the former). */
+long trtest_private_kb(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+    pmc.cb = sizeof pmc;
+    if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
+        return -1;
+    return (long)(pmc.PagefileUsage / 1024);
+}
+
+int trtest_set_mtime(const char *path, long long wall_ms)
+{
+    wchar_t *w = widen(path);
+    HANDLE h = w ? CreateFileW(w, FILE_WRITE_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                               NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL)
+                 : INVALID_HANDLE_VALUE;
+    /* 100 ns ticks since 1601. */
+    ULARGE_INTEGER t;
+    t.QuadPart = (unsigned long long)wall_ms * 10000ULL + 116444736000000000ULL;
+    FILETIME ft = { t.LowPart, t.HighPart };
+    int ok = h != INVALID_HANDLE_VALUE && SetFileTime(h, NULL, &ft, &ft);
+    if (h != INVALID_HANDLE_VALUE)
+        CloseHandle(h);
+    free(w);
+    return ok ? 0 : -1;
 }
 
 static int remove_tree_w(const wchar_t *dir)

@@ -166,6 +166,36 @@ static void test_list_parse(void **state)
     assert_int_equal(domain_list_parse("a.com\nb.com", NULL, &err), 2);
 }
 
+/* A force-plain pattern may not cover a whole top-level domain (a name
+ * without a dot, alone or after "*."); in a force-plain list such a line is
+ * a bad line, in any other list it is fine. */
+static void test_force_plain_refuses_a_whole_tld(void **state)
+{
+    (void)state;
+    static const char *const refused[] = { "com", "*.com", "localhost", "*.xn--p1ai" };
+    static const char *const accepted[] = { "example.com", "*.example.com", "co.uk", "*.a.b" };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        const char *why = domain_force_plain_problem(refused[i]);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "whole top-level domain"));
+    }
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
+        assert_null(domain_force_plain_problem(accepted[i]));
+
+    domain_list_error err;
+    char **items = NULL;
+    assert_int_equal(domain_force_plain_list_parse("a.example\n\n  *.COM.  \nb.example", &items,
+                                                   &err), -1);
+    assert_null(items);
+    assert_int_equal(err.line, 3);
+    assert_non_null(strstr(err.reason, "whole top-level domain"));
+    assert_int_equal(domain_list_parse("a.example\n\n  *.COM.  \nb.example", NULL, &err), 3);
+    long n = domain_force_plain_list_parse("A.example\n*.b.example", &items, &err);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0], "a.example");
+    domain_list_free(items, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_list_parse),
+        cmocka_unit_test(test_force_plain_refuses_a_whole_tld),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

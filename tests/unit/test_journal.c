@@ -63,9 +63,18 @@ static int64_t count(world *w, const char *sql)
 
 static journal_entry entry(int64_t at_ms, const char *rcpt, int plain)
 {
-    journal_entry e = { at_ms, "m1", "s@corp.example", rcpt, "x.example", plain,
-                        plain ? "no-starttls" : "tls-ok", plain ? "no-starttls" : "starttls",
-                        "mx.x.example", plain ? "" : "TLSv1.3", "The remote SMTP service does not support TLS.", 12 };
+    journal_entry e = { .at_ms = at_ms,
+                        .message_id = "m1",
+                        .sender = "s@corp.example",
+                        .recipient = rcpt,
+                        .domain = "x.example",
+                        .plain = plain,
+                        .reason = plain ? DECIDE_NO_STARTTLS : DECIDE_TLS_OK,
+                        .status = plain ? PROBE_NO_STARTTLS : PROBE_STARTTLS,
+                        .mx = "mx.x.example",
+                        .tls_version = plain ? "" : "TLSv1.3",
+                        .detail = "The remote SMTP service does not support TLS.",
+                        .elapsed_ms = 12 };
     return e;
 }
 
@@ -92,6 +101,71 @@ static void rows_of_a_message_written_and_read_back(void **state)
     assert_int_equal(got[1].elapsed_ms, 12);
     free(got);
     assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
+}
+
+/* Reads back the Message-ID of the newest row. */
+static void newest_message_id(world *w, char *buf, size_t len)
+{
+    journal_row *got;
+    size_t n;
+    char err[256];
+    assert_int_equal(journal_read(w->db, 1, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    snprintf(buf, len, "%s", got[0].message_id);
+    free(got);
+}
+
+static int valid_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int follow = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2
+                   : (*p & 0xF8) == 0xF0 ? 3 : -1;
+        if (follow < 0)
+            return 0;
+        p++;
+        for (int i = 0; i < follow; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* A Message-ID over 998 bytes is stored cut and marked; one of 998 is kept
+ * whole; a cut that would split a UTF-8 character backs up before it. */
+static void a_long_message_id_is_cut_and_marked(void **state)
+{
+    world *w = *state;
+    static char id[2001], stored[JOURNAL_MESSAGE_ID_MAX + 16];
+    const size_t mark = strlen(JOURNAL_CUT_MARK);
+    journal_entry e = entry(1000, "a@x.example", 0);
+    char err[256];
+    e.message_id = id;
+
+    memset(id, 'a', 2000);
+    id[2000] = '\0';
+    assert_int_equal(journal_write(w->j, &e, 1, err, sizeof err), 0);
+    newest_message_id(w, stored, sizeof stored);
+    assert_int_equal(strlen(stored), JOURNAL_MESSAGE_ID_MAX);
+    assert_string_equal(stored + JOURNAL_MESSAGE_ID_MAX - mark, JOURNAL_CUT_MARK);
+    assert_memory_equal(stored, id, JOURNAL_MESSAGE_ID_MAX - mark);
+
+    id[JOURNAL_MESSAGE_ID_MAX] = '\0';
+    assert_int_equal(journal_write(w->j, &e, 1, err, sizeof err), 0);
+    newest_message_id(w, stored, sizeof stored);
+    assert_string_equal(stored, id);
+
+    /* "\xE2\x82\xAC" (the euro sign) from byte 989 on: the cut at 990
+     * would fall inside the first one. */
+    memset(id, 'a', 989);
+    for (size_t i = 989; i + 3 <= 2000; i += 3)
+        memcpy(id + i, "\xE2\x82\xAC", 3);
+    id[989 + 3 * ((2000 - 989) / 3)] = '\0';
+    assert_int_equal(journal_write(w->j, &e, 1, err, sizeof err), 0);
+    newest_message_id(w, stored, sizeof stored);
+    assert_true(valid_utf8(stored));
+    assert_int_equal(strlen(stored), 989 + mark);
+    assert_string_equal(stored + 989, JOURNAL_CUT_MARK);
 }
 
 /* 40 rows over 8 messages: row i (0-based) goes to "u<i>@d<i%4>.example",
@@ -329,6 +403,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rows_of_a_message_written_and_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_long_message_id_is_cut_and_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(view_by_position, setup, teardown),
         cmocka_unit_test_setup_teardown(view_filters, setup, teardown),
         cmocka_unit_test(view_reports_a_missing_table),

@@ -209,6 +209,30 @@ static void test_domain_list_check_points_at_the_line(void **state)
     assert_non_null(strstr(reason, "user@b.example"));
     assert_int_equal(mgr_domains_check("b.*.example", reason, sizeof reason), 1);
     assert_non_null(strstr(reason, "wildcard"));
+    /* The force-plain list also refuses a whole top-level domain. */
+    assert_int_equal(mgr_domains_check("a.example\n*.com", reason, sizeof reason), 0);
+    assert_int_equal(mgr_force_plain_check("a.example\n*.com", reason, sizeof reason), 2);
+    assert_non_null(strstr(reason, "\"*.com\": a force-plain pattern may not cover a whole "
+                                   "top-level domain"));
+    assert_int_equal(mgr_force_plain_check("a.example\n\nbad..x", reason, sizeof reason), 3);
+    assert_int_equal(mgr_force_plain_check("a.example\r\n*.b.example", reason, sizeof reason), 0);
+}
+
+/* Saving goes through the store's check too: a rule whose force-plain
+ * list covers a whole top-level domain is refused and not created. */
+static void test_rule_with_a_whole_tld_forced_plain_refused(void **state)
+{
+    fixture *f = *state;
+    mgr_rule r, *all;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    new_rule(f, &r, "tld", "ok.example\nnet", "com");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "force-plain list is not valid: a force-plain pattern may not cover"));
+    assert_int_equal(mgr_rules_list(f->db, &all, &n, err, sizeof err), 0);
+    assert_int_equal(n, 0);
+    mgr_rules_free(all, n);
+    mgr_rule_clear(&r);
 }
 
 static void test_log_level(void **state)
@@ -365,6 +389,49 @@ static void test_journal_view_filters(void **state)
     mgr_journal_close(v);
 }
 
+static void iso_time(int64_t at_ms, char *buf, size_t len)
+{
+    snprintf(buf, len, "t%lld", (long long)at_ms);
+}
+
+/* The manager's CSV export: every cell quoted, and cells a spreadsheet
+ * would run as formulas (=, +, -, @, tab, CR first) start with an
+ * apostrophe. Rows come from a real journal with a hostile detail. */
+static void test_journal_export_neutralises_formulas(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    char err[MGR_ERR_LEN];
+    size_t rows = 0, len;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) VALUES"
+        " (1, 5, '=1+2@d.example', 'd.example', 'plain', 'no-starttls', '@mx.d.example',"
+        "  '=HYPERLINK(\"http://x.example\",\"y\")'),"
+        " (2, 6, '+1@d.example', 'd.example', 'tls', 'tls-ok', '-mx', char(9) || 'tab'),"
+        " (3, 7, 'a@d.example', 'd.example', 'tls', 'tls-ok', 'mx', char(13) || 'cr')",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char path[900];
+    trtest_join(path, sizeof path, f->dir, "export.csv");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    mgr_journal_filter all;
+    memset(&all, 0, sizeof all);
+    assert_int_equal(mgr_journal_export_csv(f->db, &all, out, iso_time, &rows, err, sizeof err), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(rows, 3);
+    char *csv = trtest_read_file(path, &len);
+    assert_non_null(csv);
+    assert_string_equal(csv,
+        "\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,detail\r\n"
+        "\"t7\",\"a@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"mx\",\"\",\"'\rcr\"\r\n"
+        "\"t6\",\"'+1@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"'-mx\",\"\",\"'\ttab\"\r\n"
+        "\"t5\",\"'=1+2@d.example\",\"d.example\",\"plain\",\"no-starttls\",\"'@mx.d.example\","
+        "\"\",\"'=HYPERLINK(\"\"http://x.example\"\",\"\"y\"\")\"\r\n");
+    free(csv);
+}
+
 static void test_caches_list_and_clear(void **state)
 {
     fixture *f = *state;
@@ -411,6 +478,36 @@ static void test_caches_list_and_clear(void **state)
     assert_int_equal(n, 0);
     free(pr);
     assert_true(mgr_db_file_size(f->db) > 0);
+}
+
+/* A newer version may journal a reason or cache a status this one has no
+ * word for: the console shows the word as it is stored. */
+static void test_words_of_a_newer_version_shown_as_stored(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    mgr_journal_row rows[2];
+    mgr_probe_row *pr;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
+        "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
+        "'probe-of-tomorrow');"
+        "INSERT INTO probe_cache (domain, status, probed_ms, expires_ms) "
+        "VALUES ('future.example', 'from-the-future', 1, 4102444800000);", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    mgr_journal_view *v = open_view(f, "", "", "");
+    assert_int_equal(mgr_journal_read(v, 0, 2, rows, err, sizeof err), 1);
+    assert_string_equal(rows[0].reason, "from-the-future");
+    mgr_journal_close(v);
+    assert_int_equal(mgr_probe_list(f->db, &pr, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(pr[0].status, "from-the-future");
+    free(pr);
 }
 
 static void test_open_refuses_a_missing_folder(void **state)
@@ -544,6 +641,52 @@ static void test_stack_comparison(void **state)
     assert_string_equal(out, ""); /* nothing to hold up */
 }
 
+/* Before saving, the domains the force-plain list would add are asked
+ * for MTA-STS and DANE: one that publishes DANE makes a question; nothing
+ * published, a wildcard, or a domain the rule already forced: none. The
+ * tests' DNS server with DNSSEC-validated TLSA records. */
+static void test_force_plain_review_asks_about_published_policies(void **state)
+{
+    fixture *f = *state;
+    static const unsigned char digest[32] = { 0xab, 0xcd };
+    dnsd *dns = dnsd_start();
+    char err[MGR_ERR_LEN], *question = NULL;
+    store *st;
+    assert_non_null(dns);
+    dnsd_add_mx(dns, "dane.test", 10, "mx.dane.test");
+    dnsd_set_ad(dns, "dane.test");
+    dnsd_add_a(dns, "mx.dane.test", 127, 0, 0, 1);
+    dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
+    dnsd_add_mx(dns, "plain.test", 10, "mx.plain.test");
+    dnsd_add_a(dns, "mx.plain.test", 127, 0, 0, 1);
+    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
+    store_close(st);
+
+    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test\r\nDANE.test\n*.x.example",
+                                            &question, err, sizeof err), 0);
+    assert_non_null(question);
+    assert_non_null(strstr(question, "dane.test publishes DANE (DNSSEC-validated TLSA records "
+                                     "for its mail server mx.dane.test), which requires TLS"));
+    assert_non_null(strstr(question, "\n\nSave the rule anyway?"));
+    assert_null(strstr(question, "plain.test"));
+    free(question);
+
+    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test", &question, err, sizeof err), 0);
+    assert_null(question);
+
+    /* The admin said yes once: saving the rule again does not ask again. */
+    mgr_rule r;
+    new_rule(f, &r, "r", "dane.test", "");
+    assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->path, r.id, "dane.test\nplain.test", &question, err,
+                                            sizeof err), 0);
+    assert_null(question);
+    mgr_rule_clear(&r);
+    dnsd_stop(dns);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -552,14 +695,21 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rule_edit_renames_and_changes_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_names_are_refused, setup, teardown),
         cmocka_unit_test(test_domain_list_check_points_at_the_line),
+        cmocka_unit_test_setup_teardown(test_rule_with_a_whole_tld_forced_plain_refused, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_export_neutralises_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_words_of_a_newer_version_shown_as_stored, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
         cmocka_unit_test(test_stack_comparison),
+        cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -242,12 +242,12 @@ static void list_shows_every_row(void **state)
     assert_int_equal(pcache_list(f->db, PCACHE_BY_DOMAIN, &e, &n, err, sizeof err), 0);
     assert_int_equal(n, 4);
     assert_string_equal(e[0].domain, "a.example"); /* stored in lower case */
-    assert_string_equal(e[0].status, "timeout");
+    assert_string_equal(pcache_entry_status(&e[0]), "timeout");
     assert_int_equal(e[0].cert_not_after, -1);
     assert_int_equal(e[0].probed_ms, t0 + 10000);
     assert_int_equal(e[0].expires_ms, t0 + 10000 + 900 * 1000);
     assert_string_equal(e[1].domain, "b.example");
-    assert_string_equal(e[1].status, "starttls");
+    assert_string_equal(pcache_entry_status(&e[1]), "starttls");
     assert_string_equal(e[1].mx, "mx.b.example");
     assert_string_equal(e[1].address, "192.0.2.1");
     assert_string_equal(e[1].tls_version, "TLSv1.3");
@@ -259,7 +259,7 @@ static void list_shows_every_row(void **state)
     assert_int_equal(e[1].expires_ms, t0 + 86400 * 1000LL);
     assert_string_equal(e[2].domain, "c.example");
     assert_string_equal(e[3].domain, "d.example");
-    assert_string_equal(e[3].status, "from-the-future"); /* expired and unknown: still listed */
+    assert_string_equal(pcache_entry_status(&e[3]), "from-the-future"); /* expired and unknown: still listed */
     assert_string_equal(e[3].mx, "");
     free(e);
 
@@ -363,6 +363,93 @@ static void many_threads_at_once(void **state)
     pcache_free(c);
 }
 
+/* The busy handler of the cache's connection: counts how often the slow
+ * operation found the database locked, waits 10 ms a time, gives up
+ * after 4 s. */
+typedef struct {
+    plat_mutex *lock;
+    int calls;
+} busy_state;
+
+static int on_busy(void *p, int count)
+{
+    busy_state *b = p;
+    plat_mutex_lock(b->lock);
+    b->calls++;
+    plat_mutex_unlock(b->lock);
+    plat_sleep_ms(10);
+    return count < 400;
+}
+
+static int busy_calls(busy_state *b)
+{
+    plat_mutex_lock(b->lock);
+    int n = b->calls;
+    plat_mutex_unlock(b->lock);
+    return n;
+}
+
+typedef struct {
+    pcache *c;
+    int write;                 /* 1: put slow.example; 0: get ondisk.example */
+    int rc;
+} slow_op;
+
+static void run_slow_op(void *p)
+{
+    slow_op *op = p;
+    probe_result r = result("slow.example", PROBE_NO_STARTTLS);
+    op->rc = op->write ? pcache_put(op->c, &r) : pcache_get(op->c, "ondisk.example", &r);
+}
+
+/* While another thread's write (or read) waits for a transaction another
+ * connection holds, a domain cached in memory still answers at once: the
+ * cache's mutex is not held across SQLite. Real SQLite locks on one file. */
+static void a_hit_never_waits_for_the_database(void **state)
+{
+    fixture *f = *state;
+    static const char *const hold[2] = { "BEGIN EXCLUSIVE", "BEGIN IMMEDIATE" };
+    busy_state busy = { plat_mutex_new(), 0 };
+    pcache *c = pcache_new(f->db, NULL);
+    sqlite3 *other = open_db(f->path);
+    probe_result r = result("cached.example", PROBE_STARTTLS), got;
+    assert_non_null(busy.lock);
+    assert_non_null(c);
+    assert_non_null(other);
+    assert_int_equal(pcache_put(c, &r), 0);
+    r = result("ondisk.example", PROBE_STARTTLS);
+    pcache *writer = pcache_new(other, NULL);
+    assert_int_equal(pcache_put(writer, &r), 0);   /* in the table, not in c's memory */
+    pcache_free(writer);
+    sqlite3_busy_handler(f->db, on_busy, &busy);
+    for (int write = 0; write <= 1; write++) {
+        slow_op op = { c, write, -1 };
+        int before = busy_calls(&busy);
+        /* EXCLUSIVE keeps readers out too; IMMEDIATE only writers. */
+        assert_int_equal(sqlite3_exec(other, hold[write], NULL, NULL, NULL), SQLITE_OK);
+        plat_thread *t = plat_thread_start(run_slow_op, &op);
+        assert_non_null(t);
+        for (int i = 0; i < 500 && busy_calls(&busy) == before; i++)
+            plat_sleep_ms(10);
+        assert_true(busy_calls(&busy) > before);    /* the slow operation is waiting */
+        uint64_t start = plat_now_ms();
+        assert_int_equal(pcache_get(c, "cached.example", &got), 1);
+        uint64_t waited = plat_now_ms() - start;
+        assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+        plat_thread_join(t);
+        print_message("%s waiting: a cached hit took %llu ms\n", write ? "write" : "read",
+                      (unsigned long long)waited);
+        assert_true(waited < 500);
+        assert_int_equal(op.rc, write ? 0 : 1);    /* it went through after the commit */
+    }
+    assert_int_equal(pcache_get(c, "slow.example", &got), 1);
+    assert_int_equal(got.status, PROBE_NO_STARTTLS);
+    sqlite3_busy_handler(f->db, NULL, NULL);
+    sqlite3_close(other);
+    pcache_free(c);
+    plat_mutex_free(busy.lock);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +462,7 @@ int main(void)
         cmocka_unit_test(list_reports_a_missing_table),
         cmocka_unit_test(memory_stays_bounded),
         cmocka_unit_test(many_threads_at_once),
+        cmocka_unit_test(a_hit_never_waits_for_the_database),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,15 +17,9 @@
 #include "trtest.h"
 
 #ifndef _WIN32
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
-#ifdef __linux__
-#include <linux/fs.h>
-#endif
 #endif
 
 typedef struct {
@@ -302,58 +296,114 @@ static void real_write_failure_file_size_limit(void **state)
 #endif
 
 #ifndef _WIN32
-/* Root ignores permission bits; the immutable flag binds root too. */
-static int set_dir_immutable(const char *dir, int on)
-{
-#if defined(__linux__) && defined(FS_IOC_SETFLAGS)
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int flags = 0, rc = -1;
-    if (fd < 0)
-        return -1;
-    if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0) {
-        flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
-        rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
-    }
-    close(fd);
-    return rc;
-#else
-    (void)dir;
-    (void)on;
-    return -1;
-#endif
-}
+/* As the unprivileged user (trtest_unprivileged: no cmocka asserts): the
+ * hand-off must fail with want in its message and name no file. */
+typedef struct {
+    const dirs *d;
+    const char *want;
+} refused_write;
 
-static int dir_accepts_files(const char *dir)
+static int write_refused(void *arg)
 {
-    char probe[PLAT_PATH_MAX + 16], err[128];
-    snprintf(probe, sizeof probe, "%s/probe", dir);
-    if (plat_write_new_file(probe, "x", 1, err, sizeof err) != 0)
+    const refused_write *w = arg;
+    pickup_job job = job_for(w->d, "Subject: x\r\n\r\nbody\r\n");
+    char path[PLAT_PATH_MAX] = "x", err[256] = "";
+    int rc = pickup_write(&job, path, sizeof path, err, sizeof err);
+    if (rc == -1 && strstr(err, w->want) && path[0] == '\0')
         return 0;
-    plat_remove(probe);
+    fprintf(stderr, "pickup_write: rc %d, path \"%s\", error \"%s\" (wanted \"%s\")\n", rc,
+            path, err, w->want);
     return 1;
 }
 
+/* A Pickup folder nobody may write to: permission bits, checked as an
+ * unprivileged user (root ignores them; CI runs as root). */
 static void read_only_pickup_folder(void **state)
 {
     dirs *d = *state;
+    refused_write w = { d, "cannot move into" };
+    assert_int_equal(trtest_give_to_unprivileged(d->root), 0);
     assert_int_equal(chmod(d->pickup, 0555), 0);
-    if (dir_accepts_files(d->pickup))
-        set_dir_immutable(d->pickup, 1);
-    if (dir_accepts_files(d->pickup)) {
-        chmod(d->pickup, 0755);
-        skip(); /* neither permissions nor the immutable flag bind here */
-    }
-    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
-    char path[PLAT_PATH_MAX], err[256];
-    int rc = pickup_write(&job, path, sizeof path, err, sizeof err);
-    set_dir_immutable(d->pickup, 0);
+    int rc = trtest_unprivileged(write_refused, &w);
     chmod(d->pickup, 0755);
-    assert_int_equal(rc, -1);
-    assert_non_null(strstr(err, "cannot move into"));
-    assert_string_equal(path, "");
+    assert_int_equal(rc, 0);
     assert_nothing_left(d);
 }
+
+/* After the move the Pickup folder is fsynced, which needs it open: in a
+ * folder its user may write to but not read (0333), the link itself
+ * works, the flush cannot be made, and the hand-off is taken back whole
+ * (the recipients stay on TLS). The fsync call itself cannot be watched
+ * from here; that the folder is opened for it can. */
+static void pickup_folder_flushed_after_the_move(void **state)
+{
+    dirs *d = *state;
+    refused_write w = { d, "cannot flush the folder" };
+    assert_int_equal(trtest_give_to_unprivileged(d->root), 0);
+    assert_int_equal(chmod(d->pickup, 0333), 0);
+    int rc = trtest_unprivileged(write_refused, &w);
+    chmod(d->pickup, 0755);
+    assert_int_equal(rc, 0);
+    assert_nothing_left(d);
+    /* A folder that can be flushed takes the file as ever. */
+    pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
+    char path[PLAT_PATH_MAX], err[256];
+    assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
+    assert_int_equal(rf_count_entries(d->pickup), 1);
+    assert_int_equal(rf_count_entries(d->temp), 0);
+}
 #endif
+
+/* A file in the temporary folder, last written age_ms ago. */
+static void old_file(const dirs *d, const char *name, long long now, long long age_ms)
+{
+    char path[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(path, sizeof path, d->temp, name), 0);
+    assert_int_equal(trtest_write_file(path, "half a message"), 0);
+    assert_int_equal(trtest_set_mtime(path, now - age_ms), 0);
+}
+
+static int temp_has(const dirs *d, const char *name)
+{
+    char path[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(path, sizeof path, d->temp, name), 0);
+    size_t len;
+    char *text = trtest_read_file(path, &len);
+    free(text);
+    return text != NULL;
+}
+
+/* Our hand-off files older than an hour go; younger ones (perhaps being
+ * written) and files that are not ours stay. Real files, real times. */
+static void stale_temp_files_swept(void **state)
+{
+    dirs *d = *state;
+    const long long minute = 60 * 1000, now = (long long)plat_wall_ms();
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 0); /* no folder */
+    assert_int_equal(plat_mkdir(d->temp), 0);
+    old_file(d, "tlsrouter-18c0-1a-1.tmp", now, 120 * minute);
+    old_file(d, "tlsrouter-18c0-1a-2.tmp", now, 61 * minute);
+    old_file(d, "tlsrouter-18c0-1a-3.tmp", now, 59 * minute);
+    old_file(d, "tlsrouter-18c0-1a-4.tmp", now, 0);
+    old_file(d, "notes.txt", now, 120 * minute);
+    old_file(d, "tlsrouter-18c0-1a-5.eml", now, 120 * minute);
+    char sub[PLAT_PATH_MAX];
+    assert_int_equal(trtest_join(sub, sizeof sub, d->temp, "tlsrouter-18c0-1a-6.tmp"), 0);
+    assert_int_equal(plat_mkdir(sub), 0);
+
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 2);
+    assert_false(temp_has(d, "tlsrouter-18c0-1a-1.tmp"));
+    assert_false(temp_has(d, "tlsrouter-18c0-1a-2.tmp"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-3.tmp"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-4.tmp"));
+    assert_true(temp_has(d, "notes.txt"));
+    assert_true(temp_has(d, "tlsrouter-18c0-1a-5.eml"));
+    assert_true(plat_is_dir(sub));
+    assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 0);
+    /* An hour later the two young ones are stale too. */
+    assert_int_equal(pickup_sweep_temp(d->pickup, now + 60 * minute + 1, PICKUP_STALE_TEMP_MS), 2);
+    assert_int_equal(rf_count_entries(d->temp), 3);
+}
 
 static void temp_dir_is_a_sibling(void **state)
 {
@@ -728,7 +778,9 @@ int main(void)
 #ifndef _WIN32
         cmocka_unit_test_setup_teardown(real_write_failure_file_size_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(read_only_pickup_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(pickup_folder_flushed_after_the_move, setup, teardown),
 #endif
+        cmocka_unit_test_setup_teardown(stale_temp_files_swept, setup, teardown),
         cmocka_unit_test(temp_dir_is_a_sibling),
         cmocka_unit_test_setup_teardown(message_cannot_add_a_recipient, setup, teardown),
         cmocka_unit_test(trace_line_folds_and_stays_short),

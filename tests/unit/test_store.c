@@ -234,6 +234,37 @@ static void test_domain_lists(void **state)
     assert_int_equal(query_int(f->st, "SELECT count(*) FROM rule_domains"), 0);
 }
 
+/* The force-plain list refuses a pattern covering a whole top-level
+ * domain and stores nothing of that batch; never-redirect takes it; an
+ * old one already on a force-plain list can still be removed. */
+static void test_force_plain_refuses_a_whole_tld(void **state)
+{
+    fixture *f = *state;
+    char **items = NULL;
+    size_t n = 0;
+    const char *batch[] = { "ok.example", "*.COM" };
+    const char *tld[] = { "com" };
+    assert_int_equal(store_rule_add(f->st, "r", "p", 1, NULL), STORE_OK);
+    assert_int_equal(store_domains_check(f->st, STORE_LIST_FORCE_PLAIN, batch, 2),
+                     STORE_ERR_INVALID);
+    assert_int_equal(store_domains_add(f->st, "r", STORE_LIST_FORCE_PLAIN, batch, 2),
+                     STORE_ERR_INVALID);
+    assert_string_equal(store_error(f->st),
+                        "bad domain pattern '*.COM': a force-plain pattern may not cover a whole "
+                        "top-level domain: the mail of every domain under it would lose TLS");
+    assert_int_equal(store_domains_list(f->st, "r", STORE_LIST_FORCE_PLAIN, &items, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    store_strings_free(items, n);
+    assert_int_equal(store_domains_check(f->st, STORE_LIST_NEVER_REDIRECT, tld, 1), STORE_OK);
+    assert_int_equal(store_domains_add(f->st, "r", STORE_LIST_NEVER_REDIRECT, tld, 1), STORE_OK);
+    assert_int_equal(sqlite3_exec(store_db(f->st),
+                                  "INSERT INTO rule_domains SELECT id, 'force-plain', 'com'"
+                                  " FROM rules WHERE name = 'r'", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(store_domains_remove(f->st, "r", STORE_LIST_FORCE_PLAIN, tld, 1), STORE_OK);
+    assert_int_equal(query_int(f->st, "SELECT count(*) FROM rule_domains WHERE list = 'force-plain'"),
+                     0);
+}
+
 /* A rename keeps the rule (id, settings, lists), bumps the configuration
  * generation, refuses what store_rule_add refuses and a name another rule
  * holds in any case, and allows a change of case only. */
@@ -342,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settings_defaults_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_force_plain_refuses_a_whole_tld, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_bytes, setup, teardown),
         cmocka_unit_test(test_list_names),

@@ -91,17 +91,33 @@ static void test_path_is_a_folder(void **state)
     assert_open_fails("", STORE_ERR_INVALID, "no database path given");
 }
 
+/* As the unprivileged user (trtest_unprivileged: no cmocka asserts). */
+static int open_refused_as_read_only(void *arg)
+{
+    const fixture *f = arg;
+    char err[2048] = "", want[2048];
+    store *st = (store *)&err;   /* must be reset to NULL */
+    store_status rc = store_open(f->db, &st, err, sizeof err);
+    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
+    if (rc == STORE_ERR_READ_ONLY && st == NULL && strcmp(err, want) == 0)
+        return 0;
+    fprintf(stderr, "store_open of a read-only file: status %d, \"%s\"\n", (int)rc, err);
+    if (rc == STORE_OK)
+        store_close(st);
+    return 1;
+}
+
 static void test_read_only_file(void **state)
 {
     fixture *f = *state;
-    char err[2048], want[2048];
+    char err[2048];
     store *st = NULL;
     assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     store_close(st);
+    assert_int_equal(trtest_give_to_unprivileged(f->dir), 0);
     if (trtest_make_readonly(f->db) != 0)
-        skip();   /* this file system cannot make a file read-only for us */
-    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
-    assert_open_fails(f->db, STORE_ERR_READ_ONLY, want);
+        skip();   /* Windows under Wine as root, without the immutable flag */
+    assert_int_equal(trtest_unprivileged(open_refused_as_read_only, f), 0);
     assert_int_equal(trtest_make_writable(f->db), 0);
     assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     store_close(st);

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "dnsd.h"
 #include "manager_res.h"
 #include "expcache.h"
 #include "host.h"
@@ -496,6 +497,90 @@ static void test_rule_edit(void **state)
     store_close(st);
     lv_text(lv, 0, 4, text, 512);
     assert_null(wcsstr(text, L"Expired certificate"));
+}
+
+static int force_plain_count(void)
+{
+    store *st;
+    char err[MGR_ERR_LEN], **pats;
+    size_t n = 0;
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_domains_list(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, &pats, &n),
+                     STORE_OK);
+    store_strings_free(pats, n);
+    store_close(st);
+    return (int)n;
+}
+
+static void set_dns_servers(const char *servers)
+{
+    store *st;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_setting_set(st, "dns_servers", servers), STORE_OK);
+    store_close(st);
+}
+
+/* Clicks OK in the rule dialog and waits for the question a domain newly
+ * forced plain raises when it publishes DANE (asked on a worker thread). */
+static HWND ok_and_wait_for_question(HWND dlg)
+{
+    wchar_t text[2048];
+    post_click(dlg, IDOK);
+    HWND box = wait_dialog(dlg, L"Force these domains plain?");
+    assert_non_null(box);
+    box_text(box, text, 2048);
+    printf("# question: %ls\n", text);
+    assert_non_null(wcsstr(text, L"dane.test publishes DANE"));
+    assert_non_null(wcsstr(text, L"Save the rule anyway?"));
+    return box;
+}
+
+/* A domain newly forced plain that publishes DANE (the tests' DNS server,
+ * asked by the manager) needs a Yes: No keeps the dialog open and saves
+ * nothing, Yes saves. */
+static void test_forcing_a_dane_domain_asks_first(void **state)
+{
+    static const unsigned char digest[32] = { 0x11, 0x22 };
+    dnsd *dns = dnsd_start();
+    assert_non_null(dns);
+    dnsd_add_mx(dns, "dane.test", 10, "mx.dane.test");
+    dnsd_set_ad(dns, "dane.test");
+    dnsd_add_a(dns, "mx.dane.test", 127, 0, 0, 1);
+    dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
+    set_dns_servers(dnsd_server(dns));
+    HWND page = page_of(IDC_RULES_LIST), lv = GetDlgItem(page, IDC_RULES_LIST);
+    select_tab(0);
+    SendMessageW(lv, WM_KEYDOWN, VK_HOME, 0);
+    SendMessageW(lv, WM_KEYUP, VK_HOME, 0);
+    post_click(page, IDC_RULES_EDIT);
+    HWND dlg = wait_dialog(NULL, L"Edit Rule");
+    assert_non_null(dlg);
+    set_text(dlg, IDC_RULE_FORCE_LIST, L"example.org\r\n*.legacy.example\r\nDANE.test");
+
+    HWND box = ok_and_wait_for_question(dlg);
+    screenshot("rule-force-plain-question");
+    post_click(box, IDNO);
+    assert_true(wait_gone(box));
+    assert_true(IsWindowVisible(dlg));
+    assert_int_equal(force_plain_count(), 2);
+
+    box = ok_and_wait_for_question(dlg);
+    post_click(box, IDYES);
+    assert_true(wait_gone(dlg));
+    assert_int_equal(force_plain_count(), 3);
+
+    /* As before, for the tests that follow. */
+    store *st;
+    char err[MGR_ERR_LEN];
+    const char *dane[] = { "dane.test" };
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_domains_remove(st, RULE_NAME_U8, STORE_LIST_FORCE_PLAIN, dane, 1),
+                     STORE_OK);
+    store_close(st);
+    set_dns_servers("127.0.0.1:9");
+    dnsd_stop(dns);
 }
 
 static HWND focus_of(HWND any)
@@ -982,6 +1067,7 @@ int main(void)
         cmocka_unit_test(test_invalid_domain_is_refused),
         cmocka_unit_test(test_rule_is_listed_and_stored),
         cmocka_unit_test(test_rule_edit),
+        cmocka_unit_test(test_forcing_a_dane_domain_asks_first),
         cmocka_unit_test(test_keyboard),
         cmocka_unit_test(test_journal_opens_a_million_rows),
         cmocka_unit_test(test_tabs_switch),

@@ -22,6 +22,8 @@
 #include "store.h"
 
 #include <sqlite3.h>
+#include "decide.h"
+#include "sink_event.h"
 #include "tlsrouter_msg.h"
 
 #define SINK_PROGID L"TLSRouter.Sink"
@@ -737,6 +739,31 @@ static void test_event_messages(void **state)
     FreeLibrary(module);
 }
 
+/* Every reason has an Event Log message for a recipient routed plain, the
+ * DLL's message table has it, and the reasons IIS has words for get them. */
+static void test_plain_event_for_every_reason(void **state)
+{
+    HMODULE module = LoadLibraryExW(fx.dll, NULL, LOAD_LIBRARY_AS_DATAFILE);
+    wchar_t text[1024];
+    const wchar_t *args[] = { L"a@x.plain.test", L"x.plain.test", L"reason" };
+    assert_non_null(module);
+    for (int r = 0; r < DECIDE_REASON_COUNT; r++) {
+        DWORD id = sink_plain_event((decide_reason)r);
+        if (id == 0)
+            print_error("no Event Log message for reason %s\n", decide_reason_name((decide_reason)r));
+        assert_int_not_equal(id, 0);
+        assert_true(FormatMessageW(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_ARGUMENT_ARRAY,
+                                   module, id, 0, text, 1024, (va_list *)args) > 0);
+    }
+    assert_int_equal(sink_plain_event(DECIDE_NO_STARTTLS), MSG_NO_TLS);
+    assert_int_equal(sink_plain_event(DECIDE_STARTTLS_REJECTED), MSG_STARTTLS_ERROR);
+    assert_int_equal(sink_plain_event(DECIDE_CERT_EXPIRED), MSG_CERT_EXPIRED);
+    assert_int_equal(sink_plain_event(DECIDE_EXPIRED_CACHE), MSG_CERT_EXPIRED);
+    assert_int_equal(sink_plain_event(DECIDE_FORCE_PLAIN), MSG_ROUTED_PLAIN);
+    assert_int_equal(sink_plain_event(DECIDE_HANDSHAKE_FAILED), MSG_ROUTED_PLAIN);
+    FreeLibrary(module);
+}
+
 /* Last: regsvr32 /u takes every key away again. */
 static void test_unregister(void **state)
 {
@@ -777,6 +804,7 @@ int main(void)
         T(test_database_unavailable_untouched),
         T(test_counts_return_to_zero),
         T(test_event_messages),
+        T(test_plain_event_for_every_reason),
         T(test_unregister),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
