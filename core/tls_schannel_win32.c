@@ -286,6 +286,21 @@ static SECURITY_STATUS isc_step(sch_session *s, SecBuffer *token)
     return st;
 }
 
+/* Could what s->in starts with be a TLS record? Its content type (change
+ * cipher spec to heartbeat), its major version 3 and a length within what
+ * TLS allows, as far as they have arrived. Schannel would otherwise wait
+ * for the rest of whatever length a server's garbage names (Wine's does),
+ * where OpenSSL gives up at once. */
+static int record_start_ok(const sch_session *s)
+{
+    const unsigned char *p = s->in;
+    if (s->in_len >= 1 && (p[0] < 20 || p[0] > 24))
+        return 0;
+    if (s->in_len >= 2 && p[1] != 3)
+        return 0;
+    return s->in_len < 5 || ((size_t)p[3] << 8 | p[4]) <= 16384 + 2048;
+}
+
 /* Room for more input; -1 when the handshake outgrew its bound. */
 static int grow_input(sch_session *s)
 {
@@ -335,6 +350,10 @@ static int run_handshake(sch_session *s, uint64_t deadline, char *err, size_t er
         if (need_input && (rc = receive_more(s, deadline, &why)) != NET_OK) {
             snprintf(err, errlen, "%s", rc == NET_TIMEOUT ? "TLS handshake timed out" : why);
             return rc;
+        }
+        if (!record_start_ok(s)) {
+            snprintf(err, errlen, "the server's answer is not a TLS record");
+            return NET_ERROR;
         }
         st = isc_step(s, &token);
         rc = send_token(s, &token, deadline);
