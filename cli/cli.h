@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "check.h"
 #include "store.h"
 
 /* Exit status contract (DESIGN.md). */
@@ -40,6 +41,10 @@ int cli_is(const char *arg, const char *opt);
 /* The Pickup folder of IIS SMTP virtual server instance: 0, or -1 when it
  * is not known (no IIS, or the native build: cli/iis_source_*.c). */
 int cli_source_pickup(int instance, char *buf, size_t len);
+
+/* The Windows facts the setup checks need (manager/checkhost.c); NULL in
+ * the native build (cli/check_host_*.c). */
+const check_host *cli_check_host(void);
 
 #define CLI_COMMAND(name, usage) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 #include "commands.h"

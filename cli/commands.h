@@ -14,4 +14,8 @@ CLI_COMMAND(route, "route --from ADDR --to ADDR [--to ADDR...] [--source N] FILE
 CLI_COMMAND(journal, "journal [--limit N] [--json|--csv]")
 CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]\n"
                    "    (clear: the probe cache; --expired: the expired-certificate cache; --all: both)")
-CLI_COMMAND(config, "config [KEY [VALUE]]")
+CLI_COMMAND(config, "config [KEY [VALUE]] | config --help [KEY]\n"
+                    "    (--help: what each setting does, its values and its default)")
+CLI_COMMAND(check, "check [--json]\n"
+                   "    (the setup checks: ok, warn, fail or skip, each with what to do; exit 1 when\n"
+                   "    one fails)")

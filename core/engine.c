@@ -31,6 +31,11 @@
 #define JOURNAL_PRUNE_BATCH 2000
 #define JOURNAL_PRUNE_BATCHES 20
 
+/* Pickup folders watched for a backlog, and how often one is warned of. */
+#define ENGINE_WATCHED_RULES 16
+#define ENGINE_PICKUP_WARN_EVERY_MS (60 * 60 * 1000)
+#define ENGINE_PICKUP_SCAN_MS (60 * 1000)
+
 struct engine {
     char db_path[PLAT_PATH_MAX];
     plat_mutex *lock;         /* cfg, stop */
@@ -62,6 +67,10 @@ struct engine {
     bgwork *background;       /* learning and re-checks, off the message's time */
     engine_expired_timing expired_timing; /* guarded by lock; 0s: the defaults */
     stslearn *learner;        /* MTA-STS policies learnt on clean paths */
+    engine_event_fn event_fn; /* guarded by lock */
+    void *event_ctx;
+    int64_t pickup_warned_ms[ENGINE_WATCHED_RULES]; /* per rule slot; maintenance thread */
+    int64_t pickup_warned_rule[ENGINE_WATCHED_RULES];
 };
 
 /* Background threads: few, since every job waits on the network, and a
@@ -99,29 +108,37 @@ static void config_free(engine_config *cfg)
     free(cfg);
 }
 
+static log_level default_log_level(void)
+{
+    return (log_level)store_log_level_parse(setting_at(SETTING_ID_log_level)->default_value);
+}
+
 static log_level setting_log_level(store *st)
 {
     char name[32];
     int lv = -1;
     if (store_setting_get(st, "log_level", name, sizeof name) == STORE_OK)
         lv = store_log_level_parse(name);
-    return lv >= 0 ? (log_level)lv : LOG_INFO;
+    return lv >= 0 ? (log_level)lv : default_log_level();
 }
 
+/* Every setting the engine uses, read again on every reload. */
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
     /* Keys that fail to load keep their defaults; the poll goes on. */
     probe_settings_load(st, &cfg->probe);
+    pcache_ttls_default(&cfg->probe_ttls);
+    pcache_ttls_load(store_db(st), &cfg->probe_ttls);
     guard_options_default(&cfg->guard);
     guard_options_load(st, &cfg->guard);
-    cfg->guard_timeout_ms = store_setting_int(st, "guard_timeout_ms", 5000);
-    cfg->message_timeout_ms = store_setting_int(st, "message_timeout_ms", 20000);
-    cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
-    cfg->ttl_failure_ms = store_setting_int(st, "ttl_failure_s", 900) * 1000;
-    cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
-    cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
-    cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
+    cfg->guard_timeout_ms = STORE_SETTING_INT(st, guard_timeout_ms);
+    cfg->message_timeout_ms = STORE_SETTING_INT(st, message_timeout_ms);
+    cfg->ttl_expired_ms = STORE_SETTING_INT(st, ttl_expired_s) * 1000;
+    cfg->ttl_failure_ms = STORE_SETTING_INT(st, ttl_failure_s) * 1000;
+    cfg->journal_max_age_days = (int)STORE_SETTING_INT(st, journal_max_age_days);
+    cfg->journal_max_rows = STORE_SETTING_INT(st, journal_max_rows);
+    cfg->log_max_rows = STORE_SETTING_INT(st, log_max_rows);
 }
 
 static int load_list(store *st, const char *rule, store_list list, domset *set)
@@ -219,6 +236,9 @@ static void apply_retention(engine *e, const engine_config *cfg)
 
 static void install_config(engine *e, engine_config *cfg)
 {
+    /* Before the snapshot is seen: whoever sees the new generation also
+     * gets the new lifetimes. */
+    pcache_set_ttls(e->probe_cache, &cfg->probe_ttls);
     plat_mutex_lock(e->lock);
     engine_config *old = e->cfg;
     e->cfg = cfg;
@@ -294,13 +314,82 @@ static int stopping(engine *e)
 static void schedule_rechecks(engine *e);
 static int64_t expired_scan_every_ms(engine *e);
 
+void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx)
+{
+    plat_mutex_lock(e->lock);
+    e->event_fn = fn;
+    e->event_ctx = ctx;
+    plat_mutex_unlock(e->lock);
+}
+
+static void raise_event(engine *e, engine_event kind, const char *text)
+{
+    plat_mutex_lock(e->lock);
+    engine_event_fn fn = e->event_fn;
+    void *ctx = e->event_ctx;
+    plat_mutex_unlock(e->lock);
+    engine_log(e, LOG_WARNING, "%s", text);
+    if (fn)
+        fn(ctx, kind, text);
+}
+
+/* The slot remembering when rule id was last warned of; the oldest slot
+ * is reused for a rule not seen before. */
+static size_t warn_slot(engine *e, int64_t rule_id)
+{
+    size_t oldest = 0;
+    for (size_t i = 0; i < ENGINE_WATCHED_RULES; i++) {
+        if (e->pickup_warned_rule[i] == rule_id)
+            return i;
+        if (e->pickup_warned_ms[i] < e->pickup_warned_ms[oldest])
+            oldest = i;
+    }
+    e->pickup_warned_rule[oldest] = rule_id;
+    e->pickup_warned_ms[oldest] = 0;
+    return oldest;
+}
+
+static int watch_rule_pickup(engine *e, const engine_rule *r, int64_t now)
+{
+    pickup_backlog b;
+    char text[PLAT_PATH_MAX + 400];
+    if (pickup_backlog_of(r->pickup_dir, &b) != 0 || b.count == 0 ||
+        now - b.oldest_ms <= PICKUP_UNDRAINED_MS)
+        return 0;
+    size_t slot = warn_slot(e, r->id);
+    if (e->pickup_warned_ms[slot] && now - e->pickup_warned_ms[slot] < ENGINE_PICKUP_WARN_EVERY_MS)
+        return 0;
+    e->pickup_warned_ms[slot] = now;
+    snprintf(text, sizeof text,
+             "%lu file(s) wait in the Pickup folder %.900s of rule \"%.100s\", the oldest for %lld "
+             "minutes: the Plain TCP Server is not picking them up (is it started, and is this "
+             "its Pickup folder?)",
+             (unsigned long)b.count, r->pickup_dir, r->name,
+             (long long)((now - b.oldest_ms) / 60000));
+    raise_event(e, ENGINE_EVENT_PICKUP_NOT_DRAINED, text);
+    return 1;
+}
+
+int engine_watch_pickups(engine *e)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    int64_t now = plat_wall_ms();
+    int warned = 0;
+    plat_mutex_lock(e->poll_lock); /* one watcher at a time: the slots are shared */
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        warned += watch_rule_pickup(e, &cfg->rules[i], now);
+    plat_mutex_unlock(e->poll_lock);
+    engine_release_config(e, cfg);
+    return warned;
+}
+
 static void maintain(void *arg)
 {
     engine *e = arg;
     uint64_t next = plat_now_ms() + ENGINE_POLL_INTERVAL_MS;
     /* Not at once: a short-lived engine (a CLI command) never probes in
      * the background, and a service's first minute belongs to its mail. */
-    uint64_t last_scan = plat_now_ms();
+    uint64_t last_scan = plat_now_ms(), last_watch = plat_now_ms();
     while (!stopping(e)) {
         if (plat_now_ms() < next) {
             plat_sleep_ms(ENGINE_STOP_CHECK_MS);
@@ -314,6 +403,10 @@ static void maintain(void *arg)
         if (plat_now_ms() - last_scan >= (uint64_t)expired_scan_every_ms(e)) {
             last_scan = plat_now_ms();
             schedule_rechecks(e);
+        }
+        if (plat_now_ms() - last_watch >= ENGINE_PICKUP_SCAN_MS) {
+            last_watch = plat_now_ms();
+            engine_watch_pickups(e);
         }
     }
 }
@@ -663,7 +756,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
-    e->log_level = LOG_INFO;
+    e->log_level = (int)default_log_level();
     e->lock = plat_mutex_new();
     e->poll_lock = plat_mutex_new();
     e->write_lock = plat_mutex_new();
@@ -685,10 +778,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    pcache_ttls ttls;
-    pcache_ttls_default(&ttls);
-    pcache_ttls_load(store_db(e->probe_store), &ttls);
-    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    /* Its lifetimes come with the configuration: set once it is loaded
+     * below, and again by install_config on every reload. */
+    e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
         set_err(err, errlen, "out of memory");
         engine_close(e);
@@ -706,6 +798,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     apply_retention(e, e->cfg);
+    pcache_set_ttls(e->probe_cache, &e->cfg->probe_ttls);
     e->log_level = (int)e->cfg->log_level;
     sweep_stale_handoffs(e);
     /* Checkpoints are the maintenance thread's job, off the routing path. */

@@ -46,6 +46,7 @@ typedef struct engine_config {
     size_t n_rules;
     log_level log_level;
     probe_settings probe;       /* opts point into this snapshot */
+    pcache_ttls probe_ttls;     /* the probe cache's lifetimes */
     guard_options guard;        /* guard_mta_sts, guard_dane (row 6) */
     int64_t guard_timeout_ms;   /* each domain's guard look-ups */
     int64_t message_timeout_ms; /* everything decided for one message */
@@ -99,6 +100,22 @@ int engine_policy_cached(engine *e, const char *domain, guard_result *out);
  * also kept in the database (stscache.h). Fills *out, returns out->policy. */
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
                             guard_result *out);
+
+/* Events an administrator must hear of outside the log table (the sink
+ * writes them to the Event Log). The hook runs on the engine's maintenance
+ * thread; text is one sentence. */
+typedef enum {
+    ENGINE_EVENT_PICKUP_NOT_DRAINED   /* files wait in a rule's Pickup folder */
+} engine_event;
+typedef void (*engine_event_fn)(void *ctx, engine_event kind, const char *text);
+void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx);
+
+/* Looks at every enabled rule's Pickup folder now (the maintenance thread
+ * does it once a minute): a file older than PICKUP_UNDRAINED_MS means the
+ * Plain TCP Server is not picking up; it is logged as a warning and sent to
+ * the event hook at most once an hour per folder. Returns the warnings
+ * given. */
+int engine_watch_pickups(engine *e);
 
 expcache *engine_expcache(engine *e);
 /* The engine's background pool (bgwork.h): work that must never run on a

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "plat.h"
+#include "settings.h"
 
 typedef struct {
     char *domain;
@@ -26,8 +27,8 @@ struct expcache {
 
 void expcache_times_default(expcache_times *t)
 {
-    t->first_ttl_ms = 900 * 1000LL;
-    t->confirmed_ttl_ms = 604800 * 1000LL;
+    t->first_ttl_ms = SETTING_DEFAULT_ttl_failure_s * 1000LL;
+    t->confirmed_ttl_ms = SETTING_DEFAULT_ttl_expired_s * 1000LL;
     t->confirm_after_ms = EXPCACHE_CONFIRM_AFTER_MS;
     t->recheck_every_ms = EXPCACHE_RECHECK_EVERY_MS;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "settings.h"
 
 /* Rows per multi-row INSERT: one statement step for 16 rows cuts the
  * per-row cost of a 100-recipient message by about a third. */
@@ -72,8 +73,8 @@ journal *journal_open(sqlite3 *db, char *err, size_t errlen)
         return NULL;
     }
     j->db = db;
-    j->max_age_days = 30;
-    j->max_rows = 1000000;
+    j->max_age_days = SETTING_DEFAULT_journal_max_age_days;
+    j->max_rows = SETTING_DEFAULT_journal_max_rows;
     /* IMMEDIATE takes the write lock up front: no deadlock between two
      * writers that both started as readers. */
     if (prepare(db, "BEGIN IMMEDIATE", &j->begin, err, errlen) != 0 ||

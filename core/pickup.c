@@ -398,3 +398,22 @@ int pickup_sweep_temp(const char *pickup_dir, int64_t now_ms, int64_t max_age_ms
     sweep sw = { temp_dir, now_ms - max_age_ms, 0 };
     return plat_list_files(temp_dir, sweep_one, &sw) == 0 ? sw.removed : -1;
 }
+
+/* ---- backlog -------------------------------------------------------------- */
+
+static int count_waiting(const char *name, int64_t mtime_ms, void *arg)
+{
+    pickup_backlog *b = arg;
+    (void)name;
+    b->count++;
+    if (!b->oldest_ms || mtime_ms < b->oldest_ms)
+        b->oldest_ms = mtime_ms;
+    return 0;
+}
+
+int pickup_backlog_of(const char *pickup_dir, pickup_backlog *out)
+{
+    out->count = 0;
+    out->oldest_ms = 0;
+    return plat_list_files(pickup_dir, count_waiting, out);
+}

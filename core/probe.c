@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "net.h"
 #include "plat.h"
+#include "settings.h"
 #include "tls.h"
 
 /* Bounds on what a peer can make us read. RFC 5321 4.5.3.1.5 allows 512
@@ -112,11 +113,13 @@ const char *probe_floor_name(probe_floor f)
 void probe_options_default(probe_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->port = 25;
-    o->connect_timeout_ms = 5000;
-    o->reply_timeout_ms = 10000;
-    o->total_timeout_ms = 20000;
-    o->floor = PROBE_FLOOR_AUTO;
+    o->port = SETTING_DEFAULT_probe_port;
+    o->connect_timeout_ms = SETTING_DEFAULT_connect_timeout_ms;
+    o->reply_timeout_ms = SETTING_DEFAULT_reply_timeout_ms;
+    o->total_timeout_ms = SETTING_DEFAULT_total_timeout_ms;
+    (void)probe_floor_parse(setting_at(SETTING_ID_tls_floor)->default_value, &o->floor);
+    o->verify_chain = SETTING_DEFAULT_verify_chain;
+    o->verify_name = SETTING_DEFAULT_verify_name;
 }
 
 /* ---- one SMTP session ------------------------------------------------- */

@@ -61,7 +61,8 @@ typedef enum {
     PROBE_FLOOR_TLS13
 } probe_floor;
 
-/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3". */
+/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3" (the tls_floor setting's
+ * words): 0 and *out, or -1 with *out untouched. */
 int probe_floor_parse(const char *name, probe_floor *out);
 const char *probe_floor_name(probe_floor f);
 
@@ -102,13 +103,13 @@ typedef void (*probe_trace_fn)(void *ctx, const probe_trace_event *ev);
 const char *probe_trace_kind_name(probe_trace_kind k);
 
 typedef struct {
-    unsigned port;               /* 25 */
+    unsigned port;
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
-    unsigned connect_timeout_ms; /* 5000 */
-    unsigned reply_timeout_ms;   /* 10000, each reply and the handshake */
-    unsigned total_timeout_ms;   /* 20000, the whole probe of one domain */
+    unsigned connect_timeout_ms;
+    unsigned reply_timeout_ms;   /* each reply and the handshake */
+    unsigned total_timeout_ms;   /* the whole probe of one domain */
     const char *ehlo_name;       /* NULL or "": plat_hostname() */
-    probe_floor floor;           /* AUTO */
+    probe_floor floor;
     int verify_chain;            /* IIS default: off */
     int verify_name;             /* IIS default: off */
     const char *ca_file;         /* PEM trust anchors for verify_chain; NULL:
@@ -119,6 +120,8 @@ typedef struct {
     void *trace_ctx;             /* given to trace */
 } probe_options;
 
+/* The defaults of the settings (settings.h); no dns_servers, ehlo_name,
+ * ca_file. */
 void probe_options_default(probe_options *o);
 
 #define PROBE_NAME_MAX 256

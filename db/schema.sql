@@ -5,6 +5,10 @@
 -- runs the steps above its PRAGMA user_version, each step in one
 -- transaction, and user_version is set to N after step N. Steps are never
 -- edited once released; changes go into a new step at the end.
+--
+-- The settings rows seed the defaults of core/settings.h, the one list of
+-- settings (keys, ranges, defaults, help); a new setting is a line there and
+-- a row in a new step here (tests/unit/test_store.c checks they agree).
 
 -- @version 1
 -- Settings: one row per key; the defaults live here, so a fresh database is

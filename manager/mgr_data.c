@@ -383,8 +383,6 @@ int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen)
     return 0;
 }
 
-const char *mgr_setting_key(size_t index) { return store_setting_key(index); }
-
 int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen)
 {
     if (store_setting_get(db->st, key, value, len) != STORE_OK)

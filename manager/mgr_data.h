@@ -77,9 +77,7 @@ int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t err
  * configuration generation. */
 int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen);
 
-/* Every setting: the known keys in a fixed order (NULL past the last), and
- * reading and writing one; a refused value says why. */
-const char *mgr_setting_key(size_t index);
+/* Reading and writing one setting of settings.h; a refused value says why. */
 int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen);
 int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, size_t errlen);
 

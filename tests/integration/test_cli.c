@@ -343,10 +343,41 @@ static void test_config_refuses_bad_values(void **state)
     assert_string_equal(f->res.out, "25\n");
 }
 
+/* config --help: each setting's help sentence, allowed values and default,
+ * from the settings table, without touching the database. */
+static void test_config_help(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "config", "--help", "guard_dane"), 0);
+    assert_non_null(strstr(f->res.out, "guard_dane (DANE protection)\n"));
+    assert_non_null(strstr(f->res.out, "DNSSEC"));
+    assert_non_null(strstr(f->res.out, "  Allowed: 0 or 1. Default: 1.\n"));
+    for (const char *p = f->res.out; *p;) {
+        size_t line = strcspn(p, "\n");
+        assert_true(line <= 78);
+        p += line + (p[line] == '\n');
+    }
+    assert_null(trtest_read_file(f->db, NULL));
+
+    assert_int_equal(RUN(f, "config", "--help", "tls_floor"), 0);
+    assert_non_null(strstr(f->res.out,
+                           "  Allowed: auto, tls1.0, tls1.1, tls1.2 or tls1.3. Default: auto.\n"));
+
+    assert_int_equal(RUN(f, "config", "--help"), 0);
+    assert_non_null(strstr(f->res.out, "log_level (Log level)\n"));
+    assert_non_null(strstr(f->res.out, "message_timeout_ms (Message timeout (ms))\n"));
+    assert_non_null(strstr(f->res.out, "ehlo_name (EHLO name)\n"));
+    assert_non_null(strstr(f->res.out, "Default: empty.\n"));
+
+    assert_int_equal(RUN(f, "config", "--help", "colour"), 2);
+    assert_error_line(f, "unknown setting 'colour' (tlsrouter config lists them)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_lists_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_set_then_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_refuses_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_add_list_json, setup, teardown),

@@ -77,6 +77,33 @@ static void test_fresh_database_is_configured(void **state)
     assert_int_equal(query_int(f->st, "PRAGMA busy_timeout"), STORE_BUSY_MS);
 }
 
+/* Every row of a fresh database's settings table is a setting of the
+ * table with its default, and every setting of the table has its row. */
+static void test_schema_seeds_exactly_the_settings_table(void **state)
+{
+    fixture *f = *state;
+    int seen[SETTING_COUNT] = { 0 };
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->st), "SELECT key, value FROM settings", -1,
+                                        &q, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(q, 0);
+        const char *value = (const char *)sqlite3_column_text(q, 1);
+        const setting_def *d = setting_find(key);
+        if (!d)
+            fail_msg("db/schema.sql seeds %s, which settings.h does not list", key);
+        if (strcmp(d->default_value, value) != 0)
+            fail_msg("%s: db/schema.sql seeds '%s', settings.h says '%s'", key, value,
+                     d->default_value);
+        seen[d - setting_at(0)]++;
+    }
+    sqlite3_finalize(q);
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if (seen[i] != 1)
+            fail_msg("db/schema.sql does not seed %s", setting_at(i)->key);
+}
+
 static void test_settings_defaults_and_validation(void **state)
 {
     fixture *f = *state;
@@ -370,6 +397,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fresh_database_is_configured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_seeds_exactly_the_settings_table, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_settings_defaults_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),

@@ -959,6 +959,8 @@ static void test_settings(void **state)
     HWND lv = GetDlgItem(dlg, IDC_SETTINGS_LIST);
     wchar_t text[1024];
     lv_text(lv, 2, 0, text, 64);
+    assert_true(wcscmp(text, L"Probe port") == 0);
+    lv_text(lv, 2, 2, text, 64);
     assert_true(wcscmp(text, L"probe_port") == 0);
     post_key(lv, VK_HOME);
     post_key(lv, VK_DOWN);
@@ -971,6 +973,10 @@ static void test_settings(void **state)
             Sleep(20);
     }
     assert_true(shown);
+    /* Its help, from the settings table, with the range and default. */
+    get_text(GetDlgItem(dlg, IDC_SETTINGS_HELP), text, 1024);
+    assert_non_null(wcsstr(text, L"STARTTLS"));
+    assert_non_null(wcsstr(text, L"Allowed: a whole number from 1 to 65535. Default: 25."));
 
     set_text(dlg, IDC_SETTINGS_VALUE, L"abc");
     post_click(dlg, IDC_SETTINGS_SET);
@@ -988,6 +994,18 @@ static void test_settings(void **state)
     lv_text(lv, 2, 1, text, 64);
     assert_true(wcscmp(text, L"2525") == 0);
     screenshot("settings");
+
+    /* The last setting (message_timeout_ms, which had no help before the
+     * settings table) is explained like every other. */
+    post_key(lv, VK_END);
+    int helped = 0;
+    for (int waited = 0; waited < WAIT_MS && !helped; waited += 20) {
+        get_text(GetDlgItem(dlg, IDC_SETTINGS_HELP), text, 1024);
+        helped = wcsstr(text, L"message") && wcsstr(text, L"Default:");
+        if (!helped)
+            Sleep(20);
+    }
+    assert_true(helped);
     post_click(dlg, IDCANCEL);
     assert_true(wait_gone(dlg));
 
