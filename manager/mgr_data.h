@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "probe.h"
+
 #define MGR_ERR_LEN 512
 
 typedef struct mgr_db mgr_db;
@@ -156,6 +158,14 @@ int mgr_probe_clear(mgr_db *db, char *err, size_t errlen);
  * its own connection to the database at db_path for the settings. */
 int mgr_probe_domain(const char *db_path, const char *domain, char **report,
                      char *err, size_t errlen);
+
+/* The system TLS stack's verdict (sys: Schannel on Windows, what IIS
+ * sees) held against OpenSSL's (other) for the same domain: one plain
+ * paragraph when they differ in a way that matters (one could negotiate
+ * TLS and the other not, or they settled on different protocols), "" when
+ * they agree. The report of mgr_probe_domain carries it on Windows. */
+void mgr_stack_comparison(const probe_result *sys, const probe_result *other, char *out,
+                          size_t len);
 
 /* Size of the database file in bytes, -1 if unknown. */
 int64_t mgr_db_file_size(mgr_db *db);

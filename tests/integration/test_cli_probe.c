@@ -15,6 +15,7 @@
 #include "dnsd.h"
 #include "peer.h"
 #include "plat.h"
+#include "tls.h"
 #include "trtest.h"
 
 typedef struct {
@@ -76,7 +77,7 @@ static void probe_json_of_a_tls_peer(void **state)
 {
     fixture *f = *state;
     peer *p = peer_start(PEER_STARTTLS, NULL);
-    char port[16], *status;
+    char port[16], stack[64], *status;
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
     assert_int_equal(RUN(f, "probe", "TLS.test.", "--json", "--port", port), 0);
@@ -86,8 +87,12 @@ static void probe_json_of_a_tls_peer(void **state)
     assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
     assert_non_null(strstr(f->res.out, "\"mx\":\"mx.tls.test\""));
     assert_non_null(strstr(f->res.out, "\"address\":\"127.0.0.1\""));
+    /* The stack that decided (the system's: Schannel on Windows), the
+     * suite by its IANA name. */
+    snprintf(stack, sizeof stack, "\"tls_stack\":\"%s\"", tls_stack_name(tls_system_stack()));
+    assert_non_null(strstr(f->res.out, stack));
     assert_non_null(strstr(f->res.out, "\"tls_version\":\"TLSv1."));
-    assert_non_null(strstr(f->res.out, "\"cipher\":\""));
+    assert_non_null(strstr(f->res.out, "\"cipher\":\"TLS_"));
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":1"));
     assert_non_null(strstr(f->res.out, "\"error\":\"\""));
     assert_non_null(strstr(f->res.out, "\"elapsed_ms\":"));
@@ -105,9 +110,31 @@ static void probe_text_of_a_plain_peer(void **state)
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
     assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
-    peer_stop(p);
     assert_non_null(strstr(f->res.out, "status:      no-starttls"));
     assert_non_null(strstr(f->res.out, "The remote SMTP service does not support TLS."));
+    assert_null(strstr(f->res.out, "decided by:")); /* no handshake, no stack */
+    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port), 0);
+    peer_stop(p);
+    assert_non_null(strstr(f->res.out, "\"tls_stack\":null"));
+}
+
+/* --stack picks the stack; the text says which one decided. */
+static void probe_text_names_the_stack(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_STARTTLS, NULL);
+    char port[16], line[80];
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    snprintf(line, sizeof line, "decided by:  %s (the system's TLS stack)",
+             tls_stack_name(tls_system_stack()));
+    assert_non_null(strstr(f->res.out, line));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port, "--stack", "openssl"), 0);
+    assert_non_null(strstr(f->res.out, "decided by:  openssl"));
+    peer_stop(p);
+    assert_int_equal(RUN(f, "probe", "tls.test", "--stack", "gnutls"), 2);
+    assert_non_null(strstr(f->res.err, "--stack needs a TLS stack built here"));
 }
 
 /* A certificate time nobody can read: shown as such, null in JSON, and
@@ -122,11 +149,13 @@ static void probe_of_an_unreadable_certificate_time(void **state)
     certgen_free(&cert);
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
-    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port), 0);
+    /* OpenSSL's handshake takes such a certificate (Schannel's does not). */
+    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port, "--stack", "openssl"),
+                     0);
     assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":null"));
     assert_non_null(strstr(f->res.out, "notAfter could not be read as a date"));
-    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port, "--stack", "openssl"), 0);
     peer_stop(p);
     assert_non_null(strstr(f->res.out, "not after:   (cannot be read as a date)"));
 }
@@ -166,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(probe_json_of_a_tls_peer),
         cmocka_unit_test(probe_text_of_a_plain_peer),
+        cmocka_unit_test(probe_text_names_the_stack),
         cmocka_unit_test(probe_of_an_unreadable_certificate_time),
         cmocka_unit_test(timeout_option_bounds_the_probe),
         cmocka_unit_test(no_domain_and_bad_input),

@@ -574,6 +574,67 @@ static void test_probe_report_shows_guards(void **state)
     dnsd_stop(dns);
 }
 
+/* A result as a stack would leave it: version "" when no handshake. */
+static probe_result stack_result(tls_stack stack, probe_status status, const char *version,
+                                 const char *cipher, const char *error)
+{
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.mx, sizeof r.mx, "mx.new.test");
+    r.stack = stack;
+    r.status = status;
+    snprintf(r.tls_version, sizeof r.tls_version, "%s", version);
+    snprintf(r.cipher, sizeof r.cipher, "%s", cipher);
+    snprintf(r.error, sizeof r.error, "%s", error);
+    return r;
+}
+
+/* "Test a domain" on Windows holds Schannel's verdict against OpenSSL's
+ * and says plainly what a difference means. */
+static void test_stack_comparison(void **state)
+{
+    char out[1024];
+    probe_result schannel_failed =
+        stack_result(TLS_STACK_SCHANNEL, PROBE_HANDSHAKE_FAILED, "", "",
+                     "TLS handshake failed: Schannel: the handshake failed inside Schannel");
+    probe_result openssl13 = stack_result(TLS_STACK_OPENSSL, PROBE_STARTTLS, "TLSv1.3",
+                                          "TLS_AES_256_GCM_SHA384", "");
+    probe_result openssl12 = stack_result(TLS_STACK_OPENSSL, PROBE_STARTTLS, "TLSv1.2",
+                                          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "");
+    probe_result schannel12 = stack_result(TLS_STACK_SCHANNEL, PROBE_STARTTLS, "TLSv1.2",
+                                           "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "");
+    probe_result openssl_failed = stack_result(TLS_STACK_OPENSSL, PROBE_HANDSHAKE_FAILED, "", "",
+                                               "TLS handshake failed: no shared cipher");
+    probe_result no_handshake = stack_result(TLS_STACK_NONE, PROBE_TIMEOUT, "", "", "");
+    (void)state;
+
+    mgr_stack_comparison(&schannel_failed, &openssl13, out, sizeof out);
+    assert_non_null(strstr(out, "This Windows cannot negotiate TLS with mx.new.test: Schannel "
+                                "failed (TLS handshake failed: Schannel"));
+    assert_non_null(strstr(out, "OpenSSL negotiated TLSv1.3 with TLS_AES_256_GCM_SHA384"));
+    assert_non_null(strstr(out, "The server settled on TLS 1.3, which this Windows does not "
+                                "offer"));
+    assert_non_null(strstr(out, "its mail goes through the Plain TCP server"));
+
+    mgr_stack_comparison(&schannel_failed, &openssl12, out, sizeof out);
+    assert_non_null(strstr(out, "This Windows cannot negotiate TLS with mx.new.test"));
+    assert_non_null(strstr(out, "offers no protocol version or cipher suite the server accepts"));
+    assert_null(strstr(out, "TLS 1.3"));
+
+    mgr_stack_comparison(&schannel12, &openssl_failed, out, sizeof out);
+    assert_non_null(strstr(out, "Schannel on this Windows negotiates TLS with mx.new.test; "
+                                "OpenSSL could not (TLS handshake failed: no shared cipher)"));
+
+    mgr_stack_comparison(&schannel12, &openssl13, out, sizeof out);
+    assert_non_null(strstr(out, "negotiated TLSv1.2 with mx.new.test; OpenSSL, offering TLS "
+                                "1.3 too, got TLSv1.3"));
+
+    mgr_stack_comparison(&schannel12, &openssl12, out, sizeof out);
+    assert_string_equal(out, ""); /* they agree */
+    mgr_stack_comparison(&schannel_failed, &no_handshake, out, sizeof out);
+    assert_string_equal(out, ""); /* nothing to hold up */
+}
+
 /* Before saving, the domains the force-plain list would add are asked
  * for MTA-STS and DANE: one that publishes DANE makes a question; nothing
  * published, a wildcard, or a domain the rule already forced: none. The
@@ -641,6 +702,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
+        cmocka_unit_test(test_stack_comparison),
         cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
                                         setup, teardown),
     };
