@@ -3,7 +3,7 @@
  * list validation messages, the positional journal view (dense and holed
  * ids, filters, windows at any position), the log level, the caches, and
  * "Test a domain" against the tests' DNS server and an SMTP peer on
- * loopback, guards included.
+ * loopback, guards included; the Plain TCP Server's Pickup backlog.
  * Portable C, so it runs natively under the sanitizers and under Wine. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -682,6 +682,57 @@ static void test_force_plain_review_asks_about_published_policies(void **state)
     dnsd_stop(dns);
 }
 
+/* The Status tab's Plain TCP Server line: the first enabled rule's Pickup
+ * folder, how many files wait there and how long the oldest has; one
+ * waiting past PICKUP_UNDRAINED_MS means nothing picks the mail up. */
+static void test_plain_server_backlog(void **state)
+{
+    fixture *f = *state;
+    mgr_plain_server p;
+    mgr_rule off, on;
+    char err[MGR_ERR_LEN], young[900], old[900];
+    int64_t now = plat_wall_ms();
+
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
+    new_rule(f, &off, "disabled", "", "");
+    off.enabled = 0;
+    trtest_join(off.pickup_dir, sizeof off.pickup_dir, f->dir, "Other");
+    assert_int_equal(mgr_rule_save(f->db, &off, err, sizeof err), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
+
+    new_rule(f, &on, "enabled", "", "");
+    assert_int_equal(mgr_rule_save(f->db, &on, err, sizeof err), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_UNREADABLE);   /* not created yet */
+    assert_string_equal(p.rule, "enabled");
+    assert_string_equal(p.pickup_dir, f->pickup);
+
+    assert_int_equal(plat_mkdir(f->pickup), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_DRAINED);
+    assert_int_equal(p.waiting, 0);
+
+    trtest_join(young, sizeof young, f->pickup, "young.eml");
+    assert_int_equal(trtest_write_file(young, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(young, (long long)now - 60 * 1000), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_PICKING_UP);
+    assert_int_equal(p.waiting, 1);
+
+    trtest_join(old, sizeof old, f->pickup, "old.eml");
+    assert_int_equal(trtest_write_file(old, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(old, (long long)now - 10 * 60 * 1000), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NOT_DRAINED);
+    assert_int_equal(p.waiting, 2);
+    /* File times may be kept to the second. */
+    assert_in_range(p.oldest_age_ms, 10 * 60 * 1000 - 2000, 10 * 60 * 1000 + 2000);
+    mgr_rule_clear(&off);
+    mgr_rule_clear(&on);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -705,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_stack_comparison),
         cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_server_backlog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
