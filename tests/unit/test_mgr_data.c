@@ -697,7 +697,7 @@ static void test_plain_server_backlog(void **state)
     assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
     new_rule(f, &off, "disabled", "", "");
     off.enabled = 0;
-    trtest_join(off.pickup_dir, sizeof off.pickup_dir, f->dir, "Other");
+    trtest_join(off.pickup_dir, sizeof off.pickup_dir, f->dir.path, "Other");
     assert_int_equal(mgr_rule_save(f->db, &off, err, sizeof err), 0);
     assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
     assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
