@@ -19,3 +19,5 @@ CLI_COMMAND(config, "config [KEY [VALUE]] | config --help [KEY]\n"
 CLI_COMMAND(check, "check [--json]\n"
                    "    (the setup checks: ok, warn, fail or skip, each with what to do; exit 1 when\n"
                    "    one fails)")
+CLI_COMMAND(explain, "explain REASON [--json] | explain --list [--json]\n"
+                     "    (a journal reason in plain words: what happened and what to do)")
