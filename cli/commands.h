@@ -21,3 +21,5 @@ CLI_COMMAND(check, "check [--json]\n"
                    "    one fails)")
 CLI_COMMAND(explain, "explain REASON [--json] | explain --list [--json]\n"
                      "    (a journal reason in plain words: what happened and what to do)")
+CLI_COMMAND(log, "log [--level error|warning|info|debug|full-debug] [--limit N] [--json]\n"
+                 "    (the diagnostic log, newest first: that level and every more severe one)")
