@@ -365,11 +365,12 @@ struct journal_view {
     int out_of_memory;         /* why opening failed, when it did */
 };
 
-/* ?7 and ?8 are trace keys (trace_key): a Message-ID matches stored with
- * or without its angle brackets; a sender ignoring ASCII case (support
- * copies addresses from wherever they find them; a second address that
- * differs only in case is a cost no admin would want to trace apart), and
- * "" is the null sender, which IIS may hand over as "<>". */
+/* ?7 and ?8 are trace keys (trace_key). A Message-ID matches stored with
+ * or without its angle brackets. A sender matches ignoring ASCII case in
+ * the whole address: domains are case-insensitive and mail systems treat
+ * local parts so in practice, so a trace must not miss a message over an
+ * address copied in another case. "" is the null sender, which IIS may
+ * hand over as "<>". */
 #define VIEW_FILTER_SQL \
     " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
     "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\'" \
