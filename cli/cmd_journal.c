@@ -158,7 +158,8 @@ static int parse_limit(const char *text, long *limit)
 static int take_trace_value(const char *opt, const char *value, const char **into)
 {
     if (!value[0])
-        return cli_error(CLI_USAGE, "%s: empty value (for the null sender: --sender '<>')", opt);
+        return cli_error(CLI_USAGE, "%s: empty value%s", opt,
+                         cli_is(opt, "--sender") ? " (for the null sender: --sender '<>')" : "");
     *into = value;
     return CLI_OK;
 }

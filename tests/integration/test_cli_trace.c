@@ -234,6 +234,7 @@ static void bad_trace_options_are_exit_2(void **state)
                                     "--sender '<>')\n");
     assert_int_equal(RUN(w, "journal", "--message-id", "", "--json"), 2);
     assert_string_equal(w->res.out, "");
+    assert_string_equal(w->res.err, "tlsrouter: --message-id: empty value\n");
     assert_int_equal(RUN(w, "journal", "--trace", "x"), 2);
 }
 
