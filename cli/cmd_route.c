@@ -216,7 +216,9 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
          * journal as too long and is stored marked as cut. */
         char message_id[JOURNAL_MESSAGE_ID_MAX + 2];
         find_message_id(msg, len, message_id, sizeof message_id);
-        route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };
+        route_message m = { .message_id = message_id, .sender = a.from, .recipients = a.to,
+                            .n_recipients = a.n_to, .source_instance = a.source,
+                            .message = msg, .message_len = len };
         route_result r;
         int routed = route_run(e, &m, &r);
         if (a.as_json)

@@ -9,7 +9,7 @@ CLI_COMMAND(rule, "rule add NAME --pickup DIR [--source N]\n"
                   "    Windows when IIS says where that is; the native build cannot know it)")
 CLI_COMMAND(domains, "domains add|remove NAME force-plain|never-redirect PATTERN... [--force]")
 CLI_COMMAND(loglevel, "loglevel [error|warning|info|debug|full-debug]")
-CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N]")
+CLI_COMMAND(probe, "probe DOMAIN [--json] [--port N] [--stack openssl|schannel]")
 CLI_COMMAND(route, "route --from ADDR --to ADDR [--to ADDR...] [--source N] FILE|- [--json]")
 CLI_COMMAND(journal, "journal [--limit N] [--json|--csv]")
 CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]\n"

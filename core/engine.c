@@ -18,6 +18,7 @@
 #include "bgwork.h"
 #include "iis_metabase.h"
 #include "iis_read.h"
+#include "errtext.h"
 #include "net.h"
 #include "pickup.h"
 #include "policy.h"
@@ -94,16 +95,6 @@ struct engine {
  * rest wait for the next scan. */
 #define EXPIRED_SCAN_EVERY_MS (60 * 1000)
 #define EXPIRED_SCAN_MAX 256
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- configuration snapshot ---------------------------------------- */
 
@@ -208,7 +199,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
 {
     engine_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return NULL;
     }
     sqlite3 *db = store_db(st);
@@ -220,7 +211,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (!ok) {
-        set_err(err, errlen, "cannot read the configuration: %s", store_error(st));
+        errtext_set(err, errlen, "cannot read the configuration: %s", store_error(st));
         config_free(cfg);
         return NULL;
     }
@@ -272,7 +263,7 @@ static int poll_once(engine *e, char *err, size_t errlen)
     int64_t have = e->cfg ? e->cfg->generation : -1;
     plat_mutex_unlock(e->lock);
     if (gen < 0) {
-        set_err(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
+        errtext_set(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
         rc = -1;
     } else if (gen != have) {
         engine_config *cfg = config_load(e->poll_store, err, errlen);
@@ -619,7 +610,7 @@ static int refresh_iis(engine *e, char *err, size_t errlen)
     iis_model *m = NULL;
     iis_read_status st = read_iis(metabase, &m);
     if (!m) {
-        set_err(err, errlen, "out of memory reading IIS's configuration");
+        errtext_set(err, errlen, "out of memory reading IIS's configuration");
         return -1;
     }
     char why[sizeof m->why];
@@ -628,7 +619,7 @@ static int refresh_iis(engine *e, char *err, size_t errlen)
     int installed = install_iis(e, m, st, generation, &changed);
     log_iis(e, st, why, installed, changed);
     if (st == IIS_READ_FAILED) {
-        set_err(err, errlen, "%s", why);
+        errtext_set(err, errlen, "%s", why);
         return -1;
     }
     return 0;
@@ -949,7 +940,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     *out = NULL;
     engine *e = calloc(1, sizeof *e);
     if (!e) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return -1;
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
@@ -967,7 +958,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
         !e->sts || !e->background || !e->learner || !e->iis) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -982,7 +973,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
      * below, and again by install_config on every reload. */
     e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -1005,7 +996,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     sqlite3_wal_autocheckpoint(e->write_db, 0);
     e->maintenance = plat_thread_start(maintain, e);
     if (!e->maintenance) {
-        set_err(err, errlen, "cannot start the engine's maintenance thread");
+        errtext_set(err, errlen, "cannot start the engine's maintenance thread");
         engine_close(e);
         return -1;
     }

@@ -3,12 +3,13 @@
 #include "journal.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "settings.h"
+#include "errtext.h"
+
 
 /* Rows per multi-row INSERT: one statement step for 16 rows cuts the
  * per-row cost of a 100-recipient message by about a third. */
@@ -23,21 +24,11 @@ struct journal {
     int64_t last_first_id;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
 {
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK)
         return 0;
-    set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+    errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
     return -1;
 }
 
@@ -69,7 +60,7 @@ journal *journal_open(sqlite3 *db, char *err, size_t errlen)
 {
     journal *j = calloc(1, sizeof *j);
     if (!j) {
-        set_err(err, errlen, "journal: out of memory");
+        errtext_set(err, errlen, "journal: out of memory");
         return NULL;
     }
     j->db = db;
@@ -87,7 +78,7 @@ journal *journal_open(sqlite3 *db, char *err, size_t errlen)
     char *many = insert_many_sql();
     if (!many || prepare(db, many, &j->insert_many, err, errlen) != 0) {
         if (!many)
-            set_err(err, errlen, "journal: out of memory");
+            errtext_set(err, errlen, "journal: out of memory");
         free(many);
         journal_close(j);
         return NULL;
@@ -184,18 +175,18 @@ int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, si
     if (n == 0)
         return 0;
     if (step_once(j->begin) != 0) {
-        set_err(err, errlen, "journal: cannot begin: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot begin: %s", sqlite3_errmsg(j->db));
         return -1;
     }
     if (insert_rows(j, rows, n) != 0) {
-        set_err(err, errlen, "journal: cannot insert: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot insert: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
     }
     /* Read before COMMIT, while this transaction still owns the ids. */
     int64_t last = sqlite3_last_insert_rowid(j->db);
     if (step_once(j->commit) != 0) {
-        set_err(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
     }
@@ -213,7 +204,7 @@ int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char
                            "UPDATE journal SET route = 'tls', detail = ?3"
                            " WHERE id BETWEEN ?1 AND ?2 AND route = 'plain'",
                            -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, first_id);
@@ -222,7 +213,7 @@ int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     return sqlite3_changes(db);
@@ -318,7 +309,7 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
                            " reason, status, mx, tls_version, detail, elapsed_ms"
                            " FROM journal ORDER BY id DESC LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
@@ -338,7 +329,8 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
         read_row(st, &(*rows)[(*n)++]);
     }
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s",
+                    rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         sqlite3_finalize(st);
         free(*rows);
         *rows = NULL;
@@ -493,7 +485,7 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
     journal_view *v = calloc(1, sizeof *v);
     *out = NULL;
     if (!v) {
-        set_err(err, errlen, "journal: out of memory");
+        errtext_set(err, errlen, "journal: out of memory");
         return -1;
     }
     v->db = db;
@@ -513,7 +505,8 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
                " mx, tls_version, detail, elapsed_ms FROM journal"
                " WHERE id BETWEEN ?4 AND ?5 AND" VIEW_FILTER_SQL " ORDER BY id DESC LIMIT ?6",
                -1, &v->read, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", v->out_of_memory ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s",
+                    v->out_of_memory ? "out of memory" : sqlite3_errmsg(db));
         journal_view_close(v);
         return -1;
     }
@@ -558,7 +551,7 @@ long journal_view_read(journal_view *v, size_t first, size_t n, journal_row *row
     while ((size_t)got < n && (rc = sqlite3_step(st)) == SQLITE_ROW)
         read_row(st, &rows[got++]);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(v->db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(v->db));
         sqlite3_reset(st);
         return -1;
     }

@@ -3,13 +3,13 @@
  * journalled as tls with the reason in detail). */
 #include "route.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
 #include "domain.h"
+#include "errtext.h"
 #include "fanout.h"
 #include "iis_model.h"
 #include "journal.h"
@@ -29,14 +29,6 @@ typedef struct {
     decide_iis iis;          /* what IIS does with it on the source server */
     int64_t elapsed_ms;
 } domain_plan;
-
-static void set_text(char *dst, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, len, fmt, ap);
-    va_end(ap);
-}
 
 /* snprintf("%s") without the format machinery: this runs per recipient. */
 static void copy_text(char *dst, size_t len, const char *src)
@@ -188,14 +180,14 @@ static void describe_iis(const iis_source *src, domain_plan *p)
         return;
     iis_server_domain_kind(src->server, p->domain, &entry);
     if (why == DECIDE_IIS_LOCAL_DOMAIN) {
-        set_text(p->detail, sizeof p->detail,
+        errtext_set(p->detail, sizeof p->detail,
                  "a local domain of virtual server %d (%s): IIS delivers it itself, not probed",
                  src->server->instance,
                  entry && (entry->route_action & IIS_ROUTE_ALIAS) ? "alias" : "default domain");
         return;
     }
     iis_domain_route_text(entry, route, sizeof route);
-    set_text(p->detail, sizeof p->detail,
+    errtext_set(p->detail, sizeof p->detail,
              "IIS routes it itself: remote domain %.80s of virtual server %d (%.100s), not probed",
              entry ? entry->name : p->domain, src->server->instance, route);
 }
@@ -217,8 +209,8 @@ static void note_guard(domain_plan *p, const char *guard_detail)
     char probe_detail[sizeof p->detail];
     copy_text(probe_detail, sizeof probe_detail, p->detail);
     if (probe_detail[0])
-        set_text(p->detail, sizeof p->detail, "%.150s (probe: %.100s)", guard_detail,
-                 probe_detail);
+        errtext_set(p->detail, sizeof p->detail, "%.150s (probe: %.100s)", guard_detail,
+                    probe_detail);
     else
         copy_text(p->detail, sizeof p->detail, guard_detail);
 }
@@ -248,7 +240,7 @@ static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 static void note_deadline(const settle_ctx *c, domain_plan *p)
 {
-    set_text(p->detail, sizeof p->detail,
+    errtext_set(p->detail, sizeof p->detail,
              "not decided within the message's deadline (message_timeout_ms %lld): left on TLS",
              (long long)c->message_timeout_ms);
 }
@@ -293,7 +285,7 @@ static int settle_by_smart_host(settle_ctx *c, domain_plan *p, int online)
         note_deadline(c, p);
     char said[sizeof p->detail];
     copy_text(said, sizeof said, p->detail);
-    set_text(p->detail, sizeof p->detail,
+    errtext_set(p->detail, sizeof p->detail,
              "virtual server %d sends all mail to its smart host%s%.150s",
              c->iis->server->instance, said[0] ? ": " : "", said);
     p->outcome = decide_plan(c, p, p->status);
@@ -417,7 +409,7 @@ static void keep_all_on_tls(route_result *out, const char *why)
         if (!r->plain)
             continue;
         r->plain = 0;
-        set_text(r->detail, sizeof r->detail, "hand-off failed, left on TLS: %s", why);
+        errtext_set(r->detail, sizeof r->detail, "hand-off failed, left on TLS: %s", why);
     }
     out->handed_off = 0;
 }
@@ -431,7 +423,7 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
         return 0;
     const char **rcpts = malloc(n_plain * sizeof *rcpts);
     if (!rcpts) {
-        set_text(out->error, sizeof out->error, "out of memory for the pickup file");
+        errtext_set(out->error, sizeof out->error, "out of memory for the pickup file");
         keep_all_on_tls(out, out->error);
         return -1;
     }
@@ -496,7 +488,7 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
     journal_entry *rows = calloc(out->n, sizeof *rows);
     char err[256];
     if (!rows) {
-        set_text(err, sizeof err, "out of memory");
+        errtext_set(err, sizeof err, "out of memory");
     } else {
         int64_t now = plat_wall_ms();
         for (size_t i = 0; i < out->n; i++) {
@@ -541,9 +533,9 @@ static void mark_looped(engine *e, const route_message *msg, domain_plan *plans,
     out->looped = 1;
     for (size_t i = 0; i < k; i++) {
         plans[i].looped = 1;
-        set_text(plans[i].detail, sizeof plans[i].detail,
-                 "the message carries this server's hand-off trace (%.100s, virtual server %d)",
-                 trace_host, msg->source_instance);
+        errtext_set(plans[i].detail, sizeof plans[i].detail,
+                    "the message carries this server's hand-off trace (%.100s, virtual server %d)",
+                    trace_host, msg->source_instance);
     }
     engine_log(e, LOG_WARNING,
                "message %s came back: it carries this server's hand-off trace (%s, virtual "
@@ -581,11 +573,11 @@ static void prepare_decisions(const route_message *msg, route_result *out)
         r->reason = DECIDE_ADDRESS_REFUSED;
         r->status = PROBE_NOT_PROBED;
         if (pickup_check_address(addr, 0, why, sizeof why) != 0)
-            set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
+            errtext_set(r->detail, sizeof r->detail, "recipient refused: %s", why);
         else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)
-            set_text(r->detail, sizeof r->detail, "recipient has no valid domain");
+            errtext_set(r->detail, sizeof r->detail, "recipient has no valid domain");
         else if (!sender_ok)
-            set_text(r->detail, sizeof r->detail, "sender refused: %s", why);
+            errtext_set(r->detail, sizeof r->detail, "sender refused: %s", why);
         else
             continue;
         r->domain[0] = '\0';
@@ -606,8 +598,8 @@ int route_run(engine *e, const route_message *msg, route_result *out)
         free(order);
         free(plan_of);
         free(plans);
-        set_text(out->error, sizeof out->error, "out of memory routing %lu recipients",
-                 (unsigned long)out->n);
+        errtext_set(out->error, sizeof out->error, "out of memory routing %lu recipients",
+                    (unsigned long)out->n);
         out->n = 0;
         free(out->decisions);
         out->decisions = NULL;
@@ -658,7 +650,7 @@ int route_undo(engine *e, route_result *r, const char *why)
     if (plat_remove(r->pickup_path) != 0)
         return -1;
     char detail[256], err[256];
-    set_text(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
+    errtext_set(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
     for (size_t i = 0; i < r->n; i++)
         if (r->decisions[i].plain) {
             r->decisions[i].plain = 0;

@@ -12,6 +12,7 @@
 #include "domain.h"
 #include "forceplain.h"
 #include "mgr_priv.h"
+#include "pickup.h"
 
 void mgr_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -490,4 +491,51 @@ int mgr_force_plain_review(const char *db_path, int64_t rule_id, const char *for
     mgr_db_close(db);
     domain_list_free(want, nwant);
     return rc;
+}
+
+/* ---- The Plain TCP Server ---- */
+
+static const store_rule *first_enabled_rule(const store_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rules[i].enabled)
+            return &rules[i];
+    return NULL;
+}
+
+static mgr_plain_state backlog_state(const mgr_plain_server *p)
+{
+    if (p->waiting == 0)
+        return MGR_PLAIN_DRAINED;
+    return p->oldest_age_ms > PICKUP_UNDRAINED_MS ? MGR_PLAIN_NOT_DRAINED : MGR_PLAIN_PICKING_UP;
+}
+
+int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
+                          size_t errlen)
+{
+    store_rule *rules = NULL;
+    size_t n = 0;
+    pickup_backlog backlog;
+    memset(out, 0, sizeof *out);
+    if (store_rule_list(db->st, &rules, &n) != STORE_OK)
+        return store_fail(db, err, errlen, "read the rules");
+    const store_rule *r = first_enabled_rule(rules, n);
+    if (!r) {
+        free(rules);
+        out->state = MGR_PLAIN_NO_RULE;
+        return 0;
+    }
+    snprintf(out->rule, sizeof out->rule, "%s", r->name);
+    snprintf(out->pickup_dir, sizeof out->pickup_dir, "%s", r->pickup_dir);
+    free(rules);
+    if (pickup_backlog_of(out->pickup_dir, &backlog) != 0) {
+        out->state = MGR_PLAIN_UNREADABLE;
+        return 0;
+    }
+    out->waiting = backlog.count;
+    /* A file stamped in the future (a clock set back) has not waited. */
+    if (backlog.count && now_ms > backlog.oldest_ms)
+        out->oldest_age_ms = now_ms - backlog.oldest_ms;
+    out->state = backlog_state(out);
+    return 0;
 }

@@ -82,5 +82,8 @@
 #define IDC_SETTINGS_SET        903
 #define IDC_SETTINGS_HELP       904
 #define IDC_STATUS_SETTINGS     810
+#define IDC_STATUS_PLAIN        811
+#define IDC_STATUS_CHECKS       812
+#define IDC_STATUS_CHECK        813
 
 #endif

@@ -14,11 +14,10 @@
 #include "journal.h"
 #include "log.h"
 #include "plat.h"
-#include "route_fixture.h"
 #include "trtest.h"
 
 typedef struct {
-    char root[512];
+    trtest_scratch dir;
     store *st;
     sqlite3 *db;
     journal *j;
@@ -27,11 +26,10 @@ typedef struct {
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    char path[PLAT_PATH_MAX], err[256];
+    char err[256];
     assert_non_null(w);
-    assert_int_equal(plat_make_temp_dir("journal", w->root, sizeof w->root), 0);
-    snprintf(path, sizeof path, "%s/j.db", w->root);
-    if (store_open(path, &w->st, err, sizeof err) != STORE_OK)
+    assert_int_equal(trtest_scratch_make(&w->dir, "journal"), 0);
+    if (store_open(w->dir.db, &w->st, err, sizeof err) != STORE_OK)
         fail_msg("%s", err);
     w->db = store_db(w->st);
     w->j = journal_open(w->db, err, sizeof err);
@@ -45,7 +43,7 @@ static int teardown(void **state)
     world *w = *state;
     journal_close(w->j);
     store_close(w->st);
-    trtest_remove_tree(w->root);
+    trtest_scratch_remove(&w->dir);
     free(w);
     return 0;
 }

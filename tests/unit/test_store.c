@@ -14,8 +14,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[PLAT_PATH_MAX];
-    char db[PLAT_PATH_MAX];
+    trtest_scratch dir;
     store *st;
 } fixture;
 
@@ -23,9 +22,8 @@ static int setup(void **state)
 {
     char err[512];
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("store", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0
-        || store_open(f->db, &f->st, err, sizeof err) != STORE_OK) {
+    if (!f || trtest_scratch_make(&f->dir, "store") != 0
+        || store_open(f->dir.db, &f->st, err, sizeof err) != STORE_OK) {
         free(f);
         return -1;
     }
@@ -37,7 +35,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }

@@ -71,7 +71,7 @@ static int group_setup(void **state)
         print_error("%s exists: this prefix has an IIS of its own\n", fx.metabase);
         return -1;
     }
-    if (plat_make_temp_dir("iismb", fx.dir, sizeof fx.dir) != 0)
+    if (trtest_temp_dir("iismb", fx.dir, sizeof fx.dir) != 0)
         return -1;
     snprintf(fx.db, sizeof fx.db, "%s\\tlsrouter.db", fx.dir);
     char err[256];
