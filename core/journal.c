@@ -494,7 +494,7 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
     snprintf(v->reason, sizeof v->reason, "%s", f && f->reason ? f->reason : "");
     if (f && (trace_key(f->message_id, &v->message_id) != 0
               || trace_key(f->sender, &v->sender) != 0)) {
-        set_err(err, errlen, "journal: out of memory");
+        errtext_set(err, errlen, "journal: out of memory");
         journal_view_close(v);
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "errtext.h"
 #include "plat.h"
 
 int log_write(sqlite3 *db, log_level threshold, log_level level, const char *source,
@@ -65,7 +66,7 @@ long log_read(sqlite3 *db, log_level most_verbose, int64_t before_id, log_row *r
                            "SELECT id, at_ms, level, source, message FROM log"
                            " WHERE id < ?1 AND level <= ?2 ORDER BY id DESC LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "log: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "log: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, before_id > 0 ? before_id : INT64_MAX);
@@ -82,7 +83,7 @@ long log_read(sqlite3 *db, log_level most_verbose, int64_t before_id, log_row *r
         copy_text(r->message, sizeof r->message, st, 4);
     }
     if (rc != SQLITE_DONE) {
-        snprintf(err, errlen, "log: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "log: %s", sqlite3_errmsg(db));
         got = -1;
     }
     sqlite3_finalize(st);

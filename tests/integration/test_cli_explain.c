@@ -15,16 +15,14 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     trtest_result res;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("explain", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
+    if (!f || trtest_scratch_make(&f->dir, "explain") != 0) {
         free(f);
         return -1;
     }
@@ -36,39 +34,19 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     trtest_result_free(&f->res);
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
-}
-
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
 }
 
 /* Runs `tlsrouter --db <db> args...`; returns the exit status. */
 static int run_db(fixture *f, const char *db, const char *const *args)
 {
-    const char *argv[16];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = db;
-    for (; *args && n < 15; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, db, NULL, args), 0);
     return f->res.exit_code;
 }
 
-#define RUN(f, ...) run_db((f), (f)->db, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN(f, ...) run_db((f), (f)->dir.db, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void assert_usage_error(fixture *f)
 {
@@ -171,8 +149,8 @@ static void usage_errors_are_exit_2(void **state)
 static void needs_no_database(void **state)
 {
     fixture *f = *state;
-    char missing[700], db[800];
-    assert_int_equal(trtest_join(missing, sizeof missing, f->dir, "absent"), 0);
+    char missing[PLAT_PATH_MAX + 8], db[PLAT_PATH_MAX + 16];
+    assert_int_equal(trtest_join(missing, sizeof missing, f->dir.path, "absent"), 0);
     assert_int_equal(trtest_join(db, sizeof db, missing, "t.db"), 0);
     assert_int_equal(run_db(f, db, (const char *const[]){ "explain", "loop", NULL }), 0);
     assert_non_null(strstr(f->res.out, "loop: The message came back\n"));

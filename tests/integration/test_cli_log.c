@@ -16,9 +16,8 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
-    store *st;
+    trtest_scratch dir;
+    store *st;           /* the rows are written through this connection */
     trtest_result res;
 } fixture;
 
@@ -26,9 +25,12 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     char err[256];
-    if (!f || trtest_temp_dir("log", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0
-        || store_open(f->db, &f->st, err, sizeof err) != STORE_OK) {
+    if (!f || trtest_scratch_make(&f->dir, "log") != 0) {
+        free(f);
+        return -1;
+    }
+    if (store_open(f->dir.db, &f->st, err, sizeof err) != STORE_OK) {
+        trtest_scratch_remove(&f->dir);
         free(f);
         return -1;
     }
@@ -41,34 +43,14 @@ static int teardown(void **state)
     fixture *f = *state;
     trtest_result_free(&f->res);
     store_close(f->st);
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
 
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
-}
-
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[16];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    for (; *args && n < 15; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, NULL, args), 0);
     return f->res.exit_code;
 }
 

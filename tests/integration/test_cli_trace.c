@@ -19,38 +19,17 @@
 #include "trtest.h"
 
 typedef struct {
-    char root[512];
-    char db[PLAT_PATH_MAX];
+    trtest_scratch dir;
     char pickup[PLAT_PATH_MAX];
     char message[PLAT_PATH_MAX];
     dnsd *dns;          /* knows no name: look-ups end at once */
     trtest_result res;
 } world;
 
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
-}
-
 /* Runs `tlsrouter --db DB args...`; returns the exit status. */
 static int run(world *w, const char *const *args)
 {
-    const char *argv[20];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = w->db;
-    for (; *args && n < 19; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&w->res);
-    assert_int_equal(trtest_run_cli(argv, &w->res), 0);
-    strip_cr(w->res.out);
-    strip_cr(w->res.err);
+    assert_int_equal(trtest_run_cli_db(&w->res, w->dir.db, NULL, args), 0);
     return w->res.exit_code;
 }
 
@@ -84,10 +63,9 @@ static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    assert_int_equal(trtest_temp_dir("trace", w->root, sizeof w->root), 0);
-    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
-    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
-    assert_int_equal(trtest_join(w->message, sizeof w->message, w->root, "m.eml"), 0);
+    assert_int_equal(trtest_scratch_make(&w->dir, "trace"), 0);
+    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->dir.path, "Pickup"), 0);
+    assert_int_equal(trtest_join(w->message, sizeof w->message, w->dir.path, "m.eml"), 0);
     assert_int_equal(plat_mkdir(w->pickup), 0);
     assert_non_null(w->dns = dnsd_start());
     RUN_OK(w, "config", "dns_servers", dnsd_server(w->dns));
@@ -108,9 +86,9 @@ static int teardown(void **state)
     world *w = *state;
     trtest_result_free(&w->res);
     dnsd_stop(w->dns);
-    trtest_remove_tree(w->root);
+    int rc = trtest_scratch_remove(&w->dir);
     free(w);
-    return 0;
+    return rc;
 }
 
 static size_t count_of(const char *text, const char *needle)
@@ -191,7 +169,7 @@ static void trace_is_not_cut_at_the_default_limit(void **state)
     store *st;
     char err[256], rcpt[60][32];
     journal_entry rows[60];
-    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(w->dir.db, &st, err, sizeof err), STORE_OK);
     journal *j = journal_open(store_db(st), err, sizeof err);
     assert_non_null(j);
     for (int i = 0; i < 60; i++) {
