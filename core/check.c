@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "dns.h"
+#include "iis_metabase.h"
+#include "iis_model.h"
+#include "iis_read.h"
 #include "net.h"
 #include "pickup.h"
 #include "plat.h"
@@ -24,6 +27,7 @@ typedef struct {
     size_t n_rules;
     char dns[512];             /* resolvers: option, setting, or "" (system) */
     unsigned probe_port;
+    iis_model *iis;            /* IIS's configuration; empty (saying why) off IIS */
 } check_env;
 
 static void say(char *dst, const char *fmt, va_list ap)
@@ -187,6 +191,118 @@ static check_status check_outbound_25(check_env *env, check_row *row)
                                   "%.150s", env->probe_port, mx.hosts[0].name, domain, err);
 }
 
+/* ---- what IIS says --------------------------------------------------------- */
+
+static const iis_server *source_server(const check_env *env, const store_rule *r)
+{
+    return env->iis ? iis_model_server(env->iis, r ? r->source_instance : 1) : NULL;
+}
+
+static check_status no_iis_model(const check_env *env, check_row *row)
+{
+    return found(row, CHECK_SKIP, "IIS's configuration cannot be read here: %.300s",
+                 env->iis && env->iis->why[0] ? env->iis->why : "no IIS");
+}
+
+/* Two servers cannot both listen on one port: the Plain TCP Server needs
+ * its own (the brief: 2525). 0 when they share none, else the port. */
+static unsigned shared_port(const iis_server *a, const iis_server *b)
+{
+    for (size_t i = 0; i < a->n_ports; i++)
+        if (iis_server_listens_on(b, a->ports[i]))
+            return a->ports[i];
+    return 0;
+}
+
+static check_status judge_destination(const iis_server *src, const iis_server *dst,
+                                      check_row *row)
+{
+    unsigned port = src ? shared_port(src, dst) : 0;
+    if (src && dst->instance == src->instance) {
+        remedy(row, "Create a second virtual server (the Plain TCP Server) with its own Pickup "
+                    "folder and make that folder the rule's destination.");
+        return found(row, CHECK_FAIL, "the destination is virtual server %d itself, the rule's "
+                                      "source: mail would come straight back", dst->instance);
+    }
+    if (dst->state != IIS_STATE_STARTED) {
+        remedy(row, "Start \"%.100s\" in IIS Manager (IIS 6.0 Manager, SMTP Virtual Server, "
+                    "Start).", dst->comment);
+        return found(row, CHECK_FAIL, "the Plain TCP Server \"%.100s\" (virtual server %d) is "
+                     "%s: mail handed to it waits", dst->comment, dst->instance,
+                     iis_state_name(dst->state));
+    }
+    if (port) {
+        remedy(row, "Give the Plain TCP Server its own port (the brief uses 2525) in its "
+                    "General, Advanced settings.");
+        return found(row, CHECK_FAIL, "the Plain TCP Server listens on port %u, as the source "
+                                      "server does", port);
+    }
+    if (iis_server_requires_tls(dst)) {
+        remedy(row, "Untick \"TLS encryption\" in the Plain TCP Server's Delivery, Outbound "
+                    "Security.");
+        return found(row, CHECK_FAIL, "the Plain TCP Server requires TLS for outbound mail: "
+                                      "the hand-off would only move the failure");
+    }
+    return found(row, CHECK_OK, "the Plain TCP Server \"%.100s\" (virtual server %d) is "
+                                "started, on port %u, and sends without TLS", dst->comment,
+                 dst->instance, dst->n_ports ? dst->ports[0] : 25);
+}
+
+static check_status check_destination_server(check_env *env, check_row *row)
+{
+    const store_rule *r = first_enabled(env);
+    if (!r)
+        return found(row, CHECK_SKIP, "no enabled rule names a destination");
+    if (!env->iis || env->iis->n_servers == 0)
+        return no_iis_model(env, row);
+    const iis_server *dst = iis_model_server_by_pickup(env->iis, r->pickup_dir);
+    if (!dst) {
+        remedy(row, "Set the rule's destination to the Pickup folder of the Plain TCP Server "
+                    "(IIS Manager shows it in the server's Messages properties).");
+        return found(row, CHECK_FAIL, "no IIS SMTP virtual server has %.300s as its Pickup "
+                                      "folder: nothing picks the mail up", r->pickup_dir);
+    }
+    return judge_destination(source_server(env, r), dst, row);
+}
+
+static int has_spf(const dns_txt_list *txt)
+{
+    for (size_t i = 0; i < txt->count; i++)
+        if (strncmp(txt->records[i], "v=spf1", 6) == 0 &&
+            (txt->records[i][6] == ' ' || txt->records[i][6] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The brief's advice: the name this server says in EHLO resolves (A) and
+ * publishes SPF, or receivers may refuse mail sent without TLS. Warnings
+ * only: the router works either way. */
+static check_status check_source_fqdn(check_env *env, check_row *row)
+{
+    const iis_server *src = source_server(env, first_enabled(env));
+    if (!src)
+        return no_iis_model(env, row);
+    if (!src->fqdn[0])
+        return found(row, CHECK_SKIP, "virtual server %d sets no FullyQualifiedDomainName",
+                     src->instance);
+    uint64_t deadline = plat_now_ms() + timeout_of(env);
+    const char *dns = env->dns[0] ? env->dns : NULL;
+    dns_addr_list a;
+    dns_txt_list txt;
+    int has_a = dns_lookup_addrs(dns, src->fqdn, deadline, &a) == DNS_OK && a.count > 0;
+    dns_lookup_txt(dns, src->fqdn, deadline, &txt);
+    int spf = txt.status == DNS_OK && has_spf(&txt);
+    dns_txt_free(&txt);
+    if (has_a && spf)
+        return found(row, CHECK_OK, "%.200s has an A record and an SPF record", src->fqdn);
+    remedy(row, "Publish an A record for %.150s and an SPF record (TXT \"v=spf1 ...\") naming "
+                "this server's public address.", src->fqdn);
+    return found(row, CHECK_WARN, "%.200s (the name virtual server %d says in EHLO) has %s",
+                 src->fqdn, src->instance,
+                 !has_a && !spf ? "neither an A record nor an SPF record"
+                                : !has_a ? "no A record" : "no SPF record");
+}
+
 /* ---- Windows checks, through the host hooks ------------------------------- */
 
 static check_status not_windows(check_env *env, check_row *row)
@@ -255,6 +371,8 @@ static const struct {
     { "sink-bound", check_sink_bound },
     { "rule", check_rule },
     { "destination-pickup", check_destination_pickup },
+    { "destination-server", check_destination_server },
+    { "source-fqdn", check_source_fqdn },
     { "dns", check_dns },
     { "outbound-25", check_outbound_25 },
     { "schannel", check_schannel },
@@ -294,6 +412,13 @@ static void open_env(const check_options *o, check_env *env, check_row *db_row)
     }
     int64_t port = env->db ? store_setting_int(env->db, "probe_port", 25) : 25;
     env->probe_port = port > 0 && port < 65536 ? (unsigned)port : 25;
+    char why[256];
+    if (o->metabase) {
+        env->iis = iis_metabase_load(o->metabase, why, sizeof why);
+        if (!env->iis)
+            env->iis = iis_model_empty("%s", why);
+    } else
+        iis_read_system(&env->iis);
     if (o->dns_servers)
         snprintf(env->dns, sizeof env->dns, "%s", o->dns_servers);
     else if (env->db)
@@ -315,6 +440,7 @@ int check_run(const check_options *o, check_row **rows, size_t *n)
     }
     free(env.rules);
     store_close(env.db);
+    iis_model_free(env.iis);
     *rows = out;
     *n = N_CHECKS;
     return 0;

@@ -51,6 +51,9 @@ typedef struct {
      * the one the dns check asks for. NULL: "gmail.com" / "example.com". */
     const char *outbound_domain;
     const char *dns_domain;
+    /* Tests: IIS's configuration from this MetaBase.xml instead of the
+     * host's (ADSI, else %windir%'s MetaBase.xml; nothing off Windows). */
+    const char *metabase;
 } check_options;
 
 /* Runs every check in table order into a fresh array (free()). Always

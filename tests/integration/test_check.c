@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "dnsd.h"
 #include "peer.h"
 #include "plat.h"
@@ -193,6 +194,106 @@ static void test_blocked_outbound_port_warns(void **state)
     assert_status(f, "outbound-25", "warn");
 }
 
+/* ---- what IIS says (check_run with a MetaBase.xml the test writes, in
+ * the real file's format, standing in for IIS) ------------------------------ */
+
+/* The source server (1) and the Plain TCP Server (2) as IIS would list
+ * them; plain_* say how the Plain TCP Server is set up. */
+static void write_metabase(fixture *f, const char *path, const char *plain_pickup,
+                           int plain_state, const char *plain_bindings, const char *plain_ssl)
+{
+    char text[4096], source_pickup[700];
+    assert_int_equal(trtest_join(source_pickup, sizeof source_pickup, f->dir, "SourcePickup"), 0);
+    snprintf(text, sizeof text,
+             "<?xml version =\"1.0\"?>\n"
+             "<configuration xmlns=\"urn:microsoft-catalog:XML_Metabase_V64_0\">\n<MBProperty>\n"
+             "<IIsSmtpServer\tLocation =\"/LM/SmtpSvc/1\"\n"
+             "\t\tFullyQualifiedDomainName=\"relay.check.test\"\n"
+             "\t\tPickupDirectory=\"%s\"\n\t\tServerBindings=\":25:\"\n"
+             "\t\tServerComment=\"TLS Server\"\n\t\tServerState=\"2\"\n\t>\n"
+             "</IIsSmtpServer>\n"
+             "<IIsSmtpServer\tLocation =\"/LM/SmtpSvc/2\"\n"
+             "\t\tAlwaysUseSsl=\"%s\"\n\t\tPickupDirectory=\"%s\"\n"
+             "\t\tServerBindings=\"%s\"\n\t\tServerComment=\"Plain TCP Server\"\n"
+             "\t\tServerState=\"%d\"\n\t>\n</IIsSmtpServer>\n"
+             "</MBProperty>\n</configuration>\n",
+             source_pickup, plain_ssl, plain_pickup, plain_bindings, plain_state);
+    assert_int_equal(trtest_write_file(path, text), 0);
+}
+
+static check_row run_one(fixture *f, const char *metabase, const char *name)
+{
+    check_options o = { .db_path = f->db, .dns_servers = dnsd_server(f->dns), .timeout_ms = 2000,
+                        .metabase = metabase };
+    check_row *rows, found_row;
+    size_t n;
+    assert_int_equal(check_run(&o, &rows, &n), 0);
+    memset(&found_row, 0, sizeof found_row);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].name, name) == 0)
+            found_row = rows[i];
+    free(rows);
+    assert_string_equal(found_row.name, name);
+    return found_row;
+}
+
+static void test_destination_server_as_iis_lists_it(void **state)
+{
+    fixture *f = *state;
+    char mb[700], own[700];
+    assert_int_equal(RUN(f, "rule", "add", "Plain", "--pickup", f->pickup), 0);
+    assert_int_equal(trtest_join(mb, sizeof mb, f->dir, "MetaBase.xml"), 0);
+    /* Natively, without a MetaBase.xml, IIS cannot be read: skipped. */
+    check_row r = run_one(f, NULL, "destination-server");
+#ifndef _WIN32
+    assert_int_equal(r.status, CHECK_SKIP);
+    assert_non_null(strstr(r.detail, "cannot be read here"));
+#endif
+    write_metabase(f, mb, f->pickup, 2, "127.0.0.1:2525:", "FALSE");
+    r = run_one(f, mb, "destination-server");
+    assert_int_equal(r.status, CHECK_OK);
+    assert_non_null(strstr(r.detail, "\"Plain TCP Server\" (virtual server 2) is started, on "
+                                     "port 2525"));
+    write_metabase(f, mb, f->pickup, 4, "127.0.0.1:2525:", "FALSE");
+    r = run_one(f, mb, "destination-server");
+    assert_int_equal(r.status, CHECK_FAIL);
+    assert_non_null(strstr(r.detail, "is stopped: mail handed to it waits"));
+    write_metabase(f, mb, f->pickup, 2, ":25:", "FALSE");
+    r = run_one(f, mb, "destination-server");
+    assert_int_equal(r.status, CHECK_FAIL);
+    assert_non_null(strstr(r.detail, "listens on port 25, as the source server does"));
+    write_metabase(f, mb, f->pickup, 2, ":2525:", "TRUE");
+    r = run_one(f, mb, "destination-server");
+    assert_int_equal(r.status, CHECK_FAIL);
+    assert_non_null(strstr(r.detail, "requires TLS for outbound mail"));
+    /* A folder no virtual server picks up from. */
+    assert_int_equal(trtest_join(own, sizeof own, f->dir, "Elsewhere"), 0);
+    write_metabase(f, mb, own, 2, ":2525:", "FALSE");
+    r = run_one(f, mb, "destination-server");
+    assert_int_equal(r.status, CHECK_FAIL);
+    assert_non_null(strstr(r.detail, "nothing picks the mail up"));
+}
+
+/* The source's FQDN: an A record and SPF, warnings when missing. */
+static void test_source_fqdn_records(void **state)
+{
+    fixture *f = *state;
+    char mb[700];
+    assert_int_equal(RUN(f, "rule", "add", "Plain", "--pickup", f->pickup), 0);
+    assert_int_equal(trtest_join(mb, sizeof mb, f->dir, "MetaBase.xml"), 0);
+    write_metabase(f, mb, f->pickup, 2, ":2525:", "FALSE");
+    check_row r = run_one(f, mb, "source-fqdn");
+    assert_int_equal(r.status, CHECK_WARN);
+    assert_non_null(strstr(r.detail, "neither an A record nor an SPF record"));
+    dnsd_add_a(f->dns, "relay.check.test", 192, 0, 2, 25);
+    r = run_one(f, mb, "source-fqdn");
+    assert_int_equal(r.status, CHECK_WARN);
+    assert_non_null(strstr(r.detail, "no SPF record"));
+    dnsd_add_txt(f->dns, "relay.check.test", "v=spf1 ip4:192.0.2.25 -all");
+    r = run_one(f, mb, "source-fqdn");
+    assert_int_equal(r.status, CHECK_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +302,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_pickup_folder_not_drained_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_dns_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_outbound_port_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destination_server_as_iis_lists_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_fqdn_records, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
