@@ -3,6 +3,7 @@
 #ifndef TR_CLI_H
 #define TR_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "check.h"
@@ -37,6 +38,13 @@ int cli_store_error(cli_ctx *ctx, store_status st);
 int cli_parse_onoff(const char *v);
 /* Is argv[i] exactly opt? */
 int cli_is(const char *arg, const char *opt);
+
+/* text as lines of at most width columns, each indented by indent, broken
+ * at blanks (a word longer than a line gets a line of its own). */
+void cli_print_wrapped(FILE *out, int indent, int width, const char *text);
+/* at_ms (ms since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" in UTC, with
+ * ".mmm" before the Z when with_ms; the number itself when out of range. */
+void cli_format_utc(int64_t at_ms, int with_ms, char *buf, size_t len);
 
 /* The Pickup folder of IIS SMTP virtual server instance: 0, or -1 when it
  * is not known (no IIS, or the native build: cli/iis_source_*.c). */

@@ -22,36 +22,15 @@ static int print_setting(cli_ctx *ctx, store *st, const char *key, int with_key)
     return CLI_OK;
 }
 
-/* text as indented lines of at most HELP_WIDTH columns, broken at blanks
- * (a word longer than a line gets a line of its own). */
-static void print_wrapped(FILE *out, const char *text)
-{
-    const size_t room = HELP_WIDTH - HELP_INDENT;
-    while (*text) {
-        size_t len = strlen(text), cut = len;
-        if (len > room) {
-            cut = room;
-            while (cut > 0 && text[cut] != ' ')
-                cut--;
-            if (cut == 0)
-                cut = strcspn(text, " ");
-        }
-        fprintf(out, "%*s%.*s\n", HELP_INDENT, "", (int)cut, text);
-        text += cut;
-        while (*text == ' ')
-            text++;
-    }
-}
-
 static void print_help(cli_ctx *ctx, const setting_def *d)
 {
     char allowed[256], line[512];
     setting_allowed_text(d, allowed, sizeof allowed);
     fprintf(ctx->out, "%s (%s)\n", d->key, d->label);
-    print_wrapped(ctx->out, d->help);
+    cli_print_wrapped(ctx->out, HELP_INDENT, HELP_WIDTH, d->help);
     snprintf(line, sizeof line, "Allowed: %s. Default: %s.", allowed,
              d->default_value[0] ? d->default_value : "empty");
-    print_wrapped(ctx->out, line);
+    cli_print_wrapped(ctx->out, HELP_INDENT, HELP_WIDTH, line);
 }
 
 static int cmd_config_help(cli_ctx *ctx, int argc, char **argv)

@@ -348,6 +348,8 @@ struct journal_view {
     sqlite3_stmt *read;
     char pattern[600];         /* LIKE pattern for the text filter, "" = none */
     char route[16], reason[64];
+    char *message_id;          /* trace_key() of the filter's, NULL = any */
+    char *sender;
     size_t count;
     int dense;                 /* ids are max_id, max_id-1, ... without holes */
     int64_t max_id;
@@ -355,10 +357,20 @@ struct journal_view {
     int out_of_memory;         /* why opening failed, when it did */
 };
 
+/* ?7 and ?8 are trace keys (trace_key). A Message-ID matches stored with
+ * or without its angle brackets. A sender matches ignoring ASCII case in
+ * the whole address: domains are case-insensitive and mail systems treat
+ * local parts so in practice, so a trace must not miss a message over an
+ * address copied in another case. "" is the null sender, which IIS may
+ * hand over as "<>". */
 #define VIEW_FILTER_SQL \
     " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
-    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\')" \
-    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)"
+    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\'" \
+    "  OR sender LIKE ?1 ESCAPE '\\' OR message_id LIKE ?1 ESCAPE '\\')" \
+    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)" \
+    " AND (?7 IS NULL OR message_id = ?7 OR message_id = '<' || ?7 || '>')" \
+    " AND (?8 IS NULL OR sender = ?8 COLLATE NOCASE" \
+    "  OR sender = '<' || ?8 || '>' COLLATE NOCASE OR (?8 = '' AND sender = '<>'))"
 
 static void view_bind_filter(const journal_view *v, sqlite3_stmt *st)
 {
@@ -368,6 +380,34 @@ static void view_bind_filter(const journal_view *v, sqlite3_stmt *st)
         sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
     if (v->reason[0])
         sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
+    if (v->message_id)
+        sqlite3_bind_text(st, 7, v->message_id, -1, SQLITE_STATIC);
+    if (v->sender)
+        sqlite3_bind_text(st, 8, v->sender, -1, SQLITE_STATIC);
+}
+
+/* A Message-ID or sender as typed, made a trace key: blanks around it and
+ * one pair of angle brackets around that are not part of it ("<>" is ""
+ * then). *key is NULL for NULL or "" (any), else a fresh copy; -1 when out
+ * of memory. */
+static int trace_key(const char *typed, char **key)
+{
+    *key = NULL;
+    if (!typed || !typed[0])
+        return 0;
+    size_t start = strspn(typed, " \t"), end = strlen(typed);
+    while (end > start && (typed[end - 1] == ' ' || typed[end - 1] == '\t'))
+        end--;
+    if (end - start >= 2 && typed[start] == '<' && typed[end - 1] == '>') {
+        start++;
+        end--;
+    }
+    *key = malloc(end - start + 1);
+    if (!*key)
+        return -1;
+    memcpy(*key, typed + start, end - start);
+    (*key)[end - start] = '\0';
+    return 0;
 }
 
 /* "%text%" with LIKE's own wildcards escaped: the admin types plain text. */
@@ -394,7 +434,7 @@ static void view_like_pattern(const char *text, char *out, size_t len)
 static int view_try_dense(journal_view *v)
 {
     sqlite3_stmt *st;
-    if (v->pattern[0] || v->route[0] || v->reason[0])
+    if (v->pattern[0] || v->route[0] || v->reason[0] || v->message_id || v->sender)
         return 0;
     if (sqlite3_prepare_v2(v->db, "SELECT count(*), min(id), max(id) FROM journal", -1, &st,
                            NULL) != SQLITE_OK)
@@ -452,6 +492,12 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
     view_like_pattern(f ? f->text : NULL, v->pattern, sizeof v->pattern);
     snprintf(v->route, sizeof v->route, "%s", f && f->route ? f->route : "");
     snprintf(v->reason, sizeof v->reason, "%s", f && f->reason ? f->reason : "");
+    if (f && (trace_key(f->message_id, &v->message_id) != 0
+              || trace_key(f->sender, &v->sender) != 0)) {
+        errtext_set(err, errlen, "journal: out of memory");
+        journal_view_close(v);
+        return -1;
+    }
     int dense = view_try_dense(v);
     if (dense < 0 || (!dense && view_load_ids(v) != 0)
         || sqlite3_prepare_v2(db,
@@ -474,6 +520,8 @@ void journal_view_close(journal_view *v)
         return;
     sqlite3_finalize(v->read);
     free(v->ids);
+    free(v->message_id);
+    free(v->sender);
     free(v);
 }
 
