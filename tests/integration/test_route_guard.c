@@ -228,9 +228,11 @@ static void slow_domain_cannot_starve_another(void **state)
     assert_non_null(strstr(slow->detail, "TXT look-up of _mta-sts.slow.test"));
     assert_int_equal(r.handed_off, 0);
     /* One guard deadline (1.5 s), not the three in a row. */
-    if (took > 1800)
+    /* The guard's own bound (20%) is test_guard's; here the whole message,
+     * three probes and the journal included, under a loaded CI machine. */
+    if (took > 1950)
         print_error("the message took %llu ms\n", (unsigned long long)took);
-    assert_true(took >= 1400 && took <= 1800);
+    assert_true(took >= 1400 && took <= 1950);
     route_result_free(&r);
     assert_int_equal(route_world_pickup_files(w), 0);
     assert_journal(w, "u@slow.test", "tls", "|guard-unknown|", "_mta-sts.slow.test");
@@ -277,9 +279,9 @@ static void message_deadline_bounds_the_probes(void **state)
     uint64_t start = plat_now_ms();
     route_world_route(w, rcpts, 2, &r);
     uint64_t took = plat_now_ms() - start;
-    if (took > 2400)
+    if (took > 2600)
         print_error("the message took %llu ms\n", (unsigned long long)took);
-    assert_true(took >= 1900 && took <= 2400);
+    assert_true(took >= 1900 && took <= 2600); /* the hand-off and journal after it */
     const route_decision *stuck = decision_for(&r, "s@stuck.test");
     assert_int_equal(stuck->plain, 0);
     assert_string_equal(decide_reason_name(stuck->reason), "probe-failed");
