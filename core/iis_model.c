@@ -139,11 +139,24 @@ iis_domain_kind iis_server_domain_kind(const iis_server *s, const char *domain,
     return d ? IIS_DOMAIN_REMOTE : IIS_DOMAIN_UNLISTED;
 }
 
+/* Adds ", text" (or text first) to buf, cut to fit; buf stays terminated. */
+static void append_part(char *buf, size_t len, size_t *used, const char *part)
+{
+    size_t n = strlen(part);
+    if (*used + 1 >= len)
+        return;
+    if (n > len - 1 - *used)
+        n = len - 1 - *used;
+    memcpy(buf + *used, part, n);
+    *used += n;
+    buf[*used] = '\0';
+}
+
 static void append(char *buf, size_t len, size_t *used, const char *text)
 {
-    int w = snprintf(buf + *used, len - *used, "%s%s", *used ? ", " : "", text);
-    if (w > 0)
-        *used = (size_t)w >= len - *used ? len - 1 : *used + (size_t)w;
+    if (*used)
+        append_part(buf, len, used, ", ");
+    append_part(buf, len, used, text);
 }
 
 void iis_domain_route_text(const iis_domain *d, char *buf, size_t len)
