@@ -807,10 +807,10 @@ static void test_status_check(void **state)
     assert_check(lv, L"dns", L"OK", NULL, NULL);
     assert_check(lv, L"schannel", L"OK", L"TLS 1.2", NULL);
     const wchar_t *others[] = { L"iisadmin", L"smtpsvc", L"sink-registered", L"sink-bound",
-                                L"outbound-25" };
+                                L"destination-server", L"source-fqdn", L"outbound-25" };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         assert_true(check_row_of(lv, others[i]) >= 0);
-    assert_int_equal(lv_count(lv), 11);
+    assert_int_equal(lv_count(lv), 13);
     status_text(text, 1400);
     assert_non_null(wcsstr(text, L"Setup checked:"));
 
