@@ -1,0 +1,278 @@
+/* flight: a chained hash table of flights under one mutex, each flight
+ * with its own condition variable for its joiners. A flight stays in the
+ * table (linked) while it is in the air and, once landed, while its answer
+ * is kept; joiners hold it by a count, so whoever drops the last hold of
+ * an unlinked flight frees it. At most one flight per key is linked. */
+#include "flight.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "plat.h"
+
+#define FLIGHT_BUCKETS 256
+/* A joiner wakes at least this often to look at its deadline, whatever
+ * the platform's condition variable does with long waits. */
+#define FLIGHT_WAIT_SLICE_MS 1000
+
+typedef struct flight {
+    struct flight *next;
+    int landed;
+    int shareable;
+    int linked;
+    unsigned waiters;
+    uint64_t landed_ms;
+    plat_cond *done;
+    char key[FLIGHT_KEY_MAX + 1];
+    unsigned char value[]; /* the table's value_size bytes */
+} flight;
+
+struct flight_table {
+    plat_mutex *lock;
+    size_t value_size;
+    uint64_t keep_ms;
+    uint64_t last_sweep_ms;
+    unsigned long joins;
+    size_t count;
+    flight *buckets[FLIGHT_BUCKETS];
+};
+
+/* What flight_ask does after a wait: one of the roles, or ask again. */
+enum { ASK_AGAIN = -1 };
+
+flight_table *flight_new(size_t value_size, uint64_t keep_ms)
+{
+    flight_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    if (!(t->lock = plat_mutex_new())) {
+        free(t);
+        return NULL;
+    }
+    t->value_size = value_size;
+    t->keep_ms = keep_ms;
+    t->last_sweep_ms = plat_now_ms();
+    return t;
+}
+
+static void free_flight(flight *f)
+{
+    plat_cond_free(f->done);
+    free(f);
+}
+
+void flight_free(flight_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
+        flight *f = t->buckets[i];
+        while (f) {
+            flight *next = f->next;
+            free_flight(f);
+            f = next;
+        }
+    }
+    plat_mutex_free(t->lock);
+    free(t);
+}
+
+static size_t bucket_of(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *key; key++)
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    return h % FLIGHT_BUCKETS;
+}
+
+static flight *find(flight_table *t, const char *key)
+{
+    for (flight *f = t->buckets[bucket_of(key)]; f; f = f->next)
+        if (strcmp(f->key, key) == 0)
+            return f;
+    return NULL;
+}
+
+/* Out of the table; freed now unless joiners still hold it. */
+static void unlink_flight(flight_table *t, flight *f)
+{
+    flight **link = &t->buckets[bucket_of(f->key)];
+    while (*link != f)
+        link = &(*link)->next;
+    *link = f->next;
+    f->linked = 0;
+    t->count--;
+    if (f->waiters == 0)
+        free_flight(f);
+}
+
+/* Kept answers go once keep_ms has passed; looked for once per keep_ms,
+ * so keys never asked again do not pile up. */
+static void sweep_if_due(flight_table *t, uint64_t now)
+{
+    if (t->keep_ms == 0 || now - t->last_sweep_ms < t->keep_ms)
+        return;
+    t->last_sweep_ms = now;
+    for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
+        flight *f = t->buckets[i];
+        while (f) {
+            flight *next = f->next;
+            if (f->landed && now - f->landed_ms >= t->keep_ms)
+                unlink_flight(t, f);
+            f = next;
+        }
+    }
+}
+
+/* A new flight in the air for key; NULL when out of memory (the caller
+ * then leads alone). */
+static flight *start_flight(flight_table *t, const char *key)
+{
+    flight *f = calloc(1, sizeof *f + t->value_size);
+    if (!f)
+        return NULL;
+    if (!(f->done = plat_cond_new())) {
+        free(f);
+        return NULL;
+    }
+    memcpy(f->key, key, strlen(key) + 1);
+    size_t b = bucket_of(key);
+    f->next = t->buckets[b];
+    f->linked = 1;
+    t->buckets[b] = f;
+    t->count++;
+    return f;
+}
+
+/* The linked flight for key that may serve an asker who began at
+ * began_ms, or NULL; a landed one that may not is dropped. */
+static flight *usable(flight_table *t, const char *key, uint64_t began_ms, uint64_t now)
+{
+    flight *f = find(t, key);
+    if (f && f->landed &&
+        !(f->shareable && f->landed_ms >= began_ms && now - f->landed_ms < t->keep_ms)) {
+        unlink_flight(t, f);
+        f = NULL;
+    }
+    return f;
+}
+
+static void take_answer(flight_table *t, const flight *f, void *value)
+{
+    memcpy(value, f->value, t->value_size);
+    t->joins++;
+}
+
+/* Waits for f to land or deadline_ms to pass, the table's lock held. */
+static int wait_for(flight_table *t, flight *f, uint64_t deadline_ms, void *value)
+{
+    f->waiters++;
+    for (uint64_t now = plat_now_ms(); !f->landed && now < deadline_ms; now = plat_now_ms()) {
+        uint64_t left = deadline_ms - now;
+        plat_cond_wait_ms(f->done, t->lock,
+                          (unsigned)(left < FLIGHT_WAIT_SLICE_MS ? left : FLIGHT_WAIT_SLICE_MS));
+    }
+    f->waiters--;
+    int role;
+    if (!f->landed)
+        role = FLIGHT_TIMED_OUT;
+    else if (f->shareable) {
+        take_answer(t, f, value);
+        role = FLIGHT_JOINED;
+    } else {
+        role = plat_now_ms() < deadline_ms ? ASK_AGAIN : FLIGHT_TIMED_OUT;
+    }
+    if (!f->linked && f->waiters == 0)
+        free_flight(f);
+    return role;
+}
+
+flight_role flight_ask(flight_table *t, const char *key, uint64_t began_ms, uint64_t deadline_ms,
+                       void *value)
+{
+    if (strlen(key) > FLIGHT_KEY_MAX)
+        return FLIGHT_LEAD;
+    int role;
+    plat_mutex_lock(t->lock);
+    do {
+        uint64_t now = plat_now_ms();
+        sweep_if_due(t, now);
+        flight *f = usable(t, key, began_ms, now);
+        if (!f) {
+            start_flight(t, key);
+            role = FLIGHT_LEAD;
+        } else if (f->landed) {
+            take_answer(t, f, value);
+            role = FLIGHT_JOINED;
+        } else {
+            role = wait_for(t, f, deadline_ms, value);
+        }
+    } while (role == ASK_AGAIN);
+    plat_mutex_unlock(t->lock);
+    return (flight_role)role;
+}
+
+int flight_try_lead(flight_table *t, const char *key)
+{
+    if (strlen(key) > FLIGHT_KEY_MAX)
+        return 1;
+    plat_mutex_lock(t->lock);
+    uint64_t now = plat_now_ms();
+    sweep_if_due(t, now);
+    flight *f = find(t, key);
+    int lead = !f || f->landed;
+    if (lead) {
+        if (f)
+            unlink_flight(t, f);
+        start_flight(t, key);
+    }
+    plat_mutex_unlock(t->lock);
+    return lead;
+}
+
+void flight_land(flight_table *t, const char *key, const void *value, int shareable)
+{
+    if (strlen(key) > FLIGHT_KEY_MAX)
+        return;
+    plat_mutex_lock(t->lock);
+    flight *f = find(t, key);
+    if (f && !f->landed) {
+        memcpy(f->value, value, t->value_size);
+        f->landed = 1;
+        f->shareable = shareable;
+        f->landed_ms = plat_now_ms();
+        plat_cond_broadcast(f->done);
+        /* An answer nobody may keep leaves the table now, so the next
+         * asker leads a fresh flight. */
+        if (!shareable || t->keep_ms == 0)
+            unlink_flight(t, f);
+    }
+    plat_mutex_unlock(t->lock);
+}
+
+int flight_in_air(flight_table *t, const char *key)
+{
+    if (strlen(key) > FLIGHT_KEY_MAX)
+        return 0;
+    plat_mutex_lock(t->lock);
+    flight *f = find(t, key);
+    int in_air = f && !f->landed;
+    plat_mutex_unlock(t->lock);
+    return in_air;
+}
+
+unsigned long flight_joins(flight_table *t)
+{
+    plat_mutex_lock(t->lock);
+    unsigned long n = t->joins;
+    plat_mutex_unlock(t->lock);
+    return n;
+}
+
+size_t flight_count(flight_table *t)
+{
+    plat_mutex_lock(t->lock);
+    size_t n = t->count;
+    plat_mutex_unlock(t->lock);
+    return n;
+}
