@@ -43,6 +43,9 @@ static const setting_def setting_defs[] = {
     { "guard_dane", KIND_INT, 0, 1, NULL },
     { "guard_timeout_ms", KIND_INT, 100, 600000, NULL },
     { "message_timeout_ms", KIND_INT, 1000, 3600000, NULL },
+    { "refresh_window_days", KIND_INT, 1, 365, NULL },
+    { "refresh_concurrency", KIND_INT, 1, 16, NULL },
+    { "refresh_max_per_minute", KIND_INT, 1, 100000, NULL },
 };
 
 int store_log_level_parse(const char *name)
