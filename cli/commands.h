@@ -15,3 +15,6 @@ CLI_COMMAND(journal, "journal [--limit N] [--json|--csv]")
 CLI_COMMAND(cache, "cache list [--json] | cache clear [--expired|--all]\n"
                    "    (clear: the probe cache; --expired: the expired-certificate cache; --all: both)")
 CLI_COMMAND(config, "config [KEY [VALUE]]")
+CLI_COMMAND(stats, "stats [--json]\n"
+                   "    (live figures summed over every process: messages, recipients, probes,\n"
+                   "    probe_joins, refreshes, cache_hits, handoffs, onarrival_ms p50/p95/p99/max)")

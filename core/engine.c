@@ -1,11 +1,13 @@
 /* engine: two connections and one maintenance thread. The writer
- * (journal, log, expired cache) is shared under write_lock. The
+ * (journal, log, expired cache, figures) is shared under write_lock. The
  * maintenance thread wakes once a second: it reads config_generation and,
  * when it moved, a new configuration snapshot; reloads the expired cache;
  * trims the journal and the log in small batches; checkpoints the WAL; and
  * once a minute hands the expired-certificate cache's due re-checks to the
- * background pool, so no routing thread ever polls, prunes, re-probes or
- * waits for a checkpoint's fsync. */
+ * refresher's pool. Every 250 ms it hands the refresher's due domains to
+ * that pool, and every two seconds it writes the live figures, so no
+ * routing thread ever polls, prunes, re-probes, writes figures or waits
+ * for a checkpoint's fsync. */
 #include "engine.h"
 
 #include <sqlite3.h>
@@ -26,6 +28,8 @@
 
 #define ENGINE_POLL_INTERVAL_MS 1000
 #define ENGINE_STOP_CHECK_MS 20
+/* The refresher's scan: cheap when nothing is due (refresh.h). */
+#define ENGINE_WARM_EVERY_MS 250
 #define LOG_PRUNE_BATCH 1000
 /* Up to 20 batches of 2,000 journal rows a second: retention keeps pace
  * with 40,000 new rows a second, and the write lock is never held for
@@ -317,8 +321,14 @@ static void maintain(void *arg)
     /* Not at once: a short-lived engine (a CLI command) never probes in
      * the background, and a service's first minute belongs to its mail. */
     uint64_t last_scan = plat_now_ms();
-    uint64_t last_flush = plat_now_ms();
+    uint64_t last_flush = plat_now_ms(), last_warm = plat_now_ms();
     while (!stopping(e)) {
+        /* Finer than the poll, so a lifetime of a few seconds is still
+         * refreshed near its 80%. */
+        if (plat_now_ms() - last_warm >= ENGINE_WARM_EVERY_MS) {
+            last_warm = plat_now_ms();
+            keep_warm(e);
+        }
         if (plat_now_ms() < next) {
             plat_sleep_ms(ENGINE_STOP_CHECK_MS);
             continue;
@@ -332,7 +342,6 @@ static void maintain(void *arg)
             last_scan = plat_now_ms();
             schedule_rechecks(e);
         }
-        keep_warm(e);
         if (plat_now_ms() - last_flush >= ENGINE_FLUSH_EVERY_MS) {
             last_flush = plat_now_ms();
             flush_figures(e);

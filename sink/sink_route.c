@@ -37,6 +37,8 @@ static int open_engine_locked(char *db_path, size_t pathlen, char *err, size_t e
         process_engine = NULL;
         snprintf(err, errlen, "%s", why[0] ? why : "engine_open failed");
     } else {
+        /* The SMTP service is long-lived: its domains are kept warm. */
+        engine_set_refresh_ahead(process_engine, 1);
         open_reported = 0;
         return 0;
     }
