@@ -58,7 +58,7 @@ refresher *refresher_new(void)
     }
     r->limits = (refresh_limits){ 7, 4, 600 };
     r->tokens_at = plat_now_ms();
-    r->tokens = 1;
+    r->tokens = 1e18; /* a full bucket: the first refill caps it */
     return r;
 }
 
