@@ -162,4 +162,11 @@ int mgr_probe_domain(const char *db_path, const char *domain, char **report,
 /* Size of the database file in bytes, -1 if unknown. */
 int64_t mgr_db_file_size(mgr_db *db);
 
+/* ---- Live figures ---- */
+/* What the engines counted (core/stats.h, written every few seconds,
+ * summed over processes), as three lines for the Status tab: messages,
+ * recipients and hand-offs; probes, shared probes, refreshes and cache
+ * hits; OnArrival time at p50, p95, p99 and its longest. */
+int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen);
+
 #endif

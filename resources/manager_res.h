@@ -82,5 +82,6 @@
 #define IDC_SETTINGS_SET        903
 #define IDC_SETTINGS_HELP       904
 #define IDC_STATUS_SETTINGS     810
+#define IDC_STATUS_FIGURES      811
 
 #endif
