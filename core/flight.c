@@ -21,7 +21,7 @@ typedef struct flight {
     int shareable;
     int linked;
     unsigned waiters;
-    uint64_t landed_ms;
+    uint64_t landed_us;       /* plat_now_us */
     plat_cond *done;
     char key[FLIGHT_KEY_MAX + 1];
     unsigned char value[]; /* the table's value_size bytes */
@@ -30,8 +30,8 @@ typedef struct flight {
 struct flight_table {
     plat_mutex *lock;
     size_t value_size;
-    uint64_t keep_ms;
-    uint64_t last_sweep_ms;
+    uint64_t keep_us;
+    uint64_t last_sweep_us;
     unsigned long joins;
     size_t count;
     flight *buckets[FLIGHT_BUCKETS];
@@ -50,8 +50,8 @@ flight_table *flight_new(size_t value_size, uint64_t keep_ms)
         return NULL;
     }
     t->value_size = value_size;
-    t->keep_ms = keep_ms;
-    t->last_sweep_ms = plat_now_ms();
+    t->keep_us = keep_ms * 1000;
+    t->last_sweep_us = plat_now_us();
     return t;
 }
 
@@ -107,17 +107,17 @@ static void unlink_flight(flight_table *t, flight *f)
 }
 
 /* Kept answers go once keep_ms has passed; looked for once per keep_ms,
- * so keys never asked again do not pile up. */
+ * so keys never asked again do not pile up. now: plat_now_us. */
 static void sweep_if_due(flight_table *t, uint64_t now)
 {
-    if (t->keep_ms == 0 || now - t->last_sweep_ms < t->keep_ms)
+    if (t->keep_us == 0 || now - t->last_sweep_us < t->keep_us)
         return;
-    t->last_sweep_ms = now;
+    t->last_sweep_us = now;
     for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
         flight *f = t->buckets[i];
         while (f) {
             flight *next = f->next;
-            if (f->landed && now - f->landed_ms >= t->keep_ms)
+            if (f->landed && now - f->landed_us >= t->keep_us)
                 unlink_flight(t, f);
             f = next;
         }
@@ -145,12 +145,13 @@ static flight *start_flight(flight_table *t, const char *key)
 }
 
 /* The linked flight for key that may serve an asker who began at
- * began_ms, or NULL; a landed one that may not is dropped. */
-static flight *usable(flight_table *t, const char *key, uint64_t began_ms, uint64_t now)
+ * began_us, or NULL; a landed one that may not (it landed before the
+ * asker began, or too long ago) is dropped. now: plat_now_us. */
+static flight *usable(flight_table *t, const char *key, uint64_t began_us, uint64_t now)
 {
     flight *f = find(t, key);
     if (f && f->landed &&
-        !(f->shareable && f->landed_ms >= began_ms && now - f->landed_ms < t->keep_ms)) {
+        !(f->shareable && f->landed_us > began_us && now - f->landed_us < t->keep_us)) {
         unlink_flight(t, f);
         f = NULL;
     }
@@ -187,7 +188,7 @@ static int wait_for(flight_table *t, flight *f, uint64_t deadline_ms, void *valu
     return role;
 }
 
-flight_role flight_ask(flight_table *t, const char *key, uint64_t began_ms, uint64_t deadline_ms,
+flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint64_t deadline_ms,
                        void *value)
 {
     if (strlen(key) > FLIGHT_KEY_MAX)
@@ -195,9 +196,9 @@ flight_role flight_ask(flight_table *t, const char *key, uint64_t began_ms, uint
     int role;
     plat_mutex_lock(t->lock);
     do {
-        uint64_t now = plat_now_ms();
+        uint64_t now = plat_now_us();
         sweep_if_due(t, now);
-        flight *f = usable(t, key, began_ms, now);
+        flight *f = usable(t, key, began_us, now);
         if (!f) {
             start_flight(t, key);
             role = FLIGHT_LEAD;
@@ -217,8 +218,7 @@ int flight_try_lead(flight_table *t, const char *key)
     if (strlen(key) > FLIGHT_KEY_MAX)
         return 1;
     plat_mutex_lock(t->lock);
-    uint64_t now = plat_now_ms();
-    sweep_if_due(t, now);
+    sweep_if_due(t, plat_now_us());
     flight *f = find(t, key);
     int lead = !f || f->landed;
     if (lead) {
@@ -240,11 +240,11 @@ void flight_land(flight_table *t, const char *key, const void *value, int sharea
         memcpy(f->value, value, t->value_size);
         f->landed = 1;
         f->shareable = shareable;
-        f->landed_ms = plat_now_ms();
+        f->landed_us = plat_now_us();
         plat_cond_broadcast(f->done);
         /* An answer nobody may keep leaves the table now, so the next
          * asker leads a fresh flight. */
-        if (!shareable || t->keep_ms == 0)
+        if (!shareable || t->keep_us == 0)
             unlink_flight(t, f);
     }
     plat_mutex_unlock(t->lock);

@@ -35,12 +35,13 @@ typedef enum {
     FLIGHT_TIMED_OUT  /* deadline_ms passed before an answer came */
 } flight_role;
 
-/* Lead key's work, join it, or take a kept answer. began_ms: when the
- * asker's own work began (plat_now_ms clock; 0 when keep_ms is 0);
- * deadline_ms: how long a joiner waits. A key longer than FLIGHT_KEY_MAX,
+/* Lead key's work, join it, or take a kept answer. began_us: when the
+ * asker's own work began (plat_now_us clock, fine enough to tell "before"
+ * from "after" where plat_now_ms moves in 16 ms steps; 0 when keep_ms is
+ * 0); deadline_ms: how long a joiner waits (plat_now_ms clock). A key longer than FLIGHT_KEY_MAX,
  * or no memory for the flight, makes the asker lead alone (its answer then
  * reaches nobody). */
-flight_role flight_ask(flight_table *t, const char *key, uint64_t began_ms, uint64_t deadline_ms,
+flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint64_t deadline_ms,
                        void *value);
 
 /* Leads key only when nobody else is at it: 1 (land it later) or 0. For

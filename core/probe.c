@@ -163,7 +163,7 @@ typedef struct {
     SSL_CTX *ctx;
     SSL *ssl;             /* set once STARTTLS succeeded */
     net_fd fd;
-    uint64_t began;       /* plat_now_ms when the probe began */
+    uint64_t began_us;    /* plat_now_us when the probe began */
     uint64_t total_deadline;
     outcome now;          /* the address being probed */
     outcome best;         /* the best outcome so far: the result */
@@ -983,7 +983,7 @@ static int probe_host(session *s, const char *host)
     struct flight_table *hosts = s->opts->host_flights;
     if (!hosts || !host_key(host, s->opts->port, key))
         return probe_host_itself(s, host);
-    switch (flight_ask(hosts, key, s->began, s->total_deadline, &v)) {
+    switch (flight_ask(hosts, key, s->began_us, s->total_deadline, &v)) {
     case FLIGHT_JOINED:
         return take_shared_verdict(s, host, &v);
     case FLIGHT_TIMED_OUT:
@@ -1072,7 +1072,7 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
     s->opts = opts;
     s->domain = out->domain;
     s->fd = NET_BAD_FD;
-    s->began = start;
+    s->began_us = plat_now_us();
     s->total_deadline = start + opts->total_timeout_ms;
     if (ehlo_name_ok(opts->ehlo_name))
         s->ehlo = opts->ehlo_name;
