@@ -660,6 +660,10 @@ static void test_tabs_switch(void **state)
     assert_non_null(wcsstr(text, db_w));
     get_text(control(main_wnd, IDC_STATUS_VERSION), text, 1200);
     assert_non_null(wcsstr(text, L"TLS Router " TR_TEST_VERSION_W));
+    /* The live figures, as the engines last wrote them. */
+    get_text(control(main_wnd, IDC_STATUS_FIGURES), text, 1200);
+    assert_non_null(wcsstr(text, L" messages, "));
+    assert_non_null(wcsstr(text, L"OnArrival: p50 "));
     screenshot("status");
 }
 
