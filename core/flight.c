@@ -1,8 +1,14 @@
-/* flight: a chained hash table of flights under one mutex, each flight
- * with its own condition variable for its joiners. A flight stays in the
- * table (linked) while it is in the air and, once landed, while its answer
- * is kept; joiners hold it by a count, so whoever drops the last hold of
- * an unlinked flight frees it. At most one flight per key is linked. */
+/* flight: a chained hash table of flights under one mutex. A flight stays
+ * in the table while it is in the air and, once landed, while its answer
+ * is kept; at most one flight per key is in the table.
+ *
+ * Each joiner waits on a lock and condition variable of its own, listed
+ * on the flight: landing copies the answer into every joiner's buffer and
+ * wakes each one. Waiting on the table's lock instead (one broadcast)
+ * would wake 64 joiners into a queue for that one lock, each handing it to
+ * the next through a context switch: milliseconds for the last one. A
+ * joiner that gives up takes itself off the list under the table's lock,
+ * so the flight never points at a joiner that has left. */
 #include "flight.h"
 
 #include <stdlib.h>
@@ -15,14 +21,22 @@
  * the platform's condition variable does with long waits. */
 #define FLIGHT_WAIT_SLICE_MS 1000
 
+typedef enum { WAITING = 0, ANSWERED, ASK_AGAIN_NOW } joiner_state;
+
+typedef struct joiner {
+    struct joiner *next;
+    plat_mutex *lock;
+    plat_cond *wake;
+    joiner_state state;       /* set under the table's lock and lock */
+    void *value;              /* the joiner's buffer: the answer goes here */
+} joiner;
+
 typedef struct flight {
     struct flight *next;
     int landed;
     int shareable;
-    int linked;
-    unsigned waiters;
     uint64_t landed_us;       /* plat_now_us */
-    plat_cond *done;
+    joiner *joiners;          /* waiting for this flight (in the air only) */
     char key[FLIGHT_KEY_MAX + 1];
     unsigned char value[]; /* the table's value_size bytes */
 } flight;
@@ -55,12 +69,6 @@ flight_table *flight_new(size_t value_size, uint64_t keep_ms)
     return t;
 }
 
-static void free_flight(flight *f)
-{
-    plat_cond_free(f->done);
-    free(f);
-}
-
 void flight_free(flight_table *t)
 {
     if (!t)
@@ -69,7 +77,7 @@ void flight_free(flight_table *t)
         flight *f = t->buckets[i];
         while (f) {
             flight *next = f->next;
-            free_flight(f);
+            free(f);
             f = next;
         }
     }
@@ -93,17 +101,15 @@ static flight *find(flight_table *t, const char *key)
     return NULL;
 }
 
-/* Out of the table; freed now unless joiners still hold it. */
+/* Out of the table, and freed: no joiner points at a landed flight. */
 static void unlink_flight(flight_table *t, flight *f)
 {
     flight **link = &t->buckets[bucket_of(f->key)];
     while (*link != f)
         link = &(*link)->next;
     *link = f->next;
-    f->linked = 0;
     t->count--;
-    if (f->waiters == 0)
-        free_flight(f);
+    free(f);
 }
 
 /* Kept answers go once keep_ms has passed; looked for once per keep_ms,
@@ -131,14 +137,9 @@ static flight *start_flight(flight_table *t, const char *key)
     flight *f = calloc(1, sizeof *f + t->value_size);
     if (!f)
         return NULL;
-    if (!(f->done = plat_cond_new())) {
-        free(f);
-        return NULL;
-    }
     memcpy(f->key, key, strlen(key) + 1);
     size_t b = bucket_of(key);
     f->next = t->buckets[b];
-    f->linked = 1;
     t->buckets[b] = f;
     t->count++;
     return f;
@@ -164,28 +165,69 @@ static void take_answer(flight_table *t, const flight *f, void *value)
     t->joins++;
 }
 
-/* Waits for f to land or deadline_ms to pass, the table's lock held. */
-static int wait_for(flight_table *t, flight *f, uint64_t deadline_ms, void *value)
+static void joiner_free(joiner *j)
 {
-    f->waiters++;
-    for (uint64_t now = plat_now_ms(); !f->landed && now < deadline_ms; now = plat_now_ms()) {
+    plat_cond_free(j->wake);
+    plat_mutex_free(j->lock);
+    free(j);
+}
+
+static joiner *joiner_new(void *value)
+{
+    joiner *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->lock = plat_mutex_new();
+    j->wake = plat_cond_new();
+    if (!j->lock || !j->wake) {
+        joiner_free(j);
+        return NULL;
+    }
+    j->value = value;
+    return j;
+}
+
+/* Takes j off f's list, if it is there. */
+static void leave(flight *f, joiner *j)
+{
+    for (joiner **link = &f->joiners; *link; link = &(*link)->next)
+        if (*link == j) {
+            *link = j->next;
+            return;
+        }
+}
+
+/* Waits on j's own lock, without the table's, until the leader answers
+ * or deadline_ms passes. An answered joiner returns without touching the
+ * table's lock again: that is what keeps 64 joiners from queueing for it. */
+static joiner_state wait_answer(joiner *j, uint64_t deadline_ms)
+{
+    plat_mutex_lock(j->lock);
+    for (uint64_t now = plat_now_ms(); j->state == WAITING && now < deadline_ms;
+         now = plat_now_ms()) {
         uint64_t left = deadline_ms - now;
-        plat_cond_wait_ms(f->done, t->lock,
+        plat_cond_wait_ms(j->wake, j->lock,
                           (unsigned)(left < FLIGHT_WAIT_SLICE_MS ? left : FLIGHT_WAIT_SLICE_MS));
     }
-    f->waiters--;
-    int role;
-    if (!f->landed)
-        role = FLIGHT_TIMED_OUT;
-    else if (f->shareable) {
-        take_answer(t, f, value);
-        role = FLIGHT_JOINED;
-    } else {
-        role = plat_now_ms() < deadline_ms ? ASK_AGAIN : FLIGHT_TIMED_OUT;
+    joiner_state st = j->state;
+    plat_mutex_unlock(j->lock);
+    return st;
+}
+
+/* After a wait that ended unanswered, with the table's lock held: the
+ * leader answers under that lock, so what j says now holds. */
+static int after_wait(flight *f, joiner *j, uint64_t deadline_ms)
+{
+    switch (j->state) {
+    case ANSWERED:
+        return FLIGHT_JOINED;
+    case ASK_AGAIN_NOW:
+        return plat_now_ms() < deadline_ms ? ASK_AGAIN : FLIGHT_TIMED_OUT;
+    case WAITING:
+        break;
     }
-    if (!f->linked && f->waiters == 0)
-        free_flight(f);
-    return role;
+    leave(f, j); /* still in the air, so f is still there */
+    return FLIGHT_TIMED_OUT;
 }
 
 flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint64_t deadline_ms,
@@ -194,6 +236,7 @@ flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint
     if (strlen(key) > FLIGHT_KEY_MAX)
         return FLIGHT_LEAD;
     int role;
+    joiner *j = NULL;
     plat_mutex_lock(t->lock);
     do {
         uint64_t now = plat_now_us();
@@ -205,11 +248,24 @@ flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint
         } else if (f->landed) {
             take_answer(t, f, value);
             role = FLIGHT_JOINED;
+        } else if (j || (j = joiner_new(value)) != NULL) {
+            j->state = WAITING;
+            j->next = f->joiners;
+            f->joiners = j;
+            plat_mutex_unlock(t->lock);
+            if (wait_answer(j, deadline_ms) == ANSWERED) {
+                joiner_free(j);
+                return FLIGHT_JOINED;
+            }
+            plat_mutex_lock(t->lock);
+            role = after_wait(f, j, deadline_ms);
         } else {
-            role = wait_for(t, f, deadline_ms, value);
+            role = FLIGHT_LEAD; /* no memory to wait: work alone */
         }
     } while (role == ASK_AGAIN);
     plat_mutex_unlock(t->lock);
+    if (j)
+        joiner_free(j);
     return (flight_role)role;
 }
 
@@ -230,6 +286,27 @@ int flight_try_lead(flight_table *t, const char *key)
     return lead;
 }
 
+/* Every joiner gets the answer in its own buffer (or is told to ask
+ * again) and is woken on its own lock, with the table's lock held. */
+static void answer_joiners(flight_table *t, flight *f)
+{
+    joiner *next;
+    for (joiner *j = f->joiners; j; j = next) {
+        /* Once woken, an answered joiner frees j: nothing after the
+         * unlock may touch it. */
+        next = j->next;
+        plat_mutex_lock(j->lock);
+        if (f->shareable) {
+            memcpy(j->value, f->value, t->value_size);
+            t->joins++;
+        }
+        j->state = f->shareable ? ANSWERED : ASK_AGAIN_NOW;
+        plat_cond_signal(j->wake);
+        plat_mutex_unlock(j->lock);
+    }
+    f->joiners = NULL;
+}
+
 void flight_land(flight_table *t, const char *key, const void *value, int shareable)
 {
     if (strlen(key) > FLIGHT_KEY_MAX)
@@ -241,7 +318,7 @@ void flight_land(flight_table *t, const char *key, const void *value, int sharea
         f->landed = 1;
         f->shareable = shareable;
         f->landed_us = plat_now_us();
-        plat_cond_broadcast(f->done);
+        answer_joiners(t, f);
         /* An answer nobody may keep leaves the table now, so the next
          * asker leads a fresh flight. */
         if (!shareable || t->keep_us == 0)
