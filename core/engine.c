@@ -580,6 +580,11 @@ static void probe_in_background(engine *e, const char *domain, probe_result *out
 static void refresh_domain(void *ctx, const char *domain)
 {
     engine *e = ctx;
+    /* Queued a while ago: a message may have probed it since. */
+    int64_t probed, expires;
+    if (pcache_lifetime(e->probe_cache, domain, &probed, &expires) &&
+        !refresh_is_due(probed, expires, plat_wall_ms()))
+        return;
     if (!flight_try_lead(e->probe_flights, domain))
         return;
     probe_result r;

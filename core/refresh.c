@@ -24,7 +24,8 @@
 #define LOOK_AGAIN_MS 1000
 /* The token bucket holds this many milliseconds of the rate. */
 #define BURST_MS 5000
-#define POOL_QUEUE (REFRESH_CONCURRENCY_MAX * 2)
+/* Jobs waiting for one of the refresh_concurrency places: a scan's worth. */
+#define POOL_QUEUE 4096
 
 typedef struct use {
     struct use *next;
@@ -94,6 +95,7 @@ void refresher_free(refresher *r)
 void refresher_set_limits(refresher *r, const refresh_limits *l)
 {
     plat_mutex_lock(r->lock);
+    unsigned was = r->limits.concurrency;
     r->limits = *l;
     if (r->limits.window_days < 1)
         r->limits.window_days = 1;
@@ -103,6 +105,8 @@ void refresher_set_limits(refresher *r, const refresh_limits *l)
         r->limits.concurrency = REFRESH_CONCURRENCY_MAX;
     if (r->limits.per_minute < 1)
         r->limits.per_minute = 1;
+    if (r->pool && r->limits.concurrency != was)
+        bgwork_set_max_running(r->pool, r->limits.concurrency);
     plat_mutex_unlock(r->lock);
 }
 
@@ -179,10 +183,10 @@ refresh_submit_status refresher_submit(refresher *r, bgwork_fn fn, void *ctx, co
     refresh_submit_status st = REFRESH_NO_BUDGET;
     plat_mutex_lock(r->lock);
     refill(r, plat_now_ms());
-    if (!r->pool && !r->stopping)
-        r->pool = bgwork_new(REFRESH_CONCURRENCY_MAX, POOL_QUEUE);
-    /* The pool is the refresher's alone: what it holds is what runs. */
-    if (r->pool && r->tokens >= 1 && bgwork_pending(r->pool) < r->limits.concurrency) {
+    if (!r->pool && !r->stopping && (r->pool = bgwork_new(REFRESH_CONCURRENCY_MAX, POOL_QUEUE)))
+        bgwork_set_max_running(r->pool, r->limits.concurrency);
+    /* Queued as the rate allows; the pool runs refresh_concurrency at once. */
+    if (r->pool && r->tokens >= 1) {
         bgwork_status b = bgwork_submit(r->pool, fn, ctx, key);
         if (b == BGWORK_QUEUED) {
             r->tokens -= 1;
@@ -256,12 +260,22 @@ static void record(refresher *r, const candidate *c, size_t n)
     }
 }
 
+static int64_t due_time(int64_t probed_ms, int64_t expires_ms)
+{
+    return probed_ms + (expires_ms - probed_ms) * REFRESH_AT_PERCENT / 100;
+}
+
+int refresh_is_due(int64_t probed_ms, int64_t expires_ms, int64_t now_ms)
+{
+    return now_ms >= due_time(probed_ms, expires_ms);
+}
+
 static int64_t due_at(void *ctx, refresh_lifetime_fn lifetime, const candidate *c)
 {
     int64_t probed, expires;
     if (!lifetime(ctx, c->domain, &probed, &expires))
         return c->last_refresh_ms ? c->last_refresh_ms + REFRESH_NO_ENTRY_RETRY_MS : 0;
-    return probed + (expires - probed) * REFRESH_AT_PERCENT / 100;
+    return due_time(probed, expires);
 }
 
 size_t refresher_scan(refresher *r, int64_t now_ms, refresh_lifetime_fn lifetime, bgwork_fn fn,

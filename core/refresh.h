@@ -6,10 +6,10 @@
  * message no message to it waits for a probe. A domain not used for the
  * window drops out.
  *
- * Background probing is bounded: at most refresh_concurrency jobs queued
- * or running on the refresher's own pool, and at most
- * refresh_max_per_minute started a minute (a token bucket holding five
- * seconds' worth). The expired-certificate re-checks go through the same
+ * Background probing is bounded: at most refresh_concurrency jobs run at
+ * once on the refresher's own pool (the others wait in its queue), and at
+ * most refresh_max_per_minute are handed to it a minute (a token bucket
+ * holding five seconds' worth). The expired-certificate re-checks go through the same
  * bounds (refresher_submit). The jobs themselves are the caller's (the
  * engine's): they give way to foreground probes through the engine's
  * flight table.
@@ -60,12 +60,18 @@ void refresher_note_use(refresher *r, const char *domain, int64_t now_ms);
 typedef enum {
     REFRESH_STARTED = 0,  /* queued on the pool */
     REFRESH_BUSY,         /* the same job is queued or running */
-    REFRESH_NO_BUDGET     /* all slots taken, over the rate, or stopping */
+    REFRESH_NO_BUDGET     /* over the rate, the queue full, or stopping */
 } refresh_submit_status;
 
 /* One background probe job, fn(ctx, key) on the refresher's pool, when
- * the bounds allow it now. */
+ * the rate allows it now; it runs when one of the refresh_concurrency
+ * places is free. */
 refresh_submit_status refresher_submit(refresher *r, bgwork_fn fn, void *ctx, const char *key);
+
+/* 1 when an answer probed at probed_ms that runs out at expires_ms is due
+ * for a refresh at now_ms (REFRESH_AT_PERCENT of its lifetime). A job can
+ * ask again before it probes: a message may have probed meanwhile. */
+int refresh_is_due(int64_t probed_ms, int64_t expires_ms, int64_t now_ms);
 
 /* When domain's probe answer was probed and when it runs out (wall
  * clock): 1, or 0 when there is no live answer. */

@@ -35,6 +35,8 @@ typedef struct {
     plat_cond *changed;
     int gate_open;        /* jobs wait for it (bounded) */
     int ran;              /* jobs that ran */
+    int running;          /* jobs in job() now */
+    int most_running;     /* the most at once */
     char last[64];
     char dir[512];
     char path[600];
@@ -56,10 +58,14 @@ static void job(void *ctx, const char *domain)
 {
     world *w = ctx;
     plat_mutex_lock(w->lock);
+    if (++w->running > w->most_running)
+        w->most_running = w->running;
+    plat_cond_broadcast(w->changed);
     uint64_t until = plat_now_ms() + WAIT_MS;
     while (!w->gate_open && plat_now_ms() < until)
         plat_cond_wait_ms(w->changed, w->lock, 50);
     w->ran++;
+    w->running--;
     snprintf(w->last, sizeof w->last, "%s", domain);
     plat_cond_broadcast(w->changed);
     plat_mutex_unlock(w->lock);
@@ -179,28 +185,45 @@ static void use_domains(refresher *r, world *w, int n)
     (void)w;
 }
 
+static void open_gate(world *w)
+{
+    plat_mutex_lock(w->lock);
+    w->gate_open = 1;
+    plat_cond_broadcast(w->changed);
+    plat_mutex_unlock(w->lock);
+}
+
+/* Waits until n jobs are in job() at once; how many are. */
+static int wait_running(world *w, int n)
+{
+    plat_mutex_lock(w->lock);
+    uint64_t until = plat_now_ms() + WAIT_MS;
+    while (w->running < n && plat_now_ms() < until)
+        plat_cond_wait_ms(w->changed, w->lock, 50);
+    int now = w->running;
+    plat_mutex_unlock(w->lock);
+    return now;
+}
+
 static void at_most_concurrency_jobs_at_once(void **state)
 {
     world *w = *state;
     w->gate_open = 0;
     refresher *r = new_refresher(2, 100000);
     use_domains(r, w, 5); /* none has an entry: all due */
-    assert_int_equal(refresher_scan(r, T0, lifetime_of, job, w), 2);
-    assert_int_equal(refresher_scan(r, T0 + 100, lifetime_of, job, w), 0);
-    assert_int_equal(refresher_submit(r, job, w, "extra.example"), REFRESH_NO_BUDGET);
-    plat_mutex_lock(w->lock);
-    w->gate_open = 1;
-    plat_cond_broadcast(w->changed);
-    plat_mutex_unlock(w->lock);
+    /* All five handed over at once; two run, three wait their turn. */
+    assert_int_equal(refresher_scan(r, T0, lifetime_of, job, w), 5);
+    assert_int_equal(wait_running(w, 2), 2);
+    plat_sleep_ms(200);
+    assert_int_equal(wait_running(w, 2), 2);
+    /* Live: three at once. */
+    refresh_limits l = { 7, 3, 100000 };
+    refresher_set_limits(r, &l);
+    assert_int_equal(wait_running(w, 3), 3);
+    open_gate(w);
     assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
-    /* The rest on the next scans, where the last one stopped. */
-    size_t started = 0;
-    for (int i = 0; i < 5 && started < 3; i++) {
-        started += refresher_scan(r, T0 + 200 + i, lifetime_of, job, w);
-        assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
-    }
-    assert_int_equal(started, 3);
     assert_int_equal(ran(w), 5);
+    assert_int_equal(w->most_running, 3);
     refresher_free(r);
 }
 
@@ -227,10 +250,7 @@ static void a_job_already_queued_is_not_queued_twice(void **state)
     refresher *r = new_refresher(4, 600);
     assert_int_equal(refresher_submit(r, job, w, "x.example"), REFRESH_STARTED);
     assert_int_equal(refresher_submit(r, job, w, "x.example"), REFRESH_BUSY);
-    plat_mutex_lock(w->lock);
-    w->gate_open = 1;
-    plat_cond_broadcast(w->changed);
-    plat_mutex_unlock(w->lock);
+    open_gate(w);
     assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
     assert_int_equal(ran(w), 1);
     refresher_stop(r);
