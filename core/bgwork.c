@@ -181,6 +181,11 @@ void bgwork_set_max_running(bgwork *w, unsigned n)
 {
     plat_mutex_lock(w->lock);
     w->max_running = n < 1 ? 1 : n;
+    /* Threads are added, never taken away: one that fails to start only
+     * leaves fewer running at once. */
+    while (w->n_threads < w->max_running && w->n_threads < BGWORK_THREADS_MAX &&
+           !w->stop && start_thread(w, w->n_threads) == 0)
+        w->n_threads++;
     plat_cond_broadcast(w->wake);
     plat_mutex_unlock(w->lock);
 }

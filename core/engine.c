@@ -542,7 +542,7 @@ static int probe_by(engine *e, const char *domain, uint64_t deadline_ms, probe_r
 
 int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
 {
-    switch (flight_ask(e->probe_flights, domain, 0, deadline_ms, out)) {
+    switch (flight_ask(e->probe_flights, domain, NULL, deadline_ms, out)) {
     case FLIGHT_JOINED:
         return 0;
     case FLIGHT_TIMED_OUT:
@@ -764,7 +764,7 @@ static void recheck_expired(void *ctx, const char *domain)
     uint64_t wait_until = plat_now_ms() + cfg->probe.opts.total_timeout_ms + 1000;
     engine_release_config(e, cfg);
     probe_result r;
-    switch (flight_ask(e->probe_flights, domain, 0, wait_until, &r)) {
+    switch (flight_ask(e->probe_flights, domain, NULL, wait_until, &r)) {
     case FLIGHT_TIMED_OUT:
         return;
     case FLIGHT_LEAD:
@@ -832,7 +832,7 @@ decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
     if (!policy_memo_get(e->policies, domain, settings, plat_wall_ms(), out)) {
         char key[FLIGHT_KEY_MAX + 1];
         snprintf(key, sizeof key, "%u:%s", settings, domain);
-        switch (flight_ask(e->policy_flights, key, 0, deadline_ms, out)) {
+        switch (flight_ask(e->policy_flights, key, NULL, deadline_ms, out)) {
         case FLIGHT_LEAD:
             look_up_policy(e, cfg, domain, deadline_ms, out);
             flight_land(e->policy_flights, key, out, 1);

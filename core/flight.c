@@ -2,6 +2,11 @@
  * in the table while it is in the air and, once landed, while its answer
  * is kept; at most one flight per key is in the table.
  *
+ * Kept answers are listed in the order they landed, and sessions in the
+ * order they began: when the oldest session ends, the answers that landed
+ * before the next oldest began (or all, when none is left) go from the
+ * front of their list.
+ *
  * Each joiner waits on a lock and condition variable of its own, listed
  * on the flight: landing copies the answer into every joiner's buffer and
  * wakes each one. Waiting on the table's lock instead (one broadcast)
@@ -33,6 +38,8 @@ typedef struct joiner {
 
 typedef struct flight {
     struct flight *next;
+    struct flight *kept_prev, *kept_next; /* the kept list, once kept */
+    int kept;
     int landed;
     int shareable;
     uint64_t landed_us;       /* plat_now_us */
@@ -44,8 +51,9 @@ typedef struct flight {
 struct flight_table {
     plat_mutex *lock;
     size_t value_size;
-    uint64_t keep_us;
-    uint64_t last_sweep_us;
+    int keep;
+    flight_session *oldest, *newest;  /* sessions, in the order they began */
+    flight *kept_first, *kept_last;   /* kept answers, in the order they landed */
     unsigned long joins;
     size_t count;
     flight *buckets[FLIGHT_BUCKETS];
@@ -54,7 +62,7 @@ struct flight_table {
 /* What flight_ask does after a wait: one of the roles, or ask again. */
 enum { ASK_AGAIN = -1 };
 
-flight_table *flight_new(size_t value_size, uint64_t keep_ms)
+flight_table *flight_new(size_t value_size, int keep)
 {
     flight_table *t = calloc(1, sizeof *t);
     if (!t)
@@ -64,8 +72,7 @@ flight_table *flight_new(size_t value_size, uint64_t keep_ms)
         return NULL;
     }
     t->value_size = value_size;
-    t->keep_us = keep_ms * 1000;
-    t->last_sweep_us = plat_now_us();
+    t->keep = keep != 0;
     return t;
 }
 
@@ -101,6 +108,33 @@ static flight *find(flight_table *t, const char *key)
     return NULL;
 }
 
+static void unlist_kept(flight_table *t, flight *f)
+{
+    if (!f->kept)
+        return;
+    if (f->kept_prev)
+        f->kept_prev->kept_next = f->kept_next;
+    else
+        t->kept_first = f->kept_next;
+    if (f->kept_next)
+        f->kept_next->kept_prev = f->kept_prev;
+    else
+        t->kept_last = f->kept_prev;
+    f->kept = 0;
+}
+
+static void list_kept(flight_table *t, flight *f)
+{
+    f->kept = 1;
+    f->kept_next = NULL;
+    f->kept_prev = t->kept_last;
+    if (t->kept_last)
+        t->kept_last->kept_next = f;
+    else
+        t->kept_first = f;
+    t->kept_last = f;
+}
+
 /* Out of the table, and freed: no joiner points at a landed flight. */
 static void unlink_flight(flight_table *t, flight *f)
 {
@@ -108,26 +142,46 @@ static void unlink_flight(flight_table *t, flight *f)
     while (*link != f)
         link = &(*link)->next;
     *link = f->next;
+    unlist_kept(t, f);
     t->count--;
     free(f);
 }
 
-/* Kept answers go once keep_ms has passed; looked for once per keep_ms,
- * so keys never asked again do not pile up. now: plat_now_us. */
-static void sweep_if_due(flight_table *t, uint64_t now)
+/* Kept answers no session can take any more: those that landed before
+ * the oldest session began, or all when there is none. */
+static void drop_unwanted(flight_table *t)
 {
-    if (t->keep_us == 0 || now - t->last_sweep_us < t->keep_us)
-        return;
-    t->last_sweep_us = now;
-    for (size_t i = 0; i < FLIGHT_BUCKETS; i++) {
-        flight *f = t->buckets[i];
-        while (f) {
-            flight *next = f->next;
-            if (f->landed && now - f->landed_us >= t->keep_us)
-                unlink_flight(t, f);
-            f = next;
-        }
-    }
+    while (t->kept_first && (!t->oldest || t->kept_first->landed_us <= t->oldest->began_us))
+        unlink_flight(t, t->kept_first);
+}
+
+void flight_session_begin(flight_table *t, flight_session *s)
+{
+    plat_mutex_lock(t->lock);
+    s->began_us = plat_now_us();
+    s->next = NULL;
+    s->prev = t->newest;
+    if (t->newest)
+        t->newest->next = s;
+    else
+        t->oldest = s;
+    t->newest = s;
+    plat_mutex_unlock(t->lock);
+}
+
+void flight_session_end(flight_table *t, flight_session *s)
+{
+    plat_mutex_lock(t->lock);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        t->oldest = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        t->newest = s->prev;
+    drop_unwanted(t);
+    plat_mutex_unlock(t->lock);
 }
 
 /* A new flight in the air for key; NULL when out of memory (the caller
@@ -145,14 +199,13 @@ static flight *start_flight(flight_table *t, const char *key)
     return f;
 }
 
-/* The linked flight for key that may serve an asker who began at
- * began_us, or NULL; a landed one that may not (it landed before the
- * asker began, or too long ago) is dropped. now: plat_now_us. */
-static flight *usable(flight_table *t, const char *key, uint64_t began_us, uint64_t now)
+/* The flight for key that may serve an asker whose session is s, or NULL;
+ * a kept answer that may not (it landed before s began) is dropped, so
+ * the asker leads a fresh flight. */
+static flight *usable(flight_table *t, const char *key, const flight_session *s)
 {
     flight *f = find(t, key);
-    if (f && f->landed &&
-        !(f->shareable && f->landed_us > began_us && now - f->landed_us < t->keep_us)) {
+    if (f && f->landed && !(s && f->landed_us > s->began_us)) {
         unlink_flight(t, f);
         f = NULL;
     }
@@ -230,8 +283,8 @@ static int after_wait(flight *f, joiner *j, uint64_t deadline_ms)
     return FLIGHT_TIMED_OUT;
 }
 
-flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint64_t deadline_ms,
-                       void *value)
+flight_role flight_ask(flight_table *t, const char *key, const flight_session *s,
+                       uint64_t deadline_ms, void *value)
 {
     if (strlen(key) > FLIGHT_KEY_MAX)
         return FLIGHT_LEAD;
@@ -239,9 +292,7 @@ flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint
     joiner *j = NULL;
     plat_mutex_lock(t->lock);
     do {
-        uint64_t now = plat_now_us();
-        sweep_if_due(t, now);
-        flight *f = usable(t, key, began_us, now);
+        flight *f = usable(t, key, s);
         if (!f) {
             start_flight(t, key);
             role = FLIGHT_LEAD;
@@ -274,7 +325,6 @@ int flight_try_lead(flight_table *t, const char *key)
     if (strlen(key) > FLIGHT_KEY_MAX)
         return 1;
     plat_mutex_lock(t->lock);
-    sweep_if_due(t, plat_now_us());
     flight *f = find(t, key);
     int lead = !f || f->landed;
     if (lead) {
@@ -319,10 +369,13 @@ void flight_land(flight_table *t, const char *key, const void *value, int sharea
         f->shareable = shareable;
         f->landed_us = plat_now_us();
         answer_joiners(t, f);
-        /* An answer nobody may keep leaves the table now, so the next
-         * asker leads a fresh flight. */
-        if (!shareable || t->keep_us == 0)
+        /* An answer nobody may keep, or no session could take, leaves
+         * the table now, so the next asker leads a fresh flight. */
+        if (!shareable || !t->keep || !t->oldest) {
             unlink_flight(t, f);
+        } else {
+            list_kept(t, f);
+        }
     }
     plat_mutex_unlock(t->lock);
 }

@@ -4,11 +4,14 @@
  * join and wait for its answer, each under its own deadline, so a burst of
  * messages to a new domain costs one probe, not one per message.
  *
- * An answer can also be kept for a while after it lands (keep_ms), for
- * askers whose own work had begun before it landed: two probes running at
- * the same time share an MX host's verdict even when the second reaches
- * the host just after the first finished with it. An asker that began
- * after an answer landed never gets it (it wants fresh news).
+ * A table made with keep on also keeps each answer after it lands, for
+ * the sessions (units of work, such as one probe of a domain) that had
+ * begun before it landed and are still going: two probes running at the
+ * same time share an MX host's verdict even when the second reaches the
+ * host just after the first finished with it. A session that begins after
+ * an answer landed never gets it (it wants fresh news), and an answer
+ * goes as soon as no session that began before it is left, so what is
+ * kept is bounded by what lands during the longest session.
  *
  * Thread-safe; the leader holds no lock while it works. */
 #ifndef TR_FLIGHT_H
@@ -21,12 +24,23 @@
 
 typedef struct flight_table flight_table;
 
-/* value_size: the bytes of one answer. keep_ms: how long a landed answer
- * is kept for askers that began before it landed (0: only those already
- * waiting get it). NULL when out of memory. */
-flight_table *flight_new(size_t value_size, uint64_t keep_ms);
-/* Call once nobody leads or waits any more. */
+/* One unit of work that may take kept answers, between
+ * flight_session_begin and flight_session_end; the caller's memory (on
+ * its stack), the table's while it runs. */
+typedef struct flight_session {
+    struct flight_session *prev, *next;
+    uint64_t began_us; /* plat_now_us */
+} flight_session;
+
+/* value_size: the bytes of one answer. keep: 1 to keep answers for the
+ * sessions that began before they landed, 0 for only those waiting when
+ * an answer lands. NULL when out of memory. */
+flight_table *flight_new(size_t value_size, int keep);
+/* Call once nobody leads, waits or has a session any more. */
 void flight_free(flight_table *t);
+
+void flight_session_begin(flight_table *t, flight_session *s);
+void flight_session_end(flight_table *t, flight_session *s);
 
 typedef enum {
     FLIGHT_LEAD = 0,  /* nobody is at it: do the work, then flight_land
@@ -35,14 +49,13 @@ typedef enum {
     FLIGHT_TIMED_OUT  /* deadline_ms passed before an answer came */
 } flight_role;
 
-/* Lead key's work, join it, or take a kept answer. began_us: when the
- * asker's own work began (plat_now_us clock, fine enough to tell "before"
- * from "after" where plat_now_ms moves in 16 ms steps; 0 when keep_ms is
- * 0); deadline_ms: how long a joiner waits (plat_now_ms clock). A key longer than FLIGHT_KEY_MAX,
- * or no memory for the flight, makes the asker lead alone (its answer then
+/* Lead key's work, join it, or take a kept answer. s: the asker's
+ * session, or NULL (no kept answer is taken); deadline_ms: how long a
+ * joiner waits (plat_now_ms clock). A key longer than FLIGHT_KEY_MAX, or
+ * no memory for the flight, makes the asker lead alone (its answer then
  * reaches nobody). */
-flight_role flight_ask(flight_table *t, const char *key, uint64_t began_us, uint64_t deadline_ms,
-                       void *value);
+flight_role flight_ask(flight_table *t, const char *key, const flight_session *s,
+                       uint64_t deadline_ms, void *value);
 
 /* Leads key only when nobody else is at it: 1 (land it later) or 0. For
  * work that should give way rather than wait (background refreshes). */

@@ -163,7 +163,7 @@ typedef struct {
     SSL_CTX *ctx;
     SSL *ssl;             /* set once STARTTLS succeeded */
     net_fd fd;
-    uint64_t began_us;    /* plat_now_us when the probe began */
+    flight_session round;  /* with opts->host_flights: this probe's session */
     uint64_t total_deadline;
     outcome now;          /* the address being probed */
     outcome best;         /* the best outcome so far: the result */
@@ -935,17 +935,16 @@ static int probe_host_itself(session *s, const char *host)
  * time share each host's verdict through probe_options.host_flights, keyed
  * "host:port": the first probe to reach a host tries it, the others wait
  * for its verdict under their own deadline instead of connecting again.
- * A verdict is kept for PROBE_HOST_KEEP_MS, but only for probes that had
- * begun before it came: "one round" is probes that overlap in time, and a
- * probe that begins later (the next message, a refresh) always asks the
- * host itself. A verdict the prober's own deadline cut short is not shared.
+ * A verdict is kept for the probes that had begun before it came and are
+ * still running (each probe is a flight session): "one round" is probes
+ * that overlap in time, and a probe that begins later (the next message, a
+ * refresh) always asks the host itself. A verdict the prober's own
+ * deadline cut short is not shared.
  *
  * The verdict is the best of the host's own outcomes, which, settled
  * against the best before it, gives what trying the host would have given
  * (better_outcome keeps the last of the highest rank), and whether the
  * probe ends with this host. */
-#define PROBE_HOST_KEEP_MS 30000
-
 typedef struct {
     outcome best;
     int stop;
@@ -953,7 +952,7 @@ typedef struct {
 
 struct flight_table *probe_host_flights_new(void)
 {
-    return flight_new(sizeof(host_verdict), PROBE_HOST_KEEP_MS);
+    return flight_new(sizeof(host_verdict), 1);
 }
 
 /* "host:port" in lower case into key; 0 when it does not fit. */
@@ -983,7 +982,7 @@ static int probe_host(session *s, const char *host)
     struct flight_table *hosts = s->opts->host_flights;
     if (!hosts || !host_key(host, s->opts->port, key))
         return probe_host_itself(s, host);
-    switch (flight_ask(hosts, key, s->began_us, s->total_deadline, &v)) {
+    switch (flight_ask(hosts, key, &s->round, s->total_deadline, &v)) {
     case FLIGHT_JOINED:
         return take_shared_verdict(s, host, &v);
     case FLIGHT_TIMED_OUT:
@@ -1072,8 +1071,9 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
     s->opts = opts;
     s->domain = out->domain;
     s->fd = NET_BAD_FD;
-    s->began_us = plat_now_us();
     s->total_deadline = start + opts->total_timeout_ms;
+    if (opts->host_flights)
+        flight_session_begin(opts->host_flights, &s->round);
     if (ehlo_name_ok(opts->ehlo_name))
         s->ehlo = opts->ehlo_name;
     else if (plat_hostname(host, sizeof host) == 0 && ehlo_name_ok(host))
@@ -1091,6 +1091,8 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
         probe_resolved(s, &mx, shared);
     }
     report(s, out);
+    if (opts->host_flights)
+        flight_session_end(opts->host_flights, &s->round);
     free(s);
     out->elapsed_ms = (unsigned)(plat_now_ms() - start);
     out->probed_ms = plat_wall_ms();

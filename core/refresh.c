@@ -183,8 +183,10 @@ refresh_submit_status refresher_submit(refresher *r, bgwork_fn fn, void *ctx, co
     refresh_submit_status st = REFRESH_NO_BUDGET;
     plat_mutex_lock(r->lock);
     refill(r, plat_now_ms());
-    if (!r->pool && !r->stopping && (r->pool = bgwork_new(REFRESH_CONCURRENCY_MAX, POOL_QUEUE)))
-        bgwork_set_max_running(r->pool, r->limits.concurrency);
+    /* As many threads as may run at once: every thread a probe runs on
+     * keeps allocator and TLS library state, so fewer threads, less memory. */
+    if (!r->pool && !r->stopping)
+        r->pool = bgwork_new(r->limits.concurrency, POOL_QUEUE);
     /* Queued as the rate allows; the pool runs refresh_concurrency at once. */
     if (r->pool && r->tokens >= 1) {
         bgwork_status b = bgwork_submit(r->pool, fn, ctx, key);

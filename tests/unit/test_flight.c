@@ -1,7 +1,7 @@
 /* flight: single flight with real threads. Many askers of one key at once
  * make one leader; joiners get its answer or give up at their own
  * deadline; an answer cut short is not shared; a kept answer reaches only
- * askers that began before it landed. */
+ * sessions that began before it landed, and goes with them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,7 +45,7 @@ static void ask_main(void *arg)
     asker *a = arg;
     uint64_t start = plat_now_ms();
     a->value = -1;
-    a->role = flight_ask(a->t, a->key, 0, a->deadline_ms, &a->value);
+    a->role = flight_ask(a->t, a->key, NULL, a->deadline_ms, &a->value);
     if (a->role == FLIGHT_LEAD) {
         plat_sleep_ms(LEAD_WORK_MS);
         a->value = a->answer_when_leading;
@@ -94,7 +94,7 @@ static void many_askers_one_leader(void **state)
     assert_int_equal(flight_count(t), 0);
     /* Landed and gone: the next asker leads afresh. */
     int v;
-    assert_int_equal(flight_ask(t, "example.com", 0, plat_now_ms() + 10, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "example.com", NULL, plat_now_ms() + 10, &v), FLIGHT_LEAD);
     flight_land(t, "example.com", &v, 1);
     flight_free(t);
 }
@@ -104,8 +104,8 @@ static void other_keys_do_not_wait(void **state)
     (void)state;
     flight_table *t = flight_new(sizeof(int), 0);
     int v = 0;
-    assert_int_equal(flight_ask(t, "a.example", 0, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
-    assert_int_equal(flight_ask(t, "b.example", 0, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "a.example", NULL, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "b.example", NULL, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
     assert_true(flight_in_air(t, "a.example"));
     assert_int_equal(flight_count(t), 2);
     flight_land(t, "a.example", &v, 1);
@@ -120,7 +120,7 @@ static void a_joiner_gives_up_at_its_own_deadline(void **state)
     (void)state;
     flight_table *t = flight_new(sizeof(int), 0);
     int v = 0;
-    assert_int_equal(flight_ask(t, "slow.example", 0, plat_now_ms() + 5000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "slow.example", NULL, plat_now_ms() + 5000, &v), FLIGHT_LEAD);
     asker j = make_asker(t, "slow.example", plat_now_ms() + 150, 7);
     run_askers(&j, 1);
     assert_int_equal(j.role, FLIGHT_TIMED_OUT);
@@ -139,7 +139,7 @@ static void an_answer_cut_short_is_not_shared(void **state)
     (void)state;
     flight_table *t = flight_new(sizeof(int), 0);
     int v = 0;
-    assert_int_equal(flight_ask(t, "cut.example", 0, plat_now_ms() + 5000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "cut.example", NULL, plat_now_ms() + 5000, &v), FLIGHT_LEAD);
     asker a[4];
     for (int i = 0; i < 4; i++)
         a[i] = make_asker(t, "cut.example", plat_now_ms() + 10000, 500 + i);
@@ -159,47 +159,68 @@ static void an_answer_cut_short_is_not_shared(void **state)
     flight_free(t);
 }
 
-static void a_kept_answer_reaches_only_earlier_askers(void **state)
+static void a_kept_answer_reaches_only_earlier_sessions(void **state)
 {
     (void)state;
-    flight_table *t = flight_new(sizeof(int), 60000);
-    uint64_t before = plat_now_us();
+    flight_table *t = flight_new(sizeof(int), 1);
+    flight_session leader, early, late;
+    flight_session_begin(t, &leader);
+    flight_session_begin(t, &early);
     int v = 0;
-    assert_int_equal(flight_ask(t, "mx.example", before, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "mx.example", &leader, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
     plat_sleep_ms(20);
     v = 5;
     flight_land(t, "mx.example", &v, 1);
+    flight_session_begin(t, &late);
     /* Began before it landed: takes it. */
     v = 0;
-    assert_int_equal(flight_ask(t, "mx.example", before, plat_now_ms() + 1000, &v), FLIGHT_JOINED);
+    assert_int_equal(flight_ask(t, "mx.example", &early, plat_now_ms() + 1000, &v),
+                     FLIGHT_JOINED);
     assert_int_equal(v, 5);
     assert_int_equal(flight_count(t), 1);
     /* Began after: wants fresh news, and leads. */
-    uint64_t after = plat_now_us();
-    assert_int_equal(flight_ask(t, "mx.example", after, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "mx.example", &late, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
     v = 6;
     flight_land(t, "mx.example", &v, 1);
+    /* Without a session nothing kept is taken either. */
+    assert_int_equal(flight_ask(t, "mx.example", NULL, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    v = 7;
+    flight_land(t, "mx.example", &v, 1);
     assert_int_equal(flight_count(t), 1);
+    flight_session_end(t, &leader);
+    flight_session_end(t, &early);
+    flight_session_end(t, &late);
+    assert_int_equal(flight_count(t), 0);
     flight_free(t);
 }
 
-static void kept_answers_leave_after_keep_ms(void **state)
+/* An answer stays while a session that began before it runs, and goes
+ * with the last of them: what is kept never outlives its use. */
+static void kept_answers_leave_with_their_sessions(void **state)
 {
     (void)state;
-    flight_table *t = flight_new(sizeof(int), 100);
+    flight_table *t = flight_new(sizeof(int), 1);
+    flight_session first, second;
     int v = 1;
     char key[32];
+    /* With no session at all nothing is kept. */
+    assert_int_equal(flight_try_lead(t, "alone.example"), 1);
+    flight_land(t, "alone.example", &v, 1);
+    assert_int_equal(flight_count(t), 0);
+
+    flight_session_begin(t, &first);
+    plat_sleep_ms(2);
+    flight_session_begin(t, &second);
     for (int i = 0; i < 50; i++) {
         snprintf(key, sizeof key, "mx%d.example", i);
-        assert_int_equal(flight_ask(t, key, plat_now_us(), plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+        assert_int_equal(flight_ask(t, key, &first, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
         flight_land(t, key, &v, 1);
     }
     assert_int_equal(flight_count(t), 50);
-    plat_sleep_ms(250);
-    assert_int_equal(flight_ask(t, "other.example", plat_now_us(), plat_now_ms() + 10, &v),
-                     FLIGHT_LEAD);
-    flight_land(t, "other.example", &v, 1);
-    assert_int_equal(flight_count(t), 1);
+    flight_session_end(t, &first);
+    assert_int_equal(flight_count(t), 50); /* second began before they landed */
+    flight_session_end(t, &second);
+    assert_int_equal(flight_count(t), 0);
     flight_free(t);
 }
 
@@ -208,7 +229,7 @@ static void try_lead_gives_way(void **state)
     (void)state;
     flight_table *t = flight_new(sizeof(int), 0);
     int v = 3;
-    assert_int_equal(flight_ask(t, "busy.example", 0, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, "busy.example", NULL, plat_now_ms() + 1000, &v), FLIGHT_LEAD);
     assert_int_equal(flight_try_lead(t, "busy.example"), 0);
     flight_land(t, "busy.example", &v, 1);
     assert_int_equal(flight_try_lead(t, "busy.example"), 1);
@@ -232,8 +253,8 @@ static void an_overlong_key_leads_alone(void **state)
     memset(key, 'a', sizeof key - 1);
     key[sizeof key - 1] = '\0';
     int v = 0;
-    assert_int_equal(flight_ask(t, key, 0, plat_now_ms() + 10, &v), FLIGHT_LEAD);
-    assert_int_equal(flight_ask(t, key, 0, plat_now_ms() + 10, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, key, NULL, plat_now_ms() + 10, &v), FLIGHT_LEAD);
+    assert_int_equal(flight_ask(t, key, NULL, plat_now_ms() + 10, &v), FLIGHT_LEAD);
     flight_land(t, key, &v, 1);
     assert_int_equal(flight_count(t), 0);
     flight_free(t);
@@ -246,8 +267,8 @@ int main(void)
         cmocka_unit_test(other_keys_do_not_wait),
         cmocka_unit_test(a_joiner_gives_up_at_its_own_deadline),
         cmocka_unit_test(an_answer_cut_short_is_not_shared),
-        cmocka_unit_test(a_kept_answer_reaches_only_earlier_askers),
-        cmocka_unit_test(kept_answers_leave_after_keep_ms),
+        cmocka_unit_test(a_kept_answer_reaches_only_earlier_sessions),
+        cmocka_unit_test(kept_answers_leave_with_their_sessions),
         cmocka_unit_test(try_lead_gives_way),
         cmocka_unit_test(an_overlong_key_leads_alone),
     };
