@@ -25,7 +25,8 @@
 static const char message[] = "From: s@corp.example\r\nSubject: bench\r\n\r\nHello.\r\n";
 
 typedef struct {
-    char root[512], db[PLAT_PATH_MAX], pickup[PLAT_PATH_MAX];
+    trtest_scratch dir;
+    char pickup[PLAT_PATH_MAX];
     dnsd *dns;
     peer *silent, *plain;
 } world;
@@ -34,7 +35,7 @@ static int configure(world *w, const peer *mx_peer)
 {
     char err[256], port[16];
     store *st;
-    if (store_open(w->db, &st, err, sizeof err) != STORE_OK) {
+    if (store_open(w->dir.db, &st, err, sizeof err) != STORE_OK) {
         fprintf(stderr, "bench_deadline: %s\n", err);
         return -1;
     }
@@ -56,7 +57,7 @@ static int run_case(world *w, const char *title, const char *prefix)
 {
     char err[256];
     engine *e;
-    if (engine_open(w->db, &e, err, sizeof err) != 0) {
+    if (engine_open(w->dir.db, &e, err, sizeof err) != 0) {
         fprintf(stderr, "bench_deadline: %s\n", err);
         return -1;
     }
@@ -88,21 +89,16 @@ static int run_case(world *w, const char *title, const char *prefix)
 
 static int open_world(world *w)
 {
-    if (trtest_temp_dir("benchdl", w->root, sizeof w->root) != 0 ||
-        trtest_join(w->db, sizeof w->db, w->root, "bench.db") != 0 ||
-        trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup") != 0 ||
+    if (trtest_scratch_make(&w->dir, "benchdl") != 0 ||
+        trtest_join(w->pickup, sizeof w->pickup, w->dir.path, "Pickup") != 0 ||
         plat_mkdir(w->pickup) != 0 || !(w->dns = dnsd_start()))
         return -1;
     for (int i = 0; i < N_DOMAINS; i++) {
-        char name[64], mx[64], txt[80];
+        char name[64], txt[80];
         snprintf(name, sizeof name, "hole%d.example", i);
-        snprintf(mx, sizeof mx, "mx.hole%d.example", i);
-        dnsd_add_mx(w->dns, name, 10, mx);
-        dnsd_add_a(w->dns, mx, 127, 0, 0, 1);
+        dnsd_add_domain(w->dns, name);
         snprintf(name, sizeof name, "plain%d.example", i);
-        snprintf(mx, sizeof mx, "mx.plain%d.example", i);
-        dnsd_add_mx(w->dns, name, 10, mx);
-        dnsd_add_a(w->dns, mx, 127, 0, 0, 1);
+        dnsd_add_domain(w->dns, name);
         snprintf(txt, sizeof txt, "_mta-sts.plain%d.example", i);
         dnsd_set_silent(w->dns, txt);
     }
@@ -125,7 +121,7 @@ int main(void)
     char err[256], port[16];
     store *st;
     snprintf(port, sizeof port, "%u", peer_port(w.plain));
-    if (store_open(w.db, &st, err, sizeof err) != STORE_OK) {
+    if (store_open(w.dir.db, &st, err, sizeof err) != STORE_OK) {
         rc = 1;
     } else {
         if (store_setting_set(st, "probe_port", port) != STORE_OK)
@@ -137,6 +133,6 @@ int main(void)
     peer_stop(w.silent);
     peer_stop(w.plain);
     dnsd_stop(w.dns);
-    trtest_remove_tree(w.root);
+    trtest_scratch_remove(&w.dir);
     return rc;
 }

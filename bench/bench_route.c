@@ -5,12 +5,10 @@
  *   4. for reference, messages per second handed off to Pickup (one
  *      flushed file each).
  * Usage: bench_route [SECONDS_FOR_DECIDE] (default 2). */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "decide.h"
 #include "domset.h"
@@ -18,6 +16,7 @@
 #include "plat.h"
 #include "route.h"
 #include "store.h"
+#include "trtest.h"
 
 static double seconds_since(uint64_t start_ms)
 {
@@ -61,8 +60,7 @@ static void bench_decide(double seconds)
 }
 
 typedef struct {
-    char root[512];
-    char db[PLAT_PATH_MAX];
+    trtest_scratch dir;
     char pickup[PLAT_PATH_MAX];
     engine *eng;
 } bench_world;
@@ -70,17 +68,16 @@ typedef struct {
 static int world_open(bench_world *w)
 {
     char err[256];
-    if (plat_make_temp_dir("bench", w->root, sizeof w->root) != 0)
+    if (trtest_scratch_make(&w->dir, "bench") != 0 ||
+        trtest_join(w->pickup, sizeof w->pickup, w->dir.path, "Pickup") != 0 ||
+        plat_mkdir(w->pickup) != 0)
         return -1;
-    snprintf(w->db, sizeof w->db, "%s/bench.db", w->root);
-    snprintf(w->pickup, sizeof w->pickup, "%s/Pickup", w->root);
-    plat_mkdir(w->pickup);
-    if (engine_open(w->db, &w->eng, err, sizeof err) != 0) {
+    if (engine_open(w->dir.db, &w->eng, err, sizeof err) != 0) {
         fprintf(stderr, "bench_route: %s\n", err);
         return -1;
     }
     store *st;
-    if (store_open(w->db, &st, err, sizeof err) != STORE_OK)
+    if (store_open(w->dir.db, &st, err, sizeof err) != STORE_OK)
         return -1;
     const char *never[] = { "*.tls.example" }, *force[] = { "plain.example" };
     int rc = store_rule_add(st, "Plain", w->pickup, 1, NULL) == STORE_OK &&
@@ -90,31 +87,10 @@ static int world_open(bench_world *w)
     return rc && engine_refresh(w->eng, err, sizeof err) == 0 ? 0 : -1;
 }
 
-/* Removes the files of a folder, then the folder. */
-static void remove_flat_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    char path[PLAT_PATH_MAX + 300];
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        remove(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-}
-
 static void world_close(bench_world *w)
 {
-    char temp[PLAT_PATH_MAX];
     engine_close(w->eng);
-    remove_flat_dir(w->pickup);
-    snprintf(temp, sizeof temp, "%s/TLSRouter-Temp", w->root);
-    remove_flat_dir(temp);
-    remove_flat_dir(w->root);
+    trtest_scratch_remove(&w->dir);
 }
 
 static const char message[] = "From: s@corp.example\r\nTo: r@x.example\r\nSubject: bench\r\n"
@@ -144,8 +120,10 @@ static double route_batch(bench_world *w, int n_messages, int n_rcpts, const cha
             rcpts[i] = addr[i];
         }
         snprintf(mid, sizeof mid, "m%d", m);
-        route_message msg = { mid, "s@corp.example", rcpts, (size_t)n_rcpts, 1,
-                              (const unsigned char *)message, sizeof message - 1 };
+        route_message msg = { .message_id = mid, .sender = "s@corp.example",
+                              .recipients = rcpts, .n_recipients = (size_t)n_rcpts,
+                              .source_instance = 1, .message = (const unsigned char *)message,
+                              .message_len = sizeof message - 1 };
         route_result r;
         if (route_run(w->eng, &msg, &r) != 0 || r.error[0])
             (*errors)++;

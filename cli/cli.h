@@ -3,8 +3,10 @@
 #ifndef TR_CLI_H
 #define TR_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include "check.h"
 #include "store.h"
 
 /* Exit status contract (DESIGN.md). */
@@ -37,9 +39,20 @@ int cli_parse_onoff(const char *v);
 /* Is argv[i] exactly opt? */
 int cli_is(const char *arg, const char *opt);
 
+/* text as lines of at most width columns, each indented by indent, broken
+ * at blanks (a word longer than a line gets a line of its own). */
+void cli_print_wrapped(FILE *out, int indent, int width, const char *text);
+/* at_ms (ms since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" in UTC, with
+ * ".mmm" before the Z when with_ms; the number itself when out of range. */
+void cli_format_utc(int64_t at_ms, int with_ms, char *buf, size_t len);
+
 /* The Pickup folder of IIS SMTP virtual server instance: 0, or -1 when it
  * is not known (no IIS, or the native build: cli/iis_source_*.c). */
 int cli_source_pickup(int instance, char *buf, size_t len);
+
+/* The Windows facts the setup checks need (manager/checkhost.c); NULL in
+ * the native build (cli/check_host_*.c). */
+const check_host *cli_check_host(void);
 
 #define CLI_COMMAND(name, usage) int cmd_##name(cli_ctx *ctx, int argc, char **argv);
 #include "commands.h"

@@ -1,8 +1,11 @@
-/* tlsrouter probe DOMAIN [--json] [--port N]: probe one domain now, with the
- * settings of the database (--dns and --timeout override theirs), print the
- * result and keep it in the probe cache. The no-downgrade guards (MTA-STS,
- * DANE) are checked too and shown, so an admin sees when a domain would
- * never be routed plain. */
+/* tlsrouter probe DOMAIN [--json] [--port N] [--stack openssl|schannel]:
+ * probe one domain now, with the settings of the database (--dns and
+ * --timeout override theirs), print the result and keep it in the probe
+ * cache. The handshake is the system's TLS stack's (Schannel on Windows, as
+ * IIS's; OpenSSL elsewhere) unless --stack names another, and the output
+ * says which stack decided. The no-downgrade guards (MTA-STS, DANE) are
+ * checked too and shown, so an admin sees when a domain would never be
+ * routed plain. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +18,9 @@
 #include "pcache.h"
 #include "plat.h"
 #include "probe_settings.h"
+#include "tls.h"
+
+#define PROBE_USAGE "usage: probe DOMAIN [--json] [--port N] [--stack openssl|schannel]"
 
 /* The reason row 6 or 7 of the table gives for a policy. */
 static decide_reason guard_reason(decide_policy p)
@@ -68,6 +74,11 @@ static void print_json(FILE *out, const probe_result *r, const guard_result *g)
     json_string(&w, r->address);
     json_key(&w, "status");
     json_string(&w, probe_status_name(r->status));
+    json_key(&w, "tls_stack"); /* null: no handshake was tried */
+    if (r->stack != TLS_STACK_NONE)
+        json_string(&w, tls_stack_name(r->stack));
+    else
+        json_null(&w);
     json_key(&w, "tls_version");
     json_string(&w, r->tls_version);
     json_key(&w, "cipher");
@@ -116,6 +127,9 @@ static void print_text(FILE *out, const probe_result *r, const guard_result *g)
     fprintf(out, "status:      %s\n", probe_status_name(r->status));
     fprintf(out, "mx:          %s\n", r->mx);
     fprintf(out, "address:     %s\n", r->address);
+    if (r->stack != TLS_STACK_NONE)
+        fprintf(out, "decided by:  %s%s\n", tls_stack_name(r->stack),
+                r->stack == tls_system_stack() ? " (the system's TLS stack)" : "");
     if (r->tls_version[0])
         fprintf(out, "tls:         %s, %s\n", r->tls_version, r->cipher);
     if (r->has_cert) {
@@ -164,6 +178,12 @@ static int parse_port(const char *v, unsigned *port)
     return 0;
 }
 
+/* --stack NAME: a stack built here. */
+static int parse_stack(const char *v, tls_stack *stack)
+{
+    return tls_stack_parse(v, stack) == 0 && tls_stack_available(*stack) ? 0 : -1;
+}
+
 /* Keep the fresh result, so routing need not probe the domain again. */
 static void remember(store *st, const probe_result *r)
 {
@@ -183,6 +203,7 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
     char normal[DOMAIN_BUF], err[DNS_ERR_MAX];
     int json = 0, i;
     unsigned port = 0;
+    tls_stack stack = TLS_STACK_NONE;
     probe_settings settings;
     probe_result r;
     guard_result g;
@@ -195,14 +216,19 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
         } else if (cli_is(argv[i], "--port")) {
             if (i + 1 >= argc || parse_port(argv[++i], &port) != 0)
                 return cli_error(CLI_USAGE, "--port needs a port number (1-65535)");
+        } else if (cli_is(argv[i], "--stack")) {
+            if (i + 1 >= argc || parse_stack(argv[++i], &stack) != 0)
+                return cli_error(CLI_USAGE, "--stack needs a TLS stack built here: openssl%s",
+                                 tls_stack_available(TLS_STACK_SCHANNEL) ? " or schannel"
+                                                                          : "");
         } else if (argv[i][0] == '-' || domain) {
-            return cli_error(CLI_USAGE, "usage: probe DOMAIN [--json] [--port N]");
+            return cli_error(CLI_USAGE, PROBE_USAGE);
         } else {
             domain = argv[i];
         }
     }
     if (!domain)
-        return cli_error(CLI_USAGE, "usage: probe DOMAIN [--json] [--port N]");
+        return cli_error(CLI_USAGE, PROBE_USAGE);
     if (domain_normalize(domain, normal, &why) != 0)
         return cli_error(CLI_USAGE, "'%s' is not a domain name: %s", domain, why);
     if (ctx->dns && dns_check_servers(ctx->dns, err, sizeof err) != 0)
@@ -219,6 +245,7 @@ int cmd_probe(cli_ctx *ctx, int argc, char **argv)
         settings.opts.total_timeout_ms = (unsigned)ctx->timeout_ms;
     if (port)
         settings.opts.port = port;
+    settings.opts.stack = stack;
 
     probe_domain(normal, &settings.opts, &r);
     remember(st, &r);

@@ -209,11 +209,16 @@ int cmd_route(cli_ctx *ctx, int argc, char **argv)
         rc = cli_error(CLI_FAIL, "%s", err);
     if (rc == CLI_OK) {
         engine_set_probe_overrides(e, ctx->dns, ctx->timeout_ms);
+        /* Decide as the sink does, with IIS's configuration read now (a
+         * read that fails only leaves it out; the log says why). */
+        engine_refresh_iis(e, NULL, 0);
         /* One byte past the journal's limit, so a longer id reaches the
          * journal as too long and is stored marked as cut. */
         char message_id[JOURNAL_MESSAGE_ID_MAX + 2];
         find_message_id(msg, len, message_id, sizeof message_id);
-        route_message m = { message_id, a.from, a.to, a.n_to, a.source, msg, len };
+        route_message m = { .message_id = message_id, .sender = a.from, .recipients = a.to,
+                            .n_recipients = a.n_to, .source_instance = a.source,
+                            .message = msg, .message_len = len };
         route_result r;
         int routed = route_run(e, &m, &r);
         if (a.as_json)

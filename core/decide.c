@@ -48,6 +48,12 @@ decide_outcome decide(const decide_input *in)
         return outcome(DECIDE_TLS, DECIDE_NO_RULE);
     if (in->looped)
         return outcome(DECIDE_TLS, DECIDE_LOOP);
+    /* IIS delivers or routes the domain itself: handing it to the Plain
+     * server would take it off IIS's own route. */
+    if (in->iis == DECIDE_IIS_LOCAL)
+        return outcome(DECIDE_TLS, DECIDE_IIS_LOCAL_DOMAIN);
+    if (in->iis == DECIDE_IIS_ROUTED)
+        return outcome(DECIDE_TLS, DECIDE_IIS_DOMAIN_ROUTE);
     if (domset_matches(rule->never_redirect, in->domain))
         return outcome(DECIDE_TLS, DECIDE_NEVER_REDIRECT);
     if (domset_matches(rule->force_plain, in->domain))
@@ -85,6 +91,8 @@ static const char *const reason_names[] = {
     [DECIDE_LOOP] = "loop",
     [DECIDE_GUARD_UNKNOWN] = "guard-unknown",
     [DECIDE_ADDRESS_REFUSED] = "address-refused",
+    [DECIDE_IIS_LOCAL_DOMAIN] = "iis-local-domain",
+    [DECIDE_IIS_DOMAIN_ROUTE] = "iis-domain-route",
 };
 _Static_assert(sizeof reason_names / sizeof reason_names[0] == DECIDE_REASON_COUNT,
                "one name per decide_reason");

@@ -31,11 +31,22 @@ typedef enum {
     DECIDE_NEEDS_PROBE,        /* no row matched without a probe result */
     DECIDE_LOOP,               /* row 2: the message carries our hand-off trace */
     DECIDE_GUARD_UNKNOWN,      /* row 7: a guard look-up got no usable answer */
-    DECIDE_ADDRESS_REFUSED     /* not a row: the recipient (or the sender) cannot
+    DECIDE_ADDRESS_REFUSED,    /* not a row: the recipient (or the sender) cannot
                                   go into a pickup file, so it stays on TLS */
+    DECIDE_IIS_LOCAL_DOMAIN,   /* row 3: a local or alias domain of the source server */
+    DECIDE_IIS_DOMAIN_ROUTE    /* row 3: a remote domain IIS routes itself */
 } decide_reason;
 
-#define DECIDE_REASON_COUNT 16
+#define DECIDE_REASON_COUNT 18
+
+/* What IIS itself does with the domain on the source virtual server, as
+ * its configuration says (iis_model.h); row 3. */
+typedef enum {
+    DECIDE_IIS_NONE = 0,       /* nothing of its own (or IIS is not known) */
+    DECIDE_IIS_LOCAL,          /* a local domain: default or alias */
+    DECIDE_IIS_ROUTED          /* a remote domain entry with its own route:
+                                  smart host, TLS required, drop */
+} decide_iis;
 
 /* A domain's published no-downgrade policy, as far as the caller knows. */
 typedef enum {
@@ -56,6 +67,7 @@ typedef struct {
     const decide_rule *rule;   /* NULL: no enabled rule for the virtual server */
     int looped;                /* the message already carries this server's
                                   hand-off trace: it came back (row 2) */
+    decide_iis iis;            /* row 3 */
     const char *domain;        /* normalised recipient domain */
     decide_policy policy;
     int expired_cached;        /* domain is in the expired-certificate cache */

@@ -4,10 +4,11 @@
  * when it moved, a new configuration snapshot; reloads the expired cache;
  * trims the journal and the log in small batches; checkpoints the WAL; and
  * once a minute hands the expired-certificate cache's due re-checks to the
- * refresher's pool. Every 250 ms it hands the refresher's due domains to
- * that pool, and every two seconds it writes the live figures, so no
- * routing thread ever polls, prunes, re-probes, writes figures or waits
- * for a checkpoint's fsync. */
+ * refresher's pool and a read of IIS's configuration to the background
+ * pool. Every 250 ms it hands the refresher's due domains to its pool, and
+ * every two seconds it writes the live figures, so no routing thread ever
+ * polls, prunes, re-probes, reads IIS, writes figures or waits for a
+ * checkpoint's fsync. */
 #include "engine.h"
 
 #include <sqlite3.h>
@@ -19,6 +20,9 @@
 
 #include "bgwork.h"
 #include "flight.h"
+#include "iis_metabase.h"
+#include "iis_read.h"
+#include "errtext.h"
 #include "net.h"
 #include "pickup.h"
 #include "policy.h"
@@ -36,6 +40,11 @@
  * more than one batch. */
 #define JOURNAL_PRUNE_BATCH 2000
 #define JOURNAL_PRUNE_BATCHES 20
+
+/* Pickup folders watched for a backlog, and how often one is warned of. */
+#define ENGINE_WATCHED_RULES 16
+#define ENGINE_PICKUP_WARN_EVERY_MS (60 * 60 * 1000)
+#define ENGINE_PICKUP_SCAN_MS (60 * 1000)
 
 struct engine {
     char db_path[PLAT_PATH_MAX];
@@ -68,6 +77,15 @@ struct engine {
     bgwork *background;       /* learning and re-checks, off the message's time */
     engine_expired_timing expired_timing; /* guarded by lock; 0s: the defaults */
     stslearn *learner;        /* MTA-STS policies learnt on clean paths */
+    engine_event_fn event_fn; /* guarded by lock */
+    void *event_ctx;
+    int64_t pickup_warned_ms[ENGINE_WATCHED_RULES]; /* per rule slot; maintenance thread */
+    int64_t pickup_warned_rule[ENGINE_WATCHED_RULES];
+    iis_model *iis;           /* guarded by lock, references counted there */
+    char iis_metabase[PLAT_PATH_MAX]; /* test hook: this file instead of the
+                                 host's IIS; guarded by lock */
+    unsigned iis_generation;  /* guarded by lock: moves with the hook, so a
+                                 read of the old source is not installed */
 
     flight_table *probe_flights;  /* one probe per domain at a time */
     flight_table *policy_flights; /* one guard look-up per domain at a time */
@@ -79,6 +97,9 @@ struct engine {
     char process_id[64];      /* this engine's rows in the stats table */
 };
 
+/* IIS's configuration is read again this often (engine.h). */
+#define IIS_REFRESH_EVERY_MS (60 * 1000)
+
 /* Background threads: few, since every job waits on the network, and a
  * queue long enough for a burst of new domains. */
 #define ENGINE_BACKGROUND_THREADS 4
@@ -89,16 +110,6 @@ struct engine {
  * rest wait for the next scan. */
 #define EXPIRED_SCAN_EVERY_MS (60 * 1000)
 #define EXPIRED_SCAN_MAX 256
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- configuration snapshot ---------------------------------------- */
 
@@ -114,32 +125,40 @@ static void config_free(engine_config *cfg)
     free(cfg);
 }
 
+static log_level default_log_level(void)
+{
+    return (log_level)store_log_level_parse(setting_at(SETTING_ID_log_level)->default_value);
+}
+
 static log_level setting_log_level(store *st)
 {
     char name[32];
     int lv = -1;
     if (store_setting_get(st, "log_level", name, sizeof name) == STORE_OK)
         lv = store_log_level_parse(name);
-    return lv >= 0 ? (log_level)lv : LOG_INFO;
+    return lv >= 0 ? (log_level)lv : default_log_level();
 }
 
+/* Every setting the engine uses, read again on every reload. */
 static void load_settings(store *st, engine_config *cfg)
 {
     cfg->log_level = setting_log_level(st);
     /* Keys that fail to load keep their defaults; the poll goes on. */
     probe_settings_load(st, &cfg->probe);
+    pcache_ttls_default(&cfg->probe_ttls);
+    pcache_ttls_load(store_db(st), &cfg->probe_ttls);
     guard_options_default(&cfg->guard);
     guard_options_load(st, &cfg->guard);
-    cfg->guard_timeout_ms = store_setting_int(st, "guard_timeout_ms", 5000);
-    cfg->message_timeout_ms = store_setting_int(st, "message_timeout_ms", 20000);
-    cfg->ttl_expired_ms = store_setting_int(st, "ttl_expired_s", 604800) * 1000;
-    cfg->ttl_failure_ms = store_setting_int(st, "ttl_failure_s", 900) * 1000;
-    cfg->journal_max_age_days = (int)store_setting_int(st, "journal_max_age_days", 30);
-    cfg->journal_max_rows = store_setting_int(st, "journal_max_rows", 1000000);
-    cfg->log_max_rows = store_setting_int(st, "log_max_rows", 100000);
-    cfg->refresh.window_days = (int)store_setting_int(st, "refresh_window_days", 7);
-    cfg->refresh.concurrency = (unsigned)store_setting_int(st, "refresh_concurrency", 4);
-    cfg->refresh.per_minute = (unsigned)store_setting_int(st, "refresh_max_per_minute", 600);
+    cfg->guard_timeout_ms = STORE_SETTING_INT(st, guard_timeout_ms);
+    cfg->message_timeout_ms = STORE_SETTING_INT(st, message_timeout_ms);
+    cfg->ttl_expired_ms = STORE_SETTING_INT(st, ttl_expired_s) * 1000;
+    cfg->ttl_failure_ms = STORE_SETTING_INT(st, ttl_failure_s) * 1000;
+    cfg->journal_max_age_days = (int)STORE_SETTING_INT(st, journal_max_age_days);
+    cfg->journal_max_rows = STORE_SETTING_INT(st, journal_max_rows);
+    cfg->log_max_rows = STORE_SETTING_INT(st, log_max_rows);
+    cfg->refresh.window_days = (int)STORE_SETTING_INT(st, refresh_window_days);
+    cfg->refresh.concurrency = (unsigned)STORE_SETTING_INT(st, refresh_concurrency);
+    cfg->refresh.per_minute = (unsigned)STORE_SETTING_INT(st, refresh_max_per_minute);
 }
 
 static int load_list(store *st, const char *rule, store_list list, domset *set)
@@ -198,7 +217,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
 {
     engine_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return NULL;
     }
     sqlite3 *db = store_db(st);
@@ -210,7 +229,7 @@ static engine_config *config_load(store *st, char *err, size_t errlen)
         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     }
     if (!ok) {
-        set_err(err, errlen, "cannot read the configuration: %s", store_error(st));
+        errtext_set(err, errlen, "cannot read the configuration: %s", store_error(st));
         config_free(cfg);
         return NULL;
     }
@@ -237,6 +256,9 @@ static void apply_retention(engine *e, const engine_config *cfg)
 
 static void install_config(engine *e, engine_config *cfg)
 {
+    /* Before the snapshot is seen: whoever sees the new generation also
+     * gets the new lifetimes. */
+    pcache_set_ttls(e->probe_cache, &cfg->probe_ttls);
     plat_mutex_lock(e->lock);
     engine_config *old = e->cfg;
     e->cfg = cfg;
@@ -259,7 +281,7 @@ static int poll_once(engine *e, char *err, size_t errlen)
     int64_t have = e->cfg ? e->cfg->generation : -1;
     plat_mutex_unlock(e->lock);
     if (gen < 0) {
-        set_err(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
+        errtext_set(err, errlen, "cannot read config_generation: %s", store_error(e->poll_store));
         rc = -1;
     } else if (gen != have) {
         engine_config *cfg = config_load(e->poll_store, err, errlen);
@@ -313,6 +335,76 @@ static void schedule_rechecks(engine *e);
 static int64_t expired_scan_every_ms(engine *e);
 static void keep_warm(engine *e);
 static void flush_figures(engine *e);
+static void schedule_iis_read(engine *e);
+
+void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx)
+{
+    plat_mutex_lock(e->lock);
+    e->event_fn = fn;
+    e->event_ctx = ctx;
+    plat_mutex_unlock(e->lock);
+}
+
+static void raise_event(engine *e, engine_event kind, const char *text)
+{
+    plat_mutex_lock(e->lock);
+    engine_event_fn fn = e->event_fn;
+    void *ctx = e->event_ctx;
+    plat_mutex_unlock(e->lock);
+    engine_log(e, LOG_WARNING, "%s", text);
+    if (fn)
+        fn(ctx, kind, text);
+}
+
+/* The slot remembering when rule id was last warned of; the oldest slot
+ * is reused for a rule not seen before. */
+static size_t warn_slot(engine *e, int64_t rule_id)
+{
+    size_t oldest = 0;
+    for (size_t i = 0; i < ENGINE_WATCHED_RULES; i++) {
+        if (e->pickup_warned_rule[i] == rule_id)
+            return i;
+        if (e->pickup_warned_ms[i] < e->pickup_warned_ms[oldest])
+            oldest = i;
+    }
+    e->pickup_warned_rule[oldest] = rule_id;
+    e->pickup_warned_ms[oldest] = 0;
+    return oldest;
+}
+
+static int watch_rule_pickup(engine *e, const engine_rule *r, int64_t now)
+{
+    pickup_backlog b;
+    char text[PLAT_PATH_MAX + 400];
+    if (pickup_backlog_of(r->pickup_dir, &b) != 0 || b.count == 0 ||
+        now - b.oldest_ms <= PICKUP_UNDRAINED_MS)
+        return 0;
+    size_t slot = warn_slot(e, r->id);
+    if (e->pickup_warned_ms[slot] && now - e->pickup_warned_ms[slot] < ENGINE_PICKUP_WARN_EVERY_MS)
+        return 0;
+    e->pickup_warned_ms[slot] = now;
+    snprintf(text, sizeof text,
+             "%lu file(s) wait in the Pickup folder %.900s of rule \"%.100s\", the oldest for %lld "
+             "minutes: the Plain TCP Server is not picking them up (is it started, and is this "
+             "its Pickup folder?)",
+             (unsigned long)b.count, r->pickup_dir, r->name,
+             (long long)((now - b.oldest_ms) / 60000));
+    raise_event(e, ENGINE_EVENT_PICKUP_NOT_DRAINED, text);
+    return 1;
+}
+
+int engine_watch_pickups(engine *e)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    int64_t now = plat_wall_ms();
+    int warned = 0;
+    plat_mutex_lock(e->poll_lock); /* one watcher at a time: the slots are shared */
+    for (size_t i = 0; i < cfg->n_rules; i++)
+        warned += watch_rule_pickup(e, &cfg->rules[i], now);
+    plat_mutex_unlock(e->poll_lock);
+    engine_release_config(e, cfg);
+    return warned;
+}
 
 static void maintain(void *arg)
 {
@@ -320,8 +412,10 @@ static void maintain(void *arg)
     uint64_t next = plat_now_ms() + ENGINE_POLL_INTERVAL_MS;
     /* Not at once: a short-lived engine (a CLI command) never probes in
      * the background, and a service's first minute belongs to its mail. */
-    uint64_t last_scan = plat_now_ms();
+    uint64_t last_scan = plat_now_ms(), last_watch = plat_now_ms();
     uint64_t last_flush = plat_now_ms(), last_warm = plat_now_ms();
+    uint64_t last_iis = 0;
+    int iis_read_once = 0;
     while (!stopping(e)) {
         /* Finer than the poll, so a lifetime of a few seconds is still
          * refreshed near its 80%. */
@@ -345,6 +439,15 @@ static void maintain(void *arg)
         if (plat_now_ms() - last_flush >= ENGINE_FLUSH_EVERY_MS) {
             last_flush = plat_now_ms();
             flush_figures(e);
+        }
+        if (plat_now_ms() - last_watch >= ENGINE_PICKUP_SCAN_MS) {
+            last_watch = plat_now_ms();
+            engine_watch_pickups(e);
+        }
+        if (!iis_read_once || plat_now_ms() - last_iis >= IIS_REFRESH_EVERY_MS) {
+            iis_read_once = 1;
+            last_iis = plat_now_ms();
+            schedule_iis_read(e);
         }
     }
 }
@@ -451,6 +554,132 @@ void engine_log(engine *e, log_level level, const char *fmt, ...)
     plat_mutex_unlock(e->write_lock);
 }
 
+/* ---- IIS's own configuration --------------------------------------------- */
+
+const iis_model *engine_acquire_iis(engine *e)
+{
+    plat_mutex_lock(e->lock);
+    iis_model *m = e->iis;
+    m->refs++;
+    plat_mutex_unlock(e->lock);
+    return m;
+}
+
+void engine_release_iis(engine *e, const iis_model *m)
+{
+    iis_model *held = (iis_model *)m;
+    plat_mutex_lock(e->lock);
+    int drop = --held->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        iis_model_free(held);
+}
+
+static iis_read_status read_iis(const char *metabase, iis_model **out)
+{
+    char err[256];
+    if (!metabase[0])
+        return iis_read_system(out);
+    if ((*out = iis_metabase_load(metabase, err, sizeof err)) != NULL)
+        return IIS_READ_OK;
+    *out = iis_model_empty("%s", err);
+    return IIS_READ_FAILED;
+}
+
+/* Swaps in m unless the source moved on while it was read, or the read
+ * failed where the model in use knows servers. 1 when installed; 0 when
+ * m was dropped; m is the engine's either way. */
+static int install_iis(engine *e, iis_model *m, iis_read_status st, unsigned generation,
+                       int *changed)
+{
+    plat_mutex_lock(e->lock);
+    iis_model *old = e->iis;
+    int stale = generation != e->iis_generation;
+    int keep_old = st == IIS_READ_FAILED && old && old->n_servers > 0;
+    if (stale || keep_old) {
+        plat_mutex_unlock(e->lock);
+        iis_model_free(m);
+        return 0;
+    }
+    *changed = !old || old->origin != m->origin || old->n_servers != m->n_servers ||
+               strcmp(old->why, m->why) != 0 || strcmp(old->where, m->where) != 0;
+    m->refs = 1;
+    e->iis = m;
+    int drop = old && --old->refs == 0;
+    plat_mutex_unlock(e->lock);
+    if (drop)
+        iis_model_free(old);
+    return 1;
+}
+
+static void log_iis(engine *e, iis_read_status st, const char *why, int installed, int changed)
+{
+    if (st == IIS_READ_FAILED && !installed) {
+        engine_log(e, LOG_WARNING, "IIS configuration: %s; the one read before stays in use",
+                   why);
+        return;
+    }
+    if (!changed)
+        return;
+    const iis_model *m = engine_acquire_iis(e);
+    if (m->n_servers > 0)
+        engine_log(e, LOG_INFO, "IIS configuration: %lu SMTP virtual servers read from %s%s%s",
+                   (unsigned long)m->n_servers, m->where, m->why[0] ? "; " : "", m->why);
+    else /* no IIS here is the normal case off Windows: not worth a row at info */
+        engine_log(e, st == IIS_READ_FAILED ? LOG_WARNING : LOG_DEBUG,
+                   "IIS configuration: none in use (%s): decisions do not consult IIS", m->why);
+    engine_release_iis(e, m);
+}
+
+static int refresh_iis(engine *e, char *err, size_t errlen)
+{
+    char metabase[PLAT_PATH_MAX];
+    plat_mutex_lock(e->lock);
+    unsigned generation = e->iis_generation;
+    memcpy(metabase, e->iis_metabase, sizeof metabase);
+    plat_mutex_unlock(e->lock);
+    iis_model *m = NULL;
+    iis_read_status st = read_iis(metabase, &m);
+    if (!m) {
+        errtext_set(err, errlen, "out of memory reading IIS's configuration");
+        return -1;
+    }
+    char why[sizeof m->why];
+    memcpy(why, m->why, sizeof why);
+    int changed = 0;
+    int installed = install_iis(e, m, st, generation, &changed);
+    log_iis(e, st, why, installed, changed);
+    if (st == IIS_READ_FAILED) {
+        errtext_set(err, errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void read_iis_job(void *ctx, const char *key)
+{
+    refresh_iis(ctx, NULL, 0);
+}
+
+static void schedule_iis_read(engine *e)
+{
+    bgwork_submit(e->background, read_iis_job, e, "iis-configuration");
+}
+
+int engine_refresh_iis(engine *e, char *err, size_t errlen)
+{
+    return refresh_iis(e, err, errlen);
+}
+
+int engine_set_iis_metabase(engine *e, const char *path, char *err, size_t errlen)
+{
+    plat_mutex_lock(e->lock);
+    snprintf(e->iis_metabase, sizeof e->iis_metabase, "%s", path ? path : "");
+    e->iis_generation++;
+    plat_mutex_unlock(e->lock);
+    return refresh_iis(e, err, errlen);
+}
+
 void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms)
 {
     snprintf(e->dns_override, sizeof e->dns_override, "%s", dns_servers ? dns_servers : "");
@@ -497,56 +726,92 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
     engine_release_config(e, cfg);
 }
 
-/* Every message that needs a domain's probe answer asks here first: that
- * use is what keeps the domain refreshed (refresh.h). */
 int engine_probe_cached(engine *e, const char *domain, probe_result *out)
 {
-    refresher_note_use(e->refresher, domain, plat_wall_ms());
     int hit = pcache_get(e->probe_cache, domain, out);
     if (hit)
         stats_count_cache_hit(e->figures);
     return hit;
 }
 
-static void not_probed_in_time(const char *domain, probe_result *out)
+void engine_note_use(engine *e, const char *domain, int source_instance)
+{
+    refresher_note_use(e->refresher, domain, source_instance, plat_wall_ms());
+}
+
+static void not_probed_in_time(const char *name, probe_result *out)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->domain, sizeof out->domain, "%s", domain);
+    snprintf(out->domain, sizeof out->domain, "%s", name);
     out->status = PROBE_TIMEOUT;
     snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
 }
 
-/* The probe itself, by the caller's deadline; 1 when that cut it short. */
-static int probe_by(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
+/* The probe cache's key of a smart host's result. */
+static void smart_host_key(const char *smart_host, char *key, size_t len)
+{
+    snprintf(key, len, "smarthost:%s", smart_host);
+}
+
+/* The probe options of the settings with via's port and EHLO name (NULL:
+ * the settings' own); the name goes into ehlo. */
+static probe_options options_via(engine *e, const engine_probe_via *via, char ehlo[256])
 {
     engine_config *cfg = engine_acquire_config(e);
     probe_options opts = probe_options_of(e, cfg);
+    if (via && via->port)
+        opts.port = via->port;
+    /* The setting outranks the server's name: the admin chose it. */
+    snprintf(ehlo, 256, "%s",
+             opts.ehlo_name && *opts.ehlo_name ? opts.ehlo_name
+             : via && via->ehlo_name          ? via->ehlo_name
+                                              : "");
+    opts.ehlo_name = ehlo;
     engine_release_config(e, cfg);
+    return opts;
+}
+
+/* Probes domain (or smart_host instead of its MX hosts) by deadline_ms;
+ * the result is cached under key unless the deadline cut it short (1). */
+static int probe_by(engine *e, const char *domain, const char *smart_host, const char *key,
+                    const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
+{
+    char ehlo[256];
+    probe_options opts = options_via(e, via, ehlo);
     unsigned left = (unsigned)net_remaining_ms(deadline_ms);
     int clamped = left < opts.total_timeout_ms;
     if (clamped)
         opts.total_timeout_ms = (unsigned)left;
     if (left == 0) {
-        not_probed_in_time(domain, out);
+        not_probed_in_time(smart_host ? smart_host : domain, out);
         return 1;
     }
-    probe_domain(domain, &opts, out);
+    if (smart_host)
+        probe_smart_host(smart_host, &opts, out);
+    else
+        probe_domain(domain, &opts, out);
     stats_count_probe(e->figures, out->status);
     int cut = clamped && out->status == PROBE_TIMEOUT;
-    if (cut)
+    if (cut) {
         snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
-    else
-        pcache_put(e->probe_cache, out);
+    } else {
+        probe_result keyed = *out;
+        snprintf(keyed.domain, sizeof keyed.domain, "%s", key);
+        pcache_put(e->probe_cache, &keyed);
+    }
     return cut;
 }
 
-int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
+/* probe_by in single flight, keyed as the cache keys the answer. */
+static int probe_until(engine *e, const char *domain, const char *smart_host, const char *key,
+                       const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
 {
-    switch (flight_ask(e->probe_flights, domain, NULL, deadline_ms, out)) {
+    const char *name = smart_host ? smart_host : domain;
+    switch (flight_ask(e->probe_flights, key, NULL, deadline_ms, out)) {
     case FLIGHT_JOINED:
         return 0;
     case FLIGHT_TIMED_OUT:
-        not_probed_in_time(domain, out);
+        not_probed_in_time(name, out);
         return 1;
     case FLIGHT_LEAD:
         break;
@@ -554,29 +819,82 @@ int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_
     /* A flight that landed between the caller's look-up in the cache and
      * this one left its answer there (it is cached before it lands). */
     int cut = 0;
-    if (pcache_get(e->probe_cache, domain, out))
+    if (pcache_get(e->probe_cache, key, out)) {
         stats_count_cache_hit(e->figures);
-    else
-        cut = probe_by(e, domain, deadline_ms, out);
-    flight_land(e->probe_flights, domain, out, !cut);
+        snprintf(out->domain, sizeof out->domain, "%s", name);
+    } else {
+        cut = probe_by(e, domain, smart_host, key, via, deadline_ms, out);
+    }
+    flight_land(e->probe_flights, key, out, !cut);
     return cut;
 }
 
-/* A probe off the message path (refresh, re-check): the settings' own
- * deadline, counted as a refresh. */
-static void probe_in_background(engine *e, const char *domain, probe_result *out)
+int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out)
 {
-    engine_config *cfg = engine_acquire_config(e);
-    probe_options opts = probe_options_of(e, cfg);
+    return probe_until(e, domain, NULL, domain, NULL, deadline_ms, out);
+}
+
+int engine_probe_one_via(engine *e, const char *domain, const engine_probe_via *via,
+                         uint64_t deadline_ms, probe_result *out)
+{
+    return probe_until(e, domain, NULL, domain, via, deadline_ms, out);
+}
+
+int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *out)
+{
+    char key[PROBE_NAME_MAX + 16];
+    smart_host_key(smart_host, key, sizeof key);
+    if (!pcache_get(e->probe_cache, key, out))
+        return 0;
+    stats_count_cache_hit(e->figures);
+    snprintf(out->domain, sizeof out->domain, "%s", smart_host);
+    return 1;
+}
+
+int engine_probe_smart_host(engine *e, const char *smart_host, const engine_probe_via *via,
+                            uint64_t deadline_ms, probe_result *out)
+{
+    char key[PROBE_NAME_MAX + 16];
+    smart_host_key(smart_host, key, sizeof key);
+    return probe_until(e, smart_host, smart_host, key, via, deadline_ms, out);
+}
+
+/* A probe off the message path (refresh, re-check) with via's port and
+ * EHLO name (NULL: the settings'), under the settings' own deadline;
+ * counted as a refresh. */
+static void probe_in_background(engine *e, const char *domain, const engine_probe_via *via,
+                                probe_result *out)
+{
+    char ehlo[256];
+    probe_options opts = options_via(e, via, ehlo);
     probe_domain(domain, &opts, out);
-    engine_release_config(e, cfg);
     stats_count_probe(e->figures, out->status);
     stats_count_refresh(e->figures);
 }
 
-/* The refresher's job: the domain's answer again, before it runs out. It
- * gives way: while a message is probing the domain, that probe's answer
- * goes into the cache anyway. */
+/* How the source server a domain was last used from delivers now (its IIS
+ * configuration, as route.c takes it): 0 when it sends everything to a
+ * smart host, which its messages ask instead (nothing to refresh). */
+static int via_of_source(engine *e, int instance, engine_probe_via *via, char fqdn[256])
+{
+    const iis_model *m = engine_acquire_iis(e);
+    const iis_server *server = instance > 0 ? iis_model_server(m, instance) : NULL;
+    int direct = !server || !iis_server_smart_host_always(server);
+    memset(via, 0, sizeof *via);
+    fqdn[0] = '\0';
+    if (server) {
+        via->port = iis_server_remote_port(server);
+        snprintf(fqdn, 256, "%s", server->fqdn);
+        via->ehlo_name = fqdn;
+    }
+    engine_release_iis(e, m);
+    return direct;
+}
+
+/* The refresher's job: the domain's answer again, before it runs out, as
+ * its source server's messages would probe it. It gives way: while a
+ * message is probing the domain, that probe's answer goes into the cache
+ * anyway. */
 static void refresh_domain(void *ctx, const char *domain)
 {
     engine *e = ctx;
@@ -585,10 +903,14 @@ static void refresh_domain(void *ctx, const char *domain)
     if (pcache_lifetime(e->probe_cache, domain, &probed, &expires) &&
         !refresh_is_due(probed, expires, plat_wall_ms()))
         return;
+    engine_probe_via via;
+    char fqdn[256];
+    if (!via_of_source(e, refresher_source_of(e->refresher, domain), &via, fqdn))
+        return;
     if (!flight_try_lead(e->probe_flights, domain))
         return;
     probe_result r;
-    probe_in_background(e, domain, &r);
+    probe_in_background(e, domain, &via, &r);
     pcache_put(e->probe_cache, &r);
     flight_land(e->probe_flights, domain, &r, 1);
 }
@@ -768,7 +1090,7 @@ static void recheck_expired(void *ctx, const char *domain)
     case FLIGHT_TIMED_OUT:
         return;
     case FLIGHT_LEAD:
-        probe_in_background(e, domain, &r);
+        probe_in_background(e, domain, NULL, &r);
         flight_land(e->probe_flights, domain, &r, 1);
         break;
     case FLIGHT_JOINED:
@@ -896,11 +1218,11 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     *out = NULL;
     engine *e = calloc(1, sizeof *e);
     if (!e) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         return -1;
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
-    e->log_level = LOG_INFO;
+    e->log_level = (int)default_log_level();
     set_process_id(e);
     e->lock = plat_mutex_new();
     e->poll_lock = plat_mutex_new();
@@ -909,6 +1231,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->policies = policy_memo_new();
     e->sts = stscache_new();
     e->background = bgwork_new(ENGINE_BACKGROUND_THREADS, ENGINE_BACKGROUND_QUEUE);
+    e->iis = iis_model_empty("IIS's configuration has not been read yet");
+    if (e->iis)
+        e->iis->refs = 1;
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
     e->probe_flights = flight_new(sizeof(probe_result), 0);
     e->policy_flights = flight_new(sizeof(guard_result), 0);
@@ -916,9 +1241,9 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     e->refresher = refresher_new();
     e->figures = stats_new();
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
-        !e->sts || !e->background || !e->learner || !e->probe_flights || !e->policy_flights ||
-        !e->host_flights || !e->refresher || !e->figures) {
-        set_err(err, errlen, "out of memory");
+        !e->sts || !e->background || !e->learner || !e->iis || !e->probe_flights ||
+        !e->policy_flights || !e->host_flights || !e->refresher || !e->figures) {
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -929,12 +1254,11 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         engine_close(e);
         return -1;
     }
-    pcache_ttls ttls;
-    pcache_ttls_default(&ttls);
-    pcache_ttls_load(store_db(e->probe_store), &ttls);
-    e->probe_cache = pcache_new(store_db(e->probe_store), &ttls);
+    /* Its lifetimes come with the configuration: set once it is loaded
+     * below, and again by install_config on every reload. */
+    e->probe_cache = pcache_new(store_db(e->probe_store), NULL);
     if (!e->probe_cache) {
-        set_err(err, errlen, "out of memory");
+        errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
     }
@@ -950,13 +1274,14 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
         return -1;
     }
     apply_retention(e, e->cfg);
+    pcache_set_ttls(e->probe_cache, &e->cfg->probe_ttls);
     e->log_level = (int)e->cfg->log_level;
     sweep_stale_handoffs(e);
     /* Checkpoints are the maintenance thread's job, off the routing path. */
     sqlite3_wal_autocheckpoint(e->write_db, 0);
     e->maintenance = plat_thread_start(maintain, e);
     if (!e->maintenance) {
-        set_err(err, errlen, "cannot start the engine's maintenance thread");
+        errtext_set(err, errlen, "cannot start the engine's maintenance thread");
         engine_close(e);
         return -1;
     }
@@ -996,6 +1321,8 @@ void engine_close(engine *e)
     flight_free(e->policy_flights);
     flight_free(e->host_flights);
     stats_free(e->figures);
+    if (e->iis && --e->iis->refs == 0)
+        iis_model_free(e->iis);
     plat_mutex_free(e->lock);
     plat_mutex_free(e->poll_lock);
     plat_mutex_free(e->write_lock);

@@ -15,6 +15,7 @@
 #include "domset.h"
 #include "expcache.h"
 #include "guard.h"
+#include "iis_model.h"
 #include "journal.h"
 #include "log.h"
 #include "pcache.h"
@@ -48,6 +49,7 @@ typedef struct engine_config {
     size_t n_rules;
     log_level log_level;
     probe_settings probe;       /* opts point into this snapshot */
+    pcache_ttls probe_ttls;     /* the probe cache's lifetimes */
     guard_options guard;        /* guard_mta_sts, guard_dane (row 6) */
     int64_t guard_timeout_ms;   /* each domain's guard look-ups */
     int64_t message_timeout_ms; /* everything decided for one message */
@@ -107,6 +109,11 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
 /* The probe cache's live entry for a domain: 1 and *out, or 0. */
 int engine_probe_cached(engine *e, const char *domain, probe_result *out);
 
+/* A message from virtual server source_instance (0: unknown) needs
+ * domain's probe answer: that use keeps the domain refreshed (refresh.h),
+ * probed as that server's messages would. Cheap: one look-up in memory. */
+void engine_note_use(engine *e, const char *domain, int source_instance);
+
 /* Probes one domain now, finishing by deadline_ms (plat_now_ms clock) even
  * when its own total deadline is later; the result goes into the probe
  * cache unless the caller's deadline cut it short (that says nothing about
@@ -121,6 +128,46 @@ int engine_probe_cached(engine *e, const char *domain, probe_result *out);
  * their MX hosts' verdicts (probe_options.host_flights). */
 int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out);
 
+/* How the source virtual server delivers, from its IIS configuration
+ * (iis_model.h), so the probe meets what IIS's own delivery will meet. */
+typedef struct {
+    unsigned port;            /* RemoteSmtpPort; 0: the probe_port setting */
+    const char *ehlo_name;    /* FullyQualifiedDomainName, said in EHLO when the
+                                 ehlo_name setting is empty; NULL or "": none */
+} engine_probe_via;
+
+/* engine_probe_one with the port and EHLO name of via (NULL: the settings'). */
+int engine_probe_one_via(engine *e, const char *domain, const engine_probe_via *via,
+                         uint64_t deadline_ms, probe_result *out);
+
+/* A virtual server that sends everything to its smart host (SmartHostType
+ * "always") meets only that host: it is probed instead of the recipients'
+ * MX hosts (probe_smart_host), and cached like a domain under the key
+ * "smarthost:" + smart_host, so it never answers for a domain of the same
+ * name. The same deadline rule as engine_probe_one. */
+int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *out);
+int engine_probe_smart_host(engine *e, const char *smart_host, const engine_probe_via *via,
+                            uint64_t deadline_ms, probe_result *out);
+
+/* ---- IIS's own configuration (iis_model.h) -------------------------------------
+ *
+ * Read off the message path: the maintenance thread hands a read to the
+ * background pool a second after the engine opens and then every minute
+ * (iis_read.h: ADSI, else MetaBase.xml). Until the first read ends the
+ * model is empty and decisions are taken as without it. A read that fails
+ * where the last one found servers keeps the last one (and logs why). */
+
+/* The model in use, never NULL; give it back with engine_release_iis. */
+const iis_model *engine_acquire_iis(engine *e);
+void engine_release_iis(engine *e, const iis_model *m);
+/* Reads IIS's configuration now, on the calling thread (the CLI, tests).
+ * 0 when the model in use is what was read (perhaps empty: no IIS here);
+ * -1 with the reason in err when the read failed. */
+int engine_refresh_iis(engine *e, char *err, size_t errlen);
+/* Tests: this MetaBase.xml instead of the host's IIS, now and at every
+ * later refresh (NULL: the host's again). engine_refresh_iis's result. */
+int engine_set_iis_metabase(engine *e, const char *path, char *err, size_t errlen);
+
 /* The policies remembered for a domain (no look-up): 1 and *out, or 0. */
 int engine_policy_cached(engine *e, const char *domain, guard_result *out);
 
@@ -133,6 +180,22 @@ int engine_policy_cached(engine *e, const char *domain, guard_result *out);
  * joined; one whose deadline passes first gets DECIDE_POLICY_UNKNOWN. */
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
                             guard_result *out);
+
+/* Events an administrator must hear of outside the log table (the sink
+ * writes them to the Event Log). The hook runs on the engine's maintenance
+ * thread; text is one sentence. */
+typedef enum {
+    ENGINE_EVENT_PICKUP_NOT_DRAINED   /* files wait in a rule's Pickup folder */
+} engine_event;
+typedef void (*engine_event_fn)(void *ctx, engine_event kind, const char *text);
+void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx);
+
+/* Looks at every enabled rule's Pickup folder now (the maintenance thread
+ * does it once a minute): a file older than PICKUP_UNDRAINED_MS means the
+ * Plain TCP Server is not picking up; it is logged as a warning and sent to
+ * the event hook at most once an hour per folder. Returns the warnings
+ * given. */
+int engine_watch_pickups(engine *e);
 
 expcache *engine_expcache(engine *e);
 /* The engine's background pool (bgwork.h): work that must never run on a

@@ -5,12 +5,13 @@
 #include "expcache.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errtext.h"
 #include "plat.h"
+#include "settings.h"
 
 typedef struct {
     char *domain;
@@ -26,20 +27,10 @@ struct expcache {
 
 void expcache_times_default(expcache_times *t)
 {
-    t->first_ttl_ms = 900 * 1000LL;
-    t->confirmed_ttl_ms = 604800 * 1000LL;
+    t->first_ttl_ms = SETTING_DEFAULT_ttl_failure_s * 1000LL;
+    t->confirmed_ttl_ms = SETTING_DEFAULT_ttl_expired_s * 1000LL;
     t->confirm_after_ms = EXPCACHE_CONFIRM_AFTER_MS;
     t->recheck_every_ms = EXPCACHE_RECHECK_EVERY_MS;
-}
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
 }
 
 static char *dup_str(const char *s)
@@ -107,7 +98,7 @@ static size_t lower_bound(const slot *s, size_t n, const char *domain, int *foun
 
 static int fail(sqlite3 *db, char *err, size_t errlen)
 {
-    set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
+    errtext_set(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
     return -1;
 }
 
@@ -144,8 +135,8 @@ int expcache_load(expcache *c, sqlite3 *db, int64_t now_ms, char *err, size_t er
         n++;
     }
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "expired cache: %s",
-                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "expired cache: %s",
+                    rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         sqlite3_finalize(st);
         free_slots(s, n);
         return -1;
@@ -356,7 +347,7 @@ int expcache_saw_expired(expcache *c, sqlite3 *db, const expcache_sighting *s,
         return -1;
     }
     if (changed && c && remember(c, row.domain, row.expires_ms, row.next_check_ms) != 0) {
-        set_err(err, errlen, "expired cache: out of memory");
+        errtext_set(err, errlen, "expired cache: out of memory");
         return -1;
     }
     return changed;
@@ -429,7 +420,8 @@ int expcache_list(sqlite3 *db, expcache_entry **out, size_t *n, char *err, size_
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "expired cache: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "expired cache: %s",
+                    rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         free(*out);
         *out = NULL;
         *n = 0;
@@ -444,7 +436,7 @@ int expcache_clear(sqlite3 *db, int only_lapsed, int64_t now_ms, char *err, size
     const char *sql = only_lapsed ? "DELETE FROM expired_cache WHERE expires_ms <= ?"
                                   : "DELETE FROM expired_cache";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
         return -1;
     }
     if (only_lapsed)
@@ -452,7 +444,7 @@ int expcache_clear(sqlite3 *db, int only_lapsed, int64_t now_ms, char *err, size
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "expired cache: %s", sqlite3_errmsg(db));
         return -1;
     }
     return sqlite3_changes(db);

@@ -37,7 +37,8 @@ typedef struct {
     int64_t recheck_every_ms;  /* EXPCACHE_RECHECK_EVERY_MS */
 } expcache_times;
 
-/* 900 s, 7 days, and the two constants above. */
+/* The defaults of ttl_failure_s and ttl_expired_s (settings.h), and the
+ * two constants above. */
 void expcache_times_default(expcache_times *t);
 
 typedef struct {

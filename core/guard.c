@@ -8,12 +8,13 @@
 #include "dns.h"
 #include "net.h"
 #include "plat.h"
+#include "settings.h"
 
 void guard_options_default(guard_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->mta_sts = 1;
-    o->dane = 1;
+    o->mta_sts = SETTING_DEFAULT_guard_mta_sts;
+    o->dane = SETTING_DEFAULT_guard_dane;
     o->smtp_port = 25;
 }
 

@@ -7,14 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include "dns.h"
 #include "net.h"
 #include "plat.h"
-#include "probe.h" /* probe_load_system_roots: the platform's trust store */
+#include "tls.h"
 
 const char *https_status_name(https_status st)
 {
@@ -329,8 +325,8 @@ typedef struct {
     const https_request *req;
     https_response *resp;
     net_fd fd;
-    SSL_CTX *ctx;
-    SSL *ssl;
+    tls_client *tls;
+    tls_session *conn;
 } exchange;
 
 static https_status fail(exchange *x, https_status st, const char *fmt, ...)
@@ -376,65 +372,49 @@ static https_status connect_host(exchange *x)
     return st;
 }
 
-/* After an SSL call returned r <= 0: 0 to retry once the socket is ready,
- * else the failure (recorded in the response). */
-static int ssl_retry(exchange *x, int r, const char *doing)
+/* A failed read or write (NET_TIMEOUT or NET_ERROR), recorded. */
+static https_status io_failure(exchange *x, int rc, const char *doing)
 {
-    int e = SSL_get_error(x->ssl, r), w;
-    char detail[120] = "";
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        w = net_wait(x->fd, e == SSL_ERROR_WANT_WRITE, x->req->deadline_ms);
-        if (w == NET_OK)
-            return 0;
-        if (w == NET_TIMEOUT)
-            return fail(x, HTTPS_ERR_TIMEOUT, "%s: no progress before the deadline", doing);
-        return fail(x, HTTPS_ERR_PROTOCOL, "%s: the connection failed", doing);
-    }
-    ERR_error_string_n(ERR_peek_last_error(), detail, sizeof detail);
-    ERR_clear_error();
-    return fail(x, HTTPS_ERR_TLS, "%s: %s", doing, detail[0] ? detail : "TLS failure");
+    if (rc == NET_TIMEOUT)
+        return fail(x, HTTPS_ERR_TIMEOUT, "%s: no progress before the deadline", doing);
+    return fail(x, HTTPS_ERR_PROTOCOL, "%s: the connection failed", doing);
 }
 
+/* OpenSSL on every platform (TLS 1.2 and up), the chain judged after the
+ * handshake by the platform's judge: on Windows the chain engine, so its
+ * on-demand roots and Disallowed store count. */
 static https_status tls_setup(exchange *x)
 {
-    X509_VERIFY_PARAM *param;
-    x->ctx = SSL_CTX_new(TLS_client_method());
-    if (!x->ctx)
-        return fail(x, HTTPS_ERR_NOMEM, "cannot create a TLS context");
-    SSL_CTX_set_min_proto_version(x->ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(x->ctx, SSL_VERIFY_PEER, NULL);
-    /* A server that closes without close_notify ends a read-to-close body. */
-    SSL_CTX_set_options(x->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    if (x->req->ca_file ? SSL_CTX_load_verify_locations(x->ctx, x->req->ca_file, NULL) != 1
-                        : probe_load_system_roots(x->ctx) != 0)
-        return fail(x, HTTPS_ERR_TLS, "cannot load the trust anchors%s%s",
-                    x->req->ca_file ? " from " : "", x->req->ca_file ? x->req->ca_file : "");
-    x->ssl = SSL_new(x->ctx);
-    if (!x->ssl || SSL_set_fd(x->ssl, (int)x->fd) != 1 ||
-        SSL_set_tlsext_host_name(x->ssl, x->req->host) != 1)
-        return fail(x, HTTPS_ERR_NOMEM, "cannot set up TLS");
-    param = SSL_get0_param(x->ssl);
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    if (X509_VERIFY_PARAM_set1_host(param, x->req->host, 0) != 1)
-        return fail(x, HTTPS_ERR_NOMEM, "cannot set the host name to verify");
+    tls_client_options o;
+    char err[TLS_TEXT_MAX];
+    memset(&o, 0, sizeof o);
+    o.min_protocol = TLS_PROTO_TLS12;
+    o.ca_file = x->req->ca_file;
+    o.verify_chain = 1;
+    x->tls = tls_client_new(TLS_STACK_OPENSSL, &o, err, sizeof err);
+    if (!x->tls)
+        return fail(x, HTTPS_ERR_TLS, "cannot set up TLS: %s", err);
+    x->conn = tls_session_start(x->tls, x->fd, x->req->host, err, sizeof err);
+    if (!x->conn)
+        return fail(x, HTTPS_ERR_NOMEM, "cannot set up TLS: %s", err);
     return HTTPS_OK;
 }
 
 static https_status tls_handshake(exchange *x)
 {
-    for (;;) {
-        int r = SSL_connect(x->ssl);
-        if (r == 1)
-            return HTTPS_OK;
-        if (SSL_get_verify_result(x->ssl) != X509_V_OK) {
-            ERR_clear_error();
-            return fail(x, HTTPS_ERR_TLS, "the certificate of %s is not valid: %s",
-                        x->req->host,
-                        X509_verify_cert_error_string(SSL_get_verify_result(x->ssl)));
-        }
-        if (ssl_retry(x, r, "TLS handshake") != 0)
-            return x->resp->status;
-    }
+    char why[TLS_TEXT_MAX];
+    tls_info info;
+    int rc = tls_session_handshake(x->conn, x->req->deadline_ms, &info);
+    if (rc == NET_TIMEOUT)
+        return fail(x, HTTPS_ERR_TIMEOUT, "TLS handshake: no progress before the deadline");
+    if (rc != NET_OK)
+        return fail(x, HTTPS_ERR_TLS, "TLS handshake: %s", info.error);
+    if (tls_session_verify(x->conn, TLS_CHECK_CHAIN | TLS_CHECK_NAME | TLS_CHECK_TIME,
+                           x->req->host, x->req->deadline_ms, why, sizeof why)
+        != TLS_VERIFY_OK)
+        return fail(x, HTTPS_ERR_TLS, "the certificate of %s is not valid: %s", x->req->host,
+                    why);
+    return HTTPS_OK;
 }
 
 static https_status send_request(exchange *x)
@@ -444,32 +424,21 @@ static https_status send_request(exchange *x)
                      "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: tlsrouter/%s\r\n"
                      "Accept: text/plain\r\nConnection: close\r\n\r\n",
                      x->req->path, x->req->host, TLSROUTER_VERSION);
-    int off = 0;
+    int rc;
     if (n < 0 || n >= (int)sizeof req)
         return fail(x, HTTPS_ERR_PROTOCOL, "the request is too long");
-    while (off < n) {
-        int r = SSL_write(x->ssl, req + off, n - off);
-        if (r > 0)
-            off += r;
-        else if (ssl_retry(x, r, "sending the request") != 0)
-            return x->resp->status;
-    }
-    return HTTPS_OK;
+    rc = tls_session_write(x->conn, req, (size_t)n, x->req->deadline_ms);
+    return rc == NET_OK ? HTTPS_OK : io_failure(x, rc, "sending the request");
 }
 
 /* Some bytes (> 0), 0 at the end of the stream, -1 on failure (recorded). */
 static long read_some(exchange *x, char *buf, size_t cap)
 {
-    for (;;) {
-        size_t got = 0;
-        int r = SSL_read_ex(x->ssl, buf, cap, &got);
-        if (r == 1)
-            return (long)got;
-        if (SSL_get_error(x->ssl, r) == SSL_ERROR_ZERO_RETURN)
-            return 0;
-        if (ssl_retry(x, r, "reading the answer") != 0)
-            return -1;
-    }
+    int n = tls_session_read(x->conn, buf, cap, x->req->deadline_ms);
+    if (n >= 0)
+        return n;
+    io_failure(x, n, "reading the answer");
+    return -1;
 }
 
 static https_status read_head(exchange *x, char *buf, size_t *have, https_head *head,
@@ -604,13 +573,10 @@ https_status https_get(const https_request *req, https_response *resp)
     }
     net_init();
     st = exchange_run(&x);
-    if (x.ssl)
-        SSL_free(x.ssl);
-    if (x.ctx)
-        SSL_CTX_free(x.ctx);
+    tls_session_close(x.conn);
+    tls_client_free(x.tls);
     if (x.fd != NET_BAD_FD)
         net_close(x.fd);
-    ERR_clear_error();
     if (st != HTTPS_OK) {
         free(resp->body);
         resp->body = NULL;

@@ -3,10 +3,12 @@
 #include "journal.h"
 
 #include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "settings.h"
+#include "errtext.h"
 
 
 /* Rows per multi-row INSERT: one statement step for 16 rows cuts the
@@ -22,21 +24,11 @@ struct journal {
     int64_t last_first_id;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
 {
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK)
         return 0;
-    set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+    errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
     return -1;
 }
 
@@ -68,12 +60,12 @@ journal *journal_open(sqlite3 *db, char *err, size_t errlen)
 {
     journal *j = calloc(1, sizeof *j);
     if (!j) {
-        set_err(err, errlen, "journal: out of memory");
+        errtext_set(err, errlen, "journal: out of memory");
         return NULL;
     }
     j->db = db;
-    j->max_age_days = 30;
-    j->max_rows = 1000000;
+    j->max_age_days = SETTING_DEFAULT_journal_max_age_days;
+    j->max_rows = SETTING_DEFAULT_journal_max_rows;
     /* IMMEDIATE takes the write lock up front: no deadlock between two
      * writers that both started as readers. */
     if (prepare(db, "BEGIN IMMEDIATE", &j->begin, err, errlen) != 0 ||
@@ -86,7 +78,7 @@ journal *journal_open(sqlite3 *db, char *err, size_t errlen)
     char *many = insert_many_sql();
     if (!many || prepare(db, many, &j->insert_many, err, errlen) != 0) {
         if (!many)
-            set_err(err, errlen, "journal: out of memory");
+            errtext_set(err, errlen, "journal: out of memory");
         free(many);
         journal_close(j);
         return NULL;
@@ -183,18 +175,18 @@ int journal_write(journal *j, const journal_entry *rows, size_t n, char *err, si
     if (n == 0)
         return 0;
     if (step_once(j->begin) != 0) {
-        set_err(err, errlen, "journal: cannot begin: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot begin: %s", sqlite3_errmsg(j->db));
         return -1;
     }
     if (insert_rows(j, rows, n) != 0) {
-        set_err(err, errlen, "journal: cannot insert: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot insert: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
     }
     /* Read before COMMIT, while this transaction still owns the ids. */
     int64_t last = sqlite3_last_insert_rowid(j->db);
     if (step_once(j->commit) != 0) {
-        set_err(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
+        errtext_set(err, errlen, "journal: cannot commit: %s", sqlite3_errmsg(j->db));
         step_once(j->rollback);
         return -1;
     }
@@ -212,7 +204,7 @@ int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char
                            "UPDATE journal SET route = 'tls', detail = ?3"
                            " WHERE id BETWEEN ?1 AND ?2 AND route = 'plain'",
                            -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, first_id);
@@ -221,7 +213,7 @@ int journal_mark_kept_on_tls(sqlite3 *db, int64_t first_id, size_t n, const char
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     return sqlite3_changes(db);
@@ -317,7 +309,7 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
                            " reason, status, mx, tls_version, detail, elapsed_ms"
                            " FROM journal ORDER BY id DESC LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
@@ -337,7 +329,8 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
         read_row(st, &(*rows)[(*n)++]);
     }
     if (rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s",
+                    rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
         sqlite3_finalize(st);
         free(*rows);
         *rows = NULL;
@@ -355,6 +348,8 @@ struct journal_view {
     sqlite3_stmt *read;
     char pattern[600];         /* LIKE pattern for the text filter, "" = none */
     char route[16], reason[64];
+    char *message_id;          /* trace_key() of the filter's, NULL = any */
+    char *sender;
     size_t count;
     int dense;                 /* ids are max_id, max_id-1, ... without holes */
     int64_t max_id;
@@ -362,10 +357,20 @@ struct journal_view {
     int out_of_memory;         /* why opening failed, when it did */
 };
 
+/* ?7 and ?8 are trace keys (trace_key). A Message-ID matches stored with
+ * or without its angle brackets. A sender matches ignoring ASCII case in
+ * the whole address: domains are case-insensitive and mail systems treat
+ * local parts so in practice, so a trace must not miss a message over an
+ * address copied in another case. "" is the null sender, which IIS may
+ * hand over as "<>". */
 #define VIEW_FILTER_SQL \
     " (?1 IS NULL OR recipient LIKE ?1 ESCAPE '\\' OR domain LIKE ?1 ESCAPE '\\'" \
-    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\')" \
-    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)"
+    "  OR mx LIKE ?1 ESCAPE '\\' OR detail LIKE ?1 ESCAPE '\\'" \
+    "  OR sender LIKE ?1 ESCAPE '\\' OR message_id LIKE ?1 ESCAPE '\\')" \
+    " AND (?2 IS NULL OR route = ?2) AND (?3 IS NULL OR reason = ?3)" \
+    " AND (?7 IS NULL OR message_id = ?7 OR message_id = '<' || ?7 || '>')" \
+    " AND (?8 IS NULL OR sender = ?8 COLLATE NOCASE" \
+    "  OR sender = '<' || ?8 || '>' COLLATE NOCASE OR (?8 = '' AND sender = '<>'))"
 
 static void view_bind_filter(const journal_view *v, sqlite3_stmt *st)
 {
@@ -375,6 +380,34 @@ static void view_bind_filter(const journal_view *v, sqlite3_stmt *st)
         sqlite3_bind_text(st, 2, v->route, -1, SQLITE_STATIC);
     if (v->reason[0])
         sqlite3_bind_text(st, 3, v->reason, -1, SQLITE_STATIC);
+    if (v->message_id)
+        sqlite3_bind_text(st, 7, v->message_id, -1, SQLITE_STATIC);
+    if (v->sender)
+        sqlite3_bind_text(st, 8, v->sender, -1, SQLITE_STATIC);
+}
+
+/* A Message-ID or sender as typed, made a trace key: blanks around it and
+ * one pair of angle brackets around that are not part of it ("<>" is ""
+ * then). *key is NULL for NULL or "" (any), else a fresh copy; -1 when out
+ * of memory. */
+static int trace_key(const char *typed, char **key)
+{
+    *key = NULL;
+    if (!typed || !typed[0])
+        return 0;
+    size_t start = strspn(typed, " \t"), end = strlen(typed);
+    while (end > start && (typed[end - 1] == ' ' || typed[end - 1] == '\t'))
+        end--;
+    if (end - start >= 2 && typed[start] == '<' && typed[end - 1] == '>') {
+        start++;
+        end--;
+    }
+    *key = malloc(end - start + 1);
+    if (!*key)
+        return -1;
+    memcpy(*key, typed + start, end - start);
+    (*key)[end - start] = '\0';
+    return 0;
 }
 
 /* "%text%" with LIKE's own wildcards escaped: the admin types plain text. */
@@ -401,7 +434,7 @@ static void view_like_pattern(const char *text, char *out, size_t len)
 static int view_try_dense(journal_view *v)
 {
     sqlite3_stmt *st;
-    if (v->pattern[0] || v->route[0] || v->reason[0])
+    if (v->pattern[0] || v->route[0] || v->reason[0] || v->message_id || v->sender)
         return 0;
     if (sqlite3_prepare_v2(v->db, "SELECT count(*), min(id), max(id) FROM journal", -1, &st,
                            NULL) != SQLITE_OK)
@@ -452,13 +485,19 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
     journal_view *v = calloc(1, sizeof *v);
     *out = NULL;
     if (!v) {
-        set_err(err, errlen, "journal: out of memory");
+        errtext_set(err, errlen, "journal: out of memory");
         return -1;
     }
     v->db = db;
     view_like_pattern(f ? f->text : NULL, v->pattern, sizeof v->pattern);
     snprintf(v->route, sizeof v->route, "%s", f && f->route ? f->route : "");
     snprintf(v->reason, sizeof v->reason, "%s", f && f->reason ? f->reason : "");
+    if (f && (trace_key(f->message_id, &v->message_id) != 0
+              || trace_key(f->sender, &v->sender) != 0)) {
+        errtext_set(err, errlen, "journal: out of memory");
+        journal_view_close(v);
+        return -1;
+    }
     int dense = view_try_dense(v);
     if (dense < 0 || (!dense && view_load_ids(v) != 0)
         || sqlite3_prepare_v2(db,
@@ -466,7 +505,8 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
                " mx, tls_version, detail, elapsed_ms FROM journal"
                " WHERE id BETWEEN ?4 AND ?5 AND" VIEW_FILTER_SQL " ORDER BY id DESC LIMIT ?6",
                -1, &v->read, NULL) != SQLITE_OK) {
-        set_err(err, errlen, "journal: %s", v->out_of_memory ? "out of memory" : sqlite3_errmsg(db));
+        errtext_set(err, errlen, "journal: %s",
+                    v->out_of_memory ? "out of memory" : sqlite3_errmsg(db));
         journal_view_close(v);
         return -1;
     }
@@ -480,6 +520,8 @@ void journal_view_close(journal_view *v)
         return;
     sqlite3_finalize(v->read);
     free(v->ids);
+    free(v->message_id);
+    free(v->sender);
     free(v);
 }
 
@@ -509,7 +551,7 @@ long journal_view_read(journal_view *v, size_t first, size_t n, journal_row *row
     while ((size_t)got < n && (rc = sqlite3_step(st)) == SQLITE_ROW)
         read_row(st, &rows[got++]);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        set_err(err, errlen, "journal: %s", sqlite3_errmsg(v->db));
+        errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(v->db));
         sqlite3_reset(st);
         return -1;
     }

@@ -87,10 +87,17 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
  * million rows open at once and any position costs one small indexed query.
  * The view uses db, which must outlive it, from one thread at a time. */
 typedef struct {
-    const char *text;          /* substring of recipient, domain, MX or detail;
+    const char *text;          /* substring of recipient, domain, MX, detail,
+                                  sender or Message-ID, ignoring ASCII case;
                                   NULL or "" = any */
     const char *route;         /* "tls", "plain"; NULL or "" = any */
     const char *reason;        /* exact reason; NULL or "" = any */
+    /* Tracing one message or one sender. Blanks around the value and one
+     * pair of angle brackets around it are ignored, so "<id@host>" and
+     * "id@host" find the same rows. NULL or "" = any. */
+    const char *message_id;    /* the exact Message-ID ("<>": messages without) */
+    const char *sender;        /* the exact envelope sender, ignoring ASCII case
+                                  in all of it; "<>" is the null sender */
 } journal_filter;
 
 typedef struct journal_view journal_view;

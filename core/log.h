@@ -18,12 +18,31 @@ typedef enum {
     LOG_FULL_DEBUG = 4
 } log_level;
 
+/* The longest message stored, its terminating NUL included: a longer one
+ * keeps its first LOG_MESSAGE_MAX - 1 bytes. */
+#define LOG_MESSAGE_MAX 1024
+
 /* Writes one row when level <= threshold. 0 on success or when filtered. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
 int log_write(sqlite3 *db, log_level threshold, log_level level, const char *source,
               const char *fmt, ...);
+
+/* Reading, for the CLI and the manager: one row of the log table. */
+typedef struct {
+    int64_t id;
+    int64_t at_ms;             /* wall clock, ms since the epoch */
+    log_level level;
+    char source[64];
+    char message[LOG_MESSAGE_MAX];
+} log_row;
+
+/* Up to n rows at level or more severe (level <= most_verbose), newest
+ * first, older than before_id (0: from the newest). Page on by passing the
+ * last row's id. Returns the rows read (0: no more) or -1 with err. */
+long log_read(sqlite3 *db, log_level most_verbose, int64_t before_id, log_row *rows, size_t n,
+              char *err, size_t errlen);
 
 /* Deletes at most batch of the oldest rows beyond max_rows (0: no limit).
  * Returns the rows deleted or -1. */

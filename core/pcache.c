@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "plat.h"
+#include "settings.h"
 
 #define PCACHE_BUCKETS 1024
 /* Entries expire lazily (when a look-up walks past them); past this many,
@@ -39,9 +40,9 @@ struct pcache {
 
 void pcache_ttls_default(pcache_ttls *t)
 {
-    t->starttls_s = 86400;
-    t->no_starttls_s = 21600;
-    t->failure_s = 900;
+    t->starttls_s = SETTING_DEFAULT_ttl_starttls_s;
+    t->no_starttls_s = SETTING_DEFAULT_ttl_no_starttls_s;
+    t->failure_s = SETTING_DEFAULT_ttl_failure_s;
 }
 
 static void load_setting(sqlite3 *db, const char *key, unsigned *value, int *rc)
@@ -134,6 +135,13 @@ void pcache_free(pcache *c)
     plat_mutex_free(c->lock);
     plat_mutex_free(c->db_lock);
     free(c);
+}
+
+void pcache_set_ttls(pcache *c, const pcache_ttls *ttls)
+{
+    plat_mutex_lock(c->lock);
+    c->ttls = *ttls;
+    plat_mutex_unlock(c->lock);
 }
 
 void pcache_set_clock(pcache *c, int64_t (*now_ms)(void))

@@ -11,15 +11,18 @@
 
 struct sqlite3;
 
+/* Seconds a result is kept, by status: the settings ttl_starttls_s,
+ * ttl_no_starttls_s, ttl_failure_s. */
 typedef struct {
-    unsigned starttls_s;    /* 86400: TLS works */
-    unsigned no_starttls_s; /* 21600: no-starttls, starttls-rejected, cert-not-yet-valid,
+    unsigned starttls_s;    /* TLS works */
+    unsigned no_starttls_s; /* no-starttls, starttls-rejected, cert-not-yet-valid,
                                handshake-failed (answers about the peer's TLS) */
-    unsigned failure_s;     /* 900: cert-expired (one sighting), connect-failed,
+    unsigned failure_s;     /* cert-expired (one sighting), connect-failed,
                                timeout, dns-failed, no-domain, null-mx,
                                protocol-error */
 } pcache_ttls;
 
+/* The settings' defaults (settings.h). */
 void pcache_ttls_default(pcache_ttls *t);
 /* Read ttl_starttls_s, ttl_no_starttls_s, ttl_failure_s from the settings
  * table; keys missing or unreadable keep their current value. 0 on success. */
@@ -32,6 +35,10 @@ typedef struct pcache pcache;
  * cache. SQLite must be in serialised mode if others use db concurrently. */
 pcache *pcache_new(struct sqlite3 *db, const pcache_ttls *ttls);
 void pcache_free(pcache *c);
+
+/* The lifetimes of results stored from now on (those already stored keep
+ * theirs): a running engine's reload of the settings. */
+void pcache_set_ttls(pcache *c, const pcache_ttls *ttls);
 
 /* The clock for expiry, Unix milliseconds (default plat_wall_ms); tests
  * move it to age entries. */

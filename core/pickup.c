@@ -2,10 +2,10 @@
  * into the Pickup folder with a no-replace rename. */
 #include "pickup.h"
 
+#include "errtext.h"
 #include "pathnorm.h"
 #include "plat.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +15,6 @@ static volatile int injected_fault;
 static volatile long file_counter;
 static plat_once counter_lock_once = PLAT_ONCE_INIT;
 static plat_mutex *counter_lock;
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void pickup_inject_fault(pickup_fault fault) { injected_fault = (int)fault; }
 
@@ -56,26 +46,26 @@ static int check_domain_part(const char *d, char *err, size_t errlen)
 {
     size_t n = strlen(d);
     if (n == 0) {
-        set_err(err, errlen, "address has no domain");
+        errtext_set(err, errlen, "address has no domain");
         return -1;
     }
     /* An address literal, [192.0.2.1] or [IPv6:2001:db8::1]. */
     if (d[0] == '[') {
         if (n < 3 || d[n - 1] != ']') {
-            set_err(err, errlen, "malformed address literal");
+            errtext_set(err, errlen, "malformed address literal");
             return -1;
         }
         for (size_t i = 1; i + 1 < n; i++)
             if (!is_domain_char((unsigned char)d[i]) && d[i] != ':') {
-                set_err(err, errlen, "forbidden character 0x%02x in address literal",
-                        (unsigned char)d[i]);
+                errtext_set(err, errlen, "forbidden character 0x%02x in address literal",
+                            (unsigned char)d[i]);
                 return -1;
             }
         return 0;
     }
     for (size_t i = 0; i < n; i++)
         if (!is_domain_char((unsigned char)d[i])) {
-            set_err(err, errlen, "forbidden character 0x%02x in domain", (unsigned char)d[i]);
+            errtext_set(err, errlen, "forbidden character 0x%02x in domain", (unsigned char)d[i]);
             return -1;
         }
     return 0;
@@ -84,28 +74,28 @@ static int check_domain_part(const char *d, char *err, size_t errlen)
 int pickup_check_address(const char *addr, int allow_empty, char *err, size_t errlen)
 {
     if (!addr) {
-        set_err(err, errlen, "missing address");
+        errtext_set(err, errlen, "missing address");
         return -1;
     }
     size_t n = strlen(addr);
     if (n == 0) {
         if (allow_empty)
             return 0;
-        set_err(err, errlen, "empty address");
+        errtext_set(err, errlen, "empty address");
         return -1;
     }
     if (n > PICKUP_ADDRESS_MAX) {
-        set_err(err, errlen, "address longer than %d characters", PICKUP_ADDRESS_MAX);
+        errtext_set(err, errlen, "address longer than %d characters", PICKUP_ADDRESS_MAX);
         return -1;
     }
     const char *at = strrchr(addr, '@');
     if (!at || at == addr) {
-        set_err(err, errlen, "address \"%.60s\" is not local@domain", addr);
+        errtext_set(err, errlen, "address \"%.60s\" is not local@domain", addr);
         return -1;
     }
     for (const char *p = addr; p < at; p++)
         if (!is_local_char((unsigned char)*p)) {
-            set_err(err, errlen, "forbidden character 0x%02x in address", (unsigned char)*p);
+            errtext_set(err, errlen, "forbidden character 0x%02x in address", (unsigned char)*p);
             return -1;
         }
     return check_domain_part(at + 1, err, errlen);
@@ -153,20 +143,20 @@ static int check_job(const pickup_job *job, char *err, size_t errlen)
 {
     char why[160];
     if (!job->pickup_dir || !*job->pickup_dir) {
-        set_err(err, errlen, "no Pickup folder configured");
+        errtext_set(err, errlen, "no Pickup folder configured");
         return -1;
     }
     if (job->n_recipients == 0) {
-        set_err(err, errlen, "no recipients for the pickup file");
+        errtext_set(err, errlen, "no recipients for the pickup file");
         return -1;
     }
     if (pickup_check_address(job->sender ? job->sender : "", 1, why, sizeof why) != 0) {
-        set_err(err, errlen, "sender refused: %s", why);
+        errtext_set(err, errlen, "sender refused: %s", why);
         return -1;
     }
     for (size_t i = 0; i < job->n_recipients; i++)
         if (pickup_check_address(job->recipients[i], 0, why, sizeof why) != 0) {
-            set_err(err, errlen, "recipient refused: %s", why);
+            errtext_set(err, errlen, "recipient refused: %s", why);
             return -1;
         }
     return 0;
@@ -181,8 +171,8 @@ static int render_trace(const pickup_job *job, char *buf, size_t len, size_t *ou
     *out_len = pickup_trace_line(job->trace_host, job->source_instance, when, buf, len);
     if (*out_len > 0)
         return 0;
-    set_err(err, errlen, "no trace line: host \"%.60s\" or virtual server %d refused",
-            job->trace_host ? job->trace_host : "", job->source_instance);
+    errtext_set(err, errlen, "no trace line: host \"%.60s\" or virtual server %d refused",
+                job->trace_host ? job->trace_host : "", job->source_instance);
     return -1;
 }
 
@@ -204,7 +194,7 @@ int pickup_render(const pickup_job *job, unsigned char **out, size_t *out_len,
     /* One spare byte for the NUL sprintf writes after the last header. */
     unsigned char *buf = malloc(total + 1);
     if (!buf) {
-        set_err(err, errlen, "out of memory for a %lu byte pickup file", (unsigned long)total);
+        errtext_set(err, errlen, "out of memory for a %lu byte pickup file", (unsigned long)total);
         return -1;
     }
     size_t o = (size_t)sprintf((char *)buf, "x-sender: %s\r\n", sender);
@@ -225,10 +215,10 @@ int pickup_check_destination(const char *dest, const char *source_pickup, int so
     if (!source_pickup || !*source_pickup || !dest ||
         !pathnorm_same(dest, source_pickup, pathnorm_native()))
         return 0;
-    set_err(err, errlen,
-            "%s is the Pickup folder of virtual server %d itself: every message handed off "
-            "would come back to it; choose the Plain TCP server's Pickup folder",
-            dest, source_instance);
+    errtext_set(err, errlen,
+                "%s is the Pickup folder of virtual server %d itself: every message handed off "
+                "would come back to it; choose the Plain TCP server's Pickup folder",
+                dest, source_instance);
     return -1;
 }
 
@@ -286,7 +276,7 @@ static int write_temp(const char *tmp_path, const unsigned char *buf, size_t len
         char ignored[64];
         plat_write_new_file(tmp_path, buf, len / 2, ignored, sizeof ignored);
         plat_remove(tmp_path);
-        set_err(err, errlen, "cannot write %s: no space left on device (injected)", tmp_path);
+        errtext_set(err, errlen, "cannot write %s: no space left on device (injected)", tmp_path);
         return -1;
     }
     return plat_write_new_file(tmp_path, buf, len, err, errlen);
@@ -300,11 +290,12 @@ static int move_in(const char *tmp_path, const char *pickup_dir, char *path_out,
     for (int attempt = 0; attempt < 3; attempt++) {
         if (make_name(name, sizeof name, ".eml") != 0 ||
             join(path_out, path_len, pickup_dir, name) != 0) {
-            set_err(err, errlen, "Pickup folder path too long");
+            errtext_set(err, errlen, "Pickup folder path too long");
             return -1;
         }
         if (fault == PICKUP_FAULT_RENAME) {
-            set_err(err, errlen, "cannot move into %s: input/output error (injected)", path_out);
+            errtext_set(err, errlen, "cannot move into %s: input/output error (injected)",
+                        path_out);
             return -1;
         }
         if (plat_rename_noreplace(tmp_path, path_out, err, errlen) == 0)
@@ -328,25 +319,25 @@ int pickup_write(const pickup_job *job, char *path_out, size_t path_len,
     if (pickup_render(job, &buf, &len, err, errlen) != 0)
         return -1;
     if (!plat_is_dir(job->pickup_dir)) {
-        set_err(err, errlen, "Pickup folder %s does not exist", job->pickup_dir);
+        errtext_set(err, errlen, "Pickup folder %s does not exist", job->pickup_dir);
         free(buf);
         return -1;
     }
     if (job->temp_dir)
         snprintf(temp_dir, sizeof temp_dir, "%s", job->temp_dir);
     else if (pickup_temp_dir_for(job->pickup_dir, temp_dir, sizeof temp_dir) != 0) {
-        set_err(err, errlen, "Pickup folder path too long");
+        errtext_set(err, errlen, "Pickup folder path too long");
         free(buf);
         return -1;
     }
     if (plat_mkdir(temp_dir) != 0 || !plat_is_dir(temp_dir)) {
-        set_err(err, errlen, "cannot create the temporary folder %s", temp_dir);
+        errtext_set(err, errlen, "cannot create the temporary folder %s", temp_dir);
         free(buf);
         return -1;
     }
     if (make_name(tmp_name, sizeof tmp_name, ".tmp") != 0 ||
         join(tmp_path, sizeof tmp_path, temp_dir, tmp_name) != 0) {
-        set_err(err, errlen, "temporary folder path too long");
+        errtext_set(err, errlen, "temporary folder path too long");
         free(buf);
         return -1;
     }
@@ -397,4 +388,23 @@ int pickup_sweep_temp(const char *pickup_dir, int64_t now_ms, int64_t max_age_ms
         return 0;
     sweep sw = { temp_dir, now_ms - max_age_ms, 0 };
     return plat_list_files(temp_dir, sweep_one, &sw) == 0 ? sw.removed : -1;
+}
+
+/* ---- backlog -------------------------------------------------------------- */
+
+static int count_waiting(const char *name, int64_t mtime_ms, void *arg)
+{
+    pickup_backlog *b = arg;
+    (void)name;
+    b->count++;
+    if (!b->oldest_ms || mtime_ms < b->oldest_ms)
+        b->oldest_ms = mtime_ms;
+    return 0;
+}
+
+int pickup_backlog_of(const char *pickup_dir, pickup_backlog *out)
+{
+    out->count = 0;
+    out->oldest_ms = 0;
+    return plat_list_files(pickup_dir, count_waiting, out);
 }

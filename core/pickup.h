@@ -95,6 +95,19 @@ int pickup_temp_dir_for(const char *pickup_dir, char *buf, size_t len);
  * -1 when it exists but cannot be listed. */
 int pickup_sweep_temp(const char *pickup_dir, int64_t now_ms, int64_t max_age_ms);
 
+/* A handed-off file older than this has not been picked up: the Plain TCP
+ * Server is not draining its Pickup folder (stopped, or another folder). */
+#define PICKUP_UNDRAINED_MS (5 * 60 * 1000)
+
+/* What waits in a Pickup folder: how many files, and the last-write time
+ * of the oldest (wall clock ms; 0 when none). 0, or -1 when the folder
+ * cannot be listed. */
+typedef struct {
+    size_t count;
+    int64_t oldest_ms;
+} pickup_backlog;
+int pickup_backlog_of(const char *pickup_dir, pickup_backlog *out);
+
 /* Failure injection for tests: the next pickup_write of this process fails
  * at the given step, after doing the real work up to it. */
 typedef enum {

@@ -74,8 +74,6 @@ int plat_remove(const char *path);
  * listed, -1 when it cannot be. */
 typedef int (*plat_file_fn)(const char *name, int64_t mtime_ms, void *arg);
 int plat_list_files(const char *dir, plat_file_fn fn, void *arg);
-/* A fresh directory under the system temp folder; for tests and the demo. */
-int plat_make_temp_dir(const char *tag, char *buf, size_t len);
 /* Directory separator as a string. */
 const char *plat_dir_sep(void);
 

@@ -322,15 +322,6 @@ int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
     return 0;
 }
 
-int plat_make_temp_dir(const char *tag, char *buf, size_t len)
-{
-    const char *tmp = getenv("TMPDIR");
-    int n = snprintf(buf, len, "%s/tlsrouter-%s-XXXXXX", (tmp && *tmp) ? tmp : "/tmp", tag);
-    if (n <= 0 || (size_t)n >= len)
-        return -1;
-    return mkdtemp(buf) ? 0 : -1;
-}
-
 const char *plat_dir_sep(void) { return "/"; }
 
 unsigned long plat_pid(void) { return (unsigned long)getpid(); }

@@ -314,30 +314,6 @@ int plat_list_files(const char *dir, plat_file_fn fn, void *arg)
     return 0;
 }
 
-int plat_make_temp_dir(const char *tag, char *buf, size_t len)
-{
-    wchar_t wtmp[MAX_PATH];
-    char tmp[PLAT_PATH_MAX];
-    unsigned attempt;
-    if (!GetTempPathW(MAX_PATH, wtmp) || narrow(wtmp, tmp, sizeof tmp) != 0)
-        return -1;
-    for (attempt = 0; attempt < 100; attempt++) {
-        int n = snprintf(buf, len, "%stlsrouter-%s-%lu-%lu-%u", tmp, tag,
-                         (unsigned long)GetCurrentProcessId(),
-                         (unsigned long)GetTickCount(), attempt);
-        wchar_t *w;
-        int ok;
-        if (n <= 0 || (size_t)n >= len)
-            return -1;
-        w = widen(buf);
-        ok = w && CreateDirectoryW(w, NULL);
-        free(w);
-        if (ok)
-            return 0;
-    }
-    return -1;
-}
-
 const char *plat_dir_sep(void) { return "\\"; }
 
 unsigned long plat_pid(void) { return (unsigned long)GetCurrentProcessId(); }

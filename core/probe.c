@@ -15,9 +15,6 @@
  * result. */
 #include "probe.h"
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +25,8 @@
 #include "flight.h"
 #include "net.h"
 #include "plat.h"
+#include "settings.h"
+#include "tls.h"
 
 /* Bounds on what a peer can make us read. RFC 5321 4.5.3.1.5 allows 512
  * bytes per reply line; 4 KiB leaves room for odd servers. */
@@ -115,11 +114,13 @@ const char *probe_floor_name(probe_floor f)
 void probe_options_default(probe_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->port = 25;
-    o->connect_timeout_ms = 5000;
-    o->reply_timeout_ms = 10000;
-    o->total_timeout_ms = 20000;
-    o->floor = PROBE_FLOOR_AUTO;
+    o->port = SETTING_DEFAULT_probe_port;
+    o->connect_timeout_ms = SETTING_DEFAULT_connect_timeout_ms;
+    o->reply_timeout_ms = SETTING_DEFAULT_reply_timeout_ms;
+    o->total_timeout_ms = SETTING_DEFAULT_total_timeout_ms;
+    (void)probe_floor_parse(setting_at(SETTING_ID_tls_floor)->default_value, &o->floor);
+    o->verify_chain = SETTING_DEFAULT_verify_chain;
+    o->verify_name = SETTING_DEFAULT_verify_name;
 }
 
 /* ---- one SMTP session ------------------------------------------------- */
@@ -159,9 +160,10 @@ typedef struct {
     const probe_options *opts;
     const char *domain;   /* for the trace */
     const char *host;     /* MX name: SNI and name check */
+    int host_is_address;  /* a smart host given as an address: no SNI */
     const char *ehlo;
-    SSL_CTX *ctx;
-    SSL *ssl;             /* set once STARTTLS succeeded */
+    tls_client *tls;
+    tls_session *conn;    /* set once STARTTLS succeeded */
     net_fd fd;
     flight_session round;  /* with opts->host_flights: this probe's session */
     uint64_t total_deadline;
@@ -338,56 +340,19 @@ static void finish_domain(session *s, probe_status st, const char *fmt, ...)
     settle(s);
 }
 
-/* Wait as OpenSSL asks; -1 on timeout or socket failure. */
-static int ssl_wait(session *s, int ret, uint64_t deadline, int *timed_out)
-{
-    int e = SSL_get_error(s->ssl, ret), w;
-    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
-        return -1;
-    w = net_wait(s->fd, e == SSL_ERROR_WANT_WRITE, deadline);
-    *timed_out = w == NET_TIMEOUT;
-    return w == NET_OK ? 0 : -1;
-}
-
 /* Some bytes (> 0), READ_CLOSED, NET_TIMEOUT or NET_ERROR. */
 static int conn_read(session *s, char *buf, size_t cap, uint64_t deadline)
 {
-    if (!s->ssl) {
-        int n = net_recv(s->fd, buf, cap, deadline, NULL, 0);
-        return n == 0 ? READ_CLOSED : n;
-    }
-    for (;;) {
-        size_t got = 0;
-        int r, timed_out = 0;
-        ERR_clear_error();
-        r = SSL_read_ex(s->ssl, buf, cap, &got);
-        if (r == 1)
-            return (int)got;
-        if (SSL_get_error(s->ssl, r) == SSL_ERROR_ZERO_RETURN)
-            return READ_CLOSED;
-        if (ssl_wait(s, r, deadline, &timed_out) != 0)
-            return timed_out ? NET_TIMEOUT : NET_ERROR;
-    }
+    int n = s->conn ? tls_session_read(s->conn, buf, cap, deadline)
+                    : net_recv(s->fd, buf, cap, deadline, NULL, 0);
+    return n == 0 ? READ_CLOSED : n;
 }
 
 static int conn_write(session *s, const char *buf, size_t len, uint64_t deadline)
 {
-    if (!s->ssl)
-        return net_send_all(s->fd, buf, len, deadline, NULL, 0);
-    while (len > 0) {
-        size_t put = 0;
-        int r, timed_out = 0;
-        ERR_clear_error();
-        r = SSL_write_ex(s->ssl, buf, len, &put);
-        if (r == 1) {
-            buf += put;
-            len -= put;
-            continue;
-        }
-        if (ssl_wait(s, r, deadline, &timed_out) != 0)
-            return timed_out ? NET_TIMEOUT : NET_ERROR;
-    }
-    return NET_OK;
+    if (s->conn)
+        return tls_session_write(s->conn, buf, len, deadline);
+    return net_send_all(s->fd, buf, len, deadline, NULL, 0);
 }
 
 /* One line without its CRLF into line[LINE_MAX_BYTES]. A line that does not
@@ -579,29 +544,19 @@ static const struct {
     [ST_DONE] = { "done", NULL, "done", NULL },
 };
 
-/* A certificate time as Unix seconds into *unix_s: 0, or -1 (and 0 in
- * *unix_s) when the time cannot be read as a date (OpenSSL decodes a
- * UTCTime of month 13 and cannot convert it). */
-static int asn1_time_to_unix(const ASN1_TIME *t, int64_t *unix_s)
+/* The handshake's outcome into the address's result, in the result's
+ * words. */
+static void record_tls(probe_result *r, const tls_info *info)
 {
-    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-    int days = 0, secs = 0;
-    int ok = t && epoch && ASN1_TIME_diff(&days, &secs, epoch, t);
-    ASN1_TIME_free(epoch);
-    *unix_s = ok ? (int64_t)days * 86400 + secs : 0;
-    return ok ? 0 : -1;
-}
-
-static void record_certificate(session *s, X509 *cert)
-{
-    probe_result *r = &s->now.r;
-    r->has_cert = 1;
-    r->cert_not_before_unreadable =
-        asn1_time_to_unix(X509_get0_notBefore(cert), &r->cert_not_before) != 0;
-    r->cert_not_after_unreadable =
-        asn1_time_to_unix(X509_get0_notAfter(cert), &r->cert_not_after) != 0;
-    X509_NAME_oneline(X509_get_subject_name(cert), r->subject, sizeof r->subject);
-    X509_NAME_oneline(X509_get_issuer_name(cert), r->issuer, sizeof r->issuer);
+    snprintf(r->tls_version, sizeof r->tls_version, "%s", tls_protocol_name(info->protocol));
+    snprintf(r->cipher, sizeof r->cipher, "%s", info->suite);
+    r->has_cert = info->has_cert;
+    r->cert_not_before = info->not_before;
+    r->cert_not_after = info->not_after;
+    r->cert_not_before_unreadable = info->not_before_unreadable;
+    r->cert_not_after_unreadable = info->not_after_unreadable;
+    snprintf(r->subject, sizeof r->subject, "%s", info->subject);
+    snprintf(r->issuer, sizeof r->issuer, "%s", info->issuer);
 }
 
 static void utc_text(int64_t unix_s, char *buf, size_t len)
@@ -645,45 +600,31 @@ static void unreadable_note(const probe_result *r, char *buf, size_t len)
         buf[0] = '\0';
 }
 
-/* What IIS would check: expiry always; chain and name when asked. */
-static void judge_certificate(session *s, X509 *cert)
+/* What IIS would check: expiry always; chain and name when asked, by the
+ * platform's judge (on Windows the chain engine, as for IIS itself). */
+static void judge_certificate(session *s, uint64_t deadline)
 {
-    char note[120];
-    long v;
-    if (!cert) {
+    char note[120], why[TLS_TEXT_MAX];
+    if (!s->now.r.has_cert) {
         finish(s, PROBE_HANDSHAKE_FAILED, "the server sent no certificate");
         return;
     }
     if (judge_validity(s, plat_wall_ms() / 1000))
         return;
-    v = SSL_get_verify_result(s->ssl);
-    if (s->opts->verify_chain && v != X509_V_OK && v != X509_V_ERR_CERT_HAS_EXPIRED
-        && v != X509_V_ERR_CERT_NOT_YET_VALID) {
-        finish(s, PROBE_HANDSHAKE_FAILED, "certificate chain not trusted: %s",
-               X509_verify_cert_error_string(v));
+    if (s->opts->verify_chain
+        && tls_session_verify(s->conn, TLS_CHECK_CHAIN, NULL, deadline, why, sizeof why)
+               != TLS_VERIFY_OK) {
+        finish(s, PROBE_HANDSHAKE_FAILED, "certificate chain not trusted: %s", why);
         return;
     }
-    if (s->opts->verify_name && X509_check_host(cert, s->host, 0, 0, NULL) != 1) {
+    if (s->opts->verify_name
+        && tls_session_verify(s->conn, TLS_CHECK_NAME, s->host, deadline, why, sizeof why)
+               != TLS_VERIFY_OK) {
         finish(s, PROBE_HANDSHAKE_FAILED, "certificate name does not match %s", s->host);
         return;
     }
     unreadable_note(&s->now.r, note, sizeof note);
     finish(s, PROBE_STARTTLS, "%s", note);
-}
-
-static void handshake_error(session *s, int timed_out)
-{
-    unsigned long e = ERR_peek_last_error();
-    char text[200];
-    if (timed_out) {
-        unreachable(s, PROBE_TIMEOUT, "TLS handshake timed out");
-        return;
-    }
-    if (e)
-        ERR_error_string_n(e, text, sizeof text);
-    else
-        snprintf(text, sizeof text, "connection closed during the handshake");
-    finish(s, PROBE_HANDSHAKE_FAILED, "TLS handshake failed: %s", text);
 }
 
 /* The certificate's dates for the trace, as far as they can be read. */
@@ -703,38 +644,32 @@ static void trace_certificate(const session *s)
 static state do_handshake(session *s)
 {
     uint64_t deadline = step_deadline(s, s->opts->reply_timeout_ms);
-    X509 *cert;
-    int timed_out = 0;
+    char err[TLS_TEXT_MAX];
+    tls_info info;
+    int rc;
 
-    s->ssl = SSL_new(s->ctx);
-    /* OpenSSL keeps sockets as int; Winsock handles fit (they are small). */
-    if (!s->ssl || SSL_set_fd(s->ssl, (int)s->fd) != 1) {
-        finish(s, PROBE_HANDSHAKE_FAILED, "TLS setup failed");
+    s->now.r.stack = tls_client_stack(s->tls);
+    /* RFC 6066: SNI carries names only, never a smart host's address. */
+    s->conn = tls_session_start(s->tls, s->fd, s->host_is_address ? NULL : s->host, err,
+                                sizeof err);
+    if (!s->conn) {
+        finish(s, PROBE_HANDSHAKE_FAILED, "TLS setup failed: %s", err);
         return ST_DONE;
     }
-    SSL_set_tlsext_host_name(s->ssl, s->host);
-    for (;;) {
-        int r;
-        ERR_clear_error();
-        r = SSL_connect(s->ssl);
-        if (r == 1)
-            break;
-        if (ssl_wait(s, r, deadline, &timed_out) != 0) {
-            handshake_error(s, timed_out);
-            return ST_DONE;
-        }
+    rc = tls_session_handshake(s->conn, deadline, &info);
+    if (rc == NET_TIMEOUT) {
+        unreachable(s, PROBE_TIMEOUT, "TLS handshake timed out");
+        return ST_DONE;
     }
-    snprintf(s->now.r.tls_version, sizeof s->now.r.tls_version, "%s",
-             SSL_get_version(s->ssl));
-    snprintf(s->now.r.cipher, sizeof s->now.r.cipher, "%s", SSL_get_cipher_name(s->ssl));
+    if (rc != NET_OK) {
+        finish(s, PROBE_HANDSHAKE_FAILED, "TLS handshake failed: %s", info.error);
+        return ST_DONE;
+    }
+    record_tls(&s->now.r, &info);
     trace(s, PROBE_TRACE_TLS, "%s %s", s->now.r.tls_version, s->now.r.cipher);
-    cert = SSL_get1_peer_certificate(s->ssl);
-    if (cert) {
-        record_certificate(s, cert);
+    if (s->now.r.has_cert)
         trace_certificate(s);
-    }
-    judge_certificate(s, cert);
-    X509_free(cert);
+    judge_certificate(s, deadline);
     return ST_QUIT;
 }
 
@@ -831,56 +766,35 @@ static void probe_address(session *s, const char *address)
     trace(s, PROBE_TRACE_CONNECT, "%s %s", s->host, address);
     rc = net_connect(address, s->opts->port, deadline, &s->fd, err, sizeof err);
     s->inlen = 0;
-    s->ssl = NULL;
+    s->conn = NULL;
     if (rc != NET_OK) {
         unreachable(s, rc == NET_TIMEOUT ? PROBE_TIMEOUT : PROBE_CONNECT_FAILED, "%s:%u: %s",
                     address, s->opts->port, err);
         return;
     }
     run_session(s);
-    SSL_free(s->ssl);
-    s->ssl = NULL;
+    tls_session_close(s->conn);
+    s->conn = NULL;
     net_close(s->fd);
     s->fd = NET_BAD_FD;
 }
 
 /* ---- one domain ---------------------------------------------------------- */
 
-static SSL_CTX *make_ctx(const probe_options *o, char *err, size_t errlen)
+/* The TLS client the options ask for: the system's stack unless told
+ * otherwise, the floor as the minimum (auto: what the stack allows). */
+static tls_client *make_client(const probe_options *o, char *err, size_t errlen)
 {
-    static const int versions[] = { 0, TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
-                                    TLS1_3_VERSION };
-    probe_floor f = o->floor == PROBE_FLOOR_AUTO ? probe_system_floor() : o->floor;
-    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-    if (!ctx) {
-        snprintf(err, errlen, "TLS setup failed");
-        return NULL;
-    }
-    if (f == PROBE_FLOOR_AUTO || (unsigned)f > PROBE_FLOOR_TLS13)
-        f = PROBE_FLOOR_TLS12;
-    SSL_CTX_set_min_proto_version(ctx, versions[f]);
-    if (f < PROBE_FLOOR_TLS12) {
-        /* OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 and MD5 in the handshake) at
-         * any security level above 0: allowing them means really allowing. */
-        SSL_CTX_set_security_level(ctx, 0);
-        SSL_CTX_set_cipher_list(ctx, "ALL:!aNULL:@SECLEVEL=0");
-    } else {
-        /* Level 1 (OpenSSL's own default) rather than a distribution's
-         * stricter one: IIS does not refuse 1024-bit keys either. */
-        SSL_CTX_set_security_level(ctx, 1);
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL); /* judged after the handshake */
-    if (o->verify_chain) {
-        int ok = o->ca_file && *o->ca_file
-                     ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) == 1
-                     : probe_load_system_roots(ctx) == 0;
-        if (!ok) {
-            snprintf(err, errlen, "could not load trust anchors");
-            SSL_CTX_free(ctx);
-            return NULL;
-        }
-    }
-    return ctx;
+    static const tls_protocol minimum[] = { TLS_PROTO_NONE, TLS_PROTO_TLS10, TLS_PROTO_TLS11,
+                                            TLS_PROTO_TLS12, TLS_PROTO_TLS13 };
+    tls_client_options t;
+    memset(&t, 0, sizeof t);
+    t.min_protocol = (unsigned)o->floor <= PROBE_FLOOR_TLS13 ? minimum[o->floor]
+                                                              : TLS_PROTO_NONE;
+    t.verify_chain = o->verify_chain;
+    t.ca_file = o->ca_file;
+    return tls_client_new(o->stack != TLS_STACK_NONE ? o->stack : tls_system_stack(), &t, err,
+                          errlen);
 }
 
 /* Characters allowed in our EHLO argument: a name or an address literal.
@@ -1025,20 +939,20 @@ static void probe_hosts(session *s, const dns_mx_list *mx)
     }
 }
 
-/* shared: a TLS context made for these options by the caller (probe_many
+/* shared: a TLS client made for these options by the caller (probe_many
  * shares one between its threads); NULL to make one here. */
-static void probe_resolved(session *s, const dns_mx_list *mx, SSL_CTX *shared)
+static void probe_resolved(session *s, const dns_mx_list *mx, tls_client *shared)
 {
-    char err[120];
-    s->ctx = shared ? shared : make_ctx(s->opts, err, sizeof err);
-    if (!s->ctx) {
+    char err[TLS_TEXT_MAX];
+    s->tls = shared ? shared : make_client(s->opts, err, sizeof err);
+    if (!s->tls) {
         finish_domain(s, PROBE_HANDSHAKE_FAILED, "%s", err);
         return;
     }
     probe_hosts(s, mx);
     if (!shared)
-        SSL_CTX_free(s->ctx);
-    s->ctx = NULL;
+        tls_client_free(s->tls);
+    s->tls = NULL;
 }
 
 /* The best outcome into out, which keeps its domain; nothing decided
@@ -1053,8 +967,50 @@ static void report(const session *s, probe_result *out)
     memcpy(out->domain, domain, sizeof domain);
 }
 
-static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CTX *shared,
-                           probe_result *out)
+/* "[192.0.2.1]" (IIS's way of giving a smart host as an address; a
+ * bare IPv4 or IPv6 address too): 1 and the address in buf. A name: 0. */
+static int smart_host_address(const char *host, char *buf, size_t len)
+{
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        snprintf(buf, len, "%.*s", (int)(n - 2), host + 1);
+        return 1;
+    }
+    if (strchr(host, ':') || strspn(host, "0123456789.") == n) {
+        snprintf(buf, len, "%s", host);
+        return 1;
+    }
+    return 0;
+}
+
+/* The smart host instead of a domain's MX hosts: an address is connected
+ * to as it is, a name through its A/AAAA records, as IIS does. The
+ * result's mx is the smart host as IIS spells it. */
+static void probe_smart(session *s, const char *smart_host, tls_client *shared)
+{
+    char err[TLS_TEXT_MAX], addr[PROBE_ADDR_MAX];
+    s->tls = shared ? shared : make_client(s->opts, err, sizeof err);
+    if (!s->tls) {
+        finish_domain(s, PROBE_HANDSHAKE_FAILED, "%s", err);
+        return;
+    }
+    if (smart_host_address(smart_host, addr, sizeof addr)) {
+        s->host = addr;
+        s->host_is_address = 1;
+        probe_address(s, addr);
+        settle(s);
+    } else {
+        probe_host(s, smart_host);
+    }
+    snprintf(s->best.r.mx, sizeof s->best.r.mx, "%s", smart_host);
+    if (!shared)
+        tls_client_free(s->tls);
+    s->tls = NULL;
+}
+
+/* smart_host: probe that host instead of the domain's MX hosts. */
+static void probe_with_ctx(const char *domain, const char *smart_host,
+                           const probe_options *opts, tls_client *shared, probe_result *out)
 {
     uint64_t start = plat_now_ms();
     char host[256];
@@ -1083,6 +1039,8 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
 
     if (!domain_name_ok(domain)) {
         finish_domain(s, PROBE_DNS_FAILED, "not a domain name");
+    } else if (smart_host) {
+        probe_smart(s, smart_host, shared);
     } else if (dns_lookup_mx(opts->dns_servers, domain, s->total_deadline, &mx) != DNS_OK) {
         finish_domain(s, dns_failure_status(mx.status), "%s", mx.error);
     } else if (mx.null_mx) {
@@ -1100,7 +1058,12 @@ static void probe_with_ctx(const char *domain, const probe_options *opts, SSL_CT
 
 void probe_domain(const char *domain, const probe_options *opts, probe_result *out)
 {
-    probe_with_ctx(domain, opts, NULL, out);
+    probe_with_ctx(domain, NULL, opts, NULL, out);
+}
+
+void probe_smart_host(const char *smart_host, const probe_options *opts, probe_result *out)
+{
+    probe_with_ctx(smart_host, smart_host, opts, NULL, out);
 }
 
 /* ---- many domains at once ---------------------------------------------- */
@@ -1112,13 +1075,13 @@ typedef struct {
     size_t next;
     plat_mutex *lock;
     const probe_options *opts;
-    SSL_CTX *ctx; /* one for all: making a context costs about 0.3 ms */
+    tls_client *tls; /* one for all: making a client costs about 0.3 ms */
     probe_result *out;
 } probe_pool;
 
 void probe_thread_cleanup(void)
 {
-    OPENSSL_thread_stop();
+    tls_thread_cleanup();
 }
 
 static void pool_worker(void *arg)
@@ -1131,7 +1094,8 @@ static void pool_worker(void *arg)
         plat_mutex_unlock(p->lock);
         if (k >= p->nunique)
             return;
-        probe_with_ctx(p->domains[p->unique[k]], p->opts, p->ctx, &p->out[p->unique[k]]);
+        probe_with_ctx(p->domains[p->unique[k]], NULL, p->opts, p->tls,
+                       &p->out[p->unique[k]]);
     }
 }
 
@@ -1174,7 +1138,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
     size_t *unique = malloc((n ? n : 1) * sizeof *unique);
     size_t i, nthreads = 0;
     probe_pool pool;
-    char err[120];
+    char err[TLS_TEXT_MAX];
 
     memset(&pool, 0, sizeof pool);
     pool.lock = plat_mutex_new();
@@ -1188,7 +1152,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
     pool.unique = unique;
     pool.nunique = dedupe(domains, n, first, unique);
     pool.opts = opts;
-    pool.ctx = make_ctx(opts, err, sizeof err); /* NULL: each probe tries its own */
+    pool.tls = make_client(opts, err, sizeof err); /* NULL: each probe tries its own */
     pool.out = out;
     /* One thread per distinct domain (bounded): each spends its time waiting
      * on the network, so they overlap almost perfectly. */
@@ -1205,7 +1169,7 @@ void probe_many(const char *const *domains, size_t n, const probe_options *opts,
         if (first[i] != i)
             out[i] = out[first[i]];
 done:
-    SSL_CTX_free(pool.ctx);
+    tls_client_free(pool.tls);
     plat_mutex_free(pool.lock);
     free(first);
     free(unique);

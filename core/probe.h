@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls.h"
+
 typedef enum {
     PROBE_STARTTLS = 0,        /* STARTTLS offered and TLS works */
     PROBE_NO_STARTTLS,         /* STARTTLS not offered */
@@ -47,8 +49,10 @@ int probe_status_parse(const char *name, probe_status *out);
 /* 1 for what a probe can find (PROBE_STARTTLS .. PROBE_CERT_NOT_YET_VALID). */
 int probe_status_is_outcome(probe_status s);
 
-/* Lowest TLS version the probe accepts. AUTO: the platform's choice
- * (probe_system_floor). */
+/* Lowest TLS version the probe accepts. AUTO: what the probe's TLS stack
+ * allows by itself (Schannel on Windows: the system's defaults and the
+ * SCHANNEL registry switches, as for IIS; OpenSSL: TLS 1.2 and up). An
+ * explicit floor only ever takes protocols away, on either stack. */
 typedef enum {
     PROBE_FLOOR_AUTO = 0,
     PROBE_FLOOR_TLS10,
@@ -57,12 +61,10 @@ typedef enum {
     PROBE_FLOOR_TLS13
 } probe_floor;
 
-/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3". */
+/* "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3" (the tls_floor setting's
+ * words): 0 and *out, or -1 with *out untouched. */
 int probe_floor_parse(const char *name, probe_floor *out);
 const char *probe_floor_name(probe_floor f);
-/* What AUTO means here: on Windows the lowest client protocol the Schannel
- * registry keys enable (what IIS itself could use); elsewhere TLS 1.2. */
-probe_floor probe_system_floor(void);
 
 /* The probe's trace, for full-debug: what it did and what it heard, in
  * order. Never the data of a command, only its verb. */
@@ -106,17 +108,19 @@ const char *probe_trace_kind_name(probe_trace_kind k);
 struct flight_table;
 
 typedef struct {
-    unsigned port;               /* 25 */
+    unsigned port;
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
-    unsigned connect_timeout_ms; /* 5000 */
-    unsigned reply_timeout_ms;   /* 10000, each reply and the handshake */
-    unsigned total_timeout_ms;   /* 20000, the whole probe of one domain */
+    unsigned connect_timeout_ms;
+    unsigned reply_timeout_ms;   /* each reply and the handshake */
+    unsigned total_timeout_ms;   /* the whole probe of one domain */
     const char *ehlo_name;       /* NULL or "": plat_hostname() */
-    probe_floor floor;           /* AUTO */
+    probe_floor floor;
     int verify_chain;            /* IIS default: off */
     int verify_name;             /* IIS default: off */
     const char *ca_file;         /* PEM trust anchors for verify_chain; NULL:
-                                    the system's store */
+                                    the system's (Windows: its chain engine) */
+    tls_stack stack;             /* NONE: the system's (tls_system_stack()),
+                                    the one the host's mail delivery uses */
     probe_trace_fn trace;        /* NULL: no trace */
     void *trace_ctx;             /* given to trace */
     /* Probes running at the same time share each MX host's verdict
@@ -130,6 +134,8 @@ typedef struct {
  * when out of memory. */
 struct flight_table *probe_host_flights_new(void);
 
+/* The defaults of the settings (settings.h); no dns_servers, ehlo_name,
+ * ca_file. */
 void probe_options_default(probe_options *o);
 
 #define PROBE_NAME_MAX 256
@@ -141,8 +147,10 @@ typedef struct {
     char mx[PROBE_NAME_MAX];          /* the host that answered (or last tried) */
     char address[PROBE_ADDR_MAX];     /* its address */
     probe_status status;
+    tls_stack stack;                  /* the stack that tried the handshake
+                                         (NONE when none was tried) */
     char tls_version[16];             /* "TLSv1.2"...; "" without TLS */
-    char cipher[64];
+    char cipher[64];                  /* the suite's IANA name */
     int has_cert;
     int64_t cert_not_before;          /* Unix seconds */
     int64_t cert_not_after;
@@ -163,21 +171,23 @@ typedef struct {
  * fills out, within opts->total_timeout_ms plus scheduling slack. */
 void probe_domain(const char *domain, const probe_options *opts, probe_result *out);
 
+/* Probe a smart host instead of a domain's MX hosts: a virtual server that
+ * sends all its mail there meets only that host. smart_host is IIS's
+ * spelling: a name (its A/AAAA records) or "[192.0.2.1]" (that address,
+ * no DNS). out->domain and out->mx are smart_host as given. */
+void probe_smart_host(const char *smart_host, const probe_options *opts, probe_result *out);
+
 /* Probe n domains at once: out[i] is the result for domains[i]. Duplicates
  * are probed once. Returns when all are decided, which the per-domain total
  * deadline bounds: a list costs about its slowest probe, not the sum. */
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out);
 
-/* Frees the calling thread's OpenSSL state. Threads started by
- * plat_thread_start do it when they end; a thread the router borrows
- * (IIS's, in OnArrival) calls it when done: the static Windows build gets
- * no thread-detach notice, so the state would otherwise stay behind. */
+/* Frees the calling thread's TLS state (tls_thread_cleanup: OpenSSL's).
+ * Threads started by plat_thread_start do it when they end; a thread the
+ * router borrows (IIS's, in OnArrival) calls it when done: the static
+ * Windows build gets no thread-detach notice, so the state would otherwise
+ * stay behind. */
 void probe_thread_cleanup(void);
-
-/* Platform trust store into an OpenSSL SSL_CTX (verify_chain without
- * ca_file). 0 on success. */
-struct ssl_ctx_st;
-int probe_load_system_roots(struct ssl_ctx_st *ctx);
 
 #endif

@@ -21,16 +21,17 @@ store_status probe_settings_load(store *st, probe_settings *out)
     o->connect_timeout_ms = setting_uint(st, "connect_timeout_ms", o->connect_timeout_ms);
     o->reply_timeout_ms = setting_uint(st, "reply_timeout_ms", o->reply_timeout_ms);
     o->total_timeout_ms = setting_uint(st, "total_timeout_ms", o->total_timeout_ms);
-    o->verify_chain = setting_uint(st, "verify_chain", 0) == 1;
-    o->verify_name = setting_uint(st, "verify_name", 0) == 1;
+    o->verify_chain = setting_uint(st, "verify_chain", (unsigned)o->verify_chain) == 1;
+    o->verify_name = setting_uint(st, "verify_name", (unsigned)o->verify_name) == 1;
 
     rc = store_setting_get(st, "dns_servers", out->dns_servers, sizeof out->dns_servers);
     if (rc == STORE_OK)
         rc = store_setting_get(st, "ehlo_name", out->ehlo_name, sizeof out->ehlo_name);
     if (rc == STORE_OK)
         rc = store_setting_get(st, "tls_floor", floor, sizeof floor);
-    if (rc == STORE_OK && probe_floor_parse(floor, &o->floor) != 0)
-        o->floor = PROBE_FLOOR_AUTO;
+    /* A word this version does not know keeps the default. */
+    if (rc == STORE_OK)
+        (void)probe_floor_parse(floor, &o->floor);
     o->dns_servers = out->dns_servers[0] ? out->dns_servers : NULL;
     o->ehlo_name = out->ehlo_name[0] ? out->ehlo_name : NULL;
     return rc;

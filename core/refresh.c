@@ -33,6 +33,7 @@ typedef struct use {
     int64_t saved_ms;        /* last_used_ms as last written; 0: never */
     int64_t next_look_ms;    /* the scan's next look */
     int64_t last_refresh_ms; /* last handed to the pool; 0: never */
+    int source;              /* the virtual server of the last use; 0: unknown */
     char domain[];
 } use;
 
@@ -145,15 +146,26 @@ static use *add_use(refresher *r, const char *domain)
     return u;
 }
 
-void refresher_note_use(refresher *r, const char *domain, int64_t now_ms)
+void refresher_note_use(refresher *r, const char *domain, int source, int64_t now_ms)
 {
     plat_mutex_lock(r->lock);
     use *u = find(r, domain);
     if (!u)
         u = add_use(r, domain);
-    if (u && now_ms > u->last_used_ms)
+    if (u && now_ms >= u->last_used_ms) {
         u->last_used_ms = now_ms;
+        u->source = source;
+    }
     plat_mutex_unlock(r->lock);
+}
+
+int refresher_source_of(refresher *r, const char *domain)
+{
+    plat_mutex_lock(r->lock);
+    use *u = find(r, domain);
+    int source = u ? u->source : 0;
+    plat_mutex_unlock(r->lock);
+    return source;
 }
 
 size_t refresher_domains(refresher *r)
@@ -323,7 +335,8 @@ static void set_err(char *err, size_t errlen, sqlite3 *db, const char *what)
 
 int refresher_load(refresher *r, sqlite3 *db, int64_t now_ms, char *err, size_t errlen)
 {
-    static const char sql[] = "SELECT domain, last_used_ms FROM domain_use WHERE last_used_ms >= ?1";
+    static const char sql[] =
+        "SELECT domain, last_used_ms, source FROM domain_use WHERE last_used_ms >= ?1";
     sqlite3_stmt *st = NULL;
     plat_mutex_lock(r->lock);
     int64_t cutoff = now_ms - r->limits.window_days * DAY_MS;
@@ -343,8 +356,10 @@ int refresher_load(refresher *r, sqlite3 *db, int64_t now_ms, char *err, size_t 
         use *u = find(r, (const char *)domain);
         if (!u)
             u = add_use(r, (const char *)domain);
-        if (u && at > u->last_used_ms)
+        if (u && at > u->last_used_ms) {
             u->last_used_ms = at;
+            u->source = sqlite3_column_int(st, 2);
+        }
         if (u && at > u->saved_ms)
             u->saved_ms = at;
         plat_mutex_unlock(r->lock);
@@ -360,6 +375,7 @@ int refresher_load(refresher *r, sqlite3 *db, int64_t now_ms, char *err, size_t 
 typedef struct {
     char domain[BGWORK_KEY_MAX + 1];
     int64_t last_used_ms;
+    int source;
 } pending_save;
 
 static size_t collect_saves(refresher *r, pending_save *out, size_t max)
@@ -370,6 +386,7 @@ static size_t collect_saves(refresher *r, pending_save *out, size_t max)
             if (u->saved_ms == 0 || u->last_used_ms - u->saved_ms >= SAVE_STEP_MS) {
                 memcpy(out[n].domain, u->domain, strlen(u->domain) + 1);
                 out[n].last_used_ms = u->last_used_ms;
+                out[n].source = u->source;
                 n++;
             }
     return n;
@@ -378,8 +395,9 @@ static size_t collect_saves(refresher *r, pending_save *out, size_t max)
 static int write_saves(sqlite3 *db, const pending_save *p, size_t n, int64_t cutoff)
 {
     static const char upsert[] =
-        "INSERT INTO domain_use (domain, last_used_ms) VALUES (?1, ?2)"
-        " ON CONFLICT (domain) DO UPDATE SET last_used_ms = MAX(last_used_ms, excluded.last_used_ms)";
+        "INSERT INTO domain_use (domain, last_used_ms, source) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (domain) DO UPDATE SET source = excluded.source,"
+        " last_used_ms = excluded.last_used_ms WHERE excluded.last_used_ms >= last_used_ms";
     sqlite3_stmt *st = NULL, *del = NULL;
     int rc = sqlite3_prepare_v2(db, upsert, -1, &st, NULL) == SQLITE_OK &&
                      sqlite3_prepare_v2(db, "DELETE FROM domain_use WHERE last_used_ms < ?1", -1,
@@ -390,6 +408,7 @@ static int write_saves(sqlite3 *db, const pending_save *p, size_t n, int64_t cut
         sqlite3_reset(st);
         sqlite3_bind_text(st, 1, p[i].domain, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, p[i].last_used_ms);
+        sqlite3_bind_int(st, 3, p[i].source);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     }
     if (rc == 0) {

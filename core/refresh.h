@@ -54,8 +54,12 @@ void refresher_stop(refresher *r);
 void refresher_free(refresher *r);
 void refresher_set_limits(refresher *r, const refresh_limits *l);
 
-/* A message needed domain's probe answer at now_ms (wall clock). */
-void refresher_note_use(refresher *r, const char *domain, int64_t now_ms);
+/* A message from IIS virtual server source (0: none known) needed
+ * domain's probe answer at now_ms (wall clock). The refresh probes the
+ * domain as that server's messages would (its port and name). */
+void refresher_note_use(refresher *r, const char *domain, int source, int64_t now_ms);
+/* The source of domain's last use; 0 when none is known. */
+int refresher_source_of(refresher *r, const char *domain);
 
 typedef enum {
     REFRESH_STARTED = 0,  /* queued on the pool */

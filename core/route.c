@@ -3,14 +3,15 @@
  * journalled as tls with the reason in detail). */
 #include "route.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide.h"
 #include "domain.h"
+#include "errtext.h"
 #include "fanout.h"
+#include "iis_model.h"
 #include "journal.h"
 #include "stats.h"
 
@@ -26,16 +27,9 @@ typedef struct {
     int64_t probed_ms;       /* when the probe saw it (kept by the probe cache) */
     decide_policy policy;
     int looped;              /* the message carries our hand-off trace */
+    decide_iis iis;          /* what IIS does with it on the source server */
     int64_t elapsed_ms;
 } domain_plan;
-
-static void set_text(char *dst, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(dst, len, fmt, ap);
-    va_end(ap);
-}
 
 /* snprintf("%s") without the format machinery: this runs per recipient. */
 static void copy_text(char *dst, size_t len, const char *src)
@@ -116,9 +110,28 @@ static size_t group_by_domain(route_decision *d, size_t n, by_domain *order, siz
  * deadline a domain's turn costs nothing (it stays on TLS). */
 #define ROUTE_SETTLE_THREADS 32
 
+/* What the message knows of its smart host's answer. */
+typedef enum {
+    SMART_NOT_ASKED = 0,
+    SMART_ANSWERED,        /* from the cache or a probe */
+    SMART_CUT_SHORT        /* the message's deadline cut the probe short */
+} smart_state;
+
+/* The source virtual server as IIS configures it (iis_model.h); all empty when
+ * IIS's configuration is not known. */
+typedef struct {
+    const iis_server *server;
+    const char *smart_host;        /* SmartHostType always: every probe goes there */
+    engine_probe_via via;          /* RemoteSmtpPort, FullyQualifiedDomainName */
+    plat_mutex *smart_lock;        /* the smart host is probed once per message */
+    smart_state smart;             /* guarded by smart_lock, like smart_result */
+    probe_result smart_result;
+} iis_source;
+
 typedef struct {
     engine *e;
     const engine_rule *rule;
+    iis_source *iis;
     expcache *expired;
     int64_t now_ms;
     uint64_t deadline_ms;          /* the message's, plat_now_ms clock */
@@ -129,15 +142,55 @@ typedef struct {
 
 static decide_outcome decide_plan(const settle_ctx *c, const domain_plan *p, probe_status status)
 {
-    int cached = c->rule && c->rule->rule.expired_cert &&
+    /* Through a smart host the domain's own MX hosts are never met: what
+     * the expired cache knows of them does not apply, and what the smart
+     * host shows is no fact about the domain. */
+    int via_smart_host = c->iis->smart_host != NULL;
+    int cached = !via_smart_host && c->rule && c->rule->rule.expired_cert &&
                  expcache_contains(c->expired, p->domain, c->now_ms);
     decide_input in = { .rule = c->rule ? &c->rule->rule : NULL,
                         .looped = p->looped,
+                        .iis = p->iis,
                         .domain = p->domain,
                         .policy = p->policy,
                         .expired_cached = cached,
                         .probe_status = status };
-    return decide(&in);
+    decide_outcome o = decide(&in);
+    if (via_smart_host)
+        o.add_expired = 0;
+    return o;
+}
+
+/* Row 3's input: what the source server's configuration does with the
+ * domain. */
+static void classify_iis(const iis_source *src, domain_plan *p)
+{
+    iis_domain_kind kind = iis_server_domain_kind(src->server, p->domain, NULL);
+    p->iis = kind == IIS_DOMAIN_LOCAL    ? DECIDE_IIS_LOCAL
+             : kind == IIS_DOMAIN_ROUTED ? DECIDE_IIS_ROUTED
+                                         : DECIDE_IIS_NONE;
+}
+
+/* When row 3 decided: the words the journal shows an administrator. */
+static void describe_iis(const iis_source *src, domain_plan *p)
+{
+    const iis_domain *entry = NULL;
+    char route[160];
+    decide_reason why = p->outcome.reason;
+    if (why != DECIDE_IIS_LOCAL_DOMAIN && why != DECIDE_IIS_DOMAIN_ROUTE)
+        return;
+    iis_server_domain_kind(src->server, p->domain, &entry);
+    if (why == DECIDE_IIS_LOCAL_DOMAIN) {
+        errtext_set(p->detail, sizeof p->detail,
+                 "a local domain of virtual server %d (%s): IIS delivers it itself, not probed",
+                 src->server->instance,
+                 entry && (entry->route_action & IIS_ROUTE_ALIAS) ? "alias" : "default domain");
+        return;
+    }
+    iis_domain_route_text(entry, route, sizeof route);
+    errtext_set(p->detail, sizeof p->detail,
+             "IIS routes it itself: remote domain %.80s of virtual server %d (%.100s), not probed",
+             entry ? entry->name : p->domain, src->server->instance, route);
 }
 
 static void take_probe_result(domain_plan *p, const probe_result *r)
@@ -157,8 +210,8 @@ static void note_guard(domain_plan *p, const char *guard_detail)
     char probe_detail[sizeof p->detail];
     copy_text(probe_detail, sizeof probe_detail, p->detail);
     if (probe_detail[0])
-        set_text(p->detail, sizeof p->detail, "%.150s (probe: %.100s)", guard_detail,
-                 probe_detail);
+        errtext_set(p->detail, sizeof p->detail, "%.150s (probe: %.100s)", guard_detail,
+                    probe_detail);
     else
         copy_text(p->detail, sizeof p->detail, guard_detail);
 }
@@ -186,23 +239,77 @@ static void apply_guard(settle_ctx *c, domain_plan *p, const guard_result *g)
 
 static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
+static void note_deadline(const settle_ctx *c, domain_plan *p)
+{
+    errtext_set(p->detail, sizeof p->detail,
+             "not decided within the message's deadline (message_timeout_ms %lld): left on TLS",
+             (long long)c->message_timeout_ms);
+}
+
+/* The smart host's answer, probed once per message whichever domain asks
+ * first (the others wait for it, within its deadline). 0 with *r; 1 when
+ * it needs the network and online is 0. */
+static int smart_host_answer(settle_ctx *c, int online, probe_result *r, int *cut)
+{
+    iis_source *src = c->iis;
+    int rc = 0;
+    *cut = 0;
+    plat_mutex_lock(src->smart_lock);
+    if (src->smart == SMART_NOT_ASKED &&
+        engine_smart_host_cached(c->e, src->smart_host, &src->smart_result))
+        src->smart = SMART_ANSWERED;
+    if (src->smart == SMART_NOT_ASKED && !online) {
+        rc = 1;
+    } else if (src->smart == SMART_NOT_ASKED) {
+        int cut_short = engine_probe_smart_host(c->e, src->smart_host, &src->via,
+                                                c->deadline_ms, &src->smart_result);
+        src->smart = cut_short ? SMART_CUT_SHORT : SMART_ANSWERED;
+    }
+    if (rc == 0) {
+        *r = src->smart_result;
+        *cut = src->smart == SMART_CUT_SHORT;
+    }
+    plat_mutex_unlock(src->smart_lock);
+    return rc;
+}
+
+/* SmartHostType always: the smart host's verdict decides every domain; the
+ * journal's mx names it. */
+static int settle_by_smart_host(settle_ctx *c, domain_plan *p, int online)
+{
+    probe_result r;
+    int cut;
+    if (smart_host_answer(c, online, &r, &cut) != 0)
+        return 1;
+    take_probe_result(p, &r);
+    if (cut)
+        note_deadline(c, p);
+    char said[sizeof p->detail];
+    copy_text(said, sizeof said, p->detail);
+    errtext_set(p->detail, sizeof p->detail,
+             "virtual server %d sends all mail to its smart host%s%.150s",
+             c->iis->server->instance, said[0] ? ": " : "", said);
+    p->outcome = decide_plan(c, p, p->status);
+    return 0;
+}
+
 /* The probe step. 0: done (from the cache, or probed when online); 1: it
  * needs the network and online is 0. */
 static int settle_probe(settle_ctx *c, domain_plan *p, int online)
 {
     probe_result r;
+    if (c->iis->smart_host)
+        return settle_by_smart_host(c, p, online);
+    engine_note_use(c->e, p->domain, c->iis->server ? c->iis->server->instance : 0);
     if (engine_probe_cached(c->e, p->domain, &r)) {
         take_probe_result(p, &r);
     } else if (!online) {
         return 1;
     } else {
-        int cut = engine_probe_one(c->e, p->domain, c->deadline_ms, &r);
+        int cut = engine_probe_one_via(c->e, p->domain, &c->iis->via, c->deadline_ms, &r);
         take_probe_result(p, &r);
         if (cut)
-            set_text(p->detail, sizeof p->detail,
-                     "not decided within the message's deadline (message_timeout_ms %lld): "
-                     "left on TLS",
-                     (long long)c->message_timeout_ms);
+            note_deadline(c, p);
     }
     p->outcome = decide_plan(c, p, p->status);
     return 0;
@@ -219,7 +326,9 @@ static int settle(settle_ctx *c, domain_plan *p, int online)
     if (!p->looped)  /* a loop's detail says why; nothing below adds to it */
         p->detail[0] = '\0';
     p->cert_not_after = -1;
+    classify_iis(c->iis, p);
     p->outcome = decide_plan(c, p, PROBE_NOT_PROBED);
+    describe_iis(c->iis, p);
     if (p->outcome.needs_probe && settle_probe(c, p, online))
         return 1;
     if (needs_guard(p)) {
@@ -253,9 +362,9 @@ static void add_expired(engine *e, const domain_plan *p)
 }
 
 static void decide_all(engine *e, const engine_config *cfg, const engine_rule *rule,
-                       domain_plan *plans, size_t k)
+                       iis_source *src, domain_plan *plans, size_t k)
 {
-    settle_ctx c = { .e = e, .rule = rule, .expired = engine_expcache(e),
+    settle_ctx c = { .e = e, .rule = rule, .iis = src, .expired = engine_expcache(e),
                      .now_ms = plat_wall_ms(),
                      .deadline_ms = plat_now_ms() + (uint64_t)cfg->message_timeout_ms,
                      .message_timeout_ms = cfg->message_timeout_ms,
@@ -302,7 +411,7 @@ static void keep_all_on_tls(route_result *out, const char *why)
         if (!r->plain)
             continue;
         r->plain = 0;
-        set_text(r->detail, sizeof r->detail, "hand-off failed, left on TLS: %s", why);
+        errtext_set(r->detail, sizeof r->detail, "hand-off failed, left on TLS: %s", why);
     }
     out->handed_off = 0;
 }
@@ -316,7 +425,7 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
         return 0;
     const char **rcpts = malloc(n_plain * sizeof *rcpts);
     if (!rcpts) {
-        set_text(out->error, sizeof out->error, "out of memory for the pickup file");
+        errtext_set(out->error, sizeof out->error, "out of memory for the pickup file");
         keep_all_on_tls(out, out->error);
         return -1;
     }
@@ -347,11 +456,13 @@ static int hand_off(const engine_rule *rule, const route_message *msg, route_res
 
 /* Domains whose route a published policy could change: not those the
  * admin's lists decide (never-redirect, force-plain), nor those of a server
- * without a rule or of a message that came back, which never go plain. */
+ * without a rule or of a message that came back, nor those IIS routes
+ * itself, which never go plain. */
 static int policy_can_matter(decide_reason reason)
 {
     return reason != DECIDE_NO_RULE && reason != DECIDE_LOOP &&
-           reason != DECIDE_NEVER_REDIRECT && reason != DECIDE_FORCE_PLAIN;
+           reason != DECIDE_NEVER_REDIRECT && reason != DECIDE_FORCE_PLAIN &&
+           reason != DECIDE_IIS_LOCAL_DOMAIN && reason != DECIDE_IIS_DOMAIN_ROUTE;
 }
 
 /* MTA-STS policies are learnt in the background while the path is clean
@@ -379,7 +490,7 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
     journal_entry *rows = calloc(out->n, sizeof *rows);
     char err[256];
     if (!rows) {
-        set_text(err, sizeof err, "out of memory");
+        errtext_set(err, sizeof err, "out of memory");
     } else {
         int64_t now = plat_wall_ms();
         for (size_t i = 0; i < out->n; i++) {
@@ -436,14 +547,33 @@ static void mark_looped(engine *e, const route_message *msg, domain_plan *plans,
     out->looped = 1;
     for (size_t i = 0; i < k; i++) {
         plans[i].looped = 1;
-        set_text(plans[i].detail, sizeof plans[i].detail,
-                 "the message carries this server's hand-off trace (%.100s, virtual server %d)",
-                 trace_host, msg->source_instance);
+        errtext_set(plans[i].detail, sizeof plans[i].detail,
+                    "the message carries this server's hand-off trace (%.100s, virtual server %d)",
+                    trace_host, msg->source_instance);
     }
     engine_log(e, LOG_WARNING,
                "message %s came back: it carries this server's hand-off trace (%s, virtual "
                "server %d); it stays on TLS and is not handed off again",
                msg->message_id ? msg->message_id : "", trace_host, msg->source_instance);
+}
+
+/* The source server's facts for one message. -1 when its smart host
+ * cannot be used (no memory for the lock): the domains are then probed as
+ * if there were none, which IIS's own retry covers. */
+static int iis_source_of(const iis_model *m, int instance, iis_source *src)
+{
+    memset(src, 0, sizeof *src);
+    src->server = iis_model_server(m, instance);
+    if (!src->server)
+        return 0;
+    src->via.port = iis_server_remote_port(src->server);
+    src->via.ehlo_name = src->server->fqdn;
+    src->smart_host = iis_server_smart_host_always(src->server);
+    if (src->smart_host && !(src->smart_lock = plat_mutex_new())) {
+        src->smart_host = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 static void prepare_decisions(const route_message *msg, route_result *out)
@@ -457,11 +587,11 @@ static void prepare_decisions(const route_message *msg, route_result *out)
         r->reason = DECIDE_ADDRESS_REFUSED;
         r->status = PROBE_NOT_PROBED;
         if (pickup_check_address(addr, 0, why, sizeof why) != 0)
-            set_text(r->detail, sizeof r->detail, "recipient refused: %s", why);
+            errtext_set(r->detail, sizeof r->detail, "recipient refused: %s", why);
         else if (route_domain_of(addr, r->domain, sizeof r->domain) != 0)
-            set_text(r->detail, sizeof r->detail, "recipient has no valid domain");
+            errtext_set(r->detail, sizeof r->detail, "recipient has no valid domain");
         else if (!sender_ok)
-            set_text(r->detail, sizeof r->detail, "sender refused: %s", why);
+            errtext_set(r->detail, sizeof r->detail, "sender refused: %s", why);
         else
             continue;
         r->domain[0] = '\0';
@@ -483,8 +613,8 @@ int route_run(engine *e, const route_message *msg, route_result *out)
         free(order);
         free(plan_of);
         free(plans);
-        set_text(out->error, sizeof out->error, "out of memory routing %lu recipients",
-                 (unsigned long)out->n);
+        errtext_set(out->error, sizeof out->error, "out of memory routing %lu recipients",
+                    (unsigned long)out->n);
         out->n = 0;
         free(out->decisions);
         out->decisions = NULL;
@@ -498,7 +628,15 @@ int route_run(engine *e, const route_message *msg, route_result *out)
     pickup_trace_host(cfg->probe.ehlo_name, out->trace_host, sizeof out->trace_host);
     if (rule)
         mark_looped(e, msg, plans, k, out);
-    decide_all(e, cfg, rule, plans, k);
+    const iis_model *iis = engine_acquire_iis(e);
+    iis_source src;
+    if (iis_source_of(iis, msg->source_instance, &src) != 0)
+        engine_log(e, LOG_WARNING, "out of memory: the smart host of virtual server %d is not "
+                   "consulted for message %s", msg->source_instance,
+                   msg->message_id ? msg->message_id : "");
+    decide_all(e, cfg, rule, &src, plans, k);
+    plat_mutex_free(src.smart_lock);
+    engine_release_iis(e, iis);
     for (size_t i = 0; i < out->n; i++)
         if (plan_of[i] != (size_t)-1)
             fill_decision(&out->decisions[i], &plans[plan_of[i]]);
@@ -528,7 +666,7 @@ int route_undo(engine *e, route_result *r, const char *why)
     if (plat_remove(r->pickup_path) != 0)
         return -1;
     char detail[256], err[256];
-    set_text(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
+    errtext_set(detail, sizeof detail, "hand-off taken back, left on TLS: %s", why ? why : "");
     for (size_t i = 0; i < r->n; i++)
         if (r->decisions[i].plain) {
             r->decisions[i].plain = 0;

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "plat.h"
+#include "settings.h"
 
 /* The SQLite connection type, without pulling sqlite3.h into every user. */
 typedef struct sqlite3 sqlite3;
@@ -69,11 +70,15 @@ store_status store_size_bytes(store *s, int64_t *bytes);
  * running engine compares it to notice edits made by other processes. */
 store_status store_generation(store *s, int64_t *generation);
 
-/* Settings. Keys and their defaults live in the database (schema). */
+/* Settings: the keys, kinds, ranges and defaults of settings.h, seeded by
+ * the schema. */
 store_status store_setting_get(store *s, const char *key, char *buf, size_t len);
 store_status store_setting_get_int(store *s, const char *key, int64_t *value);
 /* The value, or fallback when the key is missing or not a number. */
 int64_t store_setting_int(store *s, const char *key, int64_t fallback);
+/* A whole-number setting named as in settings.h, or its default there:
+ * STORE_SETTING_INT(st, probe_port). */
+#define STORE_SETTING_INT(st, key) store_setting_int((st), #key, SETTING_DEFAULT_##key)
 /* Refuses unknown keys and values out of their key's range. */
 store_status store_setting_set(store *s, const char *key, const char *value);
 /* The same check without a database: 0 when acceptable, else -1 and *why. */

@@ -1,64 +1,36 @@
-/* store settings: typed access and validation of the known keys. */
+/* store settings: typed access, and validation of the keys, kinds and
+ * ranges of settings.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "domain.h"
+#include "settings.h"
 #include "store_priv.h"
 
 /* ---- settings --------------------------------------------------------- */
 
-static const char *const log_levels[] = { "error", "warning", "info", "debug", "full-debug", NULL };
-static const char *const tls_floors[] = { "auto", "tls1.0", "tls1.1", "tls1.2", "tls1.3", NULL };
-
-typedef enum { KIND_INT, KIND_CHOICE, KIND_DNS, KIND_HOST } setting_kind;
-
-typedef struct {
-    const char *key;
-    setting_kind kind;
-    int64_t min, max;                  /* KIND_INT */
-    const char *const *choices;        /* KIND_CHOICE */
-} setting_def;
-
-enum { DAY_S = 86400 };
-
-static const setting_def setting_defs[] = {
-    { "log_level", KIND_CHOICE, 0, 0, log_levels },
-    { "dns_servers", KIND_DNS, 0, 0, NULL },
-    { "probe_port", KIND_INT, 1, 65535, NULL },
-    { "connect_timeout_ms", KIND_INT, 100, 600000, NULL },
-    { "reply_timeout_ms", KIND_INT, 100, 600000, NULL },
-    { "total_timeout_ms", KIND_INT, 100, 3600000, NULL },
-    { "ehlo_name", KIND_HOST, 0, 0, NULL },
-    { "tls_floor", KIND_CHOICE, 0, 0, tls_floors },
-    { "verify_chain", KIND_INT, 0, 1, NULL },
-    { "verify_name", KIND_INT, 0, 1, NULL },
-    { "ttl_starttls_s", KIND_INT, 0, 365 * DAY_S, NULL },
-    { "ttl_no_starttls_s", KIND_INT, 0, 365 * DAY_S, NULL },
-    { "ttl_failure_s", KIND_INT, 0, 365 * DAY_S, NULL },
-    { "ttl_expired_s", KIND_INT, 0, 365 * DAY_S, NULL },
-    { "journal_max_age_days", KIND_INT, 1, 3650, NULL },
-    { "journal_max_rows", KIND_INT, 1000, 1000000000, NULL },
-    { "log_max_rows", KIND_INT, 1000, 1000000000, NULL },
-    { "guard_mta_sts", KIND_INT, 0, 1, NULL },
-    { "guard_dane", KIND_INT, 0, 1, NULL },
-    { "guard_timeout_ms", KIND_INT, 100, 600000, NULL },
-    { "message_timeout_ms", KIND_INT, 1000, 3600000, NULL },
-    { "refresh_window_days", KIND_INT, 1, 365, NULL },
-    { "refresh_concurrency", KIND_INT, 1, 16, NULL },
-    { "refresh_max_per_minute", KIND_INT, 1, 100000, NULL },
-};
+/* The log levels are the log_level setting's words, in log_level order. */
+static const char *const *log_levels(void)
+{
+    return setting_at(SETTING_ID_log_level)->choices;
+}
 
 int store_log_level_parse(const char *name)
 {
-    for (int i = 0; name && log_levels[i]; i++)
-        if (strcmp(name, log_levels[i]) == 0)
+    const char *const *levels = log_levels();
+    for (int i = 0; name && levels[i]; i++)
+        if (strcmp(name, levels[i]) == 0)
             return i;
     return -1;
 }
 
 const char *store_log_level_name(int level)
 {
-    return level >= 0 && level < 5 ? log_levels[level] : NULL;
+    const char *const *levels = log_levels();
+    for (int i = 0; levels[i]; i++)
+        if (i == level)
+            return levels[i];
+    return NULL;
 }
 
 /* Strict decimal: optional minus, digits only, no overflow. */
@@ -101,15 +73,8 @@ static int dns_list_ok(const char *v)
 
 const char *store_setting_key(size_t index)
 {
-    return index < sizeof setting_defs / sizeof setting_defs[0] ? setting_defs[index].key : NULL;
-}
-
-static const setting_def *setting_find(const char *key)
-{
-    for (size_t i = 0; i < sizeof setting_defs / sizeof setting_defs[0]; i++)
-        if (strcmp(setting_defs[i].key, key) == 0)
-            return &setting_defs[i];
-    return NULL;
+    const setting_def *d = setting_at(index);
+    return d ? d->key : NULL;
 }
 
 int store_setting_check(const char *key, const char *value, const char **why)
@@ -122,15 +87,15 @@ int store_setting_check(const char *key, const char *value, const char **why)
         *why = "unknown setting";
     else if (!value)
         *why = "missing value";
-    else if (d->kind == KIND_INT && parse_int64(value, &n) != 0)
+    else if (d->kind == SETTING_KIND_INT && parse_int64(value, &n) != 0)
         *why = "not a whole number";
-    else if (d->kind == KIND_INT && (n < d->min || n > d->max))
+    else if (d->kind == SETTING_KIND_INT && (n < d->min || n > d->max))
         *why = "number out of range";
-    else if (d->kind == KIND_DNS && !dns_list_ok(value))
+    else if (d->kind == SETTING_KIND_DNS && !dns_list_ok(value))
         *why = "expected HOST[:PORT] separated by commas";
-    else if (d->kind == KIND_HOST && *value && domain_normalize(value, norm, why) != 0)
+    else if (d->kind == SETTING_KIND_HOST && *value && domain_normalize(value, norm, why) != 0)
         ; /* why set by domain_normalize */
-    else if (d->kind == KIND_CHOICE) {
+    else if (d->kind == SETTING_KIND_CHOICE) {
         int found = 0;
         for (int i = 0; d->choices[i]; i++)
             found |= strcmp(value, d->choices[i]) == 0;

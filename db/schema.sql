@@ -5,6 +5,10 @@
 -- runs the steps above its PRAGMA user_version, each step in one
 -- transaction, and user_version is set to N after step N. Steps are never
 -- edited once released; changes go into a new step at the end.
+--
+-- The settings rows seed the defaults of core/settings.h, the one list of
+-- settings (keys, ranges, defaults, help); a new setting is a line there and
+-- a row in a new step here (tests/unit/test_store.c checks they agree).
 
 -- @version 1
 -- Settings: one row per key; the defaults live here, so a fresh database is
@@ -194,7 +198,8 @@ INSERT INTO settings (key, value) VALUES
 -- moves of an hour or more are written; rows older than the window go.
 CREATE TABLE domain_use (
     domain        TEXT PRIMARY KEY NOT NULL,
-    last_used_ms  INTEGER NOT NULL
+    last_used_ms  INTEGER NOT NULL,
+    source        INTEGER NOT NULL DEFAULT 0  -- the IIS virtual server it was used from; 0 unknown
 ) WITHOUT ROWID;
 
 -- The engine's live figures (tlsrouter stats): each process adds what it

@@ -13,6 +13,7 @@
 #include "forceplain.h"
 #include "stats.h"
 #include "mgr_priv.h"
+#include "pickup.h"
 
 void mgr_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -384,8 +385,6 @@ int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen)
     return 0;
 }
 
-const char *mgr_setting_key(size_t index) { return store_setting_key(index); }
-
 int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen)
 {
     if (store_setting_get(db->st, key, value, len) != STORE_OK)
@@ -519,14 +518,60 @@ int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen
     ms_text(p99, sizeof p99, stats_percentile_us(&f, 99));
     ms_text(max, sizeof max, f.onarrival_max_us);
     snprintf(out, len,
-             "%llu messages, %llu recipients, %llu handed off (%llu failed)\n"
-             "%llu probes (%llu shared by messages at the same time), %llu refreshed ahead, "
-             "%llu answered from the cache\n"
+             "%llu messages, %llu recipients, %llu handed off (%llu failed); %llu probes "
+             "(%llu shared), %llu refreshed ahead, %llu from the cache\n"
              "OnArrival: p50 %s, p95 %s, p99 %s, longest %s",
              (unsigned long long)f.messages, (unsigned long long)f.recipients,
              (unsigned long long)f.handoffs, (unsigned long long)f.handoff_failures,
              (unsigned long long)probes, (unsigned long long)f.probe_joins,
              (unsigned long long)f.refreshes, (unsigned long long)f.cache_hits, p50, p95, p99,
              max);
+    return 0;
+}
+
+/* ---- The Plain TCP Server ---- */
+
+static const store_rule *first_enabled_rule(const store_rule *rules, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (rules[i].enabled)
+            return &rules[i];
+    return NULL;
+}
+
+static mgr_plain_state backlog_state(const mgr_plain_server *p)
+{
+    if (p->waiting == 0)
+        return MGR_PLAIN_DRAINED;
+    return p->oldest_age_ms > PICKUP_UNDRAINED_MS ? MGR_PLAIN_NOT_DRAINED : MGR_PLAIN_PICKING_UP;
+}
+
+int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
+                          size_t errlen)
+{
+    store_rule *rules = NULL;
+    size_t n = 0;
+    pickup_backlog backlog;
+    memset(out, 0, sizeof *out);
+    if (store_rule_list(db->st, &rules, &n) != STORE_OK)
+        return store_fail(db, err, errlen, "read the rules");
+    const store_rule *r = first_enabled_rule(rules, n);
+    if (!r) {
+        free(rules);
+        out->state = MGR_PLAIN_NO_RULE;
+        return 0;
+    }
+    snprintf(out->rule, sizeof out->rule, "%s", r->name);
+    snprintf(out->pickup_dir, sizeof out->pickup_dir, "%s", r->pickup_dir);
+    free(rules);
+    if (pickup_backlog_of(out->pickup_dir, &backlog) != 0) {
+        out->state = MGR_PLAIN_UNREADABLE;
+        return 0;
+    }
+    out->waiting = backlog.count;
+    /* A file stamped in the future (a clock set back) has not waited. */
+    if (backlog.count && now_ms > backlog.oldest_ms)
+        out->oldest_age_ms = now_ms - backlog.oldest_ms;
+    out->state = backlog_state(out);
     return 0;
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "probe.h"
+
 #define MGR_ERR_LEN 512
 
 typedef struct mgr_db mgr_db;
@@ -75,9 +77,7 @@ int mgr_log_level_get(mgr_db *db, char *level, size_t len, char *err, size_t err
  * configuration generation. */
 int mgr_log_level_set(mgr_db *db, const char *level, char *err, size_t errlen);
 
-/* Every setting: the known keys in a fixed order (NULL past the last), and
- * reading and writing one; a refused value says why. */
-const char *mgr_setting_key(size_t index);
+/* Reading and writing one setting of settings.h; a refused value says why. */
 int mgr_setting_get(mgr_db *db, const char *key, char *value, size_t len, char *err, size_t errlen);
 int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, size_t errlen);
 
@@ -159,14 +159,51 @@ int mgr_probe_clear(mgr_db *db, char *err, size_t errlen);
 int mgr_probe_domain(const char *db_path, const char *domain, char **report,
                      char *err, size_t errlen);
 
+/* The system TLS stack's verdict (sys: Schannel on Windows, what IIS
+ * sees) held against OpenSSL's (other) for the same domain: one plain
+ * paragraph when they differ in a way that matters (one could negotiate
+ * TLS and the other not, or they settled on different protocols), "" when
+ * they agree. The report of mgr_probe_domain carries it on Windows. */
+void mgr_stack_comparison(const probe_result *sys, const probe_result *other, char *out,
+                          size_t len);
+
 /* Size of the database file in bytes, -1 if unknown. */
 int64_t mgr_db_file_size(mgr_db *db);
 
+/* ---- The Plain TCP Server ---- */
+/* Whether the mail handed off is being picked up: the Status tab's line
+ * about the Plain TCP Server, for the first enabled rule's Pickup folder
+ * (the folder `tlsrouter check` looks at too). */
+typedef enum {
+    MGR_PLAIN_NO_RULE = 0,     /* no enabled rule: nothing is handed off */
+    MGR_PLAIN_UNREADABLE,      /* the Pickup folder cannot be listed (missing, no access) */
+    MGR_PLAIN_DRAINED,         /* nothing waits */
+    MGR_PLAIN_PICKING_UP,      /* files wait, none longer than PICKUP_UNDRAINED_MS */
+    MGR_PLAIN_NOT_DRAINED      /* a file has waited longer: the server is not picking up */
+} mgr_plain_state;
+
+typedef struct mgr_plain_server {
+    mgr_plain_state state;
+    char rule[128];            /* the rule it was read for ("" for MGR_PLAIN_NO_RULE) */
+    char pickup_dir[1024];
+    size_t waiting;            /* files in the Pickup folder */
+    int64_t oldest_age_ms;     /* how long the oldest has waited; 0 when none */
+    /* What IIS says about the server picking up from pickup_dir (started,
+     * its port against the source's, outbound TLS required) joins here
+     * once the manager reads the IIS model (core/iis_model.h). */
+} mgr_plain_server;
+
+/* Reads the rules and lists the folder; now_ms is the wall clock
+ * (plat_wall_ms) the files' ages are measured against. 0, or -1 with err
+ * when the rules cannot be read. */
+int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
+                          size_t errlen);
+
 /* ---- Live figures ---- */
 /* What the engines counted (core/stats.h, written every few seconds,
- * summed over processes), as three lines for the Status tab: messages,
- * recipients and hand-offs; probes, shared probes, refreshes and cache
- * hits; OnArrival time at p50, p95, p99 and its longest. */
+ * summed over processes), as two lines for the Status tab: messages,
+ * recipients, hand-offs, probes, shared probes, refreshes and cache hits;
+ * OnArrival time at p50, p95, p99 and its longest. */
 int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen);
 
 #endif

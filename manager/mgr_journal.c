@@ -23,7 +23,7 @@ int mgr_journal_open(mgr_db *db, const mgr_journal_filter *f,
                      mgr_journal_view **out, char *err, size_t errlen)
 {
     char why[MGR_ERR_LEN];
-    journal_filter filter = { f->text, f->route, f->reason };
+    journal_filter filter = { .text = f->text, .route = f->route, .reason = f->reason };
     mgr_journal_view *v = calloc(1, sizeof *v);
     *out = NULL;
     if (!v) {

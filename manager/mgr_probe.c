@@ -1,8 +1,15 @@
 /* mgr_probe: "Test a domain" through the core probe (core/probe.h), with
  * the probe settings of the database, and the result stored in the probe
- * cache (core/pcache.h) like a probe made by the sink. */
+ * cache (core/pcache.h) like a probe made by the sink.
+ *
+ * The verdict is the system's TLS stack's, the one IIS delivers with
+ * (Schannel on Windows). Where that is not OpenSSL, OpenSSL's handshake is
+ * asked too, offering every protocol from TLS 1.0, as a second opinion: when
+ * the two differ, the report says plainly whether this Windows or the
+ * server stands in the way. */
 #include "mgr_data.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +101,96 @@ static int append_guard(char *out, size_t len, int n, const guard_result *g)
     return n;
 }
 
-static char *report(const probe_result *r, const guard_result *g, int cached)
+/* "Schannel", "OpenSSL": the stacks as admins know them. */
+static const char *stack_title(tls_stack s)
+{
+    return s == TLS_STACK_SCHANNEL ? "Schannel" : s == TLS_STACK_OPENSSL ? "OpenSSL" : "";
+}
+
+/* Did the handshake itself succeed (whatever the certificate's verdict)? */
+static int negotiated(const probe_result *r)
+{
+    return r->tls_version[0] != '\0';
+}
+
+static int append(char *out, size_t len, int n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int append(char *out, size_t len, int n, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+    if (n < 0 || (size_t)n >= len)
+        return n;
+    va_start(ap, fmt);
+    k = vsnprintf(out + n, len - (size_t)n, fmt, ap);
+    va_end(ap);
+    return k < 0 ? -1 : n + k;
+}
+
+/* The system stack could not, OpenSSL could: this Windows is in the way. */
+static void windows_cannot(const probe_result *sys, const probe_result *other, char *out,
+                           size_t len)
+{
+    int n = snprintf(out, len,
+                     "This Windows cannot negotiate TLS with %s: %s failed (%s), while "
+                     "OpenSSL negotiated %s with %s.",
+                     sys->mx, stack_title(sys->stack), sys->error, other->tls_version,
+                     other->cipher);
+    if (strcmp(other->tls_version, "TLSv1.3") == 0)
+        n = append(out, len, n, " The server settled on TLS 1.3, which this Windows does not "
+                                "offer (Windows Server 2022 is the first that can): it seems "
+                                "to accept nothing older.");
+    else
+        n = append(out, len, n, " %s on this Windows offers no protocol version or cipher "
+                                "suite the server accepts: see its SCHANNEL protocol switches "
+                                "and cipher suite order.",
+                   stack_title(sys->stack));
+    append(out, len, n, " IIS cannot deliver to it over TLS either: with \"Or if recipient "
+                        "server SSL certificate has expired\" on, its mail goes through the "
+                        "Plain TCP server.");
+}
+
+void mgr_stack_comparison(const probe_result *sys, const probe_result *other, char *out,
+                          size_t len)
+{
+    out[0] = '\0';
+    if (sys->stack == TLS_STACK_NONE || other->stack == TLS_STACK_NONE)
+        return; /* one of them never reached a handshake: nothing to hold up */
+    if (!negotiated(sys) && negotiated(other))
+        windows_cannot(sys, other, out, len);
+    else if (negotiated(sys) && !negotiated(other))
+        snprintf(out, len, "%s on this Windows negotiates TLS with %s; OpenSSL could not (%s). "
+                           "%s's verdict is the one that counts: IIS delivers with it.",
+                 stack_title(sys->stack), sys->mx, other->error, stack_title(sys->stack));
+    else if (negotiated(sys) && strcmp(sys->tls_version, other->tls_version) != 0)
+        snprintf(out, len, "%s on this Windows negotiated %s with %s; OpenSSL, offering TLS "
+                           "1.3 too, got %s. IIS will use %s.",
+                 stack_title(sys->stack), sys->tls_version, sys->mx, other->tls_version,
+                 sys->tls_version);
+}
+
+/* The second opinion's lines: what OpenSSL found, and what the difference
+ * means when there is one. */
+static int append_second_opinion(char *out, size_t len, int n, const probe_result *sys,
+                                 const probe_result *other)
+{
+    char sentence[1024];
+    n = append(out, len, n, "\nSecond opinion (OpenSSL): %s%s%s%s%s\n",
+               probe_status_name(other->status), negotiated(other) ? ", " : "",
+               other->tls_version, negotiated(other) ? ", " : "", other->cipher);
+    mgr_stack_comparison(sys, other, sentence, sizeof sentence);
+    return append(out, len, n, "%s\n", sentence[0] ? sentence : "The two stacks agree.");
+}
+
+static char *report(const probe_result *r, const probe_result *second, const guard_result *g,
+                    int cached)
 {
     char from[40], until[40];
-    size_t len = 4096;
+    size_t len = 8192;
     char *out = malloc(len);
     if (!out)
         return NULL;
@@ -109,6 +202,9 @@ static char *report(const probe_result *r, const guard_result *g, int cached)
         r->mx[0] ? r->mx : "(none)", r->address[0] ? " (" : "", r->address,
         r->address[0] ? ")" : "");
     n = append_guard(out, len, n, g);
+    if (r->stack != TLS_STACK_NONE)
+        n = append(out, len, n, "Decided by: %s (the TLS stack IIS delivers with here)\n",
+                   stack_title(r->stack));
     if (r->tls_version[0] && n > 0 && (size_t)n < len)
         n += snprintf(out + n, len - (size_t)n, "TLS version: %s\nCipher: %s\n",
                       r->tls_version, r->cipher);
@@ -118,12 +214,29 @@ static char *report(const probe_result *r, const guard_result *g, int cached)
                       "Valid until: %s\n", r->subject, r->issuer, from, until);
     if (r->error[0] && n > 0 && (size_t)n < len)
         n += snprintf(out + n, len - (size_t)n, "Detail: %s\n", r->error);
+    if (second)
+        n = append_second_opinion(out, len, n, r, second);
     if (n > 0 && (size_t)n < len)
         snprintf(out + n, len - (size_t)n, "Time: %u ms\n%s", r->elapsed_ms,
                  cached ? "The result is now in the probe cache; the sink uses it for the "
                           "next message to this domain.\n"
                         : "");
     return out;
+}
+
+/* OpenSSL's verdict on the same domain, when the system's stack is another
+ * and reached a handshake; 1 when *second was filled. Not cached: the
+ * sink decides with the system's stack. */
+static int second_opinion(const char *domain, const probe_options *opts,
+                          const probe_result *sys, probe_result *second)
+{
+    probe_options o = *opts;
+    if (sys->stack == TLS_STACK_NONE || sys->stack == TLS_STACK_OPENSSL)
+        return 0;
+    o.stack = TLS_STACK_OPENSSL;
+    o.floor = PROBE_FLOOR_TLS10;
+    probe_domain(domain, &o, second);
+    return 1;
 }
 
 int mgr_probe_domain(const char *db_path, const char *domain, char **out,
@@ -146,8 +259,9 @@ int mgr_probe_domain(const char *db_path, const char *domain, char **out,
      * keeps its default, which is what the sink would do too. */
     probe_settings settings;
     probe_settings_load(st, &settings);
-    probe_result r;
+    probe_result r, second;
     probe_domain(name, &settings.opts, &r);
+    int asked = second_opinion(name, &settings.opts, &r, &second);
     guard_options guard_opts;
     guard_result g;
     guard_options_default(&guard_opts);
@@ -163,7 +277,7 @@ int mgr_probe_domain(const char *db_path, const char *domain, char **out,
     pcache_free(cache);
     store_close(st);
 
-    *out = report(&r, &g, cached);
+    *out = report(&r, asked ? &second : NULL, &g, cached);
     if (!*out) {
         snprintf(err, errlen, "Out of memory.");
         return -1;

@@ -1,6 +1,7 @@
 /* probe_dlg: "Test a domain". The probe runs on a worker thread and posts
  * its report back, so the window keeps painting and can be closed; a
- * result arriving after the dialog closed is simply freed. */
+ * result arriving after the dialog closed is simply freed. The report is
+ * Schannel's verdict with OpenSSL's as a second opinion (mgr_probe.c). */
 #include <windows.h>
 #include <commctrl.h>
 #include <process.h>
@@ -29,6 +30,8 @@ static unsigned __stdcall probe_worker(void *arg)
         if (job->report)
             memcpy(job->report, err, len);
     }
+    /* The second opinion ran OpenSSL on this thread: its state goes with it. */
+    probe_thread_cleanup();
     if (!PostMessageW(job->dlg, WM_APP_PROBEDONE, 0, (LPARAM)job)) {
         /* The dialog is gone; nobody will read the result. */
         free(job->report);

@@ -82,6 +82,9 @@
 #define IDC_SETTINGS_SET        903
 #define IDC_SETTINGS_HELP       904
 #define IDC_STATUS_SETTINGS     810
-#define IDC_STATUS_FIGURES      811
+#define IDC_STATUS_PLAIN        811
+#define IDC_STATUS_CHECKS       812
+#define IDC_STATUS_CHECK        813
+#define IDC_STATUS_FIGURES      814
 
 #endif

@@ -22,6 +22,8 @@ static const DWORD plain_events[] = {
     [DECIDE_LOOP] = MSG_ROUTED_PLAIN,
     [DECIDE_GUARD_UNKNOWN] = MSG_ROUTED_PLAIN,
     [DECIDE_ADDRESS_REFUSED] = MSG_ROUTED_PLAIN,
+    [DECIDE_IIS_LOCAL_DOMAIN] = MSG_ROUTED_PLAIN,
+    [DECIDE_IIS_DOMAIN_ROUTE] = MSG_ROUTED_PLAIN,
 };
 _Static_assert(sizeof plain_events / sizeof plain_events[0] == DECIDE_REASON_COUNT,
                "one Event Log message per decide_reason");

@@ -24,6 +24,14 @@ static engine *process_engine;
 static ULONGLONG last_open_report;
 static int open_reported;
 
+/* The engine's warnings the administrator must see in the Event Log. */
+static void engine_event_to_log(void *ctx, engine_event kind, const char *text)
+{
+    (void)ctx;
+    if (kind == ENGINE_EVENT_PICKUP_NOT_DRAINED)
+        sink_log_event(SINK_LOG_WARNING, MSG_PICKUP_NOT_DRAINED, 1, text);
+}
+
 /* With engine_lock held exclusively. 1 when the failure should be
  * reported (after the lock is released: reporting logs through us). */
 static int open_engine_locked(char *db_path, size_t pathlen, char *err, size_t errlen)
@@ -37,6 +45,7 @@ static int open_engine_locked(char *db_path, size_t pathlen, char *err, size_t e
         process_engine = NULL;
         snprintf(err, errlen, "%s", why[0] ? why : "engine_open failed");
     } else {
+        engine_set_event_hook(process_engine, engine_event_to_log, NULL);
         /* The SMTP service is long-lived: its domains are kept warm. */
         engine_set_refresh_ahead(process_engine, 1);
         open_reported = 0;

@@ -15,16 +15,14 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     trtest_result res;
 } fixture;
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cli", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
+    if (!f || trtest_scratch_make(&f->dir, "cli") != 0) {
         free(f);
         return -1;
     }
@@ -36,35 +34,15 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     trtest_result_free(&f->res);
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
-}
-
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
 }
 
 /* Run `tlsrouter --db <db> args...`; returns the exit status. */
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, NULL, args), 0);
     return f->res.exit_code;
 }
 
@@ -204,16 +182,16 @@ static void test_operational_failures_exit_1(void **state)
 {
     fixture *f = *state;
     char want[2048], missing[520], notdb[560];
-    assert_int_equal(trtest_join(missing, sizeof missing, f->dir, "gone"), 0);
-    assert_int_equal(trtest_join(f->db, sizeof f->db, missing, "t.db"), 0);
+    assert_int_equal(trtest_join(missing, sizeof missing, f->dir.path, "gone"), 0);
+    assert_int_equal(trtest_join(f->dir.db, sizeof f->dir.db, missing, "t.db"), 0);
     assert_int_equal(RUN(f, "rule", "list"), 1);
-    snprintf(want, sizeof want, "folder of database %s does not exist", f->db);
+    snprintf(want, sizeof want, "folder of database %s does not exist", f->dir.db);
     assert_error_line(f, want);
     assert_false(plat_is_dir(missing));   /* a folder the user named is never created */
 
-    assert_int_equal(trtest_join(notdb, sizeof notdb, f->dir, "text.db"), 0);
+    assert_int_equal(trtest_join(notdb, sizeof notdb, f->dir.path, "text.db"), 0);
     assert_int_equal(trtest_write_file(notdb, "hello, I am not a database at all, really not.\n"), 0);
-    snprintf(f->db, sizeof f->db, "%s", notdb);
+    snprintf(f->dir.db, sizeof f->dir.db, "%s", notdb);
     assert_int_equal(RUN(f, "loglevel"), 1);
     snprintf(want, sizeof want, "%s is not a SQLite database", notdb);
     assert_error_line(f, want);
@@ -238,7 +216,7 @@ static void test_help_version_and_env_default(void **state)
     trtest_result_free(&res);
 
     /* Without --db the command uses TLSROUTER_DB. */
-    trtest_setenv("TLSROUTER_DB", f->db);
+    trtest_setenv("TLSROUTER_DB", f->dir.db);
     assert_int_equal(trtest_run_cli(add, &res), 0);
     assert_int_equal(res.exit_code, 0);
     trtest_result_free(&res);
@@ -256,19 +234,19 @@ static void test_read_only_database_exit_1(void **state)
     fixture *f = *state;
     char want[2048];
     assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", "P"), 0);
-    assert_int_equal(trtest_give_to_unprivileged(f->dir), 0);
-    if (trtest_make_readonly(f->db) != 0)
+    assert_int_equal(trtest_give_to_unprivileged(f->dir.path), 0);
+    if (trtest_make_readonly(f->dir.db) != 0)
         skip();   /* Windows under Wine as root, without the immutable flag */
     /* Permission bits bind: as an unprivileged user, root or not. */
-    const char *list[] = { "--db", f->db, "rule", "list", NULL };
+    const char *list[] = { "--db", f->dir.db, "rule", "list", NULL };
     trtest_result_free(&f->res);
     assert_int_equal(trtest_run_cli_unprivileged(list, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    trtest_strip_cr(f->res.out);
+    trtest_strip_cr(f->res.err);
     int rc = f->res.exit_code;
-    assert_int_equal(trtest_make_writable(f->db), 0);
+    assert_int_equal(trtest_make_writable(f->dir.db), 0);
     assert_int_equal(rc, 1);
-    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->db);
+    snprintf(want, sizeof want, "database %s is read-only (cannot open it for writing)", f->dir.db);
     assert_error_line(f, want);
 }
 
@@ -285,7 +263,7 @@ static void test_default_folder_created(void **state)
     char xdg[600], folder[700], db[800];
     trtest_result res;
     const char *list[] = { "rule", "list", NULL };
-    assert_int_equal(trtest_join(xdg, sizeof xdg, f->dir, "xdg"), 0);
+    assert_int_equal(trtest_join(xdg, sizeof xdg, f->dir.path, "xdg"), 0);
     assert_int_equal(trtest_join(folder, sizeof folder, xdg, "tlsrouter"), 0);
     assert_int_equal(trtest_join(db, sizeof db, folder, "tlsrouter.db"), 0);
     const char *saved = getenv("XDG_DATA_HOME");
@@ -343,10 +321,41 @@ static void test_config_refuses_bad_values(void **state)
     assert_string_equal(f->res.out, "25\n");
 }
 
+/* config --help: each setting's help sentence, allowed values and default,
+ * from the settings table, without touching the database. */
+static void test_config_help(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "config", "--help", "guard_dane"), 0);
+    assert_non_null(strstr(f->res.out, "guard_dane (DANE protection)\n"));
+    assert_non_null(strstr(f->res.out, "DNSSEC"));
+    assert_non_null(strstr(f->res.out, "  Allowed: 0 or 1. Default: 1.\n"));
+    for (const char *p = f->res.out; *p;) {
+        size_t line = strcspn(p, "\n");
+        assert_true(line <= 78);
+        p += line + (p[line] == '\n');
+    }
+    assert_null(trtest_read_file(f->dir.db, NULL));
+
+    assert_int_equal(RUN(f, "config", "--help", "tls_floor"), 0);
+    assert_non_null(strstr(f->res.out,
+                           "  Allowed: auto, tls1.0, tls1.1, tls1.2 or tls1.3. Default: auto.\n"));
+
+    assert_int_equal(RUN(f, "config", "--help"), 0);
+    assert_non_null(strstr(f->res.out, "log_level (Log level)\n"));
+    assert_non_null(strstr(f->res.out, "message_timeout_ms (Message timeout (ms))\n"));
+    assert_non_null(strstr(f->res.out, "ehlo_name (EHLO name)\n"));
+    assert_non_null(strstr(f->res.out, "Default: empty.\n"));
+
+    assert_int_equal(RUN(f, "config", "--help", "colour"), 2);
+    assert_error_line(f, "unknown setting 'colour' (tlsrouter config lists them)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_config_lists_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_help, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_set_then_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_refuses_bad_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rule_add_list_json, setup, teardown),

@@ -24,29 +24,24 @@ static const char enforce_policy[] = "version: STSv1\nmode: enforce\nmx: mx.enfo
 static const unsigned char digest[32] = { 0xfe, 0xed };
 
 typedef struct {
-    char dir[512], db[600], ca_file[600];
+    trtest_scratch dir;
+    char ca_file[PLAT_PATH_MAX];
     certgen_pair ca, sts_cert;
     dnsd *dns;
     stsd *sts;
     trtest_result res;
 } fixture;
 
-static void add_domain(dnsd *d, const char *domain, const char *mx)
-{
-    dnsd_add_mx(d, domain, 10, mx);
-    dnsd_add_a(d, mx, 127, 0, 0, 1);
-}
-
 static void serve_domains(dnsd *d)
 {
-    add_domain(d, "enforce.test", "mx.enforce.test");
+    dnsd_add_domain(d, "enforce.test");
     dnsd_add_txt(d, "_mta-sts.enforce.test", "v=STSv1; id=e1");
     /* DANE: validated TLSA records under a validated MX RRset. */
-    add_domain(d, "dane.test", "mx.dane.test");
+    dnsd_add_domain(d, "dane.test");
     dnsd_set_ad(d, "dane.test");
     dnsd_add_tlsa(d, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(d, "_25._tcp.mx.dane.test");
-    add_domain(d, "plain.test", "mx.plain.test");
+    dnsd_add_domain(d, "plain.test");
     /* Nothing about slow.test is ever answered. */
     dnsd_set_silent(d, "slow.test");
     dnsd_set_silent(d, "_mta-sts.slow.test");
@@ -61,7 +56,7 @@ static int learn_enforce_policy(fixture *f)
     stscache_result r;
     mtasts_options opt = { dnsd_server(f->dns), f->ca_file, "127.0.0.1", stsd_port(f->sts), 5000 };
     stscache *cache = stscache_new();
-    if (!cache || store_open(f->db, &st, err, sizeof err) != STORE_OK)
+    if (!cache || store_open(f->dir.db, &st, err, sizeof err) != STORE_OK)
         return -1;
     mtasts_status got = stscache_lookup(cache, st, "enforce.test", &opt, plat_wall_ms(), &r);
     store_close(st);
@@ -72,9 +67,8 @@ static int learn_enforce_policy(fixture *f)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cliforce", f->dir, sizeof f->dir) != 0 ||
-        trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 ||
-        trtest_join(f->ca_file, sizeof f->ca_file, f->dir, "ca.pem") != 0 ||
+    if (!f || trtest_scratch_make(&f->dir, "cliforce") != 0 ||
+        trtest_join(f->ca_file, sizeof f->ca_file, f->dir.path, "ca.pem") != 0 ||
         certgen_make_ca("Force-plain Test CA", &f->ca) != 0 ||
         certgen_make("mta-sts.enforce.test", -60, 86400, &f->ca, &f->sts_cert) != 0 ||
         certgen_write_pem(&f->ca, f->ca_file) != 0 || !(f->dns = dnsd_start()) ||
@@ -95,37 +89,15 @@ static int teardown(void **state)
     dnsd_stop(f->dns);
     certgen_free(&f->ca);
     certgen_free(&f->sts_cert);
-    trtest_remove_tree(f->dir);
+    trtest_scratch_remove(&f->dir);
     free(f);
     return 0;
-}
-
-/* Windows writes text output with CRLF; compare with LF. */
-static void strip_cr(char *s)
-{
-    char *w = s;
-    for (; *s; s++)
-        if (*s != '\r')
-            *w++ = *s;
-    *w = '\0';
 }
 
 /* tlsrouter --db DB --dns DNSD args...; the exit status. */
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
-    strip_cr(f->res.out);
-    strip_cr(f->res.err);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 
@@ -143,7 +115,7 @@ static void enforce_policy_refused_without_force(void **state)
 {
     fixture *f = *state;
     unsigned fetched = stsd_requests(f->sts);
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "plain.test", "Enforce.Test."), 2);
     assert_non_null(strstr(f->res.err, "tlsrouter: warning: enforce.test publishes an MTA-STS "
                                        "policy in enforce mode (id e1), which requires TLS: on "
@@ -164,7 +136,7 @@ static void enforce_policy_refused_without_force(void **state)
 static void dane_refused_without_force(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "dane.test"), 2);
     assert_non_null(strstr(f->res.err, "tlsrouter: warning: dane.test publishes DANE "
                                        "(DNSSEC-validated TLSA records for its mail server "
@@ -181,7 +153,7 @@ static void dane_refused_without_force(void **state)
 static void nothing_published_or_no_answer(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir), 0);
+    assert_int_equal(RUN(f, "rule", "add", "r", "--pickup", f->dir.path), 0);
     assert_int_equal(RUN(f, "domains", "add", "r", "force-plain", "plain.test", "*.enforce.test"), 0);
     assert_string_equal(f->res.err, "");
     uint64_t start = plat_now_ms();

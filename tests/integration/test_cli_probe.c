@@ -15,11 +15,11 @@
 #include "dnsd.h"
 #include "peer.h"
 #include "plat.h"
+#include "tls.h"
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     dnsd *dns;
     trtest_result res;
 } fixture;
@@ -27,15 +27,12 @@ typedef struct {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("cliprobe", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 || !(f->dns = dnsd_start())) {
+    if (!f || trtest_scratch_make(&f->dir, "cliprobe") != 0 || !(f->dns = dnsd_start())) {
         free(f);
         return -1;
     }
-    dnsd_add_mx(f->dns, "tls.test", 10, "mx.tls.test");
-    dnsd_add_a(f->dns, "mx.tls.test", 127, 0, 0, 1);
-    dnsd_add_mx(f->dns, "quiet.test", 10, "mx.quiet.test");
-    dnsd_add_a(f->dns, "mx.quiet.test", 127, 0, 0, 1);
+    dnsd_add_domain(f->dns, "tls.test");
+    dnsd_add_domain(f->dns, "quiet.test");
     *state = f;
     return 0;
 }
@@ -46,24 +43,14 @@ static int teardown(void **state)
     int rc;
     trtest_result_free(&f->res);
     dnsd_stop(f->dns);
-    rc = trtest_remove_tree(f->dir);
+    rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
 
 static int run(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 
@@ -90,7 +77,7 @@ static void probe_json_of_a_tls_peer(void **state)
 {
     fixture *f = *state;
     peer *p = peer_start(PEER_STARTTLS, NULL);
-    char port[16], *status;
+    char port[16], stack[64], *status;
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
     assert_int_equal(RUN(f, "probe", "TLS.test.", "--json", "--port", port), 0);
@@ -100,12 +87,16 @@ static void probe_json_of_a_tls_peer(void **state)
     assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
     assert_non_null(strstr(f->res.out, "\"mx\":\"mx.tls.test\""));
     assert_non_null(strstr(f->res.out, "\"address\":\"127.0.0.1\""));
+    /* The stack that decided (the system's: Schannel on Windows), the
+     * suite by its IANA name. */
+    snprintf(stack, sizeof stack, "\"tls_stack\":\"%s\"", tls_stack_name(tls_system_stack()));
+    assert_non_null(strstr(f->res.out, stack));
     assert_non_null(strstr(f->res.out, "\"tls_version\":\"TLSv1."));
-    assert_non_null(strstr(f->res.out, "\"cipher\":\""));
+    assert_non_null(strstr(f->res.out, "\"cipher\":\"TLS_"));
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":1"));
     assert_non_null(strstr(f->res.out, "\"error\":\"\""));
     assert_non_null(strstr(f->res.out, "\"elapsed_ms\":"));
-    status = cache_status(f->db, "tls.test");
+    status = cache_status(f->dir.db, "tls.test");
     assert_non_null(status);
     assert_string_equal(status, "starttls");
     free(status);
@@ -119,9 +110,31 @@ static void probe_text_of_a_plain_peer(void **state)
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
     assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
-    peer_stop(p);
     assert_non_null(strstr(f->res.out, "status:      no-starttls"));
     assert_non_null(strstr(f->res.out, "The remote SMTP service does not support TLS."));
+    assert_null(strstr(f->res.out, "decided by:")); /* no handshake, no stack */
+    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port), 0);
+    peer_stop(p);
+    assert_non_null(strstr(f->res.out, "\"tls_stack\":null"));
+}
+
+/* --stack picks the stack; the text says which one decided. */
+static void probe_text_names_the_stack(void **state)
+{
+    fixture *f = *state;
+    peer *p = peer_start(PEER_STARTTLS, NULL);
+    char port[16], line[80];
+    assert_non_null(p);
+    snprintf(port, sizeof port, "%u", peer_port(p));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    snprintf(line, sizeof line, "decided by:  %s (the system's TLS stack)",
+             tls_stack_name(tls_system_stack()));
+    assert_non_null(strstr(f->res.out, line));
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port, "--stack", "openssl"), 0);
+    assert_non_null(strstr(f->res.out, "decided by:  openssl"));
+    peer_stop(p);
+    assert_int_equal(RUN(f, "probe", "tls.test", "--stack", "gnutls"), 2);
+    assert_non_null(strstr(f->res.err, "--stack needs a TLS stack built here"));
 }
 
 /* A certificate time nobody can read: shown as such, null in JSON, and
@@ -136,11 +149,13 @@ static void probe_of_an_unreadable_certificate_time(void **state)
     certgen_free(&cert);
     assert_non_null(p);
     snprintf(port, sizeof port, "%u", peer_port(p));
-    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port), 0);
+    /* OpenSSL's handshake takes such a certificate (Schannel's does not). */
+    assert_int_equal(RUN(f, "probe", "tls.test", "--json", "--port", port, "--stack", "openssl"),
+                     0);
     assert_non_null(strstr(f->res.out, "\"status\":\"starttls\""));
     assert_non_null(strstr(f->res.out, "\"cert_not_after\":null"));
     assert_non_null(strstr(f->res.out, "notAfter could not be read as a date"));
-    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port), 0);
+    assert_int_equal(RUN(f, "probe", "tls.test", "--port", port, "--stack", "openssl"), 0);
     peer_stop(p);
     assert_non_null(strstr(f->res.out, "not after:   (cannot be read as a date)"));
 }
@@ -180,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(probe_json_of_a_tls_peer),
         cmocka_unit_test(probe_text_of_a_plain_peer),
+        cmocka_unit_test(probe_text_names_the_stack),
         cmocka_unit_test(probe_of_an_unreadable_certificate_time),
         cmocka_unit_test(timeout_option_bounds_the_probe),
         cmocka_unit_test(no_domain_and_bad_input),

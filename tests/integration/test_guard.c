@@ -26,7 +26,8 @@ static const char testing_policy[] = "version: STSv1\nmode: testing\nmx: mx.test
                                      "max_age: 86400\n";
 
 typedef struct {
-    char dir[512], ca_file[600], db[600];
+    trtest_scratch dir;
+    char ca_file[PLAT_PATH_MAX];
     certgen_pair ca, enforce_cert, testing_cert;
     dnsd *dns;
     stsd *enforce, *testing;
@@ -45,9 +46,8 @@ static void add_domain(dnsd *d, const char *domain, const char *mx)
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("guard", f->dir, sizeof f->dir) != 0 ||
-        trtest_join(f->ca_file, sizeof f->ca_file, f->dir, "ca.pem") != 0 ||
-        trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0 ||
+    if (!f || trtest_scratch_make(&f->dir, "guard") != 0 ||
+        trtest_join(f->ca_file, sizeof f->ca_file, f->dir.path, "ca.pem") != 0 ||
         certgen_make_ca("Guard Test CA", &f->ca) != 0 ||
         certgen_make("mta-sts.enforce.test", -60, 86400, &f->ca, &f->enforce_cert) != 0 ||
         certgen_make("mta-sts.testing.test", -60, 86400, &f->ca, &f->testing_cert) != 0 ||
@@ -95,7 +95,7 @@ static int teardown(void **state)
     certgen_free(&f->ca);
     certgen_free(&f->enforce_cert);
     certgen_free(&f->testing_cert);
-    trtest_remove_tree(f->dir);
+    trtest_scratch_remove(&f->dir);
     free(f);
     return 0;
 }
@@ -316,17 +316,7 @@ static void test_cached_policy_outlives_a_silent_txt(void **state)
 
 static int run_cli(fixture *f, const char *const *args)
 {
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = "--db";
-    argv[n++] = f->db;
-    argv[n++] = "--dns";
-    argv[n++] = dnsd_server(f->dns);
-    for (; *args && n < 31; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
-    trtest_result_free(&f->res);
-    assert_int_equal(trtest_run_cli(argv, &f->res), 0);
+    assert_int_equal(trtest_run_cli_db(&f->res, f->dir.db, dnsd_server(f->dns), args), 0);
     return f->res.exit_code;
 }
 
@@ -363,8 +353,8 @@ static void test_cli_probe_shows_guards(void **state)
     assert_int_equal(RUN(f, "probe", "dane.test", "--json", "--port", port), 0);
     assert_non_null(strstr(f->res.out, "\"dane\":true"));
     assert_non_null(strstr(f->res.out, "\"guard\":\"dane\""));
-    exec_sql(f->db, "INSERT INTO sts_policy VALUES ('enforce.test', 'e1', 'enforce', "
-                    "'mx.enforce.test', 86400, 0, 32503680000000)");
+    exec_sql(f->dir.db, "INSERT INTO sts_policy VALUES ('enforce.test', 'e1', 'enforce', "
+                        "'mx.enforce.test', 86400, 0, 32503680000000)");
     assert_int_equal(RUN(f, "probe", "enforce.test", "--json", "--port", port), 0);
     assert_non_null(strstr(f->res.out, "\"mta_sts\":{\"mode\":\"enforce\",\"id\":\"e1\"}"));
     assert_non_null(strstr(f->res.out, "\"guard\":\"sts-policy\""));
@@ -383,8 +373,8 @@ static void test_cli_probe_shows_guards(void **state)
     assert_int_equal(RUN(f, "cache", "list"), 0);
     assert_non_null(strstr(f->res.out, "mta-sts policies: none"));
     /* Switched off, the guards are not asked. */
-    exec_sql(f->db, "UPDATE settings SET value = '0' WHERE key IN ('guard_mta_sts', "
-                    "'guard_dane')");
+    exec_sql(f->dir.db, "UPDATE settings SET value = '0' WHERE key IN ('guard_mta_sts', "
+                        "'guard_dane')");
     assert_int_equal(RUN(f, "probe", "dane.test", "--json", "--port", port), 0);
     assert_non_null(strstr(f->res.out, "\"mta_sts\":null"));
     assert_non_null(strstr(f->res.out, "\"dane\":null"));

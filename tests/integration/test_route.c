@@ -14,116 +14,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnsd.h"
-#include "engine.h"
-#include "store.h"
 #include "expcache.h"
 #include "pickup.h"
-#include "plat.h"
-#include "route.h"
-#include "route_fixture.h"
-#include "trtest.h"
+#include "route_world.h"
 
 #define ROUTER_HOST "tls-router.corp.example"
 
-typedef struct {
-    char root[512];
-    char db_path[PLAT_PATH_MAX];
-    char pickup[PLAT_PATH_MAX];
-    char temp[PLAT_PATH_MAX];
-    store *admin_store; /* a second connection, as the manager or CLI */
-    sqlite3 *admin;
-    engine *eng;
-    dnsd *dns;         /* knows no domain: probes end at once, no-domain */
-} world;
-
-static int64_t admin_int(world *w, const char *sql)
-{
-    sqlite3_stmt *st;
-    int64_t v = -1;
-    assert_int_equal(sqlite3_prepare_v2(w->admin, sql, -1, &st, NULL), SQLITE_OK);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static void add_patterns(world *w, store_list list, const char *pattern)
-{
-    const char *patterns[] = { pattern };
-    if (store_domains_add(w->admin_store, "Plain TCP Server", list, patterns, 1) != STORE_OK)
-        fail_msg("%s", store_error(w->admin_store));
-}
-
 /* The rule of the demo: legacy domains forced plain, gmail.com never
  * redirected (and, on both lists, never-redirect wins). */
-static void add_rule(world *w, int expired_toggle)
+static void add_rule(route_world *w, int expired_toggle)
 {
-    int64_t id;
-    if (store_rule_add(w->admin_store, "Plain TCP Server", w->pickup, 1, &id) != STORE_OK)
-        fail_msg("%s", store_error(w->admin_store));
-    store_rule_change change;
-    store_rule_change_init(&change);
-    change.expired_cert = expired_toggle;
-    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &change), STORE_OK);
-    add_patterns(w, STORE_LIST_FORCE_PLAIN, "legacy.example");
-    add_patterns(w, STORE_LIST_FORCE_PLAIN, "*.old.example");
-    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "gmail.com");
-    add_patterns(w, STORE_LIST_FORCE_PLAIN, "gmail.com");
-}
-
-static int setup(void **state)
-{
-    world *w = calloc(1, sizeof *w);
-    char err[256];
-    assert_non_null(w);
-    assert_int_equal(plat_make_temp_dir("route", w->root, sizeof w->root), 0);
-    snprintf(w->db_path, sizeof w->db_path, "%s/tlsrouter.db", w->root);
-    snprintf(w->pickup, sizeof w->pickup, "%s/Pickup", w->root);
-    snprintf(w->temp, sizeof w->temp, "%s/%s", w->root, PICKUP_TEMP_DIR_NAME);
-    assert_int_equal(plat_mkdir(w->pickup), 0);
-    if (store_open(w->db_path, &w->admin_store, err, sizeof err) != STORE_OK)
-        fail_msg("%s", err);
-    w->admin = store_db(w->admin_store);
-    /* Domains the table sends to the probe get a quick, local answer. */
-    w->dns = dnsd_start();
-    assert_non_null(w->dns);
-    assert_int_equal(store_setting_set(w->admin_store, "dns_servers", dnsd_server(w->dns)),
-                     STORE_OK);
-    /* This server's name in the hand-off trace. */
-    assert_int_equal(store_setting_set(w->admin_store, "ehlo_name", ROUTER_HOST), STORE_OK);
-    if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    *state = w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    pickup_inject_fault(PICKUP_FAULT_NONE);
-    engine_close(w->eng);
-    store_close(w->admin_store);
-    dnsd_stop(w->dns);
-    trtest_remove_tree(w->root);
-    free(w);
-    return 0;
-}
-
-static void refresh(world *w)
-{
-    char err[256];
-    if (engine_refresh(w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    route_world_add_rule(w, expired_toggle);
+    route_world_add_pattern(w, STORE_LIST_FORCE_PLAIN, "legacy.example");
+    route_world_add_pattern(w, STORE_LIST_FORCE_PLAIN, "*.old.example");
+    route_world_add_pattern(w, STORE_LIST_NEVER_REDIRECT, "gmail.com");
+    route_world_add_pattern(w, STORE_LIST_FORCE_PLAIN, "gmail.com");
 }
 
 static const char msg_text[] = "From: s@corp.example\r\nSubject: t\r\n\r\n.dot\r\nbody\r\n";
 
-static int route(world *w, const char *const *rcpts, size_t n, route_result *res)
+/* The DNS server knows no domain: domains the table sends to the probe
+ * get a quick, local answer (no-domain). */
+static int setup(void **state)
 {
-    route_message m = { "msg-1", "s@corp.example", rcpts, n, 1,
-                        (const unsigned char *)msg_text, strlen(msg_text) };
-    return route_run(w->eng, &m, res);
+    route_world *w = route_world_open("route");
+    /* This server's name in the hand-off trace. */
+    route_world_set(w, "ehlo_name", ROUTER_HOST);
+    route_world_start(w);
+    w->message_id = "msg-1";
+    w->body = msg_text;
+    *state = w;
+    return 0;
 }
 
 static void assert_decision(const route_result *r, size_t i, const char *domain, int plain,
@@ -152,28 +73,28 @@ static void assert_trace_line(const char *text, int instance)
 
 static void no_rule_keeps_everyone_on_tls(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     const char *rcpts[] = { "a@legacy.example", "b@x.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 2, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 2, &r), 0);
     assert_decision(&r, 0, "legacy.example", 0, "no-rule");
     assert_decision(&r, 1, "x.example", 0, "no-rule");
     assert_int_equal(r.handed_off, 0);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
     route_result_free(&r);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
-                                  " AND reason = 'no-rule' AND message_id = 'msg-1'"), 2);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                            " AND reason = 'no-rule' AND message_id = 'msg-1'"), 2);
 }
 
 static void one_pickup_file_for_all_plain_recipients(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@legacy.example", "b@GMAIL.com", "c@mx.old.example",
                             "d@legacy.example.", "e@x.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 5, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 5, &r), 0);
     assert_decision(&r, 0, "legacy.example", 1, "force-plain-list");
     assert_decision(&r, 1, "gmail.com", 0, "never-redirect-list");
     assert_decision(&r, 2, "mx.old.example", 1, "force-plain-list");
@@ -182,8 +103,8 @@ static void one_pickup_file_for_all_plain_recipients(void **state)
     assert_decision(&r, 4, "x.example", 0, "probe-failed");
     assert_string_equal(probe_status_name(r.decisions[4].status), "no-domain");
     assert_int_equal(r.handed_off, 3);
-    assert_int_equal(rf_count_entries(w->pickup), 1);
-    assert_int_equal(rf_count_entries(w->temp), 0);
+    assert_int_equal(route_world_pickup_files(w), 1);
+    assert_int_equal(trtest_count_entries(w->pickup_temp), 0);
     size_t len;
     char *file = trtest_read_file(r.pickup_path, &len);
     assert_non_null(file);
@@ -198,77 +119,77 @@ static void one_pickup_file_for_all_plain_recipients(void **state)
     assert_memory_equal(file + len - strlen(message), message, strlen(message));
     free(file);
     route_result_free(&r);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal"), 5);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 3);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal"), 5);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 3);
 }
 
 static void failed_hand_off_keeps_everyone_on_tls(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@legacy.example", "b@x.old.example" };
     route_result r;
 
     pickup_inject_fault(PICKUP_FAULT_WRITE);
-    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_int_equal(route_world_run(w, rcpts, 2, &r), -1);
     assert_non_null(strstr(r.error, "no space"));
     assert_int_equal(r.handed_off, 0);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_int_equal(r.decisions[1].plain, 0);
     assert_non_null(strstr(r.decisions[0].detail, "hand-off failed"));
-    assert_int_equal(rf_count_entries(w->pickup), 0);
-    assert_int_equal(rf_count_entries(w->temp), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
+    assert_int_equal(trtest_count_entries(w->pickup_temp), 0);
     route_result_free(&r);
 
     pickup_inject_fault(PICKUP_FAULT_RENAME);
-    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_int_equal(route_world_run(w, rcpts, 2, &r), -1);
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
-    assert_int_equal(rf_count_entries(w->temp), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
+    assert_int_equal(trtest_count_entries(w->pickup_temp), 0);
 
     trtest_remove_tree(w->pickup);
-    assert_int_equal(route(w, rcpts, 2, &r), -1);
+    assert_int_equal(route_world_run(w, rcpts, 2, &r), -1);
     assert_non_null(strstr(r.error, "does not exist"));
     assert_int_equal(r.decisions[0].plain + r.decisions[1].plain, 0);
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->temp) <= 0, 1);
+    assert_int_equal(trtest_count_entries(w->pickup_temp) <= 0, 1);
     /* Every recipient journalled, all on TLS, none lost. */
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
-                                  " AND detail LIKE 'hand-off failed%'"), 6);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                            " AND detail LIKE 'hand-off failed%'"), 6);
     /* And each failure is in the log, at level error. */
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"
-                                  " AND message LIKE '%hand-off failed%'"), 3);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM log WHERE level = 0"
+                                            " AND message LIKE '%hand-off failed%'"), 3);
 }
 
 static void a_hand_off_can_be_taken_back(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    refresh(w);
+    route_world_refresh(w);
     const char *first[] = { "z@legacy.example" };
     route_result kept;
-    assert_int_equal(route(w, first, 1, &kept), 0);
+    assert_int_equal(route_world_run(w, first, 1, &kept), 0);
     assert_int_equal(kept.handed_off, 1);
 
     const char *rcpts[] = { "a@legacy.example", "b@gmail.com", "c@x.old.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 3, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 3, &r), 0);
     assert_int_equal(r.handed_off, 2);
     assert_true(r.journal_id > kept.journal_id);
-    assert_int_equal(rf_count_entries(w->pickup), 2);
+    assert_int_equal(route_world_pickup_files(w), 2);
     /* The caller could not update the message: take the file back. */
     assert_int_equal(route_undo(w->eng, &r, "envelope update failed"), 0);
     assert_int_equal(r.handed_off, 0);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(r.decisions[i].plain, 0);
     assert_non_null(strstr(r.decisions[0].detail, "envelope update failed"));
-    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(route_world_pickup_files(w), 1);
     /* The journal says what happened; the other message's row is as it was. */
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
-                                  " AND detail LIKE 'hand-off taken back%'"), 2);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'tls'"
+                                            " AND detail LIKE 'hand-off taken back%'"), 2);
     route_result_free(&r);
 
     /* A file already gone (picked up) cannot be taken back. */
@@ -281,13 +202,13 @@ static void a_hand_off_can_be_taken_back(void **state)
 
 static void forged_addresses_never_reach_the_pickup_file(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@legacy.example\r\nx-receiver: victim@relay.example",
                             "b@legacy.example", "<c@legacy.example>" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 3, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 3, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "address-refused");
     assert_decision(&r, 1, "legacy.example", 1, "force-plain-list");
@@ -301,13 +222,14 @@ static void forged_addresses_never_reach_the_pickup_file(void **state)
     route_result_free(&r);
 
     /* A forged sender: nobody can be handed off. */
-    route_message m = { "msg-2", "s@corp.example\r\nx-receiver: v@relay.example", rcpts + 1, 1,
-                        1, (const unsigned char *)msg_text, strlen(msg_text) };
+    route_message m = route_world_message(w, rcpts + 1, 1);
+    m.message_id = "msg-2";
+    m.sender = "s@corp.example\r\nx-receiver: v@relay.example";
     assert_int_equal(route_run(w->eng, &m, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_non_null(strstr(r.decisions[0].detail, "sender refused"));
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(route_world_pickup_files(w), 1);
 }
 
 /* What the Plain server sends on from a pickup file: everything after the
@@ -350,16 +272,16 @@ static void assert_looped(const route_result *r, const char *domain0)
  * else's hand-off and routed as usual. */
 static void a_message_that_came_back_is_not_handed_off_again(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
     const char *legacy[] = { "legacy.example" };
-    assert_int_equal(store_rule_add(w->admin_store, "second", w->pickup, 2, NULL), STORE_OK);
-    assert_int_equal(store_domains_add(w->admin_store, "second", STORE_LIST_FORCE_PLAIN, legacy, 1),
+    assert_int_equal(store_rule_add(w->admin, "second", w->pickup, 2, NULL), STORE_OK);
+    assert_int_equal(store_domains_add(w->admin, "second", STORE_LIST_FORCE_PLAIN, legacy, 1),
                      STORE_OK);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@legacy.example", "b@mx.old.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 2, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 2, &r), 0);
     assert_int_equal(r.looped, 0);
     assert_int_equal(r.handed_off, 2);
     size_t len;
@@ -367,18 +289,19 @@ static void a_message_that_came_back_is_not_handed_off_again(void **state)
     assert_int_equal(plat_remove(r.pickup_path), 0);
     route_result_free(&r);
 
-    route_message m = { .message_id = "msg-back", .sender = "s@corp.example",
-                        .recipients = rcpts, .n_recipients = 2, .source_instance = 1,
-                        .message = back, .message_len = len };
+    route_message m = route_world_message(w, rcpts, 2);
+    m.message_id = "msg-back";
+    m.message = back;
+    m.message_len = len;
     assert_int_equal(route_run(w->eng, &m, &r), 0);
     assert_looped(&r, "legacy.example");
     assert_string_equal(r.trace_host, ROUTER_HOST);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
     route_result_free(&r);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE message_id = 'msg-back'"
-                                  " AND route = 'tls' AND reason = 'loop'"), 2);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 1"
-                                  " AND message LIKE '%message msg-back came back%'"), 1);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE message_id = 'msg-back'"
+                                            " AND route = 'tls' AND reason = 'loop'"), 2);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM log WHERE level = 1"
+                                            " AND message LIKE '%message msg-back came back%'"), 1);
 
     /* Virtual server 2 never wrote that trace: its own hand-off, which
      * adds its trace on top of the first. */
@@ -398,9 +321,7 @@ static void a_message_that_came_back_is_not_handed_off_again(void **state)
     route_result_free(&r);
 
     /* This server renamed: the trace is another host's. */
-    assert_int_equal(store_setting_set(w->admin_store, "ehlo_name", "other.corp.example"),
-                     STORE_OK);
-    refresh(w);
+    route_world_set(w, "ehlo_name", "other.corp.example");
     m.message_id = "msg-other-host";
     m.source_instance = 1;
     assert_int_equal(route_run(w->eng, &m, &r), 0);
@@ -409,62 +330,63 @@ static void a_message_that_came_back_is_not_handed_off_again(void **state)
     assert_decision(&r, 1, "mx.old.example", 1, "force-plain-list");
     assert_int_equal(r.handed_off, 2);
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 1);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE reason = 'loop'"), 2);
+    assert_int_equal(route_world_pickup_files(w), 1);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE reason = 'loop'"), 2);
     free(back);
 }
 
 static void expired_cache_routes_plain_and_clears_without_restart(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
+    sqlite3 *db = store_db(w->admin);
     char err[256];
     add_rule(w, 1);
     /* Another process found the certificate expired. */
     expcache_times t;
     expcache_times_default(&t);
     expcache_sighting seen = { "stale.example", "mx.stale.example", 1000, plat_wall_ms() };
-    assert_int_equal(expcache_saw_expired(NULL, w->admin, &seen, &t, plat_wall_ms(), err,
+    assert_int_equal(expcache_saw_expired(NULL, db, &seen, &t, plat_wall_ms(), err,
                                           sizeof err), 1);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@stale.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
     assert_decision(&r, 0, "stale.example", 1, "expired-cache");
     route_result_free(&r);
     /* Cleared elsewhere: the next poll forgets it. */
-    assert_int_equal(expcache_clear(w->admin, 0, plat_wall_ms(), err, sizeof err), 1);
-    refresh(w);
-    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(expcache_clear(db, 0, plat_wall_ms(), err, sizeof err), 1);
+    route_world_refresh(w);
+    assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
     /* Lapsed entries do not count. */
     expcache_sighting long_ago = { "stale.example", "", -1, plat_wall_ms() - 7200000 };
-    assert_int_equal(expcache_saw_expired(NULL, w->admin, &long_ago, &t, plat_wall_ms(), err,
+    assert_int_equal(expcache_saw_expired(NULL, db, &long_ago, &t, plat_wall_ms(), err,
                                           sizeof err), 1);
-    refresh(w);
-    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    route_world_refresh(w);
+    assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
-    assert_int_equal(expcache_clear(w->admin, 1, plat_wall_ms(), err, sizeof err), 1);
+    assert_int_equal(expcache_clear(db, 1, plat_wall_ms(), err, sizeof err), 1);
 }
 
 static void rule_change_by_another_connection_seen_within_a_second(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    refresh(w);
+    route_world_refresh(w);
     const char *rcpts[] = { "a@newly.example" };
     route_result r;
-    assert_int_equal(route(w, rcpts, 1, &r), 0);
+    assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);
     route_result_free(&r);
 
-    add_patterns(w, STORE_LIST_FORCE_PLAIN, "newly.example");
+    route_world_add_pattern(w, STORE_LIST_FORCE_PLAIN, "newly.example");
     uint64_t start = plat_now_ms();
     int plain = 0;
     uint64_t waited = 0;
     while (!plain && waited < 5000) {
-        assert_int_equal(route(w, rcpts, 1, &r), 0);
+        assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
         plain = r.decisions[0].plain;
         route_result_free(&r);
         waited = plat_now_ms() - start;
@@ -480,11 +402,11 @@ static void rule_change_by_another_connection_seen_within_a_second(void **state)
     store_rule_change off;
     store_rule_change_init(&off);
     off.enabled = 0;
-    assert_int_equal(store_rule_update(w->admin_store, "Plain TCP Server", &off), STORE_OK);
+    assert_int_equal(store_rule_update(w->admin, ROUTE_WORLD_RULE, &off), STORE_OK);
     start = plat_now_ms();
     waited = 0;
     while (plain && waited < 5000) {
-        assert_int_equal(route(w, rcpts, 1, &r), 0);
+        assert_int_equal(route_world_run(w, rcpts, 1, &r), 0);
         plain = r.decisions[0].plain;
         route_result_free(&r);
         waited = plat_now_ms() - start;
@@ -501,7 +423,7 @@ static void rule_change_by_another_connection_seen_within_a_second(void **state)
 #define MESSAGES_PER_THREAD 1250
 
 typedef struct {
-    world *w;
+    route_world *w;
     int id;
     size_t recipients;
     size_t plain_files;
@@ -525,8 +447,8 @@ static void route_many(void *arg)
             rcpts[i] = rc_buf[i];
         }
         snprintf(mid, sizeof mid, "t%d-m%d", k->id, m);
-        route_message msg = { mid, "s@corp.example", rcpts, n, 1,
-                              (const unsigned char *)msg_text, strlen(msg_text) };
+        route_message msg = route_world_message(k->w, rcpts, n);
+        msg.message_id = mid;
         route_result r;
         if (route_run(k->w->eng, &msg, &r) != 0 || r.error[0])
             k->failures++;
@@ -538,10 +460,10 @@ static void route_many(void *arg)
 
 static void eight_threads_ten_thousand_messages(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     add_rule(w, 0);
-    add_patterns(w, STORE_LIST_NEVER_REDIRECT, "*.gmail.example");
-    refresh(w);
+    route_world_add_pattern(w, STORE_LIST_NEVER_REDIRECT, "*.gmail.example");
+    route_world_refresh(w);
     worker k[THREADS];
     plat_thread *t[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -556,14 +478,14 @@ static void eight_threads_ten_thousand_messages(void **state)
         recipients += k[i].recipients;
         files += k[i].plain_files;
     }
-    assert_int_equal(admin_int(w, "SELECT count(DISTINCT message_id) FROM journal"),
-                     THREADS * MESSAGES_PER_THREAD);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal"), (int64_t)recipients);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"),
-                     (int64_t)files);
-    assert_int_equal(rf_count_entries(w->pickup), (int)files);
+    assert_int_equal(route_world_int(w, "SELECT count(DISTINCT message_id) FROM journal"),
+                               THREADS * MESSAGES_PER_THREAD);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal"), (int64_t)recipients);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE route = 'plain'"),
+                               (int64_t)files);
+    assert_int_equal(route_world_pickup_files(w), (int)files);
     assert_int_equal(files, THREADS * (MESSAGES_PER_THREAD / 125));
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE level = 0"), 0);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM log WHERE level = 0"), 0);
 }
 
 /* When the engine starts, hand-off files a stopped process left in the
@@ -571,42 +493,39 @@ static void eight_threads_ten_thousand_messages(void **state)
  * ago are removed; a younger one stays (it may be being written). */
 static void stale_hand_off_files_removed_at_start(void **state)
 {
-    world *w = *state;
-    char stale[PLAT_PATH_MAX], young[PLAT_PATH_MAX], err[256];
+    route_world *w = *state;
+    char stale[PLAT_PATH_MAX], young[PLAT_PATH_MAX];
     long long now = (long long)plat_wall_ms();
     add_rule(w, 0);
-    assert_int_equal(plat_mkdir(w->temp), 0);
-    assert_int_equal(trtest_join(stale, sizeof stale, w->temp, "tlsrouter-1-2-3.tmp"), 0);
-    assert_int_equal(trtest_join(young, sizeof young, w->temp, "tlsrouter-1-2-4.tmp"), 0);
+    assert_int_equal(plat_mkdir(w->pickup_temp), 0);
+    assert_int_equal(trtest_join(stale, sizeof stale, w->pickup_temp, "tlsrouter-1-2-3.tmp"), 0);
+    assert_int_equal(trtest_join(young, sizeof young, w->pickup_temp, "tlsrouter-1-2-4.tmp"), 0);
     assert_int_equal(trtest_write_file(stale, "x-sender: a@b.example\r\n"), 0);
     assert_int_equal(trtest_write_file(young, "x-sender: a@b.example\r\n"), 0);
     assert_int_equal(trtest_set_mtime(stale, now - 2 * 3600 * 1000LL), 0);
     assert_int_equal(trtest_set_mtime(young, now - 50 * 60 * 1000LL), 0);
-    engine_close(w->eng);
-    w->eng = NULL;
-    if (engine_open(w->db_path, &w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    assert_int_equal(rf_count_entries(w->temp), 1);
+    route_world_start(w); /* a restart */
+    assert_int_equal(trtest_count_entries(w->pickup_temp), 1);
     char *left = trtest_read_file(young, NULL);
     assert_non_null(left);
     free(left);
-    assert_int_equal(admin_int(w, "SELECT count(*) FROM log WHERE message LIKE"
-                                  " '%removed 1 hand-off file(s) older than an hour%'"), 1);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM log WHERE message LIKE '%removed 1"
+                                            " hand-off file(s) older than an hour%'"), 1);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(no_rule_keeps_everyone_on_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(one_pickup_file_for_all_plain_recipients, setup, teardown),
-        cmocka_unit_test_setup_teardown(failed_hand_off_keeps_everyone_on_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_hand_off_can_be_taken_back, setup, teardown),
-        cmocka_unit_test_setup_teardown(forged_addresses_never_reach_the_pickup_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(a_message_that_came_back_is_not_handed_off_again, setup, teardown),
-        cmocka_unit_test_setup_teardown(expired_cache_routes_plain_and_clears_without_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(rule_change_by_another_connection_seen_within_a_second, setup, teardown),
-        cmocka_unit_test_setup_teardown(eight_threads_ten_thousand_messages, setup, teardown),
-        cmocka_unit_test_setup_teardown(stale_hand_off_files_removed_at_start, setup, teardown),
+        ROUTE_WORLD_TEST(no_rule_keeps_everyone_on_tls, setup),
+        ROUTE_WORLD_TEST(one_pickup_file_for_all_plain_recipients, setup),
+        ROUTE_WORLD_TEST(failed_hand_off_keeps_everyone_on_tls, setup),
+        ROUTE_WORLD_TEST(a_hand_off_can_be_taken_back, setup),
+        ROUTE_WORLD_TEST(forged_addresses_never_reach_the_pickup_file, setup),
+        ROUTE_WORLD_TEST(a_message_that_came_back_is_not_handed_off_again, setup),
+        ROUTE_WORLD_TEST(expired_cache_routes_plain_and_clears_without_restart, setup),
+        ROUTE_WORLD_TEST(rule_change_by_another_connection_seen_within_a_second, setup),
+        ROUTE_WORLD_TEST(eight_threads_ten_thousand_messages, setup),
+        ROUTE_WORLD_TEST(stale_hand_off_files_removed_at_start, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

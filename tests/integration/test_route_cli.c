@@ -18,13 +18,12 @@
 #include "expcache.h"
 #include "plat.h"
 #include "route.h"
-#include "route_fixture.h"
 #include "store.h"
 #include "trtest.h"
 
+/* The database is the CLI's to create and configure. */
 typedef struct {
-    char root[512];
-    char db[PLAT_PATH_MAX];
+    trtest_scratch dir;
     char pickup[PLAT_PATH_MAX];
     char message[PLAT_PATH_MAX];
     dnsd *dns;          /* knows no name: look-ups end at once */
@@ -34,10 +33,9 @@ static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    assert_int_equal(trtest_temp_dir("routecli", w->root, sizeof w->root), 0);
-    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
-    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
-    assert_int_equal(trtest_join(w->message, sizeof w->message, w->root, "m.eml"), 0);
+    assert_int_equal(trtest_scratch_make(&w->dir, "routecli"), 0);
+    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->dir.path, "Pickup"), 0);
+    assert_int_equal(trtest_join(w->message, sizeof w->message, w->dir.path, "m.eml"), 0);
     assert_int_equal(plat_mkdir(w->pickup), 0);
     assert_non_null(w->dns = dnsd_start());
     assert_int_equal(trtest_write_file(w->message, "Message-ID: <m1@corp.example>\r\n"
@@ -51,7 +49,7 @@ static int teardown(void **state)
 {
     world *w = *state;
     dnsd_stop(w->dns);
-    trtest_remove_tree(w->root);
+    trtest_scratch_remove(&w->dir);
     free(w);
     return 0;
 }
@@ -60,7 +58,7 @@ static int teardown(void **state)
 static int cli(world *w, trtest_result *res, const char *a1, const char *a2, const char *a3,
                const char *a4, const char *a5, const char *a6, const char *a7, const char *a8)
 {
-    const char *args[12] = { "--db", w->db, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
+    const char *args[12] = { "--db", w->dir.db, a1, a2, a3, a4, a5, a6, a7, a8, NULL };
     assert_int_equal(trtest_run_cli(args, res), 0);
     return res->exit_code;
 }
@@ -92,9 +90,9 @@ static void route_json_then_journal(void **state)
                          "--to", "b@GMail.com", w->message),
                      0);
     trtest_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(trtest_count_entries(w->pickup), 1);
 
-    const char *args[] = { "--db", w->db, "route", "--from", "s@corp.example", "--to",
+    const char *args[] = { "--db", w->dir.db, "route", "--from", "s@corp.example", "--to",
                            "c@legacy.example", "--json", "-", NULL };
     assert_int_equal(trtest_run_cli(args, &r), 0);
     assert_int_equal(r.exit_code, 0);
@@ -105,7 +103,7 @@ static void route_json_then_journal(void **state)
     assert_non_null(strstr(r.out, "\"status\":\"\""));
     trtest_result_free(&r);
     /* Standard input was empty: still one (header-only) pickup file. */
-    assert_int_equal(rf_count_entries(w->pickup), 2);
+    assert_int_equal(trtest_count_entries(w->pickup), 2);
 
     assert_int_equal(cli(w, &r, "journal", "--csv", NULL, NULL, NULL, NULL, NULL, NULL), 0);
     assert_non_null(strstr(r.out, "time,message_id,sender,recipient,domain,route,reason"));
@@ -144,7 +142,7 @@ static void bad_input_is_exit_2_and_failures_exit_1(void **state)
     trtest_result_free(&r);
     assert_int_equal(cli(w, &r, "cache", "clear", "--bogus", NULL, NULL, NULL, NULL, NULL), 2);
     trtest_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(trtest_count_entries(w->pickup), 0);
 
     /* The Pickup folder is gone: exit 1, nobody handed off, all journalled. */
     trtest_remove_tree(w->pickup);
@@ -204,7 +202,7 @@ static void cache_list_and_clear(void **state)
     world *w = *state;
     store *st;
     char err[256];
-    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(w->dir.db, &st, err, sizeof err), STORE_OK);
     expcache_times t;
     expcache_times_default(&t);
     expcache_sighting seen = { "stale.example", "mx.stale.example", 1600000000, plat_wall_ms() };
@@ -244,7 +242,7 @@ static void words_of_a_newer_version_shown_as_stored(void **state)
     world *w = *state;
     store *st;
     char err[256];
-    assert_int_equal(store_open(w->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(w->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(sqlite3_exec(store_db(st),
         "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
         "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
@@ -276,12 +274,13 @@ static void running_engine_sees_a_rule_changed_by_the_cli(void **state)
     make_rule(w);
     engine *e;
     char err[256];
-    if (engine_open(w->db, &e, err, sizeof err) != 0)
+    if (engine_open(w->dir.db, &e, err, sizeof err) != 0)
         fail_msg("%s", err);
     const char *rcpts[] = { "a@mail.newly.example" };
     static const char body[] = "Subject: x\r\n\r\nbody\r\n";
-    route_message m = { "m", "s@corp.example", rcpts, 1, 1, (const unsigned char *)body,
-                        sizeof body - 1 };
+    route_message m = { .message_id = "m", .sender = "s@corp.example", .recipients = rcpts,
+                        .n_recipients = 1, .source_instance = 1,
+                        .message = (const unsigned char *)body, .message_len = sizeof body - 1 };
     route_result r;
     assert_int_equal(route_run(e, &m, &r), 0);
     assert_int_equal(r.decisions[0].plain, 0);

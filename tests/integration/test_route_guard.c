@@ -20,30 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "dnsd.h"
-#include "engine.h"
-#include "peer.h"
-#include "plat.h"
-#include "route.h"
-#include "route_fixture.h"
-#include "store.h"
-#include "stsd.h"
-#include "trtest.h"
-
-typedef struct {
-    char root[512];
-    char db[PLAT_PATH_MAX];
-    char pickup[PLAT_PATH_MAX];
-    store *admin;
-    engine *eng;
-    dnsd *dns;
-    peer *plain;
-    certgen_pair ca, fresh_cert;
-    stsd *fresh;
-    char ca_file[PLAT_PATH_MAX];
-} world;
+#include "route_world.h"
 
 static const char fresh_policy[] = "version: STSv1\nmode: enforce\nmx: mx.fresh.test\n"
                                    "max_age: 86400\n";
@@ -51,115 +28,47 @@ static const char fresh_policy[] = "version: STSv1\nmode: enforce\nmx: mx.fresh.
 static const unsigned char digest[32] = { 9, 8, 7 };
 static const char body[] = "Subject: guard\r\n\r\nbody\r\n";
 
-static void set(world *w, const char *key, const char *value)
-{
-    char err[256];
-    if (store_setting_set(w->admin, key, value) != STORE_OK)
-        fail_msg("%s: %s", key, store_error(w->admin));
-    if (engine_refresh(w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
-}
-
-/* A policy fetched earlier: in the database, for the TXT record's id. */
-static void known_policy(world *w, const char *domain, const char *id, const char *mode)
-{
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO sts_policy VALUES ('%s', '%s', '%s', 'mx.%s', 86400, 0, "
-             "32503680000000)", domain, id, mode, domain);
-    assert_int_equal(sqlite3_exec(store_db(w->admin), sql, NULL, NULL, NULL), SQLITE_OK);
-}
-
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    char err[256], port[16];
     static const char *const names[] = { "enforce.test", "testing.test", "dane.test",
                                          "nopolicy.test", "broken.test", "mxinsecure.test",
                                          "fresh.test", "slow.test", "txtfail.test",
                                          "tlsafail.test", "stuck.test" };
-    assert_non_null(w);
-    assert_int_equal(trtest_temp_dir("routeguard", w->root, sizeof w->root), 0);
-    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
-    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
-    assert_int_equal(plat_mkdir(w->pickup), 0);
-    assert_non_null(w->dns = dnsd_start());
-    assert_non_null(w->plain = peer_start(PEER_NO_STARTTLS, NULL));
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char mx[64];
-        snprintf(mx, sizeof mx, "mx.%s", names[i]);
-        dnsd_add_mx(w->dns, names[i], 10, mx);
-        dnsd_add_a(w->dns, mx, 127, 0, 0, 1);
-    }
-    dnsd_add_txt(w->dns, "_mta-sts.enforce.test", "v=STSv1; id=enf1;");
-    dnsd_add_txt(w->dns, "_mta-sts.testing.test", "v=STSv1; id=tst1;");
+    route_world *w = route_world_open("routeguard");
+    dnsd *dns = w->dns;
+    w->body = body;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        dnsd_add_domain(dns, names[i]);
+    dnsd_add_txt(dns, "_mta-sts.enforce.test", "v=STSv1; id=enf1;");
+    dnsd_add_txt(dns, "_mta-sts.testing.test", "v=STSv1; id=tst1;");
     /* Announced, but mta-sts.broken.test does not even resolve. */
-    dnsd_add_txt(w->dns, "_mta-sts.broken.test", "v=STSv1; id=brk1;");
+    dnsd_add_txt(dns, "_mta-sts.broken.test", "v=STSv1; id=brk1;");
     /* DANE: validated TLSA records under a validated MX RRset. */
-    dnsd_set_ad(w->dns, "dane.test");
-    dnsd_add_tlsa(w->dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
-    dnsd_set_ad(w->dns, "_25._tcp.mx.dane.test");
+    dnsd_set_ad(dns, "dane.test");
+    dnsd_add_tlsa(dns, "_25._tcp.mx.dane.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
     /* Validated TLSA records, but the MX RRset is not (RFC 7672 2.2). */
-    dnsd_add_tlsa(w->dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
-    dnsd_set_ad(w->dns, "_25._tcp.mx.mxinsecure.test");
+    dnsd_add_tlsa(dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
+    dnsd_set_ad(dns, "_25._tcp.mx.mxinsecure.test");
     /* Issue 11: an enforce policy only its HTTPS server knows; a TXT query
      * never answered; one answered SERVFAIL; a TLSA SERVFAIL under a
      * validated MX RRset; an MX look-up never answered. */
-    assert_int_equal(trtest_join(w->ca_file, sizeof w->ca_file, w->root, "ca.pem"), 0);
-    assert_int_equal(certgen_make_ca("Route Guard CA", &w->ca), 0);
-    assert_int_equal(certgen_make("mta-sts.fresh.test", -60, 86400, &w->ca, &w->fresh_cert), 0);
-    assert_int_equal(certgen_write_pem(&w->ca, w->ca_file), 0);
-    assert_non_null(w->fresh = stsd_start(STSD_POLICY, &w->fresh_cert, fresh_policy));
-    dnsd_add_txt(w->dns, "_mta-sts.fresh.test", "v=STSv1; id=fr1;");
-    dnsd_add_a(w->dns, "mta-sts.fresh.test", 127, 0, 0, 1);
-    dnsd_set_silent(w->dns, "_mta-sts.slow.test");
-    dnsd_set_rcode(w->dns, "_mta-sts.txtfail.test", 2);
-    dnsd_set_ad(w->dns, "tlsafail.test");
-    dnsd_set_rcode(w->dns, "_25._tcp.mx.tlsafail.test", 2);
-    dnsd_set_silent(w->dns, "stuck.test");
-    assert_int_equal(store_open(w->db, &w->admin, err, sizeof err), STORE_OK);
-    known_policy(w, "enforce.test", "enf1", "enforce");
-    known_policy(w, "testing.test", "tst1", "testing");
-    assert_int_equal(store_setting_set(w->admin, "dns_servers", dnsd_server(w->dns)), STORE_OK);
-    snprintf(port, sizeof port, "%u", peer_port(w->plain));
-    assert_int_equal(store_setting_set(w->admin, "probe_port", port), STORE_OK);
-    assert_int_equal(store_setting_set(w->admin, "total_timeout_ms", "8000"), STORE_OK);
-    assert_int_equal(store_rule_add(w->admin, "Plain TCP Server", w->pickup, 1, NULL), STORE_OK);
-    assert_int_equal(store_setting_set(w->admin, "guard_timeout_ms", "1500"), STORE_OK);
-    if (engine_open(w->db, &w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
-    engine_set_sts_test_hooks(w->eng, w->ca_file, stsd_port(w->fresh));
+    route_world_policy_host(w, "fresh.test", fresh_policy);
+    dnsd_add_txt(dns, "_mta-sts.fresh.test", "v=STSv1; id=fr1;");
+    dnsd_set_silent(dns, "_mta-sts.slow.test");
+    dnsd_set_rcode(dns, "_mta-sts.txtfail.test", 2);
+    dnsd_set_ad(dns, "tlsafail.test");
+    dnsd_set_rcode(dns, "_25._tcp.mx.tlsafail.test", 2);
+    dnsd_set_silent(dns, "stuck.test");
+    route_world_known_policy(w, "enforce.test", "enf1", "enforce");
+    route_world_known_policy(w, "testing.test", "tst1", "testing");
+    route_world_serve(w, peer_start(PEER_NO_STARTTLS, NULL));
+    route_world_add_rule(w, 0);
+    route_world_set(w, "guard_timeout_ms", "1500");
+    route_world_start(w);
+    engine_set_sts_test_hooks(w->eng, w->ca_file, stsd_port(w->policy_host));
     *state = w;
     return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    engine_close(w->eng);
-    store_close(w->admin);
-    peer_stop(w->plain);
-    stsd_stop(w->fresh);
-    certgen_free(&w->ca);
-    certgen_free(&w->fresh_cert);
-    dnsd_stop(w->dns);
-    trtest_remove_tree(w->root);
-    free(w);
-    return 0;
-}
-
-static void route_many(world *w, const char *const *rcpts, size_t n, route_result *r)
-{
-    route_message m = { .message_id = "m1", .sender = "s@corp.example", .recipients = rcpts,
-                        .n_recipients = n, .source_instance = 1,
-                        .message = (const unsigned char *)body, .message_len = sizeof body - 1 };
-    assert_int_equal(route_run(w->eng, &m, r), 0);
-}
-
-static void route_one(world *w, const char *rcpt, route_result *r)
-{
-    const char *rcpts[] = { rcpt };
-    route_many(w, rcpts, 1, r);
 }
 
 static const route_decision *decision_for(const route_result *r, const char *rcpt)
@@ -171,26 +80,10 @@ static const route_decision *decision_for(const route_result *r, const char *rcp
     return NULL;
 }
 
-/* The first column of the first row of sql, or "" (caller frees). */
-static char *query_text(world *w, const char *sql)
-{
-    sqlite3_stmt *q = NULL;
-    char *out = NULL;
-    if (sqlite3_prepare_v2(store_db(w->admin), sql, -1, &q, NULL) == SQLITE_OK &&
-        sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-        out = strdup((const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    return out ? out : strdup("");
-}
-
-static void assert_journal(world *w, const char *recipient, const char *route,
+static void assert_journal(route_world *w, const char *recipient, const char *route,
                            const char *reason, const char *detail_part)
 {
-    char sql[256], *row;
-    snprintf(sql, sizeof sql,
-             "SELECT route || '|' || reason || '|' || detail FROM journal "
-             "WHERE recipient = '%s' ORDER BY id DESC LIMIT 1", recipient);
-    row = query_text(w, sql);
+    char *row = route_world_journal_row(w, recipient);
     if (strncmp(row, route, strlen(route)) != 0 || !strstr(row, reason) ||
         !strstr(row, detail_part))
         print_error("journal row: %s\n", row);
@@ -202,42 +95,42 @@ static void assert_journal(world *w, const char *recipient, const char *route,
 
 static void enforce_domain_without_starttls_stays_tls(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
-    route_one(w, "a@enforce.test", &r);
+    route_world_route_one(w, "a@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
     assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     assert_int_equal(r.handed_off, 0);
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
     assert_journal(w, "a@enforce.test", "tls", "|sts-policy|",
                    "MTA-STS policy (enforce, id enf1) requires TLS");
 }
 
 static void testing_domain_goes_plain_with_a_warning(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
     char *warning;
-    route_one(w, "b@testing.test", &r);
+    route_world_route_one(w, "b@testing.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     assert_int_equal(r.handed_off, 1);
     assert_non_null(strstr(r.decisions[0].detail, "testing mode (id tst1)"));
     route_result_free(&r);
     assert_journal(w, "b@testing.test", "plain", "|no-starttls|", "testing mode (id tst1)");
-    warning = query_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
-                            "'testing.test: MTA-STS policy in testing mode%'");
+    warning = route_world_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
+                                     "'testing.test: MTA-STS policy in testing mode%'");
     assert_string_not_equal(warning, "");
     free(warning);
 }
 
 static void dane_domain_without_starttls_stays_tls(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
-    route_one(w, "c@dane.test", &r);
+    route_world_route_one(w, "c@dane.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "dane");
     route_result_free(&r);
@@ -248,42 +141,42 @@ static void dane_domain_without_starttls_stays_tls(void **state)
  * DANE apply: the domain goes plain, and the journal says why. */
 static void dane_without_validated_mx_goes_plain(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
-    route_one(w, "i@mxinsecure.test", &r);
+    route_world_route_one(w, "i@mxinsecure.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     assert_int_equal(r.handed_off, 1);
     assert_non_null(strstr(r.decisions[0].detail, "DANE does not apply"));
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 1);
+    assert_int_equal(route_world_pickup_files(w), 1);
     assert_journal(w, "i@mxinsecure.test", "plain", "|no-starttls|",
                    "MX records of mxinsecure.test are not (RFC 7672 2.2)");
 }
 
 static void no_policy_and_unfetchable_policy_go_plain(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
     char *warning;
-    route_one(w, "d@nopolicy.test", &r);
+    route_world_route_one(w, "d@nopolicy.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
     /* A record whose policy cannot be fetched is no policy (RFC 8461), but
      * the admin hears of it. */
-    route_one(w, "e@broken.test", &r);
+    route_world_route_one(w, "e@broken.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_non_null(strstr(r.decisions[0].detail, "MTA-STS record, but no policy"));
     route_result_free(&r);
-    warning = query_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
-                            "'broken.test: MTA-STS record, but no policy%'");
+    warning = route_world_text(w, "SELECT message FROM log WHERE level = 1 AND message LIKE "
+                                     "'broken.test: MTA-STS record, but no policy%'");
     assert_string_not_equal(warning, "");
     free(warning);
     /* A failed fetch is not remembered: once the policy is had (here: put
      * in the database, as a fetch would), the next message is guarded. */
-    known_policy(w, "broken.test", "brk1", "enforce");
-    route_one(w, "e2@broken.test", &r);
+    route_world_known_policy(w, "broken.test", "brk1", "enforce");
+    route_world_route_one(w, "e2@broken.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
     route_result_free(&r);
@@ -291,20 +184,20 @@ static void no_policy_and_unfetchable_policy_go_plain(void **state)
 
 static void guards_switched_off_allow_plain(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
-    set(w, "guard_mta_sts", "0");
-    set(w, "guard_dane", "0");
-    route_one(w, "f@enforce.test", &r);
+    route_world_set(w, "guard_mta_sts", "0");
+    route_world_set(w, "guard_dane", "0");
+    route_world_route_one(w, "f@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
-    route_one(w, "g@dane.test", &r);
+    route_world_route_one(w, "g@dane.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     route_result_free(&r);
     /* And on again: the guard holds once more, no restart. */
-    set(w, "guard_mta_sts", "1");
-    route_one(w, "h@enforce.test", &r);
+    route_world_set(w, "guard_mta_sts", "1");
+    route_world_route_one(w, "h@enforce.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "sts-policy");
     route_result_free(&r);
@@ -317,11 +210,11 @@ static void guards_switched_off_allow_plain(void **state)
  * on TLS because its look-up got no answer. */
 static void slow_domain_cannot_starve_another(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
     const char *rcpts[] = { "u@slow.test", "v@fresh.test", "x@dane.test" };
     uint64_t start = plat_now_ms();
-    route_many(w, rcpts, 3, &r);
+    route_world_route(w, rcpts, 3, &r);
     uint64_t took = plat_now_ms() - start;
     const route_decision *slow = decision_for(&r, "u@slow.test");
     const route_decision *fresh = decision_for(&r, "v@fresh.test");
@@ -339,7 +232,7 @@ static void slow_domain_cannot_starve_another(void **state)
         print_error("the message took %llu ms\n", (unsigned long long)took);
     assert_true(took >= 1400 && took <= 1800);
     route_result_free(&r);
-    assert_int_equal(rf_count_entries(w->pickup), 0);
+    assert_int_equal(route_world_pickup_files(w), 0);
     assert_journal(w, "u@slow.test", "tls", "|guard-unknown|", "_mta-sts.slow.test");
 }
 
@@ -348,16 +241,16 @@ static void slow_domain_cannot_starve_another(void **state)
  * names the look-up. */
 static void guard_without_answer_stays_tls(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
-    route_one(w, "t@txtfail.test", &r);
+    route_world_route_one(w, "t@txtfail.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "guard-unknown");
     assert_string_equal(probe_status_name(r.decisions[0].status), "no-starttls");
     route_result_free(&r);
     assert_journal(w, "t@txtfail.test", "tls", "|guard-unknown|",
                    "no answer to the TXT look-up of _mta-sts.txtfail.test");
-    route_one(w, "t@tlsafail.test", &r);
+    route_world_route_one(w, "t@tlsafail.test", &r);
     assert_int_equal(r.decisions[0].plain, 0);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "guard-unknown");
     route_result_free(&r);
@@ -366,7 +259,7 @@ static void guard_without_answer_stays_tls(void **state)
     /* Not remembered: once the look-up answers, the domain is routed by
      * what it publishes (here nothing: plain). */
     dnsd_set_rcode(w->dns, "_mta-sts.txtfail.test", 0);
-    route_one(w, "t2@txtfail.test", &r);
+    route_world_route_one(w, "t2@txtfail.test", &r);
     assert_int_equal(r.decisions[0].plain, 1);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-starttls");
     route_result_free(&r);
@@ -377,12 +270,12 @@ static void guard_without_answer_stays_tls(void **state)
  * deadline (8 s here), stays on TLS and is not cached as a timeout. */
 static void message_deadline_bounds_the_probes(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_result r;
     const char *rcpts[] = { "s@stuck.test", "n@nopolicy.test" };
-    set(w, "message_timeout_ms", "2000");
+    route_world_set(w, "message_timeout_ms", "2000");
     uint64_t start = plat_now_ms();
-    route_many(w, rcpts, 2, &r);
+    route_world_route(w, rcpts, 2, &r);
     uint64_t took = plat_now_ms() - start;
     if (took > 2400)
         print_error("the message took %llu ms\n", (unsigned long long)took);
@@ -393,27 +286,22 @@ static void message_deadline_bounds_the_probes(void **state)
     assert_non_null(strstr(stuck->detail, "message's deadline (message_timeout_ms 2000)"));
     assert_int_equal(decision_for(&r, "n@nopolicy.test")->plain, 1);
     route_result_free(&r);
-    char *cached = query_text(w, "SELECT count(*) FROM probe_cache WHERE domain = 'stuck.test'");
-    assert_string_equal(cached, "0");
-    free(cached);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM probe_cache"
+                                        " WHERE domain = 'stuck.test'"), 0);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(enforce_domain_without_starttls_stays_tls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(testing_domain_goes_plain_with_a_warning, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dane_domain_without_starttls_stays_tls, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(dane_without_validated_mx_goes_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_policy_and_unfetchable_policy_go_plain, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(guards_switched_off_allow_plain, setup, teardown),
-        cmocka_unit_test_setup_teardown(slow_domain_cannot_starve_another, setup, teardown),
-        cmocka_unit_test_setup_teardown(guard_without_answer_stays_tls, setup, teardown),
-        cmocka_unit_test_setup_teardown(message_deadline_bounds_the_probes, setup, teardown),
+        ROUTE_WORLD_TEST(enforce_domain_without_starttls_stays_tls, setup),
+        ROUTE_WORLD_TEST(testing_domain_goes_plain_with_a_warning, setup),
+        ROUTE_WORLD_TEST(dane_domain_without_starttls_stays_tls, setup),
+        ROUTE_WORLD_TEST(dane_without_validated_mx_goes_plain, setup),
+        ROUTE_WORLD_TEST(no_policy_and_unfetchable_policy_go_plain, setup),
+        ROUTE_WORLD_TEST(guards_switched_off_allow_plain, setup),
+        ROUTE_WORLD_TEST(slow_domain_cannot_starve_another, setup),
+        ROUTE_WORLD_TEST(guard_without_answer_stays_tls, setup),
+        ROUTE_WORLD_TEST(message_deadline_bounds_the_probes, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

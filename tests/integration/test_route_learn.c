@@ -16,67 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "bgwork.h"
-#include "certgen.h"
-#include "dnsd.h"
-#include "engine.h"
 #include "pcache.h"
-#include "peer.h"
-#include "plat.h"
-#include "route.h"
-#include "store.h"
-#include "stsd.h"
+#include "route_world.h"
 #include "stslearn.h"
-#include "trtest.h"
 
 #define IDLE_MS 15000 /* background jobs end well within this */
 
 static const char body[] = "Subject: learn\r\n\r\nbody\r\n";
 
-typedef struct {
-    char root[512];
-    char db[PLAT_PATH_MAX];
-    char pickup[PLAT_PATH_MAX];
-    char ca_file[PLAT_PATH_MAX];
-    certgen_pair ca, cert;
-    store *admin;
-    engine *eng;
-    dnsd *dns;
-    stsd *policy_host;
-    peer *tls, *plain;
-    trtest_result cli;
-} world;
-
-static void add_domain(world *w, const char *domain)
-{
-    char mx[128];
-    snprintf(mx, sizeof mx, "mx.%s", domain);
-    dnsd_add_mx(w->dns, domain, 10, mx);
-    dnsd_add_a(w->dns, mx, 127, 0, 0, 1);
-}
-
-static void set(world *w, const char *key, const char *value)
-{
-    char err[256];
-    if (store_setting_set(w->admin, key, value) != STORE_OK)
-        fail_msg("%s: %s", key, store_error(w->admin));
-    if (w->eng && engine_refresh(w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
-}
-
-/* The probe reaches the MX hosts at this peer's port. */
-static void use_peer(world *w, const peer *p)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%u", peer_port(p));
-    set(w, "probe_port", port);
-}
-
 /* The learner fetches policies from the test's policy host, trusting the
  * test CA (nothing listens before there is one). */
-static void point_fetch(world *w)
+static void point_fetch(route_world *w)
 {
     mtasts_options fetch = { 0 };
     fetch.ca_file = w->ca_file;
@@ -85,94 +36,53 @@ static void point_fetch(world *w)
     stslearn_set_fetch(engine_learner(w->eng), &fetch);
 }
 
-static void open_engine(world *w)
+static void open_engine(route_world *w)
 {
-    char err[256];
-    if (engine_open(w->db, &w->eng, err, sizeof err) != 0)
-        fail_msg("%s", err);
+    route_world_start(w);
     point_fetch(w);
 }
 
 /* The MTA-STS policy host of domain: mta-sts.<domain>, serving policy. */
-static void start_policy_host(world *w, const char *domain, const char *policy)
+static void start_policy_host(route_world *w, const char *domain, const char *policy)
 {
-    char host[128];
-    snprintf(host, sizeof host, "mta-sts.%s", domain);
-    assert_int_equal(certgen_make(host, -60, 86400, &w->ca, &w->cert), 0);
-    assert_non_null(w->policy_host = stsd_start(STSD_POLICY, &w->cert, policy));
+    route_world_policy_host(w, domain, policy);
     point_fetch(w);
 }
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    char err[256];
     static const char *const names[] = { "learn.test", "nosts.test", "testing.test",
                                          "slow.test" };
-    assert_non_null(w);
-    assert_int_equal(trtest_temp_dir("routelearn", w->root, sizeof w->root), 0);
-    assert_int_equal(trtest_join(w->db, sizeof w->db, w->root, "t.db"), 0);
-    assert_int_equal(trtest_join(w->pickup, sizeof w->pickup, w->root, "Pickup"), 0);
-    assert_int_equal(trtest_join(w->ca_file, sizeof w->ca_file, w->root, "ca.pem"), 0);
-    assert_int_equal(plat_mkdir(w->pickup), 0);
-    assert_int_equal(certgen_make_ca("Learn Test CA", &w->ca), 0);
-    assert_int_equal(certgen_write_pem(&w->ca, w->ca_file), 0);
-    assert_non_null(w->dns = dnsd_start());
-    assert_non_null(w->tls = peer_start(PEER_STARTTLS, NULL));
-    assert_non_null(w->plain = peer_start(PEER_NO_STARTTLS, NULL));
+    route_world *w = route_world_open("routelearn");
+    w->body = body;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        add_domain(w, names[i]);
+        dnsd_add_domain(w->dns, names[i]);
     dnsd_add_txt(w->dns, "_mta-sts.learn.test", "v=STSv1; id=l1;");
     dnsd_add_txt(w->dns, "_mta-sts.testing.test", "v=STSv1; id=t1;");
     dnsd_add_txt(w->dns, "_mta-sts.slow.test", "v=STSv1; id=s1;");
     dnsd_set_silent(w->dns, "_mta-sts.slow.test");
-    assert_int_equal(store_open(w->db, &w->admin, err, sizeof err), STORE_OK);
-    set(w, "dns_servers", dnsd_server(w->dns));
-    set(w, "total_timeout_ms", "8000");
     /* Short, so the jobs that meet a silent record end soon. */
-    set(w, "guard_timeout_ms", "1500");
-    use_peer(w, w->tls);
-    assert_int_equal(store_rule_add(w->admin, "Plain TCP Server", w->pickup, 1, NULL), STORE_OK);
+    route_world_set(w, "guard_timeout_ms", "1500");
+    route_world_serve(w, peer_start(PEER_STARTTLS, NULL));
+    route_world_add_rule(w, 0);
     open_engine(w);
     *state = w;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    world *w = *state;
-    engine_close(w->eng);
-    store_close(w->admin);
-    stsd_stop(w->policy_host);
-    peer_stop(w->tls);
-    peer_stop(w->plain);
-    dnsd_stop(w->dns);
-    certgen_free(&w->cert);
-    certgen_free(&w->ca);
-    trtest_result_free(&w->cli);
-    trtest_remove_tree(w->root);
-    free(w);
-    return 0;
-}
-
-static void route_from(world *w, int source, const char *rcpt, route_result *r)
+static void route_from(route_world *w, int source, const char *rcpt, route_result *r)
 {
     const char *rcpts[] = { rcpt };
-    route_message m = { "m1", "s@corp.example", rcpts, 1, source, (const unsigned char *)body,
-                        sizeof body - 1 };
+    route_message m = route_world_message(w, rcpts, 1);
+    m.source_instance = source;
     assert_int_equal(route_run(w->eng, &m, r), 0);
 }
 
-static void route_one(world *w, const char *rcpt, route_result *r)
-{
-    route_from(w, 1, rcpt, r);
-}
-
 /* Routes rcpt, expects the route and reason, forgets the result. */
-static void route_expect(world *w, const char *rcpt, int plain, const char *reason)
+static void route_expect(route_world *w, const char *rcpt, int plain, const char *reason)
 {
     route_result r;
-    route_one(w, rcpt, &r);
+    route_world_route_one(w, rcpt, &r);
     if (r.decisions[0].plain != plain || strcmp(decide_reason_name(r.decisions[0].reason), reason) != 0)
         print_error("%s: plain %d, reason %s, detail %s\n", rcpt, r.decisions[0].plain,
                     decide_reason_name(r.decisions[0].reason), r.decisions[0].detail);
@@ -181,29 +91,18 @@ static void route_expect(world *w, const char *rcpt, int plain, const char *reas
     route_result_free(&r);
 }
 
-static void wait_background(world *w)
+static void wait_background(route_world *w)
 {
     assert_int_equal(bgwork_wait_idle(engine_background(w->eng), IDLE_MS), 0);
 }
 
-/* "mode|id" of the domain's stored policy, "" when none (caller frees). */
-static char *stored_policy(world *w, const char *domain)
+static void assert_stored(route_world *w, const char *domain, const char *mode_id)
 {
-    sqlite3_stmt *q = NULL;
-    char *out = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(w->admin),
-                                        "SELECT mode || '|' || id FROM sts_policy "
-                                        "WHERE domain = ?1", -1, &q, NULL), SQLITE_OK);
-    sqlite3_bind_text(q, 1, domain, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        out = strdup((const char *)sqlite3_column_text(q, 0));
-    sqlite3_finalize(q);
-    return out ? out : strdup("");
-}
-
-static void assert_stored(world *w, const char *domain, const char *mode_id)
-{
-    char *got = stored_policy(w, domain);
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT mode || '|' || id FROM sts_policy WHERE domain = '%s'",
+             domain);
+    /* "mode|id" of the domain's stored policy, "" when none. */
+    char *got = route_world_text(w, sql);
     if (strcmp(got, mode_id) != 0)
         print_error("%s: stored policy \"%s\", expected \"%s\"\n", domain, got, mode_id);
     assert_string_equal(got, mode_id);
@@ -217,8 +116,9 @@ static const char enforce_policy[] = "version: STSv1\nmode: enforce\nmx: mx.lear
  * also hides the TXT record meets the cached enforce policy. */
 static void policy_learnt_on_a_clean_path_outlives_stripping(void **state)
 {
-    world *w = *state;
-    const char *list[] = { "--db", w->db, "cache", "list", NULL };
+    route_world *w = *state;
+    const char *list[] = { "--db", w->dir.db, "cache", "list", NULL };
+    trtest_result cli;
     pcache *probes;
     start_policy_host(w, "learn.test", enforce_policy);
     route_expect(w, "a@learn.test", 0, "tls-ok");
@@ -226,26 +126,26 @@ static void policy_learnt_on_a_clean_path_outlives_stripping(void **state)
     assert_stored(w, "learn.test", "enforce|l1");
     assert_int_equal(stsd_requests(w->policy_host), 1);
     /* tlsrouter cache list shows the learnt policy. */
-    assert_int_equal(trtest_run_cli(list, &w->cli), 0);
-    assert_int_equal(w->cli.exit_code, 0);
-    assert_non_null(strstr(w->cli.out, "mta-sts policies:"));
-    assert_non_null(strstr(w->cli.out, "learn.test"));
-    assert_non_null(strstr(w->cli.out, "enforce"));
-    assert_non_null(strstr(w->cli.out, "l1"));
+    assert_int_equal(trtest_run_cli(list, &cli), 0);
+    assert_int_equal(cli.exit_code, 0);
+    assert_non_null(strstr(cli.out, "mta-sts policies:"));
+    assert_non_null(strstr(cli.out, "learn.test"));
+    assert_non_null(strstr(cli.out, "enforce"));
+    assert_non_null(strstr(cli.out, "l1"));
+    trtest_result_free(&cli);
 
     /* A day later the probe cache has let go of the domain (here: cleared,
      * across a restart), and the attacker strips STARTTLS and silences the
      * _mta-sts TXT query. */
-    engine_close(w->eng);
-    w->eng = NULL;
+    route_world_stop(w);
     assert_non_null(probes = pcache_new(store_db(w->admin), NULL));
     assert_int_equal(pcache_clear(probes, 0), 0);
     pcache_free(probes);
-    use_peer(w, w->plain);
+    route_world_serve(w, peer_start(PEER_NO_STARTTLS, NULL));
     dnsd_set_silent(w->dns, "_mta-sts.learn.test");
     open_engine(w);
     route_result r;
-    route_one(w, "b@learn.test", &r);
+    route_world_route_one(w, "b@learn.test", &r);
     if (r.decisions[0].plain || strcmp(decide_reason_name(r.decisions[0].reason), "sts-policy") != 0)
         print_error("after stripping: plain %d, reason %s, detail %s\n", r.decisions[0].plain,
                     decide_reason_name(r.decisions[0].reason), r.decisions[0].detail);
@@ -263,7 +163,7 @@ static void policy_learnt_on_a_clean_path_outlives_stripping(void **state)
  * and one fetch an hour, not one per message. */
 static void txt_read_at_most_once_an_hour(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     const char *domain[] = { "learn.test" };
     stslearn_settings s = { dnsd_server(w->dns), 1500 };
     start_policy_host(w, "learn.test", enforce_policy);
@@ -288,7 +188,7 @@ static void txt_read_at_most_once_an_hour(void **state)
 /* Most domains publish nothing: that costs one TXT query an hour. */
 static void domain_without_record_costs_one_query(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     route_expect(w, "a@nosts.test", 0, "tls-ok");
     wait_background(w);
     route_expect(w, "b@nosts.test", 0, "tls-ok");
@@ -301,10 +201,10 @@ static void domain_without_record_costs_one_query(void **state)
  * fetch (it has no route to the policy host in this test) is learnt. */
 static void policy_learnt_on_a_plain_path(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     start_policy_host(w, "testing.test", "version: STSv1\nmode: testing\n"
                                          "mx: mx.testing.test\nmax_age: 86400\n");
-    use_peer(w, w->plain);
+    route_world_serve(w, peer_start(PEER_NO_STARTTLS, NULL));
     route_expect(w, "a@testing.test", 1, "no-starttls");
     wait_background(w);
     assert_stored(w, "testing.test", "testing|t1");
@@ -312,15 +212,15 @@ static void policy_learnt_on_a_plain_path(void **state)
 
 static void no_learning_with_guard_mta_sts_off(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     start_policy_host(w, "learn.test", enforce_policy);
-    set(w, "guard_mta_sts", "0");
+    route_world_set(w, "guard_mta_sts", "0");
     route_expect(w, "a@learn.test", 0, "tls-ok");
     wait_background(w);
     assert_int_equal(dnsd_name_queries(w->dns, "_mta-sts.learn.test"), 0);
     assert_stored(w, "learn.test", "");
     /* Switched on again: the next message teaches, no restart. */
-    set(w, "guard_mta_sts", "1");
+    route_world_set(w, "guard_mta_sts", "1");
     route_expect(w, "b@learn.test", 0, "tls-ok");
     wait_background(w);
     assert_int_equal(dnsd_name_queries(w->dns, "_mta-sts.learn.test"), 1);
@@ -332,18 +232,14 @@ static void no_learning_with_guard_mta_sts_off(void **state)
  * lists. */
 static void no_learning_where_a_policy_cannot_matter(void **state)
 {
-    world *w = *state;
-    const char *never[] = { "learn.test" }, *force[] = { "nosts.test" };
-    char err[256];
+    route_world *w = *state;
     route_result r;
     route_from(w, 2, "a@testing.test", &r);
     assert_string_equal(decide_reason_name(r.decisions[0].reason), "no-rule");
     route_result_free(&r);
-    assert_int_equal(store_domains_add(w->admin, "Plain TCP Server", STORE_LIST_NEVER_REDIRECT,
-                                       never, 1), STORE_OK);
-    assert_int_equal(store_domains_add(w->admin, "Plain TCP Server", STORE_LIST_FORCE_PLAIN,
-                                       force, 1), STORE_OK);
-    assert_int_equal(engine_refresh(w->eng, err, sizeof err), 0);
+    route_world_add_pattern(w, STORE_LIST_NEVER_REDIRECT, "learn.test");
+    route_world_add_pattern(w, STORE_LIST_FORCE_PLAIN, "nosts.test");
+    route_world_refresh(w);
     route_expect(w, "b@learn.test", 0, "never-redirect-list");
     route_expect(w, "c@nosts.test", 1, "force-plain-list");
     wait_background(w);
@@ -356,7 +252,7 @@ static void no_learning_where_a_policy_cannot_matter(void **state)
  * guard's deadline, never the message: route_run returns first. */
 static void learning_never_costs_the_message_time(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     uint64_t start = plat_now_ms();
     route_expect(w, "a@slow.test", 0, "tls-ok");
     uint64_t took = plat_now_ms() - start;
@@ -370,18 +266,16 @@ static void learning_never_costs_the_message_time(void **state)
 /* The CLI's --dns (engine_set_probe_overrides) applies to learning too. */
 static void learning_uses_the_engine_resolvers(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     dnsd *other = dnsd_start();
     assert_non_null(other);
-    dnsd_add_mx(other, "nosts.test", 10, "mx.nosts.test");
-    dnsd_add_a(other, "mx.nosts.test", 127, 0, 0, 1);
+    dnsd_add_domain(other, "nosts.test");
     engine_set_probe_overrides(w->eng, dnsd_server(other), 0);
     route_expect(w, "a@nosts.test", 0, "tls-ok");
     wait_background(w);
     assert_int_equal(dnsd_name_queries(other, "_mta-sts.nosts.test"), 1);
     assert_int_equal(dnsd_name_queries(w->dns, "_mta-sts.nosts.test"), 0);
-    engine_close(w->eng);
-    w->eng = NULL;
+    route_world_stop(w);
     dnsd_stop(other);
 }
 
@@ -390,10 +284,10 @@ static void learning_uses_the_engine_resolvers(void **state)
  * offers it again; one that was queued is not due again for an hour. */
 static void domain_dropped_on_a_full_queue_is_offered_again(void **state)
 {
-    world *w = *state;
+    route_world *w = *state;
     bgwork *pool = bgwork_new(1, 1);
     stscache *cache = stscache_new();
-    stslearn *l = pool && cache ? stslearn_new(pool, cache, w->db) : NULL;
+    stslearn *l = pool && cache ? stslearn_new(pool, cache, w->dir.db) : NULL;
     const char *slow[] = { "slow.test" }, *two[] = { "nosts.test", "learn.test" };
     stslearn_settings s = { dnsd_server(w->dns), 1500 };
     uint64_t now = plat_now_ms(), limit = now + IDLE_MS;
@@ -418,18 +312,15 @@ static void domain_dropped_on_a_full_queue_is_offered_again(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(policy_learnt_on_a_clean_path_outlives_stripping, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(txt_read_at_most_once_an_hour, setup, teardown),
-        cmocka_unit_test_setup_teardown(domain_without_record_costs_one_query, setup, teardown),
-        cmocka_unit_test_setup_teardown(policy_learnt_on_a_plain_path, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_learning_with_guard_mta_sts_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(no_learning_where_a_policy_cannot_matter, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(learning_never_costs_the_message_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(learning_uses_the_engine_resolvers, setup, teardown),
-        cmocka_unit_test_setup_teardown(domain_dropped_on_a_full_queue_is_offered_again, setup,
-                                        teardown),
+        ROUTE_WORLD_TEST(policy_learnt_on_a_clean_path_outlives_stripping, setup),
+        ROUTE_WORLD_TEST(txt_read_at_most_once_an_hour, setup),
+        ROUTE_WORLD_TEST(domain_without_record_costs_one_query, setup),
+        ROUTE_WORLD_TEST(policy_learnt_on_a_plain_path, setup),
+        ROUTE_WORLD_TEST(no_learning_with_guard_mta_sts_off, setup),
+        ROUTE_WORLD_TEST(no_learning_where_a_policy_cannot_matter, setup),
+        ROUTE_WORLD_TEST(learning_never_costs_the_message_time, setup),
+        ROUTE_WORLD_TEST(learning_uses_the_engine_resolvers, setup),
+        ROUTE_WORLD_TEST(domain_dropped_on_a_full_queue_is_offered_again, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

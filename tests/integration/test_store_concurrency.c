@@ -16,10 +16,7 @@
 
 enum { WORKERS = 4, PER_WORKER = 25, CLI_RUNS = 6, MAIN_WRITES = 30 };
 
-typedef struct {
-    char dir[512];
-    char db[600];
-} fixture;
+typedef trtest_scratch fixture;
 
 typedef struct {
     const fixture *f;
@@ -27,26 +24,6 @@ typedef struct {
     int failures;
     char first_error[1400];
 } worker;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("conc", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    int rc = trtest_remove_tree(f->dir);
-    free(f);
-    return rc;
-}
 
 static void note_failure(worker *w, const char *what)
 {
@@ -261,9 +238,9 @@ static void test_processes_write_at_once(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_threads_create_the_database_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads_write_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_processes_write_at_once, setup, teardown),
+        TRTEST_SCRATCH_TEST(test_threads_create_the_database_at_once),
+        TRTEST_SCRATCH_TEST(test_threads_write_at_once),
+        TRTEST_SCRATCH_TEST(test_processes_write_at_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,11 @@ int certgen_make_ca(const char *name, certgen_pair *out)
     return build(name, -86400, 86400, NULL, 1, NULL, out);
 }
 
+int certgen_make_intermediate(const char *name, const certgen_pair *issuer, certgen_pair *out)
+{
+    return build(name, -86400, 86400, NULL, 1, issuer, out);
+}
+
 int certgen_write_pem(const certgen_pair *pair, const char *path)
 {
     FILE *f = fopen(path, "wb");

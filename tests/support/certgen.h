@@ -25,6 +25,8 @@ int certgen_make_raw_times(const char *dns_name, const char *not_before,
                            const char *not_after, certgen_pair *out);
 /* A CA certificate (basicConstraints CA:TRUE) valid for a day either side. */
 int certgen_make_ca(const char *name, certgen_pair *out);
+/* The same, issued by issuer: an intermediate CA. */
+int certgen_make_intermediate(const char *name, const certgen_pair *issuer, certgen_pair *out);
 /* Write the certificate as PEM to path. 0 on success. */
 int certgen_write_pem(const certgen_pair *pair, const char *path);
 void certgen_free(certgen_pair *pair);

@@ -113,6 +113,14 @@ void dnsd_add_aaaa(dnsd *d, const char *name, const unsigned char addr[16])
     add_record(d, name, T_AAAA, addr, 16);
 }
 
+void dnsd_add_domain(dnsd *d, const char *domain)
+{
+    char mx[NAME_LEN + 4];
+    snprintf(mx, sizeof mx, "mx.%s", domain);
+    dnsd_add_mx(d, domain, 10, mx);
+    dnsd_add_a(d, mx, 127, 0, 0, 1);
+}
+
 void dnsd_add_txt(dnsd *d, const char *name, const char *text)
 {
     unsigned char rd[RDATA_MAX];

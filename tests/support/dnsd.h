@@ -24,6 +24,10 @@ void dnsd_add_mx(dnsd *d, const char *name, unsigned pref, const char *host);
 void dnsd_add_a(dnsd *d, const char *name, unsigned char a, unsigned char b,
                 unsigned char c, unsigned char e);
 void dnsd_add_aaaa(dnsd *d, const char *name, const unsigned char addr[16]);
+/* A mail domain on this machine: one MX record, preference 10, naming
+ * mx.<domain>, whose A record is 127.0.0.1 (where the tests' SMTP peers
+ * listen). */
+void dnsd_add_domain(dnsd *d, const char *domain);
 void dnsd_add_txt(dnsd *d, const char *name, const char *text);
 void dnsd_add_tlsa(dnsd *d, const char *name, unsigned usage, unsigned selector,
                    unsigned mtype, const unsigned char *data, size_t len);

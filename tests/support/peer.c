@@ -403,6 +403,8 @@ static SSL_CTX *server_ctx(peer_kind kind, const certgen_pair *cert)
         SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
         SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
         SSL_CTX_set_max_proto_version(ctx, TLS1_VERSION);
+    } else if (kind == PEER_TLS13_ONLY) {
+        SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
     }
     if (SSL_CTX_use_certificate(ctx, cert->cert) != 1
         || SSL_CTX_use_PrivateKey(ctx, cert->key) != 1) {

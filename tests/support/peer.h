@@ -1,5 +1,6 @@
 /* peer: SMTP servers for the tests, on 127.0.0.1 (a free port), each
- * connection in its own thread, with real OpenSSL. One behaviour per peer. */
+ * connection in its own thread, with real OpenSSL. One behaviour per peer.
+ * Without a certificate given, a peer serves a fresh self-signed one. */
 #ifndef TR_PEER_H
 #define TR_PEER_H
 
@@ -10,6 +11,7 @@ typedef enum {
     PEER_STARTTLS,        /* STARTTLS with the given (or a fresh valid) cert */
     PEER_EXPIRED,         /* STARTTLS with an expired certificate */
     PEER_TLS10_ONLY,      /* STARTTLS, but TLS 1.0 and nothing else */
+    PEER_TLS13_ONLY,      /* STARTTLS, but TLS 1.3 and nothing else */
     PEER_STARTTLS_454,    /* offers STARTTLS, answers it 454 */
     PEER_SILENT,          /* accepts and never speaks */
     PEER_GARBAGE,         /* answers with something that is not SMTP */

@@ -6,18 +6,47 @@
 
 #include <stddef.h>
 
+#include "plat.h"
+
 /* Path of the tlsrouter executable under test; tests/CMakeLists.txt sets it
  * (in the Windows build, the path of tlsrouter.exe run under Wine). */
 #ifndef TR_TEST_CLI
 #define TR_TEST_CLI "tlsrouter"
 #endif
 
-/* A fresh empty folder under the system temp folder; 0 on success. */
+/* A fresh empty folder under the system temp folder, its name starting
+ * tlsrouter-<tag>-: the one way tests and benchmarks make their folders.
+ * 0 on success. */
 int trtest_temp_dir(const char *tag, char *buf, size_t len);
 /* Remove a folder and everything in it (read-only files too); 0 on success. */
 int trtest_remove_tree(const char *path);
 /* buf = dir + separator + name; 0 on success. */
 int trtest_join(char *buf, size_t len, const char *dir, const char *name);
+
+/* A test's own folder and the path of a database in it (dir/t.db, not
+ * created: the test opens it as it likes). */
+typedef struct {
+    char path[PLAT_PATH_MAX];   /* the folder */
+    char db[PLAT_PATH_MAX];
+} trtest_scratch;
+
+/* trtest_temp_dir and the database path; 0 on success. */
+int trtest_scratch_make(trtest_scratch *s, const char *tag);
+/* Removes the folder and everything in it; 0 on success. */
+int trtest_scratch_remove(const trtest_scratch *s);
+/* The cmocka setup and teardown of tests whose state is a trtest_scratch
+ * of their own and nothing else (folders tlsrouter-scratch-*). */
+int trtest_scratch_setup(void **state);
+int trtest_scratch_teardown(void **state);
+#define TRTEST_SCRATCH_TEST(test) \
+    cmocka_unit_test_setup_teardown(test, trtest_scratch_setup, trtest_scratch_teardown)
+
+/* Entries of a folder, not counting "." and ".."; -1 when it cannot be
+ * listed (absent). */
+int trtest_count_entries(const char *dir);
+/* The name of a folder's only entry into buf; -1 unless there is exactly
+ * one. */
+int trtest_only_entry(const char *dir, char *buf, size_t len);
 
 /* Write text to a file, replacing it; 0 on success. */
 int trtest_write_file(const char *path, const char *text);
@@ -82,6 +111,15 @@ int trtest_run(const char *program, const char *const *args, const char *stdin_t
 int trtest_run_cli(const char *const *args, trtest_result *res);
 /* trtest_run_cli, the program running as the user of trtest_unprivileged. */
 int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res);
+/* trtest_run_cli of `tlsrouter --db DB [--dns DNS] args...` (dns NULL:
+ * without --dns; args NULL-terminated, at most 27) into res, which is freed
+ * first, so a fixture keeps one result for all its runs. The output's line
+ * ends are LF (trtest_strip_cr). 0 when the program ran. */
+int trtest_run_cli_db(trtest_result *res, const char *db, const char *dns,
+                      const char *const *args);
 void trtest_result_free(trtest_result *res);
+/* Removes every CR from s: Windows writes text output with CRLF, the
+ * tests compare with LF. */
+void trtest_strip_cr(char *s);
 
 #endif

@@ -150,12 +150,26 @@ void trtest_setenv(const char *name, const char *value)
         unsetenv(name);
 }
 
+/* Under $TMPDIR (else /tmp), where the temporary files below go too. */
+static const char *temp_root(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    return (tmp && *tmp) ? tmp : "/tmp";
+}
+
+int trtest_temp_dir(const char *tag, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/tlsrouter-%s-XXXXXX", temp_root(), tag);
+    if (n <= 0 || (size_t)n >= len)
+        return -1;
+    return mkdtemp(buf) ? 0 : -1;
+}
+
 /* An unlinked temporary file: nothing to clean up, whatever happens. */
 static int temp_fd(void)
 {
-    const char *tmp = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/trtest-XXXXXX", (tmp && *tmp) ? tmp : "/tmp");
+    snprintf(path, sizeof path, "%s/trtest-XXXXXX", temp_root());
     int fd = mkostemp(path, O_CLOEXEC);
     if (fd >= 0)
         unlink(path);

@@ -257,6 +257,30 @@ static wchar_t *build_command_line(const char *program, const char *const *args)
     return cmd;
 }
 
+int trtest_temp_dir(const char *tag, char *buf, size_t len)
+{
+    wchar_t wtmp[MAX_PATH];
+    char tmp[MAX_PATH * 3];
+    if (!GetTempPathW(MAX_PATH, wtmp)
+        || WideCharToMultiByte(CP_UTF8, 0, wtmp, -1, tmp, (int)sizeof tmp, NULL, NULL) <= 0)
+        return -1;
+    /* The process id and the clock make the name; a name already taken
+     * (another test at the same tick) moves on to the next attempt. */
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        int n = snprintf(buf, len, "%stlsrouter-%s-%lu-%lu-%u", tmp, tag,
+                         (unsigned long)GetCurrentProcessId(), (unsigned long)GetTickCount(),
+                         attempt);
+        if (n <= 0 || (size_t)n >= len)
+            return -1;
+        wchar_t *w = widen(buf);
+        int made = w && CreateDirectoryW(w, NULL);
+        free(w);
+        if (made)
+            return 0;
+    }
+    return -1;
+}
+
 /* A temporary file deleted when its last handle closes, inheritable. */
 static HANDLE temp_file(void)
 {

@@ -103,6 +103,33 @@ static void row3_force_plain_without_probe(void **state)
            DECIDE_TLS, "needs-probe", 1, 0);
 }
 
+/* Row 3 of DESIGN.md: what IIS routes itself stays with IIS, unprobed,
+ * whatever the later rows would say; rows 1 and 2 still come first. */
+static void iis_routes_its_own_domains(void **state)
+{
+    fixture *f = *state;
+    const decide_iis kinds[] = { DECIDE_IIS_LOCAL, DECIDE_IIS_ROUTED };
+    const char *const reasons[] = { "iis-local-domain", "iis-domain-route" };
+    for (int i = 0; i < 2; i++) {
+        /* On the force-plain list, cached expired, probed without STARTTLS. */
+        decide_input in = { .rule = &f->rule, .iis = kinds[i], .domain = "legacy.example",
+                            .expired_cached = 1, .probe_status = PROBE_NO_STARTTLS };
+        expect(decide(&in), DECIDE_TLS, reasons[i], 0, 0);
+        in.domain = "gmail.com"; /* never-redirect too: row 3 comes first */
+        expect(decide(&in), DECIDE_TLS, reasons[i], 0, 0);
+        in.probe_status = PROBE_NOT_PROBED;
+        in.domain = "new.example";
+        expect(decide(&in), DECIDE_TLS, reasons[i], 0, 0);
+        in.looped = 1;
+        expect(decide(&in), DECIDE_TLS, "loop", 0, 0);
+        in.rule = NULL;
+        expect(decide(&in), DECIDE_TLS, "no-rule", 0, 0);
+    }
+    decide_input none = { .rule = &f->rule, .iis = DECIDE_IIS_NONE, .domain = "new.example",
+                          .probe_status = PROBE_NOT_PROBED };
+    expect(decide(&none), DECIDE_TLS, "needs-probe", 1, 0);
+}
+
 static void row4_policies_forbid_downgrade(void **state)
 {
     fixture *f = *state;
@@ -279,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(row1_no_rule_is_tls_whatever_else, setup, teardown),
         cmocka_unit_test_setup_teardown(row2_never_redirect_beats_everything_after, setup, teardown),
         cmocka_unit_test_setup_teardown(row3_force_plain_without_probe, setup, teardown),
+        cmocka_unit_test_setup_teardown(iis_routes_its_own_domains, setup, teardown),
         cmocka_unit_test_setup_teardown(row4_policies_forbid_downgrade, setup, teardown),
         cmocka_unit_test_setup_teardown(row5_expired_cache_only_with_toggle, setup, teardown),
         cmocka_unit_test_setup_teardown(row6_no_starttls_and_rejected_are_plain, setup, teardown),

@@ -23,8 +23,7 @@
 #define T0 1700000000000LL /* the tests' "now" at the first sighting */
 
 typedef struct {
-    char root[512];
-    char path[PLAT_PATH_MAX];
+    trtest_scratch dir;
     store *st;
     sqlite3 *db;
     expcache *mem;
@@ -36,9 +35,8 @@ static int setup(void **state)
     world *w = calloc(1, sizeof *w);
     char err[256];
     assert_non_null(w);
-    assert_int_equal(trtest_temp_dir("expcache", w->root, sizeof w->root), 0);
-    assert_int_equal(trtest_join(w->path, sizeof w->path, w->root, "e.db"), 0);
-    if (store_open(w->path, &w->st, err, sizeof err) != STORE_OK)
+    assert_int_equal(trtest_scratch_make(&w->dir, "expcache"), 0);
+    if (store_open(w->dir.db, &w->st, err, sizeof err) != STORE_OK)
         fail_msg("%s", err);
     w->db = store_db(w->st);
     w->mem = expcache_new();
@@ -53,7 +51,7 @@ static int teardown(void **state)
     world *w = *state;
     expcache_free(w->mem);
     store_close(w->st);
-    trtest_remove_tree(w->root);
+    trtest_scratch_remove(&w->dir);
     free(w);
     return 0;
 }
@@ -300,7 +298,7 @@ static void migration_shortens_week_long_single_sightings(void **state)
     world *w = *state;
     char path[PLAT_PATH_MAX], err[512];
     int64_t now = plat_wall_ms();
-    assert_int_equal(trtest_join(path, sizeof path, w->root, "v4.db"), 0);
+    assert_int_equal(trtest_join(path, sizeof path, w->dir.path, "v4.db"), 0);
     assert_int_equal(store_create_at_version(path, 4, err, sizeof err), STORE_OK);
     sqlite3 *raw;
     char sql[512];

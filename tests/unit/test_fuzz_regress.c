@@ -35,6 +35,9 @@
 #define LLVMFuzzerTestOneInput fuzz_smtp_reply_entry
 #include "../../fuzz/fuzz_smtp_reply.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_metabase_entry
+#include "../../fuzz/fuzz_metabase.c"
+#undef LLVMFuzzerTestOneInput
 
 typedef int (*fuzz_entry)(const uint8_t *data, size_t size);
 
@@ -78,6 +81,7 @@ static void test_smtp_reply(void **cm)
     (void)cm;
     replay("smtp_reply", fuzz_smtp_reply_entry);
 }
+static void test_metabase(void **cm) { (void)cm; replay("metabase", fuzz_metabase_entry); }
 
 int main(void)
 {
@@ -89,6 +93,7 @@ int main(void)
         cmocka_unit_test(test_pickup),
         cmocka_unit_test(test_rcptlist),
         cmocka_unit_test(test_smtp_reply),
+        cmocka_unit_test(test_metabase),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

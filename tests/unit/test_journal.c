@@ -14,11 +14,10 @@
 #include "journal.h"
 #include "log.h"
 #include "plat.h"
-#include "route_fixture.h"
 #include "trtest.h"
 
 typedef struct {
-    char root[512];
+    trtest_scratch dir;
     store *st;
     sqlite3 *db;
     journal *j;
@@ -27,11 +26,10 @@ typedef struct {
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
-    char path[PLAT_PATH_MAX], err[256];
+    char err[256];
     assert_non_null(w);
-    assert_int_equal(plat_make_temp_dir("journal", w->root, sizeof w->root), 0);
-    snprintf(path, sizeof path, "%s/j.db", w->root);
-    if (store_open(path, &w->st, err, sizeof err) != STORE_OK)
+    assert_int_equal(trtest_scratch_make(&w->dir, "journal"), 0);
+    if (store_open(w->dir.db, &w->st, err, sizeof err) != STORE_OK)
         fail_msg("%s", err);
     w->db = store_db(w->st);
     w->j = journal_open(w->db, err, sizeof err);
@@ -45,7 +43,7 @@ static int teardown(void **state)
     world *w = *state;
     journal_close(w->j);
     store_close(w->st);
-    trtest_remove_tree(w->root);
+    trtest_scratch_remove(&w->dir);
     free(w);
     return 0;
 }
@@ -189,7 +187,7 @@ static void write_view_rows(world *w)
 
 static journal_view *open_view(world *w, const char *text, const char *route, const char *reason)
 {
-    journal_filter f = { text, route, reason };
+    journal_filter f = { .text = text, .route = route, .reason = reason };
     journal_view *v = NULL;
     char err[256];
     if (journal_view_open(w->db, &f, &v, err, sizeof err) != 0)
@@ -272,6 +270,55 @@ static void view_filters(void **state)
     journal_view_close(v);
     v = open_view(w, NULL, NULL, "no-rule");
     assert_int_equal(journal_view_count(v), 0);
+    journal_view_close(v);
+}
+
+/* Tracing: a Message-ID matches with or without its angle brackets, a
+ * sender ignoring ASCII case, "<>" the null sender however it was stored;
+ * never a part of a value. */
+static void view_traces_a_message_or_a_sender(void **state)
+{
+    world *w = *state;
+    char err[256];
+    journal_entry rows[6];
+    static const char *const ids[] = { "<a1@corp.example>", "<a1@corp.example>",
+                                       "<b2@corp.example>", "a1@corp.example", "", "<n@x>" };
+    static const char *const senders[] = { "Ann@Corp.Example", "Ann@Corp.Example",
+                                           "ann@corp.example", "bob@corp.example", "", "<>" };
+    for (int i = 0; i < 6; i++) {
+        rows[i] = entry(1000 + i, "r@x.example", 0);
+        rows[i].message_id = ids[i];
+        rows[i].sender = senders[i];
+        assert_int_equal(journal_write(w->j, &rows[i], 1, err, sizeof err), 0);
+    }
+    struct {
+        const char *message_id, *sender;
+        size_t want;
+    } cases[] = {
+        { "<a1@corp.example>", NULL, 3 },  { " a1@corp.example ", "", 3 },
+        { "A1@corp.example", NULL, 0 },    { "a1@corp", NULL, 0 },
+        { NULL, "ann@corp.example", 3 },   { NULL, "<ANN@CORP.EXAMPLE>", 3 },
+        { NULL, "ann@corp", 0 },           { NULL, "<>", 2 },
+        { "a1@corp.example", "ann@corp.example", 2 }, { "<>", NULL, 1 },
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        journal_filter f = { .message_id = cases[c].message_id, .sender = cases[c].sender };
+        journal_view *v = NULL;
+        if (journal_view_open(w->db, &f, &v, err, sizeof err) != 0)
+            fail_msg("%s", err);
+        if (journal_view_count(v) != cases[c].want)
+            fail_msg("message-id %s sender %s: %lu rows, want %lu",
+                     cases[c].message_id ? cases[c].message_id : "(any)",
+                     cases[c].sender ? cases[c].sender : "(any)",
+                     (unsigned long)journal_view_count(v), (unsigned long)cases[c].want);
+        journal_view_close(v);
+    }
+    /* The search text looks into the sender and the Message-ID too. */
+    journal_view *v = open_view(w, "B2@CORP", NULL, NULL);
+    assert_int_equal(journal_view_count(v), 1);
+    journal_view_close(v);
+    v = open_view(w, "bob@", NULL, NULL);
+    assert_int_equal(journal_view_count(v), 1);
     journal_view_close(v);
 }
 
@@ -406,6 +453,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_long_message_id_is_cut_and_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(view_by_position, setup, teardown),
         cmocka_unit_test_setup_teardown(view_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(view_traces_a_message_or_a_sender, setup, teardown),
         cmocka_unit_test(view_reports_a_missing_table),
         cmocka_unit_test_setup_teardown(a_large_message_keeps_every_row_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_by_rows_in_small_batches, setup, teardown),

@@ -3,7 +3,7 @@
  * list validation messages, the positional journal view (dense and holed
  * ids, filters, windows at any position), the log level, the caches, and
  * "Test a domain" against the tests' DNS server and an SMTP peer on
- * loopback, guards included.
+ * loopback, guards included; the Plain TCP Server's Pickup backlog.
  * Portable C, so it runs natively under the sanitizers and under Wine. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,8 +24,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[700];
-    char path[800];
+    trtest_scratch dir;
     mgr_db *db;
     char pickup[800];
 } fixture;
@@ -34,11 +33,10 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     char err[MGR_ERR_LEN];
-    if (!f || trtest_temp_dir("mgrdata", f->dir, sizeof f->dir) != 0)
+    if (!f || trtest_scratch_make(&f->dir, "mgrdata") != 0)
         return -1;
-    trtest_join(f->path, sizeof f->path, f->dir, "t.db");
-    trtest_join(f->pickup, sizeof f->pickup, f->dir, "Pickup");
-    if (mgr_db_open(f->path, &f->db, err, sizeof err) != 0) {
+    trtest_join(f->pickup, sizeof f->pickup, f->dir.path, "Pickup");
+    if (mgr_db_open(f->dir.db, &f->db, err, sizeof err) != 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
@@ -50,7 +48,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     mgr_db_close(f->db);
-    trtest_remove_tree(f->dir);
+    trtest_scratch_remove(&f->dir);
     free(f);
     return 0;
 }
@@ -255,11 +253,6 @@ static void test_settings(void **state)
 {
     fixture *f = *state;
     char value[64], err[MGR_ERR_LEN];
-    size_t n = 0;
-    while (mgr_setting_key(n))
-        n++;
-    assert_true(n >= 17);
-    assert_string_equal(mgr_setting_key(0), "log_level");
     assert_int_equal(mgr_setting_get(f->db, "probe_port", value, sizeof value, err, sizeof err), 0);
     assert_string_equal(value, "25");
     assert_int_equal(mgr_setting_set(f->db, "probe_port", "70000", err, sizeof err), -1);
@@ -276,7 +269,7 @@ static void fill_journal(fixture *f, int n)
 {
     sqlite3 *db;
     char sql[1024];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     snprintf(sql, sizeof sql,
              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) "
@@ -297,9 +290,9 @@ static void test_figures_text(void **state)
     fixture *f = *state;
     char text[600], err[MGR_ERR_LEN];
     assert_int_equal(mgr_figures_text(f->db, text, sizeof text, err, sizeof err), 0);
-    assert_non_null(strstr(text, "0 messages, 0 recipients, 0 handed off (0 failed)"));
+    assert_non_null(strstr(text, "0 messages, 0 recipients, 0 handed off (0 failed); "));
     sqlite3 *db;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     stats_figures now, none;
     memset(&now, 0, sizeof now);
@@ -318,9 +311,8 @@ static void test_figures_text(void **state)
     assert_int_equal(stats_flush(db, "two", &now, &none, 1000, 86400000, err, sizeof err), 0);
     sqlite3_close(db);
     assert_int_equal(mgr_figures_text(f->db, text, sizeof text, err, sizeof err), 0);
-    assert_non_null(strstr(text, "6 messages, 10 recipients, 4 handed off (0 failed)\n"));
-    assert_non_null(strstr(text, "8 probes (12 shared by messages at the same time), "
-                                 "2 refreshed ahead, 14 answered from the cache\n"));
+    assert_non_null(strstr(text, "6 messages, 10 recipients, 4 handed off (0 failed); 8 probes "
+                                 "(12 shared), 2 refreshed ahead, 14 from the cache\n"));
     assert_non_null(strstr(text, "OnArrival: p50 0.300 ms, p95 0.300 ms, p99 0.300 ms, "
                                  "longest 1.234 ms"));
 }
@@ -329,7 +321,7 @@ static void delete_rows(fixture *f, const char *where)
 {
     sqlite3 *db;
     char sql[256];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "DELETE FROM journal WHERE %s", where);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
@@ -438,7 +430,7 @@ static void test_journal_export_neutralises_formulas(void **state)
     sqlite3 *db;
     char err[MGR_ERR_LEN];
     size_t rows = 0, len;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) VALUES"
         " (1, 5, '=1+2@d.example', 'd.example', 'plain', 'no-starttls', '@mx.d.example',"
@@ -448,7 +440,7 @@ static void test_journal_export_neutralises_formulas(void **state)
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     char path[900];
-    trtest_join(path, sizeof path, f->dir, "export.csv");
+    trtest_join(path, sizeof path, f->dir.path, "export.csv");
     FILE *out = fopen(path, "wb");
     assert_non_null(out);
     mgr_journal_filter all;
@@ -475,7 +467,7 @@ static void test_caches_list_and_clear(void **state)
     mgr_probe_row *pr;
     size_t n;
     char err[MGR_ERR_LEN];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO expired_cache (domain, mx, cert_not_after, first_seen_ms, last_seen_ms, "
         "expires_ms, confirmed_ms, next_check_ms) VALUES ('b.example', 'mx.b.example', "
@@ -525,7 +517,7 @@ static void test_words_of_a_newer_version_shown_as_stored(void **state)
     mgr_probe_row *pr;
     size_t n;
     char err[MGR_ERR_LEN];
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
         "INSERT INTO journal (at_ms, recipient, domain, route, reason, status) VALUES "
         "(1767225600000, 'a@future.example', 'future.example', 'tls', 'from-the-future', "
@@ -550,7 +542,8 @@ static void test_open_refuses_a_missing_folder(void **state)
     fixture *f = *state;
     mgr_db *db = NULL;
     char path[1200], err[MGR_ERR_LEN];
-    snprintf(path, sizeof path, "%s%sno-such-folder%st.db", f->dir, plat_dir_sep(), plat_dir_sep());
+    snprintf(path, sizeof path, "%s%sno-such-folder%st.db", f->dir.path, plat_dir_sep(),
+             plat_dir_sep());
     assert_int_equal(mgr_db_open(path, &db, err, sizeof err), -1);
     assert_null(db);
     assert_non_null(strstr(err, "Could not open the database"));
@@ -582,37 +575,98 @@ static void test_probe_report_shows_guards(void **state)
     dnsd_add_tlsa(dns, "_25._tcp.mx.mxinsecure.test", 3, 1, 1, digest, sizeof digest);
     dnsd_set_ad(dns, "_25._tcp.mx.mxinsecure.test");
     snprintf(port, sizeof port, "%u", peer_port(smtp));
-    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
     assert_int_equal(store_setting_set(st, "probe_port", port), STORE_OK);
     assert_int_equal(store_setting_set(st, "total_timeout_ms", "5000"), STORE_OK);
     store_close(st);
 
-    assert_int_equal(mgr_probe_domain(f->path, "DANE.test.", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "DANE.test.", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Domain: dane.test\nResult: no-starttls\n"));
     assert_non_null(strstr(report, "Mail server: mx.dane.test (127.0.0.1)\n"));
     assert_non_null(strstr(report, "No-downgrade guard: "));
     assert_non_null(strstr(report, "(DANE) for its mail server: TLS Router never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "open.test", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "open.test", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Result: no-starttls\n"));
     assert_non_null(strstr(report, "No-downgrade guard: no MTA-STS enforce policy, no DANE records.\n"));
     assert_null(strstr(report, "never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "mxinsecure.test", &report, err, sizeof err), 0);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "mxinsecure.test", &report, err, sizeof err), 0);
     assert_non_null(strstr(report, "Result: no-starttls\n"));
     assert_non_null(strstr(report, "No-downgrade guard: DANE does not apply: TLSA at "
                                    "_25._tcp.mx.mxinsecure.test is DNSSEC-validated"));
     assert_null(strstr(report, "never hands its mail"));
     free(report);
 
-    assert_int_equal(mgr_probe_domain(f->path, "bad..name", &report, err, sizeof err), -1);
+    assert_int_equal(mgr_probe_domain(f->dir.db, "bad..name", &report, err, sizeof err), -1);
     assert_null(report);
     assert_non_null(strstr(err, "is not a domain name"));
     peer_stop(smtp);
     dnsd_stop(dns);
+}
+
+/* A result as a stack would leave it: version "" when no handshake. */
+static probe_result stack_result(tls_stack stack, probe_status status, const char *version,
+                                 const char *cipher, const char *error)
+{
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.mx, sizeof r.mx, "mx.new.test");
+    r.stack = stack;
+    r.status = status;
+    snprintf(r.tls_version, sizeof r.tls_version, "%s", version);
+    snprintf(r.cipher, sizeof r.cipher, "%s", cipher);
+    snprintf(r.error, sizeof r.error, "%s", error);
+    return r;
+}
+
+/* "Test a domain" on Windows holds Schannel's verdict against OpenSSL's
+ * and says plainly what a difference means. */
+static void test_stack_comparison(void **state)
+{
+    char out[1024];
+    probe_result schannel_failed =
+        stack_result(TLS_STACK_SCHANNEL, PROBE_HANDSHAKE_FAILED, "", "",
+                     "TLS handshake failed: Schannel: the handshake failed inside Schannel");
+    probe_result openssl13 = stack_result(TLS_STACK_OPENSSL, PROBE_STARTTLS, "TLSv1.3",
+                                          "TLS_AES_256_GCM_SHA384", "");
+    probe_result openssl12 = stack_result(TLS_STACK_OPENSSL, PROBE_STARTTLS, "TLSv1.2",
+                                          "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "");
+    probe_result schannel12 = stack_result(TLS_STACK_SCHANNEL, PROBE_STARTTLS, "TLSv1.2",
+                                           "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "");
+    probe_result openssl_failed = stack_result(TLS_STACK_OPENSSL, PROBE_HANDSHAKE_FAILED, "", "",
+                                               "TLS handshake failed: no shared cipher");
+    probe_result no_handshake = stack_result(TLS_STACK_NONE, PROBE_TIMEOUT, "", "", "");
+    (void)state;
+
+    mgr_stack_comparison(&schannel_failed, &openssl13, out, sizeof out);
+    assert_non_null(strstr(out, "This Windows cannot negotiate TLS with mx.new.test: Schannel "
+                                "failed (TLS handshake failed: Schannel"));
+    assert_non_null(strstr(out, "OpenSSL negotiated TLSv1.3 with TLS_AES_256_GCM_SHA384"));
+    assert_non_null(strstr(out, "The server settled on TLS 1.3, which this Windows does not "
+                                "offer"));
+    assert_non_null(strstr(out, "its mail goes through the Plain TCP server"));
+
+    mgr_stack_comparison(&schannel_failed, &openssl12, out, sizeof out);
+    assert_non_null(strstr(out, "This Windows cannot negotiate TLS with mx.new.test"));
+    assert_non_null(strstr(out, "offers no protocol version or cipher suite the server accepts"));
+    assert_null(strstr(out, "TLS 1.3"));
+
+    mgr_stack_comparison(&schannel12, &openssl_failed, out, sizeof out);
+    assert_non_null(strstr(out, "Schannel on this Windows negotiates TLS with mx.new.test; "
+                                "OpenSSL could not (TLS handshake failed: no shared cipher)"));
+
+    mgr_stack_comparison(&schannel12, &openssl13, out, sizeof out);
+    assert_non_null(strstr(out, "negotiated TLSv1.2 with mx.new.test; OpenSSL, offering TLS "
+                                "1.3 too, got TLSv1.3"));
+
+    mgr_stack_comparison(&schannel12, &openssl12, out, sizeof out);
+    assert_string_equal(out, ""); /* they agree */
+    mgr_stack_comparison(&schannel_failed, &no_handshake, out, sizeof out);
+    assert_string_equal(out, ""); /* nothing to hold up */
 }
 
 /* Before saving, the domains the force-plain list would add are asked
@@ -634,11 +688,11 @@ static void test_force_plain_review_asks_about_published_policies(void **state)
     dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
     dnsd_add_mx(dns, "plain.test", 10, "mx.plain.test");
     dnsd_add_a(dns, "mx.plain.test", 127, 0, 0, 1);
-    assert_int_equal(store_open(f->path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
     assert_int_equal(store_setting_set(st, "dns_servers", dnsd_server(dns)), STORE_OK);
     store_close(st);
 
-    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test\r\nDANE.test\n*.x.example",
+    assert_int_equal(mgr_force_plain_review(f->dir.db, 0, "plain.test\r\nDANE.test\n*.x.example",
                                             &question, err, sizeof err), 0);
     assert_non_null(question);
     assert_non_null(strstr(question, "dane.test publishes DANE (DNSSEC-validated TLSA records "
@@ -647,18 +701,70 @@ static void test_force_plain_review_asks_about_published_policies(void **state)
     assert_null(strstr(question, "plain.test"));
     free(question);
 
-    assert_int_equal(mgr_force_plain_review(f->path, 0, "plain.test", &question, err, sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->dir.db, 0, "plain.test", &question, err,
+                                            sizeof err), 0);
     assert_null(question);
 
     /* The admin said yes once: saving the rule again does not ask again. */
     mgr_rule r;
     new_rule(f, &r, "r", "dane.test", "");
     assert_int_equal(mgr_rule_save(f->db, &r, err, sizeof err), 0);
-    assert_int_equal(mgr_force_plain_review(f->path, r.id, "dane.test\nplain.test", &question, err,
-                                            sizeof err), 0);
+    assert_int_equal(mgr_force_plain_review(f->dir.db, r.id, "dane.test\nplain.test", &question,
+                                            err, sizeof err), 0);
     assert_null(question);
     mgr_rule_clear(&r);
     dnsd_stop(dns);
+}
+
+/* The Status tab's Plain TCP Server line: the first enabled rule's Pickup
+ * folder, how many files wait there and how long the oldest has; one
+ * waiting past PICKUP_UNDRAINED_MS means nothing picks the mail up. */
+static void test_plain_server_backlog(void **state)
+{
+    fixture *f = *state;
+    mgr_plain_server p;
+    mgr_rule off, on;
+    char err[MGR_ERR_LEN], young[900], old[900];
+    int64_t now = plat_wall_ms();
+
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
+    new_rule(f, &off, "disabled", "", "");
+    off.enabled = 0;
+    trtest_join(off.pickup_dir, sizeof off.pickup_dir, f->dir.path, "Other");
+    assert_int_equal(mgr_rule_save(f->db, &off, err, sizeof err), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NO_RULE);
+
+    new_rule(f, &on, "enabled", "", "");
+    assert_int_equal(mgr_rule_save(f->db, &on, err, sizeof err), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_UNREADABLE);   /* not created yet */
+    assert_string_equal(p.rule, "enabled");
+    assert_string_equal(p.pickup_dir, f->pickup);
+
+    assert_int_equal(plat_mkdir(f->pickup), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_DRAINED);
+    assert_int_equal(p.waiting, 0);
+
+    trtest_join(young, sizeof young, f->pickup, "young.eml");
+    assert_int_equal(trtest_write_file(young, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(young, (long long)now - 60 * 1000), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_PICKING_UP);
+    assert_int_equal(p.waiting, 1);
+
+    trtest_join(old, sizeof old, f->pickup, "old.eml");
+    assert_int_equal(trtest_write_file(old, "x-sender: a@b.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(old, (long long)now - 10 * 60 * 1000), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NOT_DRAINED);
+    assert_int_equal(p.waiting, 2);
+    /* File times may be kept to the second. */
+    assert_in_range(p.oldest_age_ms, 10 * 60 * 1000 - 2000, 10 * 60 * 1000 + 2000);
+    mgr_rule_clear(&off);
+    mgr_rule_clear(&on);
 }
 
 int main(void)
@@ -682,8 +788,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_probe_report_shows_guards, setup, teardown),
+        cmocka_unit_test(test_stack_comparison),
         cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_server_backlog, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 #include "pcache.h"
 #include "plat.h"
+#include "trtest.h"
 
 extern const char tr_schema_sql[];
 
@@ -19,8 +20,7 @@ static int64_t fake_now;
 static int64_t fake_clock(void) { return fake_now; }
 
 typedef struct {
-    char dir[512];
-    char path[600];
+    trtest_scratch dir;
     sqlite3 *db;
 } fixture;
 
@@ -38,10 +38,9 @@ static int setup(void **state)
 {
     static fixture f;
     memset(&f, 0, sizeof f);
-    if (plat_make_temp_dir("pcache", f.dir, sizeof f.dir) != 0)
+    if (trtest_scratch_make(&f.dir, "pcache") != 0)
         return -1;
-    snprintf(f.path, sizeof f.path, "%s%sdb.sqlite", f.dir, plat_dir_sep());
-    f.db = open_db(f.path);
+    f.db = open_db(f.dir.db);
     if (!f.db || sqlite3_exec(f.db, tr_schema_sql, NULL, NULL, NULL) != SQLITE_OK)
         return -1;
     fake_now = 1700000000000;
@@ -53,9 +52,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     sqlite3_close(f->db);
-    plat_remove(f->path);
-    plat_remove(f->dir);
-    return 0;
+    return trtest_scratch_remove(&f->dir);
 }
 
 static probe_result result(const char *domain, probe_status st)
@@ -144,7 +141,7 @@ static void survives_a_restart(void **state)
     pcache_free(c);
 
     /* A new process: a new connection and an empty memory cache. */
-    db2 = open_db(f->path);
+    db2 = open_db(f->dir.db);
     assert_non_null(db2);
     c = pcache_new(db2, NULL);
     pcache_set_clock(c, fake_clock);
@@ -411,7 +408,7 @@ static void a_hit_never_waits_for_the_database(void **state)
     static const char *const hold[2] = { "BEGIN EXCLUSIVE", "BEGIN IMMEDIATE" };
     busy_state busy = { plat_mutex_new(), 0 };
     pcache *c = pcache_new(f->db, NULL);
-    sqlite3 *other = open_db(f->path);
+    sqlite3 *other = open_db(f->dir.db);
     probe_result r = result("cached.example", PROBE_STARTTLS), got;
     assert_non_null(busy.lock);
     assert_non_null(c);

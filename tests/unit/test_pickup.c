@@ -13,7 +13,6 @@
 
 #include "pickup.h"
 #include "plat.h"
-#include "route_fixture.h"
 #include "trtest.h"
 
 #ifndef _WIN32
@@ -32,7 +31,7 @@ static int setup(void **state)
 {
     dirs *d = calloc(1, sizeof *d);
     assert_non_null(d);
-    assert_int_equal(plat_make_temp_dir("pickup", d->root, sizeof d->root), 0);
+    assert_int_equal(trtest_temp_dir("pickup", d->root, sizeof d->root), 0);
     snprintf(d->pickup, sizeof d->pickup, "%s/Pickup", d->root);
     snprintf(d->temp, sizeof d->temp, "%s/%s", d->root, PICKUP_TEMP_DIR_NAME);
     assert_int_equal(plat_mkdir(d->pickup), 0);
@@ -75,9 +74,9 @@ static pickup_job job_for(const dirs *d, const char *msg)
 /* Nothing in Pickup and nothing left in the temporary folder. */
 static void assert_nothing_left(const dirs *d)
 {
-    int n = rf_count_entries(d->pickup);
+    int n = trtest_count_entries(d->pickup);
     assert_true(n <= 0);
-    n = rf_count_entries(d->temp);
+    n = trtest_count_entries(d->temp);
     assert_true(n <= 0);
 }
 
@@ -117,9 +116,9 @@ static void renders_byte_exact(void **state)
     free(got);
     /* The file sits in Pickup, alone, and the temporary folder is empty. */
     char name[256];
-    assert_int_equal(rf_only_entry(d->pickup, name, sizeof name), 0);
+    assert_int_equal(trtest_only_entry(d->pickup, name, sizeof name), 0);
     assert_non_null(strstr(path, name));
-    assert_int_equal(rf_count_entries(d->temp), 0);
+    assert_int_equal(trtest_count_entries(d->temp), 0);
 }
 
 static void null_sender_and_empty_message(void **state)
@@ -146,8 +145,8 @@ static void files_of_many_messages_never_collide(void **state)
         pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
         assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
     }
-    assert_int_equal(rf_count_entries(d->pickup), 50);
-    assert_int_equal(rf_count_entries(d->temp), 0);
+    assert_int_equal(trtest_count_entries(d->pickup), 50);
+    assert_int_equal(trtest_count_entries(d->temp), 0);
 }
 
 static void header_injection_refused(void **state)
@@ -223,7 +222,7 @@ static void pickup_is_not_a_folder(void **state)
     char path[PLAT_PATH_MAX];
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
     assert_non_null(strstr(err, "does not exist"));
-    assert_int_equal(rf_count_entries(d->temp) <= 0, 1);
+    assert_int_equal(trtest_count_entries(d->temp) <= 0, 1);
 }
 
 static void temp_folder_cannot_be_made(void **state)
@@ -237,7 +236,7 @@ static void temp_folder_cannot_be_made(void **state)
     job.temp_dir = temp;
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), -1);
     assert_non_null(strstr(err, "temporary folder"));
-    assert_int_equal(rf_count_entries(d->pickup), 0);
+    assert_int_equal(trtest_count_entries(d->pickup), 0);
 }
 
 static void injected_write_failure(void **state)
@@ -252,7 +251,7 @@ static void injected_write_failure(void **state)
     assert_nothing_left(d);
     /* The fault is one-shot: the next write works. */
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
-    assert_int_equal(rf_count_entries(d->pickup), 1);
+    assert_int_equal(trtest_count_entries(d->pickup), 1);
 }
 
 static void injected_move_failure(void **state)
@@ -349,8 +348,8 @@ static void pickup_folder_flushed_after_the_move(void **state)
     pickup_job job = job_for(d, "Subject: x\r\n\r\nbody\r\n");
     char path[PLAT_PATH_MAX], err[256];
     assert_int_equal(pickup_write(&job, path, sizeof path, err, sizeof err), 0);
-    assert_int_equal(rf_count_entries(d->pickup), 1);
-    assert_int_equal(rf_count_entries(d->temp), 0);
+    assert_int_equal(trtest_count_entries(d->pickup), 1);
+    assert_int_equal(trtest_count_entries(d->temp), 0);
 }
 #endif
 
@@ -402,7 +401,7 @@ static void stale_temp_files_swept(void **state)
     assert_int_equal(pickup_sweep_temp(d->pickup, now, PICKUP_STALE_TEMP_MS), 0);
     /* An hour later the two young ones are stale too. */
     assert_int_equal(pickup_sweep_temp(d->pickup, now + 60 * minute + 1, PICKUP_STALE_TEMP_MS), 2);
-    assert_int_equal(rf_count_entries(d->temp), 3);
+    assert_int_equal(trtest_count_entries(d->temp), 3);
 }
 
 static void temp_dir_is_a_sibling(void **state)

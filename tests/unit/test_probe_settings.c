@@ -11,8 +11,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[512];
-    char db[600];
+    trtest_scratch dir;
     store *st;
 } fixture;
 
@@ -21,9 +20,8 @@ static int setup(void **state)
     static fixture f;
     char err[256];
     memset(&f, 0, sizeof f);
-    if (trtest_temp_dir("probeset", f.dir, sizeof f.dir) != 0
-        || trtest_join(f.db, sizeof f.db, f.dir, "t.db") != 0
-        || store_open(f.db, &f.st, err, sizeof err) != STORE_OK)
+    if (trtest_scratch_make(&f.dir, "probeset") != 0
+        || store_open(f.dir.db, &f.st, err, sizeof err) != STORE_OK)
         return -1;
     *state = &f;
     return 0;
@@ -33,7 +31,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    return trtest_remove_tree(f->dir);
+    return trtest_scratch_remove(&f->dir);
 }
 
 static void defaults_of_a_new_database(void **state)

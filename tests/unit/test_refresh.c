@@ -16,6 +16,7 @@
 
 #include "plat.h"
 #include "refresh.h"
+#include "trtest.h"
 
 extern const char tr_schema_sql[];
 
@@ -38,8 +39,7 @@ typedef struct {
     int running;          /* jobs in job() now */
     int most_running;     /* the most at once */
     char last[64];
-    char dir[512];
-    char path[600];
+    trtest_scratch dir;   /* made by the test that needs a database */
 } world;
 
 static int lifetime_of(void *ctx, const char *domain, int64_t *probed_ms, int64_t *expires_ms)
@@ -86,10 +86,8 @@ static int teardown(void **state)
     world *w = *state;
     plat_cond_free(w->changed);
     plat_mutex_free(w->lock);
-    if (w->path[0]) {
-        plat_remove(w->path);
-        plat_remove(w->dir);
-    }
+    if (w->dir.path[0])
+        trtest_scratch_remove(&w->dir);
     free(w);
     return 0;
 }
@@ -124,7 +122,7 @@ static void due_at_eighty_percent_of_the_lifetime(void **state)
     refresher *r = new_refresher(4, 600);
     /* Probed at T0, lives 100 s: due at T0 + 80 s. */
     set_entry(w, 0, "a.example", T0, T0 + 100000);
-    refresher_note_use(r, "a.example", T0);
+    refresher_note_use(r, "a.example", 1, T0);
     assert_int_equal(refresher_scan(r, T0 + 79000, lifetime_of, job, w), 0);
     assert_int_equal(refresher_scan(r, T0 + 80000, lifetime_of, job, w), 1);
     assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
@@ -144,7 +142,7 @@ static void no_entry_at_most_once_a_minute(void **state)
 {
     world *w = *state;
     refresher *r = new_refresher(4, 600);
-    refresher_note_use(r, "gone.example", T0);
+    refresher_note_use(r, "gone.example", 1, T0);
     assert_int_equal(refresher_scan(r, T0, lifetime_of, job, w), 1);
     assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
     assert_int_equal(refresher_scan(r, T0 + 30000, lifetime_of, job, w), 0);
@@ -160,8 +158,8 @@ static void unused_for_the_window_drops_out(void **state)
     refresher *r = new_refresher(4, 600);
     set_entry(w, 0, "old.example", T0, T0 + 100000);
     set_entry(w, 1, "new.example", T0, T0 + 100000);
-    refresher_note_use(r, "old.example", T0 - 8 * DAY);
-    refresher_note_use(r, "new.example", T0 - 6 * DAY);
+    refresher_note_use(r, "old.example", 1, T0 - 8 * DAY);
+    refresher_note_use(r, "new.example", 1, T0 - 6 * DAY);
     assert_int_equal(refresher_domains(r), 2);
     assert_int_equal(refresher_scan(r, T0 + 90000, lifetime_of, job, w), 1);
     assert_int_equal(refresher_domains(r), 1);
@@ -180,7 +178,7 @@ static void use_domains(refresher *r, world *w, int n)
     char name[32];
     for (int i = 0; i < n; i++) {
         snprintf(name, sizeof name, "d%d.example", i);
-        refresher_note_use(r, name, T0);
+        refresher_note_use(r, name, 1, T0);
     }
     (void)w;
 }
@@ -261,14 +259,13 @@ static void a_job_already_queued_is_not_queued_twice(void **state)
 static sqlite3 *open_db(world *w)
 {
     sqlite3 *db = NULL;
-    if (!w->path[0]) {
-        assert_int_equal(plat_make_temp_dir("refresh", w->dir, sizeof w->dir), 0);
-        snprintf(w->path, sizeof w->path, "%s%sdb.sqlite", w->dir, plat_dir_sep());
-        assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    if (!w->dir.path[0]) {
+        assert_int_equal(trtest_scratch_make(&w->dir, "refresh"), 0);
+        assert_int_equal(sqlite3_open(w->dir.db, &db), SQLITE_OK);
         assert_int_equal(sqlite3_exec(db, tr_schema_sql, NULL, NULL, NULL), SQLITE_OK);
         return db;
     }
-    assert_int_equal(sqlite3_open(w->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_open(w->dir.db, &db), SQLITE_OK);
     return db;
 }
 
@@ -293,16 +290,16 @@ static void uses_outlive_a_restart(void **state)
     int64_t now = plat_wall_ms();
     sqlite3 *db = open_db(w);
     refresher *r = new_refresher(4, 600);
-    refresher_note_use(r, "kept.example", now - DAY);
-    refresher_note_use(r, "stale.example", now - 8 * DAY);
+    refresher_note_use(r, "kept.example", 2, now - DAY);
+    refresher_note_use(r, "stale.example", 1, now - 8 * DAY);
     assert_int_equal(refresher_save(r, db, now, err, sizeof err), 0);
     assert_int_equal(saved_use(db, "kept.example"), now - DAY);
     assert_int_equal(saved_use(db, "stale.example"), -1); /* older than the window */
     /* A use a minute later is not written; one an hour later is. */
-    refresher_note_use(r, "kept.example", now - DAY + 60000);
+    refresher_note_use(r, "kept.example", 2, now - DAY + 60000);
     assert_int_equal(refresher_save(r, db, now, err, sizeof err), 0);
     assert_int_equal(saved_use(db, "kept.example"), now - DAY);
-    refresher_note_use(r, "kept.example", now - DAY + 3600000);
+    refresher_note_use(r, "kept.example", 2, now - DAY + 3600000);
     assert_int_equal(refresher_save(r, db, now, err, sizeof err), 0);
     assert_int_equal(saved_use(db, "kept.example"), now - DAY + 3600000);
     refresher_free(r);
@@ -312,6 +309,8 @@ static void uses_outlive_a_restart(void **state)
     r = new_refresher(4, 600);
     assert_int_equal(refresher_load(r, db, now, err, sizeof err), 0);
     assert_int_equal(refresher_domains(r), 1);
+    assert_int_equal(refresher_source_of(r, "kept.example"), 2); /* as last used */
+    assert_int_equal(refresher_source_of(r, "unknown.example"), 0);
     assert_int_equal(refresher_scan(r, now, lifetime_of, job, w), 1);
     assert_int_equal(refresher_wait_idle(r, WAIT_MS), 0);
     assert_string_equal(w->last, "kept.example");

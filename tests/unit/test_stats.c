@@ -15,12 +15,12 @@
 
 #include "plat.h"
 #include "stats.h"
+#include "trtest.h"
 
 extern const char tr_schema_sql[];
 
 typedef struct {
-    char dir[512];
-    char path[600];
+    trtest_scratch dir;
     sqlite3 *db;
 } fixture;
 
@@ -28,10 +28,9 @@ static int setup(void **state)
 {
     static fixture f;
     memset(&f, 0, sizeof f);
-    if (plat_make_temp_dir("stats", f.dir, sizeof f.dir) != 0)
+    if (trtest_scratch_make(&f.dir, "stats") != 0)
         return -1;
-    snprintf(f.path, sizeof f.path, "%s%sdb.sqlite", f.dir, plat_dir_sep());
-    if (sqlite3_open(f.path, &f.db) != SQLITE_OK ||
+    if (sqlite3_open(f.dir.db, &f.db) != SQLITE_OK ||
         sqlite3_exec(f.db, tr_schema_sql, NULL, NULL, NULL) != SQLITE_OK)
         return -1;
     *state = &f;
@@ -42,8 +41,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     sqlite3_close(f->db);
-    plat_remove(f->path);
-    plat_remove(f->dir);
+    trtest_scratch_remove(&f->dir);
     return 0;
 }
 

@@ -14,8 +14,7 @@
 #include "trtest.h"
 
 typedef struct {
-    char dir[PLAT_PATH_MAX];
-    char db[PLAT_PATH_MAX];
+    trtest_scratch dir;
     store *st;
 } fixture;
 
@@ -23,9 +22,8 @@ static int setup(void **state)
 {
     char err[512];
     fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("store", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0
-        || store_open(f->db, &f->st, err, sizeof err) != STORE_OK) {
+    if (!f || trtest_scratch_make(&f->dir, "store") != 0
+        || store_open(f->dir.db, &f->st, err, sizeof err) != STORE_OK) {
         free(f);
         return -1;
     }
@@ -37,7 +35,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     store_close(f->st);
-    int rc = trtest_remove_tree(f->dir);
+    int rc = trtest_scratch_remove(&f->dir);
     free(f);
     return rc;
 }
@@ -75,6 +73,33 @@ static void test_fresh_database_is_configured(void **state)
     assert_string_equal(query_text(f->st, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     assert_int_equal(query_int(f->st, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(f->st, "PRAGMA busy_timeout"), STORE_BUSY_MS);
+}
+
+/* Every row of a fresh database's settings table is a setting of the
+ * table with its default, and every setting of the table has its row. */
+static void test_schema_seeds_exactly_the_settings_table(void **state)
+{
+    fixture *f = *state;
+    int seen[SETTING_COUNT] = { 0 };
+    sqlite3_stmt *q = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->st), "SELECT key, value FROM settings", -1,
+                                        &q, NULL),
+                     SQLITE_OK);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(q, 0);
+        const char *value = (const char *)sqlite3_column_text(q, 1);
+        const setting_def *d = setting_find(key);
+        if (!d)
+            fail_msg("db/schema.sql seeds %s, which settings.h does not list", key);
+        if (strcmp(d->default_value, value) != 0)
+            fail_msg("%s: db/schema.sql seeds '%s', settings.h says '%s'", key, value,
+                     d->default_value);
+        seen[d - setting_at(0)]++;
+    }
+    sqlite3_finalize(q);
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if (seen[i] != 1)
+            fail_msg("db/schema.sql does not seed %s", setting_at(i)->key);
 }
 
 static void test_settings_defaults_and_validation(void **state)
@@ -370,6 +395,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_fresh_database_is_configured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_seeds_exactly_the_settings_table, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_settings_defaults_and_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rules_add_get_list_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domain_lists, setup, teardown),

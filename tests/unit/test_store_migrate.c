@@ -13,30 +13,7 @@
 #include "store.h"
 #include "trtest.h"
 
-typedef struct {
-    char dir[PLAT_PATH_MAX];
-    char db[PLAT_PATH_MAX];
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_temp_dir("migrate", f->dir, sizeof f->dir) != 0
-        || trtest_join(f->db, sizeof f->db, f->dir, "t.db") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    int rc = trtest_remove_tree(f->dir);
-    free(f);
-    return rc;
-}
+typedef trtest_scratch fixture;
 
 /* Open must fail with this status and exactly this message. */
 static void assert_open_fails(const char *path, store_status want, const char *message)
@@ -75,7 +52,7 @@ static void test_missing_folder(void **state)
 {
     fixture *f = *state;
     char sub[PLAT_PATH_MAX], path[PLAT_PATH_MAX], want[2048];
-    assert_int_equal(trtest_join(sub, sizeof sub, f->dir, "no-such-folder"), 0);
+    assert_int_equal(trtest_join(sub, sizeof sub, f->path, "no-such-folder"), 0);
     assert_int_equal(trtest_join(path, sizeof path, sub, "t.db"), 0);
     snprintf(want, sizeof want, "folder of database %s does not exist", path);
     assert_open_fails(path, STORE_ERR_NO_FOLDER, want);
@@ -86,8 +63,8 @@ static void test_path_is_a_folder(void **state)
 {
     fixture *f = *state;
     char want[2048];
-    snprintf(want, sizeof want, "database path %s is a folder", f->dir);
-    assert_open_fails(f->dir, STORE_ERR_IO, want);
+    snprintf(want, sizeof want, "database path %s is a folder", f->path);
+    assert_open_fails(f->path, STORE_ERR_IO, want);
     assert_open_fails("", STORE_ERR_INVALID, "no database path given");
 }
 
@@ -114,7 +91,7 @@ static void test_read_only_file(void **state)
     store *st = NULL;
     assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
     store_close(st);
-    assert_int_equal(trtest_give_to_unprivileged(f->dir), 0);
+    assert_int_equal(trtest_give_to_unprivileged(f->path), 0);
     if (trtest_make_readonly(f->db) != 0)
         skip();   /* Windows under Wine as root, without the immutable flag */
     assert_int_equal(trtest_unprivileged(open_refused_as_read_only, f), 0);
@@ -204,12 +181,12 @@ static void test_migrates_version_1_keeping_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_missing_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_path_is_a_folder, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_migrates_version_1_keeping_data, setup, teardown),
+        TRTEST_SCRATCH_TEST(test_not_a_database),
+        TRTEST_SCRATCH_TEST(test_missing_folder),
+        TRTEST_SCRATCH_TEST(test_path_is_a_folder),
+        TRTEST_SCRATCH_TEST(test_read_only_file),
+        TRTEST_SCRATCH_TEST(test_newer_schema_refused),
+        TRTEST_SCRATCH_TEST(test_migrates_version_1_keeping_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

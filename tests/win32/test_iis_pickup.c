@@ -52,7 +52,7 @@ static int group_setup(void **state)
         return -1;
     snprintf(standin, sizeof standin, "%s", TR_TEST_IIS_STANDIN);
     host_windows_path(standin, fx.standin, MAX_PATH);
-    if (plat_make_temp_dir("iis", fx.dir, sizeof fx.dir) != 0)
+    if (trtest_temp_dir("iis", fx.dir, sizeof fx.dir) != 0)
         return -1;
     snprintf(fx.db, sizeof fx.db, "%s\\tlsrouter.db", fx.dir);
     RegDeleteTreeW(HKEY_CURRENT_USER, STANDIN_KEY);

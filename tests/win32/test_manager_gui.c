@@ -7,7 +7,9 @@
  * domain lists, is refused the source server's own Pickup folder (IIS read
  * through a stand-in ADSI provider) and an invalid domain, checks the rule in the
  * database, switches tabs, changes the log level, clears the expired cache,
- * opens and scrolls the journal and exports it to CSV. Screenshots are
+ * opens and scrolls the journal and exports it to CSV, runs the setup
+ * checks of the Status tab and watches its Plain TCP Server line turn red
+ * when a handed-off file waits too long. Screenshots are
  * requested from the script through files in TR_GUI_DIR.
  *
  * Environment: TR_GUI_DB (database path), TR_GUI_DIR (work folder, Windows
@@ -30,7 +32,9 @@
 #include "expcache.h"
 #include "host.h"
 #include "mgr_data.h"
+#include "plat.h"
 #include "store.h"
+#include "trtest.h"
 
 #define WAIT_MS 20000
 #define WIDEN_(x) L##x
@@ -667,6 +671,179 @@ static void test_tabs_switch(void **state)
     screenshot("status");
 }
 
+/* Pixels of the alarm red (page_status.c's RGB(192, 0, 0)) on the screen
+ * over a control: the text's own pixels, whatever the font smoothing. */
+static int red_pixels(HWND ctl)
+{
+    RECT rc;
+    RedrawWindow(ctl, NULL, NULL, RDW_INVALIDATE | RDW_ERASE | RDW_UPDATENOW);
+    Sleep(300);
+    GetWindowRect(ctl, &rc);
+    int w = rc.right - rc.left, h = rc.bottom - rc.top, red = 0;
+    HDC screen = GetDC(NULL), mem = CreateCompatibleDC(screen);
+    BITMAPINFO bi = { .bmiHeader = { .biSize = sizeof bi.bmiHeader, .biWidth = w,
+                                     .biHeight = -h, .biPlanes = 1, .biBitCount = 32,
+                                     .biCompression = BI_RGB } };
+    DWORD *px = NULL;
+    HBITMAP bmp = CreateDIBSection(mem, &bi, DIB_RGB_COLORS, (void **)&px, NULL, 0);
+    assert_non_null(bmp);
+    HGDIOBJ old = SelectObject(mem, bmp);
+    assert_true(BitBlt(mem, 0, 0, w, h, screen, rc.left, rc.top, SRCCOPY));
+    for (int i = 0; i < w * h; i++) {
+        unsigned r = (px[i] >> 16) & 0xff, g = (px[i] >> 8) & 0xff, b = px[i] & 0xff;
+        red += r >= 120 && g < 80 && b < 80;
+    }
+    SelectObject(mem, old);
+    DeleteObject(bmp);
+    DeleteDC(mem);
+    ReleaseDC(NULL, screen);
+    return red;
+}
+
+/* The row of the check list showing this check, or -1. */
+static int check_row_of(HWND lv, const wchar_t *name)
+{
+    wchar_t text[64];
+    for (int i = 0; i < lv_count(lv); i++) {
+        lv_text(lv, i, 1, text, 64);
+        if (wcscmp(text, name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static void assert_check(HWND lv, const wchar_t *name, const wchar_t *status,
+                         const wchar_t *in_detail, const wchar_t *in_remedy)
+{
+    wchar_t text[600];
+    int row = check_row_of(lv, name);
+    if (row < 0)
+        fail_msg("the check %ls is not listed", name);
+    lv_text(lv, row, 0, text, 600);
+    if (wcscmp(text, status) != 0)
+        fail_msg("%ls: status %ls, expected %ls", name, text, status);
+    lv_text(lv, row, 2, text, 600);
+    if (in_detail && !wcsstr(text, in_detail))
+        fail_msg("%ls: detail \"%ls\" lacks \"%ls\"", name, text, in_detail);
+    lv_text(lv, row, 3, text, 600);
+    if (in_remedy && !wcsstr(text, in_remedy))
+        fail_msg("%ls: remedy \"%ls\" lacks \"%ls\"", name, text, in_remedy);
+}
+
+/* Waits until the checks started by a click are listed, asking the list
+ * all along: the UI thread must answer while they run. */
+static void checks_settle(HWND page, HWND lv)
+{
+    int done = 0, responsive = 1;
+    for (int waited = 0; waited < WAIT_MS && !done; waited += 50) {
+        DWORD_PTR n = 0;
+        if (!SendMessageTimeoutW(lv, LVM_GETITEMCOUNT, 0, 0, SMTO_ABORTIFHUNG, 200, &n))
+            responsive = 0;
+        done = n > 0 && IsWindowEnabled(GetDlgItem(page, IDC_STATUS_CHECK));
+        if (!done)
+            Sleep(50);
+    }
+    assert_true(done);
+    assert_true(responsive);
+}
+
+/* A row cut to its columns reads whole in a box: Home, Down, Enter opens
+ * the second row (iis-smtp, in the table's order). */
+static void read_check_by_keyboard(HWND lv)
+{
+    wchar_t text[2048];
+    PostMessageW(lv, WM_LBUTTONDOWN, MK_LBUTTON, MAKELPARAM(5, 5));   /* gives it focus */
+    PostMessageW(lv, WM_LBUTTONUP, 0, MAKELPARAM(5, 5));
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != lv; waited += 20)
+        Sleep(20);
+    assert_true(focus_of(main_wnd) == lv);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DOWN);
+    post_key(lv, VK_RETURN);
+    HWND box = wait_dialog(main_wnd, L"TLS Router Manager");
+    assert_non_null(box);
+    box_text(box, text, 2048);
+    printf("# %ls\n", text);
+    assert_non_null(wcsstr(text, L"iis-smtp: Failed"));
+    assert_non_null(wcsstr(text, L"What to do: Add the SMTP Server feature (Server Manager, Add "
+                                 L"Roles and Features), then run the TLS Router installer again."));
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+}
+
+/* Check Setup lists the checks of `tlsrouter check`, the Windows ones
+ * included (a bare Wine prefix has no IIS); the tests' DNS server answers
+ * at once, so the network checks are quick. Meanwhile a file handed off
+ * ten minutes ago waits in the rule's Pickup folder: the Plain TCP Server
+ * line says so in red, on its own timer, and Refresh brings it back once
+ * the file is gone. */
+static void test_status_check(void **state)
+{
+    select_tab(3);
+    HWND page = page_of(IDC_STATUS_CHECKS), lv = GetDlgItem(page, IDC_STATUS_CHECKS);
+    HWND plain = GetDlgItem(page, IDC_STATUS_PLAIN);
+    wchar_t text[1400];
+    get_text(plain, text, 1400);
+    assert_non_null(wcsstr(text, L"Picking up mail: nothing waits in"));
+    assert_int_equal(red_pixels(plain), 0);
+    assert_int_equal(lv_count(lv), 0);
+
+    dnsd *dns = dnsd_start();
+    assert_non_null(dns);
+    set_dns_servers(dnsd_server(dns));
+    char waiting[1200], dir_u8[1024];
+    WideCharToMultiByte(CP_UTF8, 0, pickup_dir, -1, dir_u8, sizeof dir_u8, NULL, NULL);
+    snprintf(waiting, sizeof waiting, "%s\\handed-off.eml", dir_u8);
+    assert_int_equal(trtest_write_file(waiting, "x-sender: app@sender.example\r\n"), 0);
+    assert_int_equal(trtest_set_mtime(waiting, (long long)plat_wall_ms() - 10 * 60 * 1000), 0);
+
+    LARGE_INTEGER t0;
+    QueryPerformanceCounter(&t0);
+    send_click(page, IDC_STATUS_CHECK);
+    checks_settle(page, lv);
+    printf("# setup checks listed in %.0f ms\n", ms_since(t0));
+    assert_check(lv, L"database", L"OK", NULL, NULL);
+    assert_check(lv, L"iis-smtp", L"Failed", L"not installed", L"Add the SMTP Server feature");
+    assert_check(lv, L"rule", L"OK", RULE_NAME, NULL);
+    lv_text(lv, check_row_of(lv, L"rule"), 3, text, 1400);
+    assert_true(wcscmp(text, L"") == 0);   /* nothing to do */
+    assert_check(lv, L"destination-pickup", L"Failed", L"1 file(s) wait", L"Start the Plain TCP");
+    assert_check(lv, L"dns", L"OK", NULL, NULL);
+    assert_check(lv, L"schannel", L"OK", L"TLS 1.2", NULL);
+    const wchar_t *others[] = { L"iisadmin", L"smtpsvc", L"sink-registered", L"sink-bound",
+                                L"outbound-25" };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        assert_true(check_row_of(lv, others[i]) >= 0);
+    assert_int_equal(lv_count(lv), 11);
+    status_text(text, 1400);
+    assert_non_null(wcsstr(text, L"Setup checked:"));
+
+    int alarm = 0;
+    QueryPerformanceCounter(&t0);
+    for (int waited = 0; waited < WAIT_MS && !alarm; waited += 100) {
+        get_text(plain, text, 1400);
+        alarm = wcsstr(text, L"1 message waits in") != NULL;
+        if (!alarm)
+            Sleep(100);
+    }
+    printf("# after %.0f ms more, without a click: %ls\n", ms_since(t0), text);
+    assert_true(alarm);
+    assert_non_null(wcsstr(text, pickup_dir));
+    assert_non_null(wcsstr(text, L"the oldest for 10 minutes: the Plain TCP Server is not picking "
+                                 L"them up \u2014 is it started?"));
+    assert_true(red_pixels(plain) > 0);
+    screenshot("status-check");
+    read_check_by_keyboard(lv);
+
+    assert_int_equal(remove(waiting), 0);
+    send_click(page, IDC_STATUS_REFRESH);
+    get_text(plain, text, 1400);
+    assert_non_null(wcsstr(text, L"Picking up mail: nothing waits in"));
+    assert_int_equal(red_pixels(plain), 0);
+    set_dns_servers("127.0.0.1:9");
+    dnsd_stop(dns);
+}
+
 static void test_log_level_changes(void **state)
 {
     select_tab(1);
@@ -963,6 +1140,8 @@ static void test_settings(void **state)
     HWND lv = GetDlgItem(dlg, IDC_SETTINGS_LIST);
     wchar_t text[1024];
     lv_text(lv, 2, 0, text, 64);
+    assert_true(wcscmp(text, L"Probe port") == 0);
+    lv_text(lv, 2, 2, text, 64);
     assert_true(wcscmp(text, L"probe_port") == 0);
     post_key(lv, VK_HOME);
     post_key(lv, VK_DOWN);
@@ -975,6 +1154,10 @@ static void test_settings(void **state)
             Sleep(20);
     }
     assert_true(shown);
+    /* Its help, from the settings table, with the range and default. */
+    get_text(GetDlgItem(dlg, IDC_SETTINGS_HELP), text, 1024);
+    assert_non_null(wcsstr(text, L"STARTTLS"));
+    assert_non_null(wcsstr(text, L"Allowed: a whole number from 1 to 65535. Default: 25."));
 
     set_text(dlg, IDC_SETTINGS_VALUE, L"abc");
     post_click(dlg, IDC_SETTINGS_SET);
@@ -992,6 +1175,18 @@ static void test_settings(void **state)
     lv_text(lv, 2, 1, text, 64);
     assert_true(wcscmp(text, L"2525") == 0);
     screenshot("settings");
+
+    /* The last setting (message_timeout_ms, which had no help before the
+     * settings table) is explained like every other. */
+    post_key(lv, VK_END);
+    int helped = 0;
+    for (int waited = 0; waited < WAIT_MS && !helped; waited += 20) {
+        get_text(GetDlgItem(dlg, IDC_SETTINGS_HELP), text, 1024);
+        helped = wcsstr(text, L"message") && wcsstr(text, L"Default:");
+        if (!helped)
+            Sleep(20);
+    }
+    assert_true(helped);
     post_click(dlg, IDCANCEL);
     assert_true(wait_gone(dlg));
 
@@ -1075,6 +1270,7 @@ int main(void)
         cmocka_unit_test(test_keyboard),
         cmocka_unit_test(test_journal_opens_a_million_rows),
         cmocka_unit_test(test_tabs_switch),
+        cmocka_unit_test(test_status_check),
         cmocka_unit_test(test_log_level_changes),
         cmocka_unit_test(test_journal_exports_csv),
         cmocka_unit_test(test_journal_auto_refresh),

@@ -15,7 +15,6 @@
 #include "pickup.h"
 #include "plat.h"
 #include "route.h"
-#include "route_fixture.h"
 #include "store.h"
 #include "trtest.h"
 
@@ -44,8 +43,9 @@ static void routes_into_mailroot_pickup(void **state)
         fail_msg("%s", err);
     const char *rcpts[] = { "a@mx.legacy.example", "b@other.example", "c@mx.legacy.example" };
     static const char body[] = "Subject: win\r\n\r\n.line\r\n";
-    route_message m = { "<w@corp>", "s@corp.example", rcpts, 3, 1, (const unsigned char *)body,
-                        sizeof body - 1 };
+    route_message m = { .message_id = "<w@corp>", .sender = "s@corp.example",
+                        .recipients = rcpts, .n_recipients = 3, .source_instance = 1,
+                        .message = (const unsigned char *)body, .message_len = sizeof body - 1 };
     route_result r;
     assert_int_equal(route_run(e, &m, &r), 0);
     assert_int_equal(r.handed_off, 2);
@@ -75,10 +75,10 @@ static void routes_into_mailroot_pickup(void **state)
     free(text);
     route_result_free(&r);
     engine_close(e);
-    assert_int_equal(rf_count_entries(pickup), 1);
+    assert_int_equal(trtest_count_entries(pickup), 1);
     /* The temporary folder is the sibling of Pickup, and empty. */
     assert_true(plat_is_dir(temp));
-    assert_int_equal(rf_count_entries(temp), 0);
+    assert_int_equal(trtest_count_entries(temp), 0);
     trtest_remove_tree(root);
 }
 

@@ -22,6 +22,7 @@
 #include "peer.h"
 #include "plat.h"
 #include "store.h"
+#include "trtest.h"
 
 #include <sqlite3.h>
 #include "decide.h"
@@ -239,7 +240,7 @@ static int group_setup(void **state)
         return -1;
     snprintf(dll, sizeof dll, "%s", TR_TEST_SINK_DLL);
     host_windows_path(dll, fx.dll, MAX_PATH);
-    if (plat_make_temp_dir("sink", fx.dir, sizeof fx.dir) != 0)
+    if (trtest_temp_dir("sink", fx.dir, sizeof fx.dir) != 0)
         return -1;
     snprintf(fx.db, sizeof fx.db, "%s\\tlsrouter.db", fx.dir);
     snprintf(fx.pickup, sizeof fx.pickup, "%s\\Pickup", fx.dir);

@@ -14,6 +14,7 @@
 
 #include "host.h"
 #include "plat.h"
+#include "trtest.h"
 
 #define STANDIN_KEY L"Software\\TLS Router Tests\\SEO Stand-in"
 #define ONARRIVAL L"{FF3CAA23-00B9-11d2-9DFB-00C04FA322BA}"
@@ -126,7 +127,7 @@ static int group_setup(void **state)
     host_windows_path(TR_TEST_SINKREG, fx.tool, MAX_PATH);
     host_windows_path(TR_TEST_SEO_STANDIN, fx.standin, MAX_PATH);
     host_windows_path(TR_TEST_SINK_DLL, fx.sink, MAX_PATH);
-    if (plat_make_temp_dir("sinkreg", fx.dir, sizeof fx.dir) != 0)
+    if (trtest_temp_dir("sinkreg", fx.dir, sizeof fx.dir) != 0)
         return -1;
     snprintf(log, sizeof log, "%s\\standin-calls.log", fx.dir);
     MultiByteToWideChar(CP_UTF8, 0, log, -1, fx.log, MAX_PATH);
