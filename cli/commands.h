@@ -25,3 +25,6 @@ CLI_COMMAND(config, "config [KEY [VALUE]] | config --help [KEY]\n"
 CLI_COMMAND(check, "check [--json]\n"
                    "    (the setup checks: ok, warn, fail or skip, each with what to do; exit 1 when\n"
                    "    one fails)")
+CLI_COMMAND(stats, "stats [--json]\n"
+                   "    (live figures summed over every process: messages, recipients, probes,\n"
+                   "    probe_joins, refreshes, cache_hits, handoffs, onarrival_ms p50/p95/p99/max)")

@@ -26,6 +26,8 @@ struct bgwork {
     int busy[BGWORK_THREADS_MAX];
     plat_thread *threads[BGWORK_THREADS_MAX];
     unsigned n_threads;
+    unsigned max_running;      /* jobs run at once at most (bgwork_set_max_running) */
+    unsigned n_running;
     unsigned long done;
     int stop;
 };
@@ -82,7 +84,7 @@ static void worker(void *arg)
     free(tc);
     plat_mutex_lock(w->lock);
     for (;;) {
-        while (!w->stop && w->count == 0)
+        while (!w->stop && (w->count == 0 || w->n_running >= w->max_running))
             plat_cond_wait_ms(w->wake, w->lock, 1000);
         if (w->stop)
             break;
@@ -90,12 +92,16 @@ static void worker(void *arg)
         w->head = (w->head + 1) % w->cap;
         w->count--;
         w->busy[slot] = 1;
+        w->n_running++;
         plat_mutex_unlock(w->lock);
         w->running[slot].fn(w->running[slot].ctx, w->running[slot].key);
         plat_mutex_lock(w->lock);
         w->busy[slot] = 0;
+        w->n_running--;
         w->done++;
         plat_cond_broadcast(w->idle);
+        if (w->count > 0) /* a thread held back by max_running may go on */
+            plat_cond_signal(w->wake);
     }
     plat_mutex_unlock(w->lock);
 }
@@ -167,7 +173,21 @@ bgwork *bgwork_new(unsigned threads, size_t queue_max)
         bgwork_free(w);
         return NULL;
     }
+    w->max_running = w->n_threads;
     return w;
+}
+
+void bgwork_set_max_running(bgwork *w, unsigned n)
+{
+    plat_mutex_lock(w->lock);
+    w->max_running = n < 1 ? 1 : n;
+    /* Threads are added, never taken away: one that fails to start only
+     * leaves fewer running at once. */
+    while (w->n_threads < w->max_running && w->n_threads < BGWORK_THREADS_MAX &&
+           !w->stop && start_thread(w, w->n_threads) == 0)
+        w->n_threads++;
+    plat_cond_broadcast(w->wake);
+    plat_mutex_unlock(w->lock);
 }
 
 size_t bgwork_pending(bgwork *w)

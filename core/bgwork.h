@@ -33,6 +33,11 @@ typedef enum {
 
 bgwork_status bgwork_submit(bgwork *w, bgwork_fn fn, void *ctx, const char *key);
 
+/* At most n jobs run at once (the pool's threads at first); the others
+ * wait in the queue. Starts threads up to n (at most 16) when the pool has
+ * fewer; takes effect at once, for the next job a thread picks. */
+void bgwork_set_max_running(bgwork *w, unsigned n);
+
 /* Jobs queued plus running, and jobs finished since the pool started. */
 size_t bgwork_pending(bgwork *w);
 unsigned long bgwork_done(bgwork *w);

@@ -1,21 +1,25 @@
 /* engine: two connections and one maintenance thread. The writer
- * (journal, log, expired cache) is shared under write_lock. The
+ * (journal, log, expired cache, figures) is shared under write_lock. The
  * maintenance thread wakes once a second: it reads config_generation and,
  * when it moved, a new configuration snapshot; reloads the expired cache;
  * trims the journal and the log in small batches; checkpoints the WAL; and
- * once a minute hands the expired-certificate cache's due re-checks and a
- * read of IIS's configuration to the background pool, so no routing
- * thread ever polls, prunes, re-probes, reads IIS or waits for a
+ * once a minute hands the expired-certificate cache's due re-checks to the
+ * refresher's pool and a read of IIS's configuration to the background
+ * pool. Every 250 ms it hands the refresher's due domains to its pool, and
+ * every two seconds it writes the live figures, so no routing thread ever
+ * polls, prunes, re-probes, reads IIS, writes figures or waits for a
  * checkpoint's fsync. */
 #include "engine.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bgwork.h"
+#include "flight.h"
 #include "iis_metabase.h"
 #include "iis_read.h"
 #include "errtext.h"
@@ -28,6 +32,8 @@
 
 #define ENGINE_POLL_INTERVAL_MS 1000
 #define ENGINE_STOP_CHECK_MS 20
+/* The refresher's scan: cheap when nothing is due (refresh.h). */
+#define ENGINE_WARM_EVERY_MS 250
 #define LOG_PRUNE_BATCH 1000
 /* Up to 20 batches of 2,000 journal rows a second: retention keeps pace
  * with 40,000 new rows a second, and the write lock is never held for
@@ -80,6 +86,15 @@ struct engine {
                                  host's IIS; guarded by lock */
     unsigned iis_generation;  /* guarded by lock: moves with the hook, so a
                                  read of the old source is not installed */
+
+    flight_table *probe_flights;  /* one probe per domain at a time */
+    flight_table *policy_flights; /* one guard look-up per domain at a time */
+    flight_table *host_flights;   /* MX host verdicts of probes at the same time */
+    refresher *refresher;     /* uses, refresh ahead, background probe bounds */
+    int refresh_ahead;        /* guarded by lock */
+    stats *figures;
+    stats_figures flushed;    /* what the stats table has (maintenance thread) */
+    char process_id[64];      /* this engine's rows in the stats table */
 };
 
 /* IIS's configuration is read again this often (engine.h). */
@@ -141,6 +156,9 @@ static void load_settings(store *st, engine_config *cfg)
     cfg->journal_max_age_days = (int)STORE_SETTING_INT(st, journal_max_age_days);
     cfg->journal_max_rows = STORE_SETTING_INT(st, journal_max_rows);
     cfg->log_max_rows = STORE_SETTING_INT(st, log_max_rows);
+    cfg->refresh.window_days = (int)STORE_SETTING_INT(st, refresh_window_days);
+    cfg->refresh.concurrency = (unsigned)STORE_SETTING_INT(st, refresh_concurrency);
+    cfg->refresh.per_minute = (unsigned)STORE_SETTING_INT(st, refresh_max_per_minute);
 }
 
 static int load_list(store *st, const char *rule, store_list list, domset *set)
@@ -315,6 +333,8 @@ static int stopping(engine *e)
 
 static void schedule_rechecks(engine *e);
 static int64_t expired_scan_every_ms(engine *e);
+static void keep_warm(engine *e);
+static void flush_figures(engine *e);
 static void schedule_iis_read(engine *e);
 
 void engine_set_event_hook(engine *e, engine_event_fn fn, void *ctx)
@@ -393,9 +413,16 @@ static void maintain(void *arg)
     /* Not at once: a short-lived engine (a CLI command) never probes in
      * the background, and a service's first minute belongs to its mail. */
     uint64_t last_scan = plat_now_ms(), last_watch = plat_now_ms();
+    uint64_t last_flush = plat_now_ms(), last_warm = plat_now_ms();
     uint64_t last_iis = 0;
     int iis_read_once = 0;
     while (!stopping(e)) {
+        /* Finer than the poll, so a lifetime of a few seconds is still
+         * refreshed near its 80%. */
+        if (plat_now_ms() - last_warm >= ENGINE_WARM_EVERY_MS) {
+            last_warm = plat_now_ms();
+            keep_warm(e);
+        }
         if (plat_now_ms() < next) {
             plat_sleep_ms(ENGINE_STOP_CHECK_MS);
             continue;
@@ -408,6 +435,10 @@ static void maintain(void *arg)
         if (plat_now_ms() - last_scan >= (uint64_t)expired_scan_every_ms(e)) {
             last_scan = plat_now_ms();
             schedule_rechecks(e);
+        }
+        if (plat_now_ms() - last_flush >= ENGINE_FLUSH_EVERY_MS) {
+            last_flush = plat_now_ms();
+            flush_figures(e);
         }
         if (plat_now_ms() - last_watch >= ENGINE_PICKUP_SCAN_MS) {
             last_watch = plat_now_ms();
@@ -682,6 +713,7 @@ static probe_options probe_options_of(engine *e, const engine_config *cfg)
         opts.trace = probe_trace_to_log;
         opts.trace_ctx = e;
     }
+    opts.host_flights = e->host_flights;
     return opts;
 }
 
@@ -696,7 +728,23 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
 
 int engine_probe_cached(engine *e, const char *domain, probe_result *out)
 {
-    return pcache_get(e->probe_cache, domain, out);
+    int hit = pcache_get(e->probe_cache, domain, out);
+    if (hit)
+        stats_count_cache_hit(e->figures);
+    return hit;
+}
+
+void engine_note_use(engine *e, const char *domain, int source_instance)
+{
+    refresher_note_use(e->refresher, domain, source_instance, plat_wall_ms());
+}
+
+static void not_probed_in_time(const char *name, probe_result *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->domain, sizeof out->domain, "%s", name);
+    out->status = PROBE_TIMEOUT;
+    snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
 }
 
 /* The probe cache's key of a smart host's result. */
@@ -705,36 +753,44 @@ static void smart_host_key(const char *smart_host, char *key, size_t len)
     snprintf(key, len, "smarthost:%s", smart_host);
 }
 
-/* Probes domain (or smart_host instead of its MX hosts) by deadline_ms;
- * the result is cached under key unless the deadline cut it short. */
-static int probe_until(engine *e, const char *domain, const char *smart_host, const char *key,
-                       const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
+/* The probe options of the settings with via's port and EHLO name (NULL:
+ * the settings' own); the name goes into ehlo. */
+static probe_options options_via(engine *e, const engine_probe_via *via, char ehlo[256])
 {
     engine_config *cfg = engine_acquire_config(e);
     probe_options opts = probe_options_of(e, cfg);
-    char ehlo[256];
     if (via && via->port)
         opts.port = via->port;
     /* The setting outranks the server's name: the admin chose it. */
-    snprintf(ehlo, sizeof ehlo, "%s",
+    snprintf(ehlo, 256, "%s",
              opts.ehlo_name && *opts.ehlo_name ? opts.ehlo_name
              : via && via->ehlo_name          ? via->ehlo_name
                                               : "");
     opts.ehlo_name = ehlo;
     engine_release_config(e, cfg);
+    return opts;
+}
+
+/* Probes domain (or smart_host instead of its MX hosts) by deadline_ms;
+ * the result is cached under key unless the deadline cut it short (1). */
+static int probe_by(engine *e, const char *domain, const char *smart_host, const char *key,
+                    const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
+{
+    char ehlo[256];
+    probe_options opts = options_via(e, via, ehlo);
     unsigned left = (unsigned)net_remaining_ms(deadline_ms);
     int clamped = left < opts.total_timeout_ms;
     if (clamped)
         opts.total_timeout_ms = (unsigned)left;
     if (left == 0) {
-        memset(out, 0, sizeof *out);
-        snprintf(out->domain, sizeof out->domain, "%s", smart_host ? smart_host : domain);
-        out->status = PROBE_TIMEOUT;
-    } else if (smart_host) {
-        probe_smart_host(smart_host, &opts, out);
-    } else {
-        probe_domain(domain, &opts, out);
+        not_probed_in_time(smart_host ? smart_host : domain, out);
+        return 1;
     }
+    if (smart_host)
+        probe_smart_host(smart_host, &opts, out);
+    else
+        probe_domain(domain, &opts, out);
+    stats_count_probe(e->figures, out->status);
     int cut = clamped && out->status == PROBE_TIMEOUT;
     if (cut) {
         snprintf(out->error, sizeof out->error, "not probed before the message's deadline");
@@ -743,6 +799,33 @@ static int probe_until(engine *e, const char *domain, const char *smart_host, co
         snprintf(keyed.domain, sizeof keyed.domain, "%s", key);
         pcache_put(e->probe_cache, &keyed);
     }
+    return cut;
+}
+
+/* probe_by in single flight, keyed as the cache keys the answer. */
+static int probe_until(engine *e, const char *domain, const char *smart_host, const char *key,
+                       const engine_probe_via *via, uint64_t deadline_ms, probe_result *out)
+{
+    const char *name = smart_host ? smart_host : domain;
+    switch (flight_ask(e->probe_flights, key, NULL, deadline_ms, out)) {
+    case FLIGHT_JOINED:
+        return 0;
+    case FLIGHT_TIMED_OUT:
+        not_probed_in_time(name, out);
+        return 1;
+    case FLIGHT_LEAD:
+        break;
+    }
+    /* A flight that landed between the caller's look-up in the cache and
+     * this one left its answer there (it is cached before it lands). */
+    int cut = 0;
+    if (pcache_get(e->probe_cache, key, out)) {
+        stats_count_cache_hit(e->figures);
+        snprintf(out->domain, sizeof out->domain, "%s", name);
+    } else {
+        cut = probe_by(e, domain, smart_host, key, via, deadline_ms, out);
+    }
+    flight_land(e->probe_flights, key, out, !cut);
     return cut;
 }
 
@@ -763,6 +846,7 @@ int engine_smart_host_cached(engine *e, const char *smart_host, probe_result *ou
     smart_host_key(smart_host, key, sizeof key);
     if (!pcache_get(e->probe_cache, key, out))
         return 0;
+    stats_count_cache_hit(e->figures);
     snprintf(out->domain, sizeof out->domain, "%s", smart_host);
     return 1;
 }
@@ -773,6 +857,145 @@ int engine_probe_smart_host(engine *e, const char *smart_host, const engine_prob
     char key[PROBE_NAME_MAX + 16];
     smart_host_key(smart_host, key, sizeof key);
     return probe_until(e, smart_host, smart_host, key, via, deadline_ms, out);
+}
+
+/* A probe off the message path (refresh, re-check) with via's port and
+ * EHLO name (NULL: the settings'), under the settings' own deadline;
+ * counted as a refresh. */
+static void probe_in_background(engine *e, const char *domain, const engine_probe_via *via,
+                                probe_result *out)
+{
+    char ehlo[256];
+    probe_options opts = options_via(e, via, ehlo);
+    probe_domain(domain, &opts, out);
+    stats_count_probe(e->figures, out->status);
+    stats_count_refresh(e->figures);
+}
+
+/* How the source server a domain was last used from delivers now (its IIS
+ * configuration, as route.c takes it): 0 when it sends everything to a
+ * smart host, which its messages ask instead (nothing to refresh). */
+static int via_of_source(engine *e, int instance, engine_probe_via *via, char fqdn[256])
+{
+    const iis_model *m = engine_acquire_iis(e);
+    const iis_server *server = instance > 0 ? iis_model_server(m, instance) : NULL;
+    int direct = !server || !iis_server_smart_host_always(server);
+    memset(via, 0, sizeof *via);
+    fqdn[0] = '\0';
+    if (server) {
+        via->port = iis_server_remote_port(server);
+        snprintf(fqdn, 256, "%s", server->fqdn);
+        via->ehlo_name = fqdn;
+    }
+    engine_release_iis(e, m);
+    return direct;
+}
+
+/* The refresher's job: the domain's answer again, before it runs out, as
+ * its source server's messages would probe it. It gives way: while a
+ * message is probing the domain, that probe's answer goes into the cache
+ * anyway. */
+static void refresh_domain(void *ctx, const char *domain)
+{
+    engine *e = ctx;
+    /* Queued a while ago: a message may have probed it since. */
+    int64_t probed, expires;
+    if (pcache_lifetime(e->probe_cache, domain, &probed, &expires) &&
+        !refresh_is_due(probed, expires, plat_wall_ms()))
+        return;
+    engine_probe_via via;
+    char fqdn[256];
+    if (!via_of_source(e, refresher_source_of(e->refresher, domain), &via, fqdn))
+        return;
+    if (!flight_try_lead(e->probe_flights, domain))
+        return;
+    probe_result r;
+    probe_in_background(e, domain, &via, &r);
+    pcache_put(e->probe_cache, &r);
+    flight_land(e->probe_flights, domain, &r, 1);
+}
+
+static int cached_lifetime(void *ctx, const char *domain, int64_t *probed_ms, int64_t *expires_ms)
+{
+    engine *e = ctx;
+    return pcache_lifetime(e->probe_cache, domain, probed_ms, expires_ms);
+}
+
+/* The maintenance thread's part, every tick: the live limits, then the
+ * due domains to the pool when refresh ahead is on. */
+static void keep_warm(engine *e)
+{
+    engine_config *cfg = engine_acquire_config(e);
+    refresher_set_limits(e->refresher, &cfg->refresh);
+    engine_release_config(e, cfg);
+    plat_mutex_lock(e->lock);
+    int on = e->refresh_ahead;
+    plat_mutex_unlock(e->lock);
+    if (on)
+        refresher_scan(e->refresher, plat_wall_ms(), cached_lifetime, refresh_domain, e);
+}
+
+void engine_set_refresh_ahead(engine *e, int on)
+{
+    char err[256];
+    engine_config *cfg = engine_acquire_config(e);
+    refresher_set_limits(e->refresher, &cfg->refresh);
+    engine_release_config(e, cfg);
+    if (on) {
+        plat_mutex_lock(e->poll_lock);
+        int rc = refresher_load(e->refresher, e->poll_db, plat_wall_ms(), err, sizeof err);
+        plat_mutex_unlock(e->poll_lock);
+        if (rc != 0)
+            engine_log(e, LOG_WARNING, "%s", err);
+    }
+    plat_mutex_lock(e->lock);
+    e->refresh_ahead = on != 0;
+    plat_mutex_unlock(e->lock);
+}
+
+/* ---- live figures --------------------------------------------------------- */
+
+/* Rows of processes not heard from for a day fold into one. */
+#define STATS_FOLD_AFTER_MS (86400 * (int64_t)1000)
+
+struct stats *engine_stats(engine *e) { return e->figures; }
+
+void engine_figures(engine *e, stats_figures *out)
+{
+    stats_snapshot(e->figures, out);
+    out->probe_joins = flight_joins(e->probe_flights);
+    out->policy_joins = flight_joins(e->policy_flights);
+    out->mx_shares = flight_joins(e->host_flights);
+}
+
+/* The figures counted since the last flush, and the times of use (when
+ * refreshing ahead), to the database on the writer. */
+static void flush_figures(engine *e)
+{
+    stats_figures now;
+    char err[256], err2[256];
+    engine_figures(e, &now);
+    plat_mutex_lock(e->lock);
+    int on = e->refresh_ahead;
+    plat_mutex_unlock(e->lock);
+    int64_t at = plat_wall_ms();
+    plat_mutex_lock(e->write_lock);
+    int rc = stats_flush(e->write_db, e->process_id, &now, &e->flushed, at, STATS_FOLD_AFTER_MS,
+                         err, sizeof err);
+    int rc2 = on ? refresher_save(e->refresher, e->write_db, at, err2, sizeof err2) : 0;
+    plat_mutex_unlock(e->write_lock);
+    if (rc != 0)
+        engine_log(e, LOG_WARNING, "%s", err);
+    if (rc2 != 0)
+        engine_log(e, LOG_WARNING, "%s", err2);
+}
+
+int engine_background_wait_idle(engine *e, unsigned ms)
+{
+    uint64_t deadline = plat_now_ms() + ms;
+    if (bgwork_wait_idle(e->background, ms) != 0)
+        return -1;
+    return refresher_wait_idle(e->refresher, (unsigned)net_remaining_ms(deadline));
 }
 
 static unsigned guard_settings_bits(const guard_options *o)
@@ -858,16 +1081,27 @@ static void recheck_expired(void *ctx, const char *domain)
         engine_log(e, LOG_ERROR, "expired cache: %s", err);
     if (claimed != 1)
         return;
+    /* A message probing the domain now gives the answer. */
     engine_config *cfg = engine_acquire_config(e);
-    probe_options opts = probe_options_of(e, cfg);
-    probe_result r;
-    probe_domain(domain, &opts, &r);
+    uint64_t wait_until = plat_now_ms() + cfg->probe.opts.total_timeout_ms + 1000;
     engine_release_config(e, cfg);
+    probe_result r;
+    switch (flight_ask(e->probe_flights, domain, NULL, wait_until, &r)) {
+    case FLIGHT_TIMED_OUT:
+        return;
+    case FLIGHT_LEAD:
+        probe_in_background(e, domain, NULL, &r);
+        flight_land(e->probe_flights, domain, &r, 1);
+        break;
+    case FLIGHT_JOINED:
+        break;
+    }
     apply_recheck(e, &r, &t);
 }
 
-/* The maintenance thread's part: hand the due re-checks to the pool (which
- * drops a domain already queued or running). */
+/* The maintenance thread's part: hand the due re-checks to the
+ * refresher's pool, within its bounds (refresh.h; a domain already queued
+ * or running is dropped); the rest wait for the next scan. */
 static void schedule_rechecks(engine *e)
 {
     expcache_name *due = malloc(EXPIRED_SCAN_MAX * sizeof *due);
@@ -875,28 +1109,62 @@ static void schedule_rechecks(engine *e)
         return;
     size_t n = expcache_due(e->expired, plat_wall_ms(), due, EXPIRED_SCAN_MAX);
     for (size_t i = 0; i < n; i++)
-        bgwork_submit(e->background, recheck_expired, e, due[i].domain);
+        if (refresher_submit(e->refresher, recheck_expired, e, due[i].domain) ==
+            REFRESH_NO_BUDGET)
+            break;
     free(due);
+}
+
+/* The look-up behind engine_policy, by its leader. */
+static void look_up_policy(engine *e, const engine_config *cfg, const char *domain,
+                           uint64_t deadline_ms, guard_result *out)
+{
+    int64_t now = plat_wall_ms();
+    guard_options o = cfg->guard;
+    unsigned settings = guard_settings_bits(&o);
+    /* A flight that landed since the caller's miss left its answer here. */
+    if (policy_memo_get(e->policies, domain, settings, now, out))
+        return;
+    /* The same resolvers as the probe. */
+    o.dns_servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
+    if (e->sts_ca_file[0])
+        o.sts.ca_file = e->sts_ca_file;
+    if (e->sts_port)
+        o.sts.port = e->sts_port;
+    guard_check(e->sts, e->sts_store, domain, &o, deadline_ms, out);
+    /* A look-up that failed is asked again by the next message. */
+    if (!out->transient)
+        policy_memo_put(e->policies, domain, settings, now, out);
+}
+
+static void policy_not_in_time(guard_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->policy = DECIDE_POLICY_UNKNOWN;
+    out->transient = 1;
+    snprintf(out->detail, sizeof out->detail,
+             "MTA-STS and DANE look-ups not finished before the message's deadline");
 }
 
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
                             guard_result *out)
 {
-    int64_t now = plat_wall_ms();
     engine_config *cfg = engine_acquire_config(e);
-    guard_options o = cfg->guard;
-    unsigned settings = guard_settings_bits(&o);
-    if (!policy_memo_get(e->policies, domain, settings, now, out)) {
-        /* The same resolvers as the probe. */
-        o.dns_servers = e->dns_override[0] ? e->dns_override : cfg->probe.opts.dns_servers;
-        if (e->sts_ca_file[0])
-            o.sts.ca_file = e->sts_ca_file;
-        if (e->sts_port)
-            o.sts.port = e->sts_port;
-        guard_check(e->sts, e->sts_store, domain, &o, deadline_ms, out);
-        /* A look-up that failed is asked again by the next message. */
-        if (!out->transient)
-            policy_memo_put(e->policies, domain, settings, now, out);
+    unsigned settings = guard_settings_bits(&cfg->guard);
+    if (!policy_memo_get(e->policies, domain, settings, plat_wall_ms(), out)) {
+        char key[FLIGHT_KEY_MAX + 1];
+        snprintf(key, sizeof key, "%u:%s", settings, domain);
+        switch (flight_ask(e->policy_flights, key, NULL, deadline_ms, out)) {
+        case FLIGHT_LEAD:
+            look_up_policy(e, cfg, domain, deadline_ms, out);
+            flight_land(e->policy_flights, key, out, 1);
+            break;
+        case FLIGHT_TIMED_OUT:
+            policy_not_in_time(out);
+            break;
+        case FLIGHT_JOINED:
+            break;
+        }
     }
     engine_release_config(e, cfg);
     return out->policy;
@@ -935,6 +1203,16 @@ static void sweep_stale_handoffs(engine *e)
     }
 }
 
+/* "<pid>-<wall ms>-<n>": n tells apart engines one process opens in the
+ * same millisecond (tests). */
+static void set_process_id(engine *e)
+{
+    static atomic_uint opened;
+    unsigned n = atomic_fetch_add(&opened, 1) + 1;
+    snprintf(e->process_id, sizeof e->process_id, "%lu-%lld-%u", plat_pid(),
+             (long long)plat_wall_ms(), n);
+}
+
 int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -945,6 +1223,7 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     }
     snprintf(e->db_path, sizeof e->db_path, "%s", db_path);
     e->log_level = (int)default_log_level();
+    set_process_id(e);
     e->lock = plat_mutex_new();
     e->poll_lock = plat_mutex_new();
     e->write_lock = plat_mutex_new();
@@ -956,8 +1235,14 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     if (e->iis)
         e->iis->refs = 1;
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
+    e->probe_flights = flight_new(sizeof(probe_result), 0);
+    e->policy_flights = flight_new(sizeof(guard_result), 0);
+    e->host_flights = probe_host_flights_new();
+    e->refresher = refresher_new();
+    e->figures = stats_new();
     if (!e->lock || !e->poll_lock || !e->write_lock || !e->expired || !e->policies ||
-        !e->sts || !e->background || !e->learner || !e->iis) {
+        !e->sts || !e->background || !e->learner || !e->iis || !e->probe_flights ||
+        !e->policy_flights || !e->host_flights || !e->refresher || !e->figures) {
         errtext_set(err, errlen, "out of memory");
         engine_close(e);
         return -1;
@@ -1016,6 +1301,10 @@ void engine_close(engine *e)
     }
     /* Background jobs use the stores below: they end first. */
     bgwork_free(e->background);
+    refresher_stop(e->refresher);
+    if (e->maintenance)
+        flush_figures(e); /* what the last tick did not write */
+    refresher_free(e->refresher);
     stslearn_free(e->learner);
     journal_close(e->journal);
     pcache_free(e->probe_cache);
@@ -1028,6 +1317,10 @@ void engine_close(engine *e)
         config_free(e->cfg);
     expcache_free(e->expired);
     policy_memo_free(e->policies);
+    flight_free(e->probe_flights);
+    flight_free(e->policy_flights);
+    flight_free(e->host_flights);
+    stats_free(e->figures);
     if (e->iis && --e->iis->refs == 0)
         iis_model_free(e->iis);
     plat_mutex_free(e->lock);

@@ -22,6 +22,8 @@
 #include "plat.h"
 #include "probe.h"
 #include "probe_settings.h"
+#include "refresh.h"
+#include "stats.h"
 
 typedef struct engine engine;
 
@@ -56,6 +58,8 @@ typedef struct engine_config {
     int journal_max_age_days;
     int64_t journal_max_rows;
     int64_t log_max_rows;
+    refresh_limits refresh;     /* refresh_window_days, refresh_concurrency,
+                                   refresh_max_per_minute */
     int refs;                   /* guarded by the engine */
 } engine_config;
 
@@ -73,6 +77,25 @@ int engine_refresh(engine *e, char *err, size_t errlen);
  * probe of this engine. NULL / 0: the settings. Call before routing. */
 void engine_set_probe_overrides(engine *e, const char *dns_servers, long total_timeout_ms);
 
+/* Refresh ahead (refresh.h), for a service: domains in use are probed again
+ * in the background before their answers run out, within the refresh_*
+ * settings; their times of use are kept in domain_use and read back here,
+ * so a restart goes on with them. Off by default: a CLI command never
+ * probes ahead. The sink turns it on when it opens its engine. */
+void engine_set_refresh_ahead(engine *e, int on);
+
+/* The live figures (stats.h). engine_stats is for the routing path's
+ * counts; engine_figures reads what this engine counted so far (the
+ * maintenance thread writes them to the stats table every
+ * ENGINE_FLUSH_EVERY_MS and engine_close writes the rest). */
+#define ENGINE_FLUSH_EVERY_MS 2000
+struct stats *engine_stats(engine *e);
+void engine_figures(engine *e, stats_figures *out);
+
+/* Waits until the engine's background work (learning, re-checks,
+ * refreshes) is idle, or ms pass. 0 when idle. */
+int engine_background_wait_idle(engine *e, unsigned ms);
+
 /* Tests: the MTA-STS policy fetch trusts ca_file and connects to port
  * instead of 443 (NULL / 0: the system's roots, 443). Call before routing. */
 void engine_set_sts_test_hooks(engine *e, const char *ca_file, unsigned port);
@@ -86,11 +109,23 @@ void engine_probe(engine *e, const char *const *domains, size_t n, probe_result 
 /* The probe cache's live entry for a domain: 1 and *out, or 0. */
 int engine_probe_cached(engine *e, const char *domain, probe_result *out);
 
+/* A message from virtual server source_instance (0: unknown) needs
+ * domain's probe answer: that use keeps the domain refreshed (refresh.h),
+ * probed as that server's messages would. Cheap: one look-up in memory. */
+void engine_note_use(engine *e, const char *domain, int source_instance);
+
 /* Probes one domain now, finishing by deadline_ms (plat_now_ms clock) even
  * when its own total deadline is later; the result goes into the probe
  * cache unless the caller's deadline cut it short (that says nothing about
  * the domain). Returns 1 when it was cut short: out->status is then
- * PROBE_TIMEOUT and out->error says which deadline. */
+ * PROBE_TIMEOUT and out->error says which deadline.
+ * Single flight: callers asking for the same domain at the same time share
+ * one probe (the first probes, the others wait for its answer, each until
+ * its own deadline; one whose deadline passes first is cut short as
+ * above). A probe the refresher is making for the domain is joined too:
+ * it began earlier under the same bounds, so its answer comes no later
+ * than a new probe's would. Probes running at the same time also share
+ * their MX hosts' verdicts (probe_options.host_flights). */
 int engine_probe_one(engine *e, const char *domain, uint64_t deadline_ms, probe_result *out);
 
 /* How the source virtual server delivers, from its IIS configuration
@@ -138,7 +173,11 @@ int engine_policy_cached(engine *e, const char *domain, guard_result *out);
 
 /* The domain's no-downgrade policies (guard.h: MTA-STS, DANE, each behind
  * its setting), remembered for an hour (policy.h); MTA-STS policies are
- * also kept in the database (stscache.h). Fills *out, returns out->policy. */
+ * also kept in the database (stscache.h). Fills *out, returns out->policy.
+ * Single flight like engine_probe_one: one look-up per domain at a time,
+ * its answer (a failed look-up's too: those who joined stay on TLS with
+ * it, and the next message asks again) shared with the callers that
+ * joined; one whose deadline passes first gets DECIDE_POLICY_UNKNOWN. */
 decide_policy engine_policy(engine *e, const char *domain, uint64_t deadline_ms,
                             guard_result *out);
 

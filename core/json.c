@@ -132,6 +132,22 @@ void json_int(json_writer *w, int64_t v)
     fprintf(w->out, "%" PRId64, v);
 }
 
+void json_fixed(json_writer *w, int64_t v, unsigned decimals)
+{
+    uint64_t scale = 1, mag;
+    if (decimals > 9)
+        decimals = 9;
+    for (unsigned i = 0; i < decimals; i++)
+        scale *= 10;
+    before_value(w);
+    mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    if (decimals == 0)
+        fprintf(w->out, "%s%" PRIu64, v < 0 ? "-" : "", mag);
+    else
+        fprintf(w->out, "%s%" PRIu64 ".%0*" PRIu64, v < 0 ? "-" : "", mag / scale, (int)decimals,
+                mag % scale);
+}
+
 void json_bool(json_writer *w, bool v)
 {
     before_value(w);

@@ -26,6 +26,9 @@ void json_array_end(json_writer *w);
 void json_key(json_writer *w, const char *key);
 void json_string(json_writer *w, const char *s);  /* NULL writes null */
 void json_int(json_writer *w, int64_t v);
+/* v / 10^decimals as a number with that many digits after the point
+ * (json_fixed(w, 12345, 3) writes 12.345); decimals 0..9. */
+void json_fixed(json_writer *w, int64_t v, unsigned decimals);
 void json_bool(json_writer *w, bool v);
 void json_null(json_writer *w);
 /* Write s as a quoted, escaped JSON string to out. */

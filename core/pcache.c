@@ -319,36 +319,56 @@ static int db_store(pcache *c, const char *key, const probe_result *r, int64_t n
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int pcache_get(pcache *c, const char *domain, probe_result *out)
+/* pcache_get, and when the entry expires. */
+static int get_entry(pcache *c, const char *domain, probe_result *out, int64_t *expires)
 {
     char key[PROBE_NAME_MAX];
-    int64_t now, expires = 0;
+    int64_t now;
     uint64_t epoch;
     entry *e;
     domain_key(domain, key);
     plat_mutex_lock(c->lock);
     now = c->now_ms();
     e = find(c, key, now);
-    if (e)
+    if (e) {
         *out = e->result;
+        *expires = e->expires_ms;
+    }
     epoch = c->epoch;
     plat_mutex_unlock(c->lock);
     if (e)
         return 1;
-    if (!db_load(c, key, now, out, &expires))
+    if (!db_load(c, key, now, out, expires))
         return 0;
     /* Memory may have moved on while the row was read: a newer result put
      * meanwhile wins, and a row read before a clear is not brought back. */
     int hit = 1;
     plat_mutex_lock(c->lock);
-    if ((e = find(c, key, now)) != NULL)
+    if ((e = find(c, key, now)) != NULL) {
         *out = e->result;
-    else if (c->epoch == epoch)
-        remember(c, key, out, expires);
-    else
+        *expires = e->expires_ms;
+    } else if (c->epoch == epoch) {
+        remember(c, key, out, *expires);
+    } else {
         hit = 0;
+    }
     plat_mutex_unlock(c->lock);
     return hit;
+}
+
+int pcache_get(pcache *c, const char *domain, probe_result *out)
+{
+    int64_t expires;
+    return get_entry(c, domain, out, &expires);
+}
+
+int pcache_lifetime(pcache *c, const char *domain, int64_t *probed_ms, int64_t *expires_ms)
+{
+    probe_result r;
+    if (!get_entry(c, domain, &r, expires_ms))
+        return 0;
+    *probed_ms = r.probed_ms > 0 && r.probed_ms <= *expires_ms ? r.probed_ms : *expires_ms;
+    return 1;
 }
 
 int pcache_put(pcache *c, const probe_result *r)

@@ -47,6 +47,9 @@ void pcache_set_clock(pcache *c, int64_t (*now_ms)(void));
 /* 1 and *out filled when a live entry exists (memory first, then the
  * database, which then fills memory); 0 when not. */
 int pcache_get(pcache *c, const char *domain, probe_result *out);
+/* The live entry's times (wall clock, Unix ms): when it was probed and
+ * when it expires; 1, or 0 when there is none. For refreshing ahead. */
+int pcache_lifetime(pcache *c, const char *domain, int64_t *probed_ms, int64_t *expires_ms);
 /* Store a result (memory and database). 0 on success, -1 when the database
  * refused (the memory entry stands). */
 int pcache_put(pcache *c, const probe_result *r);

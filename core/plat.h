@@ -12,6 +12,9 @@
 
 /* Monotonic milliseconds, for deadlines. */
 uint64_t plat_now_ms(void);
+/* Monotonic microseconds, for measuring short spans (OnArrival times);
+ * its own clock, not comparable with plat_now_ms. */
+uint64_t plat_now_us(void);
 /* Wall clock, milliseconds since the Unix epoch, for records. */
 int64_t plat_wall_ms(void);
 void plat_sleep_ms(unsigned ms);

@@ -12,6 +12,22 @@
 
 uint64_t plat_now_ms(void) { return GetTickCount64(); }
 
+/* The performance counter: GetTickCount64 moves in 10-16 ms steps. Its
+ * frequency is fixed at boot, read once. */
+static LARGE_INTEGER perf_freq;
+static plat_once perf_once = PLAT_ONCE_INIT;
+
+static void read_perf_freq(void) { QueryPerformanceFrequency(&perf_freq); }
+
+uint64_t plat_now_us(void)
+{
+    LARGE_INTEGER now;
+    plat_once_run(&perf_once, read_perf_freq);
+    QueryPerformanceCounter(&now);
+    uint64_t f = (uint64_t)perf_freq.QuadPart, t = (uint64_t)now.QuadPart;
+    return t / f * 1000000u + t % f * 1000000u / f;
+}
+
 int64_t plat_wall_ms(void)
 {
     FILETIME ft;

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "flight.h"
 #include "net.h"
 #include "plat.h"
 #include "settings.h"
@@ -164,6 +165,7 @@ typedef struct {
     tls_client *tls;
     tls_session *conn;    /* set once STARTTLS succeeded */
     net_fd fd;
+    flight_session round;  /* with opts->host_flights: this probe's session */
     uint64_t total_deadline;
     outcome now;          /* the address being probed */
     outcome best;         /* the best outcome so far: the result */
@@ -820,7 +822,7 @@ static probe_status dns_failure_status(dns_status st)
 /* Try one MX host's addresses, each outcome settled against the best; 1
  * when the probe is over (a final outcome, or the time is up), 0 to go on
  * with the next host. */
-static int probe_host(session *s, const char *host)
+static int probe_host_itself(session *s, const char *host)
 {
     dns_addr_list addrs;
     size_t i;
@@ -839,6 +841,80 @@ static int probe_host(session *s, const char *host)
             return 1;
     }
     return 0;
+}
+
+/* ---- MX hosts shared between probes -------------------------------------
+ *
+ * Domains often share MX hosts (a provider's). Probes that run at the same
+ * time share each host's verdict through probe_options.host_flights, keyed
+ * "host:port": the first probe to reach a host tries it, the others wait
+ * for its verdict under their own deadline instead of connecting again.
+ * A verdict is kept for the probes that had begun before it came and are
+ * still running (each probe is a flight session): "one round" is probes
+ * that overlap in time, and a probe that begins later (the next message, a
+ * refresh) always asks the host itself. A verdict the prober's own
+ * deadline cut short is not shared.
+ *
+ * The verdict is the best of the host's own outcomes, which, settled
+ * against the best before it, gives what trying the host would have given
+ * (better_outcome keeps the last of the highest rank), and whether the
+ * probe ends with this host. */
+typedef struct {
+    outcome best;
+    int stop;
+} host_verdict;
+
+struct flight_table *probe_host_flights_new(void)
+{
+    return flight_new(sizeof(host_verdict), 1);
+}
+
+/* "host:port" in lower case into key; 0 when it does not fit. */
+static int host_key(const char *host, unsigned port, char key[FLIGHT_KEY_MAX + 1])
+{
+    int n = snprintf(key, FLIGHT_KEY_MAX + 1, "%s:%u", host, port);
+    if (n < 0 || n > FLIGHT_KEY_MAX)
+        return 0;
+    for (char *p = key; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return 1;
+}
+
+static int take_shared_verdict(session *s, const char *host, const host_verdict *v)
+{
+    trace(s, PROBE_TRACE_STATE, "shared %s", host);
+    s->now = v->best;
+    settle(s);
+    return v->stop;
+}
+
+static int probe_host(session *s, const char *host)
+{
+    char key[FLIGHT_KEY_MAX + 1];
+    host_verdict v;
+    struct flight_table *hosts = s->opts->host_flights;
+    if (!hosts || !host_key(host, s->opts->port, key))
+        return probe_host_itself(s, host);
+    switch (flight_ask(hosts, key, &s->round, s->total_deadline, &v)) {
+    case FLIGHT_JOINED:
+        return take_shared_verdict(s, host, &v);
+    case FLIGHT_TIMED_OUT:
+        start_outcome(s, host, "");
+        unreachable(s, PROBE_TIMEOUT, "no verdict on %s within the probe deadline", host);
+        settle(s);
+        return 1;
+    case FLIGHT_LEAD:
+        break;
+    }
+    outcome before = s->best;
+    memset(&s->best, 0, sizeof s->best);
+    v.stop = probe_host_itself(s, host);
+    v.best = s->best;
+    s->best = *better_outcome(&before, &v.best);
+    flight_land(hosts, key, &v,
+                v.best.rank == OUTCOME_FINAL || net_remaining_ms(s->total_deadline) > 0);
+    return v.stop;
 }
 
 static int domain_name_ok(const char *d)
@@ -952,6 +1028,8 @@ static void probe_with_ctx(const char *domain, const char *smart_host,
     s->domain = out->domain;
     s->fd = NET_BAD_FD;
     s->total_deadline = start + opts->total_timeout_ms;
+    if (opts->host_flights)
+        flight_session_begin(opts->host_flights, &s->round);
     if (ehlo_name_ok(opts->ehlo_name))
         s->ehlo = opts->ehlo_name;
     else if (plat_hostname(host, sizeof host) == 0 && ehlo_name_ok(host))
@@ -971,6 +1049,8 @@ static void probe_with_ctx(const char *domain, const char *smart_host,
         probe_resolved(s, &mx, shared);
     }
     report(s, out);
+    if (opts->host_flights)
+        flight_session_end(opts->host_flights, &s->round);
     free(s);
     out->elapsed_ms = (unsigned)(plat_now_ms() - start);
     out->probed_ms = plat_wall_ms();

@@ -71,7 +71,10 @@ const char *probe_floor_name(probe_floor f);
 typedef enum {
     PROBE_TRACE_CONNECT = 0, /* "mx.example.com 192.0.2.1": the address tried */
     PROBE_TRACE_STATE,       /* the state entered: "greeting", "ehlo",
-                                "starttls", "handshake", "quit", "done" */
+                                "starttls", "handshake", "quit", "done";
+                                "shared HOST": HOST's verdict came from a
+                                probe of another domain running at the
+                                same time (host_flights) */
     PROBE_TRACE_COMMAND,     /* the verb of a command sent: "EHLO", ... */
     PROBE_TRACE_REPLY,       /* the first line of a reply, as received */
     PROBE_TRACE_TLS,         /* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
@@ -102,6 +105,8 @@ typedef void (*probe_trace_fn)(void *ctx, const probe_trace_event *ev);
 /* "connect", "state", "command", "reply", "tls", "cert", "outcome". */
 const char *probe_trace_kind_name(probe_trace_kind k);
 
+struct flight_table;
+
 typedef struct {
     unsigned port;
     const char *dns_servers;     /* "IP[:PORT],..."; NULL or "": the system's */
@@ -118,7 +123,16 @@ typedef struct {
                                     the one the host's mail delivery uses */
     probe_trace_fn trace;        /* NULL: no trace */
     void *trace_ctx;             /* given to trace */
+    /* Probes running at the same time share each MX host's verdict
+     * through this table (probe_host_flights_new); NULL: every probe
+     * tries its hosts itself. */
+    struct flight_table *host_flights;
 } probe_options;
+
+/* A table for probe_options.host_flights, shared by every probe that
+ * should share hosts (an engine's); flight_free (flight.h) frees it. NULL
+ * when out of memory. */
+struct flight_table *probe_host_flights_new(void);
 
 /* The defaults of the settings (settings.h); no dns_servers, ehlo_name,
  * ca_file. */

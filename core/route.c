@@ -13,6 +13,7 @@
 #include "fanout.h"
 #include "iis_model.h"
 #include "journal.h"
+#include "stats.h"
 
 /* What is known about one recipient domain. */
 typedef struct {
@@ -299,6 +300,7 @@ static int settle_probe(settle_ctx *c, domain_plan *p, int online)
     probe_result r;
     if (c->iis->smart_host)
         return settle_by_smart_host(c, p, online);
+    engine_note_use(c->e, p->domain, c->iis->server ? c->iis->server->instance : 0);
     if (engine_probe_cached(c->e, p->domain, &r)) {
         take_probe_result(p, &r);
     } else if (!online) {
@@ -518,6 +520,18 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
         copy_text(out->error, sizeof out->error, err);
 }
 
+/* ---- live figures --------------------------------------------------------- */
+
+/* A few relaxed atomic adds: the message, its recipients by reason, its
+ * hand-off and its time from route_run's start (what OnArrival waits). */
+static void count_message(engine *e, const route_result *out, int rc, uint64_t started_us)
+{
+    struct stats *s = engine_stats(e);
+    for (size_t i = 0; i < out->n; i++)
+        stats_count_reason(s, out->decisions[i].reason);
+    stats_count_message(s, out->n, out->handed_off > 0, rc != 0, plat_now_us() - started_us);
+}
+
 /* ---- the whole path ------------------------------------------------------ */
 
 /* Row 2: a message that already carries the trace this virtual server
@@ -586,6 +600,7 @@ static void prepare_decisions(const route_message *msg, route_result *out)
 
 int route_run(engine *e, const route_message *msg, route_result *out)
 {
+    uint64_t started_us = plat_now_us();
     memset(out, 0, sizeof *out);
     out->n = msg->n_recipients;
     if (out->n == 0)
@@ -640,6 +655,7 @@ int route_run(engine *e, const route_message *msg, route_result *out)
     free(order);
     free(plan_of);
     free(plans);
+    count_message(e, out, rc, started_us);
     return rc;
 }
 
@@ -657,6 +673,7 @@ int route_undo(engine *e, route_result *r, const char *why)
             copy_text(r->decisions[i].detail, sizeof r->decisions[i].detail, detail);
         }
     r->handed_off = 0;
+    stats_count_handoff_failure(engine_stats(e));
     engine_log(e, LOG_ERROR, "hand-off %s taken back: %s", r->pickup_path, why ? why : "");
     r->pickup_path[0] = '\0';
     if (r->journal_id > 0 &&

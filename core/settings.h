@@ -122,7 +122,20 @@
       "Message timeout (ms)",                                                                 \
       "Milliseconds TLS Router may spend deciding all the recipient domains of one "          \
       "message, so the SMTP service is never held up longer; domains not decided in time "    \
-      "stay on TLS.")
+      "stay on TLS.")                                                                         \
+    X(refresh_window_days, INT, 1, 365, NULL, 7,                                              \
+      "Keep domains warm (days)",                                                             \
+      "A recipient domain mail went to within this many days is probed again in the "         \
+      "background before its probe cache entry runs out, so its messages never wait for a "   \
+      "probe. A domain not used for this long is left to its next message.")                  \
+    X(refresh_concurrency, INT, 1, 16, NULL, 4,                                               \
+      "Background probes at once",                                                            \
+      "How many background probes (domains kept warm, expired certificates checked again) "   \
+      "may run at the same time. Probes for messages never wait for these.")                  \
+    X(refresh_max_per_minute, INT, 1, 100000, NULL, 600,                                      \
+      "Background probes a minute",                                                           \
+      "The most background probes started in one minute, so keeping many domains warm "       \
+      "never floods the network or the recipients' mail servers.")
 
 /* A CHOICE's words, as a NULL-terminated array. */
 #define SETTING_CHOICES(...) ((const char *const[]){ __VA_ARGS__, NULL })

@@ -182,3 +182,37 @@ ALTER TABLE expired_cache ADD COLUMN next_check_ms INTEGER NOT NULL DEFAULT 0;
 -- the short lifetime, counted from their last sighting.
 UPDATE expired_cache SET expires_ms = MIN(expires_ms, last_seen_ms + 1000 *
     COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'ttl_failure_s'), 900));
+
+-- @version 6
+-- No message waits for a probe (issue 14). Domains in use are probed again
+-- in the background before their probe cache entry runs out: those used
+-- within refresh_window_days, at most refresh_concurrency probes at once
+-- and refresh_max_per_minute a minute (expired-certificate re-checks
+-- included).
+INSERT INTO settings (key, value) VALUES
+    ('refresh_window_days',    '7'),     -- days a domain stays refreshed after its last use
+    ('refresh_concurrency',    '4'),     -- background probes at once
+    ('refresh_max_per_minute', '600');   -- background probes started a minute
+
+-- When each domain was last used, so a restart keeps refreshing them. Only
+-- moves of an hour or more are written; rows older than the window go.
+CREATE TABLE domain_use (
+    domain        TEXT PRIMARY KEY NOT NULL,
+    last_used_ms  INTEGER NOT NULL,
+    source        INTEGER NOT NULL DEFAULT 0  -- the IIS virtual server it was used from; 0 unknown
+) WITHOUT ROWID;
+
+-- The engine's live figures (tlsrouter stats): each process adds what it
+-- counted since its last write to its own rows every few seconds; reading
+-- sums every process. Rows not written for a day fold into process ''.
+-- Names: messages, recipients, cache_hits, probe_joins, policy_joins,
+-- mx_shares, refreshes, handoffs, handoff_failures, reason.<reason>,
+-- probe.<status>, onarrival_le_us.<bound>|inf (OnArrival times by bucket),
+-- onarrival_max_us (the longest: the largest is kept, not a sum).
+CREATE TABLE stats (
+    process     TEXT NOT NULL,   -- "<pid>-<start ms>-<n>"; '': folded
+    name        TEXT NOT NULL,
+    value       INTEGER NOT NULL,
+    updated_ms  INTEGER NOT NULL,
+    PRIMARY KEY (process, name)
+) WITHOUT ROWID;

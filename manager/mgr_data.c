@@ -11,6 +11,7 @@
 
 #include "domain.h"
 #include "forceplain.h"
+#include "stats.h"
 #include "mgr_priv.h"
 #include "pickup.h"
 
@@ -491,6 +492,41 @@ int mgr_force_plain_review(const char *db_path, int64_t rule_id, const char *for
     mgr_db_close(db);
     domain_list_free(want, nwant);
     return rc;
+}
+
+/* ---- Live figures ---- */
+
+static void ms_text(char *buf, size_t len, uint64_t us)
+{
+    snprintf(buf, len, "%llu.%03llu ms", (unsigned long long)(us / 1000),
+             (unsigned long long)(us % 1000));
+}
+
+int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen)
+{
+    stats_figures f;
+    char why[256], p50[32], p95[32], p99[32], max[32];
+    if (stats_read(store_db(db->st), &f, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    uint64_t probes = 0;
+    for (size_t i = 0; i < PROBE_OUTCOME_COUNT; i++)
+        probes += f.probes[i];
+    ms_text(p50, sizeof p50, stats_percentile_us(&f, 50));
+    ms_text(p95, sizeof p95, stats_percentile_us(&f, 95));
+    ms_text(p99, sizeof p99, stats_percentile_us(&f, 99));
+    ms_text(max, sizeof max, f.onarrival_max_us);
+    snprintf(out, len,
+             "%llu messages, %llu recipients, %llu handed off (%llu failed); %llu probes "
+             "(%llu shared), %llu refreshed ahead, %llu from the cache\n"
+             "OnArrival: p50 %s, p95 %s, p99 %s, longest %s",
+             (unsigned long long)f.messages, (unsigned long long)f.recipients,
+             (unsigned long long)f.handoffs, (unsigned long long)f.handoff_failures,
+             (unsigned long long)probes, (unsigned long long)f.probe_joins,
+             (unsigned long long)f.refreshes, (unsigned long long)f.cache_hits, p50, p95, p99,
+             max);
+    return 0;
 }
 
 /* ---- The Plain TCP Server ---- */

@@ -199,4 +199,11 @@ typedef struct mgr_plain_server {
 int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
                           size_t errlen);
 
+/* ---- Live figures ---- */
+/* What the engines counted (core/stats.h, written every few seconds,
+ * summed over processes), as two lines for the Status tab: messages,
+ * recipients, hand-offs, probes, shared probes, refreshes and cache hits;
+ * OnArrival time at p50, p95, p99 and its longest. */
+int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen);
+
 #endif

@@ -34,6 +34,7 @@ static const ui_anchor status_anchors[] = {
     { IDC_STATUS_SMTPSVC, UI_WIDTH }, { IDC_STATUS_SINK, UI_WIDTH },
     { IDC_STATUS_DB, UI_WIDTH }, { IDC_STATUS_VERSION, UI_WIDTH },
     { IDC_STATUS_PLAIN, UI_WIDTH }, { IDC_STATUS_CHECKS, UI_WIDTH | UI_HEIGHT },
+    { IDC_STATUS_FIGURES, UI_WIDTH },
     { IDC_STATUS_START_IISADMIN, UI_RIGHT }, { IDC_STATUS_START_SMTPSVC, UI_RIGHT },
     { IDC_STATUS_REFRESH, UI_BOTTOM }, { IDC_STATUS_SETTINGS, UI_BOTTOM },
     { IDC_STATUS_CHECK, UI_BOTTOM },
@@ -131,6 +132,18 @@ static void show_database(HWND page, mgr_app *app)
     SetDlgItemTextW(page, IDC_STATUS_DB, text);
 }
 
+/* What the engines counted, as of their last write (every few seconds);
+ * Refresh reads it again. */
+static void show_figures(HWND page, mgr_app *app)
+{
+    char text[600], err[MGR_ERR_LEN];
+    wchar_t wide[600];
+    if (mgr_figures_text(app->db, text, sizeof text, err, sizeof err) != 0)
+        snprintf(text, sizeof text, "Unknown: %s", err);
+    ui_widen(text, wide, 600);
+    SetDlgItemTextW(page, IDC_STATUS_FIGURES, wide);
+}
+
 /* ---- The Plain TCP Server ------------------------------------------------ */
 
 /* The sentence for what mgr_plain_server_read found; 1 when it is an
@@ -216,6 +229,7 @@ static void refresh(HWND page)
                  L"Simple Mail Transfer Protocol (SMTP)");
     show_sink(page);
     show_database(page, app);
+    show_figures(page, app);
     SetDlgItemTextW(page, IDC_STATUS_VERSION, L"TLS Router " TLSROUTER_VERSION_W);
     show_plain_server(page);
 }

@@ -85,5 +85,6 @@
 #define IDC_STATUS_PLAIN        811
 #define IDC_STATUS_CHECKS       812
 #define IDC_STATUS_CHECK        813
+#define IDC_STATUS_FIGURES      814
 
 #endif

@@ -46,6 +46,8 @@ static int open_engine_locked(char *db_path, size_t pathlen, char *err, size_t e
         snprintf(err, errlen, "%s", why[0] ? why : "engine_open failed");
     } else {
         engine_set_event_hook(process_engine, engine_event_to_log, NULL);
+        /* The SMTP service is long-lived: its domains are kept warm. */
+        engine_set_refresh_ahead(process_engine, 1);
         open_reported = 0;
         return 0;
     }

@@ -173,7 +173,7 @@ static void a_recheck_without_an_answer_changes_nothing(void **state)
         pause_ms(50);
     assert_true(row(w, &e));
     assert_true(e.next_check_ms >= first.first_seen_ms + 3600 * 1000LL);
-    assert_int_equal(bgwork_wait_idle(engine_background(w->eng), WAIT_MS), 0);
+    assert_int_equal(engine_background_wait_idle(w->eng, WAIT_MS), 0);
     assert_true(row(w, &e));
     assert_int_equal(e.last_seen_ms, first.last_seen_ms);
     assert_int_equal(e.confirmed_ms, -1);

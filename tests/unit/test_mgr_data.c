@@ -19,6 +19,7 @@
 #include "mgr_data.h"
 #include "peer.h"
 #include "plat.h"
+#include "stats.h"
 #include "store.h"
 #include "trtest.h"
 
@@ -281,6 +282,39 @@ static void fill_journal(fixture *f, int n)
              "CASE WHEN i = 77 THEN '100%% of_it' ELSE '' END FROM n", n);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* The Status tab's live figures: what two processes wrote, summed. */
+static void test_figures_text(void **state)
+{
+    fixture *f = *state;
+    char text[600], err[MGR_ERR_LEN];
+    assert_int_equal(mgr_figures_text(f->db, text, sizeof text, err, sizeof err), 0);
+    assert_non_null(strstr(text, "0 messages, 0 recipients, 0 handed off (0 failed); "));
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    stats_figures now, none;
+    memset(&now, 0, sizeof now);
+    memset(&none, 0, sizeof none);
+    now.messages = 3;
+    now.recipients = 5;
+    now.handoffs = 2;
+    now.probes[PROBE_STARTTLS] = 4;
+    now.probe_joins = 6;
+    now.refreshes = 1;
+    now.cache_hits = 7;
+    now.onarrival[stats_bucket_of(250)] = 3;
+    now.onarrival_max_us = 1234;
+    assert_int_equal(stats_flush(db, "one", &now, &none, 1000, 86400000, err, sizeof err), 0);
+    memset(&none, 0, sizeof none);
+    assert_int_equal(stats_flush(db, "two", &now, &none, 1000, 86400000, err, sizeof err), 0);
+    sqlite3_close(db);
+    assert_int_equal(mgr_figures_text(f->db, text, sizeof text, err, sizeof err), 0);
+    assert_non_null(strstr(text, "6 messages, 10 recipients, 4 handed off (0 failed); 8 probes "
+                                 "(12 shared), 2 refreshed ahead, 14 from the cache\n"));
+    assert_non_null(strstr(text, "OnArrival: p50 0.300 ms, p95 0.300 ms, p99 0.300 ms, "
+                                 "longest 1.234 ms"));
 }
 
 static void delete_rows(fixture *f, const char *where)
@@ -745,6 +779,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_figures_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_export_neutralises_formulas, setup, teardown),

@@ -664,6 +664,10 @@ static void test_tabs_switch(void **state)
     assert_non_null(wcsstr(text, db_w));
     get_text(control(main_wnd, IDC_STATUS_VERSION), text, 1200);
     assert_non_null(wcsstr(text, L"TLS Router " TR_TEST_VERSION_W));
+    /* The live figures, as the engines last wrote them. */
+    get_text(control(main_wnd, IDC_STATUS_FIGURES), text, 1200);
+    assert_non_null(wcsstr(text, L" messages, "));
+    assert_non_null(wcsstr(text, L"OnArrival: p50 "));
     screenshot("status");
 }
 
@@ -1172,13 +1176,13 @@ static void test_settings(void **state)
     assert_true(wcscmp(text, L"2525") == 0);
     screenshot("settings");
 
-    /* The last setting (message_timeout_ms, which had no help before the
-     * settings table) is explained like every other. */
+    /* The last setting (refresh_max_per_minute) is explained like every
+     * other. */
     post_key(lv, VK_END);
     int helped = 0;
     for (int waited = 0; waited < WAIT_MS && !helped; waited += 20) {
         get_text(GetDlgItem(dlg, IDC_SETTINGS_HELP), text, 1024);
-        helped = wcsstr(text, L"message") && wcsstr(text, L"Default:");
+        helped = wcsstr(text, L"background probes") && wcsstr(text, L"Default: 600");
         if (!helped)
             Sleep(20);
     }

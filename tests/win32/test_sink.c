@@ -18,6 +18,8 @@
 
 #include <cdosysstr.h>
 
+#include "dnsd.h"
+#include "peer.h"
 #include "plat.h"
 #include "store.h"
 #include "trtest.h"
@@ -643,6 +645,86 @@ static void test_eight_threads_at_once(void **state)
     ISMTPOnArrival_Release(sink);
 }
 
+/* Settings of the test database, as the manager or the CLI would set them. */
+static void set_setting(const char *key, const char *value)
+{
+    char err[256];
+    store *db = NULL;
+    assert_int_equal(store_open(fx.db, &db, err, sizeof err), STORE_OK);
+    if (store_setting_set(db, key, value) != STORE_OK)
+        fail_msg("%s: %s", key, store_error(db));
+    store_close(db);
+}
+
+#define BURST_THREADS 16
+/* Each SMTP reply of the peers comes this late, so every thread's message
+ * arrives while the two probes run. */
+#define BURST_REPLY_DELAY_MS 100
+
+/* IIS calls OnArrival from many threads at once with messages for two
+ * domains nobody has probed: the loopback peers (one per domain, on two
+ * loopback addresses and one port, as MX hosts on port 25) see one
+ * connection each, not one per message, and every message stays on TLS
+ * untouched (both offer STARTTLS). */
+static void test_threads_at_once_one_probe_per_domain(void **state)
+{
+    dnsd *dns = dnsd_start();
+    peer *first = peer_start_at("127.0.0.1", 0, PEER_STARTTLS, NULL);
+    assert_non_null(dns);
+    assert_non_null(first);
+    peer *second = peer_start_at("127.0.0.2", peer_port(first), PEER_STARTTLS, NULL);
+    assert_non_null(second);
+    peer_set_reply_delay(first, BURST_REPLY_DELAY_MS);
+    peer_set_reply_delay(second, BURST_REPLY_DELAY_MS);
+    dnsd_add_mx(dns, "one.burst.test", 10, "mx.one.burst.test");
+    dnsd_add_a(dns, "mx.one.burst.test", 127, 0, 0, 1);
+    dnsd_add_mx(dns, "two.burst.test", 10, "mx.two.burst.test");
+    dnsd_add_a(dns, "mx.two.burst.test", 127, 0, 0, 2);
+    char port[16];
+    snprintf(port, sizeof port, "%u", peer_port(first));
+    /* The engine the sink opens next reads these. */
+    assert_int_equal(sink_can_unload(), S_OK);
+    set_setting("dns_servers", dnsd_server(dns));
+    set_setting("probe_port", port);
+
+    ISMTPOnArrival *sink = create_sink();
+    HANDLE start = CreateEventW(NULL, TRUE, FALSE, NULL);
+    HANDLE threads[BURST_THREADS];
+    worker workers[BURST_THREADS];
+    char list[BURST_THREADS][128];
+    assert_non_null(start);
+    for (int i = 0; i < BURST_THREADS; i++) {
+        snprintf(list[i], sizeof list[i], "SMTP:a%d@one.burst.test;SMTP:b%d@two.burst.test;", i,
+                 i);
+        workers[i] = (worker){ sink, new_message(list[i]), start, E_FAIL, cdoSkipRemainingSinks };
+        threads[i] = CreateThread(NULL, 0, worker_main, &workers[i], 0, NULL);
+        assert_non_null(threads[i]);
+    }
+    SetEvent(start);
+    assert_int_equal(WaitForMultipleObjects(BURST_THREADS, threads, TRUE, THREAD_DEADLINE_MS),
+                     WAIT_OBJECT_0);
+    for (int i = 0; i < BURST_THREADS; i++) {
+        assert_int_equal(workers[i].hr, S_OK);
+        assert_int_equal(workers[i].status, cdoRunNextSink);
+        assert_untouched(workers[i].message, list[i]);
+        host_message_release(workers[i].message);
+        CloseHandle(threads[i]);
+    }
+    CloseHandle(start);
+    ISMTPOnArrival_Release(sink);
+    assert_int_equal(pickup_count(), 0);
+    assert_int_equal(journal_rows("a0@one.burst.test", "tls"), 1);
+    assert_int_equal(peer_connections(first), 1);
+    assert_int_equal(peer_connections(second), 1);
+
+    assert_int_equal(sink_can_unload(), S_OK);
+    set_setting("dns_servers", "");
+    set_setting("probe_port", "25");
+    peer_stop(first);
+    peer_stop(second);
+    dnsd_stop(dns);
+}
+
 /* No database (a wrong path): the message goes out unchanged, and once the
  * database is back the next message is routed again, without a restart. */
 static void test_database_unavailable_untouched(void **state)
@@ -802,6 +884,7 @@ int main(void)
         T(test_loop_kept_with_warning),
         T(test_binding_instance_selects_rule),
         T(test_eight_threads_at_once),
+        T(test_threads_at_once_one_probe_per_domain),
         T(test_database_unavailable_untouched),
         T(test_counts_return_to_zero),
         T(test_event_messages),
