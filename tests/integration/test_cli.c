@@ -14,30 +14,7 @@
 #include "plat.h"
 #include "trtest.h"
 
-typedef struct {
-    trtest_scratch dir;
-    trtest_result res;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_scratch_make(&f->dir, "cli") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    trtest_result_free(&f->res);
-    int rc = trtest_scratch_remove(&f->dir);
-    free(f);
-    return rc;
-}
+typedef trtest_cli_fixture fixture;
 
 /* Run `tlsrouter --db <db> args...`; returns the exit status. */
 static int run(fixture *f, const char *const *args)
@@ -354,19 +331,19 @@ static void test_config_help(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_config_lists_defaults, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_help, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_set_then_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_config_refuses_bad_values, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rule_add_list_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_json_escapes_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_patterns_refused_naming_them, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rule_usage_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_loglevel, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_operational_failures_exit_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_help_version_and_env_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_read_only_database_exit_1, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_folder_created, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_lists_defaults, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_config_help, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_config_set_then_get, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_config_refuses_bad_values, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_rule_add_list_json, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_json_escapes_names, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_patterns_refused_naming_them, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_rule_usage_errors, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_loglevel, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_operational_failures_exit_1, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_help_version_and_env_default, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_database_exit_1, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(test_default_folder_created, trtest_cli_setup, trtest_cli_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,30 +14,7 @@
 #include "plat.h"
 #include "trtest.h"
 
-typedef struct {
-    trtest_scratch dir;
-    trtest_result res;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof *f);
-    if (!f || trtest_scratch_make(&f->dir, "explain") != 0) {
-        free(f);
-        return -1;
-    }
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    trtest_result_free(&f->res);
-    int rc = trtest_scratch_remove(&f->dir);
-    free(f);
-    return rc;
-}
+typedef trtest_cli_fixture fixture;
 
 /* Runs `tlsrouter --db <db> args...`; returns the exit status. */
 static int run_db(fixture *f, const char *db, const char *const *args)
@@ -160,12 +137,12 @@ static void needs_no_database(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(list_json_has_every_reason, setup, teardown),
-        cmocka_unit_test_setup_teardown(list_text_is_a_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(one_reason_in_words, setup, teardown),
-        cmocka_unit_test_setup_teardown(unknown_reason_is_exit_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(usage_errors_are_exit_2, setup, teardown),
-        cmocka_unit_test_setup_teardown(needs_no_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(list_json_has_every_reason, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(list_text_is_a_table, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(one_reason_in_words, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(unknown_reason_is_exit_2, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(usage_errors_are_exit_2, trtest_cli_setup, trtest_cli_teardown),
+        cmocka_unit_test_setup_teardown(needs_no_database, trtest_cli_setup, trtest_cli_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,26 @@ int trtest_scratch_teardown(void **state)
     return rc;
 }
 
+int trtest_cli_setup(void **state)
+{
+    trtest_cli_fixture *f = calloc(1, sizeof *f);
+    if (!f || trtest_scratch_make(&f->dir, "cli") != 0) {
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int trtest_cli_teardown(void **state)
+{
+    trtest_cli_fixture *f = *state;
+    trtest_result_free(&f->res);
+    int rc = trtest_scratch_remove(&f->dir);
+    free(f);
+    return rc;
+}
+
 static int is_dot(const char *name)
 {
     return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;

@@ -102,6 +102,15 @@ typedef struct {
     char *err;       /* captured stderr */
 } trtest_result;
 
+/* Tests that run the command on a scratch database: the folder and the
+ * last run's result, with their cmocka setup and teardown. */
+typedef struct {
+    trtest_scratch dir;
+    trtest_result res;
+} trtest_cli_fixture;
+int trtest_cli_setup(void **state);
+int trtest_cli_teardown(void **state);
+
 /* Run program with args (NULL-terminated, not including the program) and
  * stdin_text (NULL: empty input); wait for it. Safe to call from several
  * threads at once. Returns 0 when the program ran (see exit_code). */
