@@ -227,10 +227,55 @@ int trtest_run(const char *program, const char *const *args, const char *stdin_t
     return run_as(program, args, stdin_text, res, NULL);
 }
 
+/* The unprivileged user may not reach the build tree (a checkout under a
+ * private folder, as mktemp -d makes): it runs a copy of the command in a
+ * folder of its own, made once per process and removed at exit. */
+static char cli_copy_dir[512], cli_copy[600];
+
+static void remove_cli_copy(void)
+{
+    unlink(cli_copy);
+    rmdir(cli_copy_dir);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_EXCL, 0755);
+    char buf[65536];
+    ssize_t n = 0;
+    while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            n = -1;
+    int ok = in >= 0 && out >= 0 && n == 0;
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    return ok ? 0 : -1;
+}
+
+static const char *reachable_cli(void)
+{
+    if (cli_copy[0])
+        return cli_copy;
+    if (trtest_temp_dir("cli-copy", cli_copy_dir, sizeof cli_copy_dir) != 0 ||
+        chmod(cli_copy_dir, 0755) != 0)
+        return TR_TEST_CLI;
+    snprintf(cli_copy, sizeof cli_copy, "%s/tlsrouter", cli_copy_dir);
+    if (copy_file(TR_TEST_CLI, cli_copy) != 0 || chmod(cli_copy, 0755) != 0) {
+        unlink(cli_copy);
+        rmdir(cli_copy_dir);
+        cli_copy[0] = '\0';
+        return TR_TEST_CLI;
+    }
+    atexit(remove_cli_copy);
+    return cli_copy;
+}
+
 int trtest_run_cli_unprivileged(const char *const *args, trtest_result *res)
 {
     unprivileged u = unprivileged_user();
-    return run_as(TR_TEST_CLI, args, NULL, res, &u);
+    return run_as(geteuid() == 0 ? reachable_cli() : TR_TEST_CLI, args, NULL, res, &u);
 }
 
 static int run_as(const char *program, const char *const *args, const char *stdin_text,
