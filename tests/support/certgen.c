@@ -2,6 +2,7 @@
 #include "certgen.h"
 
 #include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -58,6 +59,36 @@ static int set_time(ASN1_TIME *t, long offset_s, const char *raw)
     return X509_gmtime_adj(t, offset_s) ? 0 : -1;
 }
 
+/* 1 when both halves of the certificate's P-256 signature fill their 32
+ * bytes. Wine's crypt32 verifies an ECDSA signature whose r or s is shorter
+ * (about 1 signature in 128) as invalid, although it is valid and Windows
+ * accepts it; the chain tests under Wine would then fail at random. */
+static int signature_full_width(const X509 *cert)
+{
+    const ASN1_BIT_STRING *sig;
+    const X509_ALGOR *alg;
+    const BIGNUM *r, *s;
+    X509_get0_signature(&sig, &alg, cert);
+    const unsigned char *der = ASN1_STRING_get0_data(sig);
+    ECDSA_SIG *ecdsa = d2i_ECDSA_SIG(NULL, &der, ASN1_STRING_length(sig));
+    int full;
+    if (!ecdsa)
+        return 0;
+    ECDSA_SIG_get0(ecdsa, &r, &s);
+    full = BN_num_bytes(r) == 32 && BN_num_bytes(s) == 32;
+    ECDSA_SIG_free(ecdsa);
+    return full;
+}
+
+/* ECDSA signing is randomised: signing again gives another r and s. */
+static int sign_full_width(X509 *cert, EVP_PKEY *key)
+{
+    for (int attempt = 0; attempt < 64; attempt++)
+        if (X509_sign(cert, key, EVP_sha256()) > 0 && signature_full_width(cert))
+            return 1;
+    return 0;
+}
+
 static int build(const char *name, long from_s, long until_s, const raw_times *raw,
                  int is_ca, const certgen_pair *issuer, certgen_pair *out)
 {
@@ -84,7 +115,7 @@ static int build(const char *name, long from_s, long until_s, const raw_times *r
         snprintf(san, sizeof san, "DNS:%s", name);
         ok = add_ext(cert, issuer ? issuer->cert : cert, NID_subject_alt_name, san) == 0;
     }
-    ok = ok && X509_sign(cert, issuer ? issuer->key : key, EVP_sha256()) > 0;
+    ok = ok && sign_full_width(cert, issuer ? issuer->key : key);
     if (!ok) {
         X509_free(cert);
         EVP_PKEY_free(key);
