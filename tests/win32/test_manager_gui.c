@@ -138,29 +138,37 @@ static void get_text(HWND hwnd, wchar_t *out, int len)
     SendMessageW(hwnd, WM_GETTEXT, (WPARAM)len, (LPARAM)out);
 }
 
-/* ListView text lives in the manager's address space: lend it a buffer. */
-static void lv_text(HWND lv, int item, int sub, wchar_t *out, int len)
+/* Common-control text lives in the manager's address space: send msg with
+ * a copy of item (whose text pointer *text_field is pointed at a lent
+ * buffer) and read the text back. */
+static void lent_text(HWND to, UINT msg, WPARAM wp, void *item, size_t item_size,
+                      wchar_t **text_field, wchar_t *out, int len)
 {
     DWORD pid = 0;
     out[0] = 0;
-    GetWindowThreadProcessId(lv, &pid);
+    GetWindowThreadProcessId(to, &pid);
     HANDLE proc = OpenProcess(PROCESS_VM_OPERATION | PROCESS_VM_READ | PROCESS_VM_WRITE,
                               FALSE, pid);
     assert_non_null(proc);
-    size_t size = sizeof(LVITEMW) + (size_t)len * sizeof(wchar_t);
-    char *remote = VirtualAllocEx(proc, NULL, size, MEM_COMMIT, PAGE_READWRITE);
+    char *remote = VirtualAllocEx(proc, NULL, item_size + (size_t)len * sizeof(wchar_t),
+                                  MEM_COMMIT, PAGE_READWRITE);
     assert_non_null(remote);
-    LVITEMW it = { 0 };
-    it.iSubItem = sub;
-    it.cchTextMax = len;
-    it.pszText = (wchar_t *)(remote + sizeof(LVITEMW));
-    assert_true(WriteProcessMemory(proc, remote, &it, sizeof it, NULL));
-    SendMessageW(lv, LVM_GETITEMTEXTW, (WPARAM)item, (LPARAM)remote);
-    assert_true(ReadProcessMemory(proc, remote + sizeof(LVITEMW), out,
-                                  (size_t)len * sizeof(wchar_t), NULL));
+    *text_field = (wchar_t *)(remote + item_size);
+    assert_true(WriteProcessMemory(proc, remote, item, item_size, NULL));
+    SendMessageW(to, msg, wp, (LPARAM)remote);
+    assert_true(ReadProcessMemory(proc, remote + item_size, out, (size_t)len * sizeof(wchar_t),
+                                  NULL));
     out[len - 1] = 0;
     VirtualFreeEx(proc, remote, 0, MEM_RELEASE);
     CloseHandle(proc);
+}
+
+static void lv_text(HWND lv, int item, int sub, wchar_t *out, int len)
+{
+    LVITEMW it = { 0 };
+    it.iSubItem = sub;
+    it.cchTextMax = len;
+    lent_text(lv, LVM_GETITEMTEXTW, (WPARAM)item, &it, sizeof it, &it.pszText, out, len);
 }
 
 struct statics_ctx { wchar_t *out; int len; };
@@ -189,9 +197,31 @@ static void box_text(HWND box, wchar_t *out, int len)
 
 static int lv_count(HWND lv) { return (int)SendMessageW(lv, LVM_GETITEMCOUNT, 0, 0); }
 
-static void select_tab(int index)
+static void tab_text(int index, wchar_t *out, int len)
 {
-    SendMessageW(tabs, TCM_SETCURFOCUS, (WPARAM)index, 0);
+    TCITEMW item = { 0 };
+    item.mask = TCIF_TEXT;
+    item.cchTextMax = len;
+    lent_text(tabs, TCM_GETITEMW, (WPARAM)index, &item, sizeof item, &item.pszText, out, len);
+}
+
+/* The tab titled title, by its text: tabs may be added or reordered. */
+static int tab_index(const wchar_t *title)
+{
+    int n = (int)SendMessageW(tabs, TCM_GETITEMCOUNT, 0, 0);
+    for (int i = 0; i < n; i++) {
+        wchar_t text[64];
+        tab_text(i, text, 64);
+        if (wcscmp(text, title) == 0)
+            return i;
+    }
+    fail_msg("no tab titled %ls", title);
+    return -1;
+}
+
+static void select_tab(const wchar_t *title)
+{
+    SendMessageW(tabs, TCM_SETCURFOCUS, (WPARAM)tab_index(title), 0);
 }
 
 static void status_text(wchar_t *out, int len)
@@ -308,7 +338,7 @@ static void test_resources(void **state)
 static HWND open_new_rule_dialog(void)
 {
     HWND page = page_of(IDC_RULES_LIST);
-    select_tab(0);
+    select_tab(L"Rules");
     post_click(page, IDC_RULES_NEW);
     HWND dlg = wait_dialog(NULL, L"New Rule");
     assert_non_null(dlg);
@@ -460,7 +490,7 @@ static void test_rule_edit(void **state)
 {
     HWND page = page_of(IDC_RULES_LIST), lv = GetDlgItem(page, IDC_RULES_LIST);
     wchar_t text[512];
-    select_tab(0);
+    select_tab(L"Rules");
     /* LVM_SETITEMSTATE would need an LVITEM in the manager's memory; the
      * keyboard selects as an admin would: Home selects the first row. */
     SendMessageW(lv, WM_KEYDOWN, VK_HOME, 0);
@@ -555,7 +585,7 @@ static void test_forcing_a_dane_domain_asks_first(void **state)
     dnsd_set_ad(dns, "_25._tcp.mx.dane.test");
     set_dns_servers(dnsd_server(dns));
     HWND page = page_of(IDC_RULES_LIST), lv = GetDlgItem(page, IDC_RULES_LIST);
-    select_tab(0);
+    select_tab(L"Rules");
     SendMessageW(lv, WM_KEYDOWN, VK_HOME, 0);
     SendMessageW(lv, WM_KEYUP, VK_HOME, 0);
     post_click(page, IDC_RULES_EDIT);
@@ -619,7 +649,7 @@ static HWND wait_focus_change(HWND any, HWND from)
  * between controls, Enter on the list edits the selected rule. */
 static void test_keyboard(void **state)
 {
-    select_tab(0);
+    select_tab(L"Rules");
     HWND lv = control(main_wnd, IDC_RULES_LIST);
     PostMessageW(lv, WM_LBUTTONDOWN, MK_LBUTTON, MAKELPARAM(5, 5));   /* gives it focus */
     PostMessageW(lv, WM_LBUTTONUP, 0, MAKELPARAM(5, 5));
@@ -650,14 +680,19 @@ static void test_keyboard(void **state)
 
 static void test_tabs_switch(void **state)
 {
-    const int probe_ids[] = { IDC_RULES_LIST, IDC_JOURNAL_LIST, IDC_CACHE_EXPIRED, IDC_STATUS_DB };
-    for (int i = 3; i >= 0; i--) {
-        select_tab(i);
-        assert_int_equal(SendMessageW(tabs, TCM_GETCURSEL, 0, 0), i);
-        for (int k = 0; k < 4; k++)
-            assert_int_equal(IsWindowVisible(page_of(probe_ids[k])) != 0, k == i);
+    static const struct {
+        const wchar_t *title;
+        int control;
+    } pages[] = { { L"Rules", IDC_RULES_LIST }, { L"Journal", IDC_JOURNAL_LIST },
+                  { L"Cache", IDC_CACHE_EXPIRED }, { L"Status", IDC_STATUS_DB } };
+    const int n = (int)(sizeof pages / sizeof pages[0]);
+    for (int i = n - 1; i >= 0; i--) {
+        select_tab(pages[i].title);
+        assert_int_equal(SendMessageW(tabs, TCM_GETCURSEL, 0, 0), tab_index(pages[i].title));
+        for (int k = 0; k < n; k++)
+            assert_int_equal(IsWindowVisible(page_of(pages[k].control)) != 0, k == i);
     }
-    select_tab(3);
+    select_tab(L"Status");
     wchar_t text[1200], db_w[1024];
     MultiByteToWideChar(CP_UTF8, 0, db_path, -1, db_w, 1024);
     get_text(control(main_wnd, IDC_STATUS_DB), text, 1200);
@@ -779,7 +814,7 @@ static void read_check_by_keyboard(HWND lv)
  * the file is gone. */
 static void test_status_check(void **state)
 {
-    select_tab(3);
+    select_tab(L"Status");
     HWND page = page_of(IDC_STATUS_CHECKS), lv = GetDlgItem(page, IDC_STATUS_CHECKS);
     HWND plain = GetDlgItem(page, IDC_STATUS_PLAIN);
     wchar_t text[1400];
@@ -846,7 +881,7 @@ static void test_status_check(void **state)
 
 static void test_log_level_changes(void **state)
 {
-    select_tab(1);
+    select_tab(L"Journal");
     HWND page = page_of(IDC_JOURNAL_LIST);
     HWND combo = GetDlgItem(page, IDC_JOURNAL_LOGLEVEL);
     assert_int_equal(SendMessageW(combo, CB_GETCURSEL, 0, 0), 2); /* info, the default */
@@ -869,9 +904,9 @@ static void test_journal_opens_a_million_rows(void **state)
     HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
     wchar_t text[512];
     LARGE_INTEGER t0;
-    select_tab(0);
+    select_tab(L"Rules");
     QueryPerformanceCounter(&t0);
-    select_tab(1);   /* the first showing of the journal */
+    select_tab(L"Journal");   /* the first showing of the journal */
     journal_settle(page);
     double first_paint = ms_since(t0);
     assert_int_equal(lv_count(lv), JOURNAL_ROWS);
@@ -1006,7 +1041,7 @@ static void test_journal_auto_refresh(void **state)
 {
     HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
     wchar_t text[512];
-    select_tab(1);
+    select_tab(L"Journal");
     assert_int_equal(lv_count(lv), JOURNAL_ROWS);
     SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_CLICK, 0, 0);
     assert_int_equal(SendMessageW(GetDlgItem(page, IDC_JOURNAL_AUTO), BM_GETCHECK, 0, 0),
@@ -1036,7 +1071,7 @@ static void test_journal_auto_refresh(void **state)
 
 static void test_expired_cache_clears(void **state)
 {
-    select_tab(2);
+    select_tab(L"Cache");
     HWND page = page_of(IDC_CACHE_EXPIRED), lv = GetDlgItem(page, IDC_CACHE_EXPIRED);
     wchar_t text[256];
     assert_int_equal(lv_count(lv), 3);
@@ -1070,7 +1105,7 @@ static void test_expired_cache_clears(void **state)
  * must keep answering messages while the probe waits. */
 static void test_probe_dialog(void **state)
 {
-    select_tab(2);
+    select_tab(L"Cache");
     HWND page = page_of(IDC_CACHE_EXPIRED);
     post_click(page, IDC_CACHE_TEST);
     HWND dlg = wait_dialog(NULL, L"Test a Domain");
@@ -1132,7 +1167,7 @@ static void test_probe_dialog(void **state)
  * good one stored. */
 static void test_settings(void **state)
 {
-    select_tab(3);
+    select_tab(L"Status");
     HWND page = page_of(IDC_STATUS_DB);
     post_click(page, IDC_STATUS_SETTINGS);
     HWND dlg = wait_dialog(NULL, L"Settings");
@@ -1201,7 +1236,7 @@ static void test_settings(void **state)
 /* Delete asks first; No keeps the rule, Yes removes it and its lists. */
 static void test_rule_delete(void **state)
 {
-    select_tab(0);
+    select_tab(L"Rules");
     HWND lv = control(main_wnd, IDC_RULES_LIST);
     wchar_t text[1024];
     post_key(lv, VK_HOME);
