@@ -84,13 +84,70 @@ static const store_rule *first_enabled(const check_env *env)
     return NULL;
 }
 
+/* A check of one rule's setup; r is NULL when no rule is enabled. */
+typedef check_status (*rule_check_fn)(check_env *env, const store_rule *r, check_row *row);
+
+/* How much a status needs the admin's eye: a skip says something could
+ * not be looked at, which an OK of another rule must not hide. */
+static int severity(check_status st)
+{
+    static const int rank[] = { [CHECK_OK] = 0, [CHECK_SKIP] = 1, [CHECK_WARN] = 2,
+                                [CHECK_FAIL] = 3 };
+    return rank[st];
+}
+
+/* Each virtual server has its own rule, and each rule its own Plain TCP
+ * Server, so every enabled rule is checked; the row is the worst rule's,
+ * named when there is more than one. */
+static check_status for_every_enabled_rule(check_env *env, check_row *row, rule_check_fn fn)
+{
+    check_row worst = *row;
+    check_status worst_st = CHECK_OK;
+    const char *worst_rule = "";
+    size_t checked = 0;
+    for (size_t i = 0; i < env->n_rules; i++) {
+        const store_rule *r = &env->rules[i];
+        check_row one = *row;
+        if (!r->enabled)
+            continue;
+        check_status st = fn(env, r, &one);
+        if (checked++ == 0 || severity(st) > severity(worst_st)) {
+            worst = one;
+            worst_st = st;
+            worst_rule = r->name;
+        }
+    }
+    if (checked == 0)
+        return fn(env, NULL, row);
+    if (checked > 1)
+        snprintf(row->detail, sizeof row->detail, "rule \"%.60s\" (worst of %lu rules): %.360s",
+                 worst_rule, (unsigned long)checked, worst.detail);
+    else
+        snprintf(row->detail, sizeof row->detail, "%s", worst.detail);
+    snprintf(row->remedy, sizeof row->remedy, "%s", worst.remedy);
+    return worst_st;
+}
+
+static size_t enabled_rules(const check_env *env)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < env->n_rules; i++)
+        n += env->rules[i].enabled != 0;
+    return n;
+}
+
 static check_status check_rule(check_env *env, check_row *row)
 {
     const store_rule *r = first_enabled(env);
+    size_t n = enabled_rules(env);
     if (!env->db)
         return found(row, CHECK_SKIP, "the database cannot be read");
     remedy(row, "Create the rule in TLS Router Manager (Rules, New Rule) or with `tlsrouter rule "
                 "add NAME --pickup DIR`, and enable it.");
+    if (n > 1)
+        return found(row, CHECK_OK, "%lu rules are enabled, the first \"%.100s\" for virtual "
+                     "server %d; the checks below look at each", (unsigned long)n, r->name,
+                     r->source_instance);
     if (r)
         return found(row, CHECK_OK, "rule \"%.100s\" sends virtual server %d's mail without TLS "
                                     "to %.200s", r->name, r->source_instance, r->pickup_dir);
@@ -119,10 +176,10 @@ static check_status pickup_drained(const store_rule *r, check_row *row)
                                 "than 5 minutes)", r->pickup_dir, (unsigned long)scan.count);
 }
 
-static check_status check_destination_pickup(check_env *env, check_row *row)
+static check_status destination_pickup_of(check_env *env, const store_rule *r, check_row *row)
 {
-    const store_rule *r = first_enabled(env);
     char temp[PLAT_PATH_MAX];
+    (void)env;
     if (!r)
         return found(row, CHECK_SKIP, "no enabled rule names a Pickup folder");
     if (!plat_is_dir(r->pickup_dir)) {
@@ -138,6 +195,11 @@ static check_status check_destination_pickup(check_env *env, check_row *row)
         return found(row, CHECK_FAIL, "the hand-off folder %.300s cannot be created", temp);
     }
     return pickup_drained(r, row);
+}
+
+static check_status check_destination_pickup(check_env *env, check_row *row)
+{
+    return for_every_enabled_rule(env, row, destination_pickup_of);
 }
 
 static dns_status resolver_answers(check_env *env, const char *domain, dns_mx_list *mx)
@@ -248,9 +310,8 @@ static check_status judge_destination(const iis_server *src, const iis_server *d
                  dst->instance, dst->n_ports ? dst->ports[0] : 25);
 }
 
-static check_status check_destination_server(check_env *env, check_row *row)
+static check_status destination_server_of(check_env *env, const store_rule *r, check_row *row)
 {
-    const store_rule *r = first_enabled(env);
     if (!r)
         return found(row, CHECK_SKIP, "no enabled rule names a destination");
     if (!env->iis || env->iis->n_servers == 0)
@@ -265,6 +326,11 @@ static check_status check_destination_server(check_env *env, check_row *row)
     return judge_destination(source_server(env, r), dst, row);
 }
 
+static check_status check_destination_server(check_env *env, check_row *row)
+{
+    return for_every_enabled_rule(env, row, destination_server_of);
+}
+
 static int has_spf(const dns_txt_list *txt)
 {
     for (size_t i = 0; i < txt->count; i++)
@@ -277,9 +343,9 @@ static int has_spf(const dns_txt_list *txt)
 /* The brief's advice: the name this server says in EHLO resolves (A) and
  * publishes SPF, or receivers may refuse mail sent without TLS. Warnings
  * only: the router works either way. */
-static check_status check_source_fqdn(check_env *env, check_row *row)
+static check_status source_fqdn_of(check_env *env, const store_rule *r, check_row *row)
 {
-    const iis_server *src = source_server(env, first_enabled(env));
+    const iis_server *src = source_server(env, r);
     if (!src)
         return no_iis_model(env, row);
     if (!src->fqdn[0])
@@ -301,6 +367,11 @@ static check_status check_source_fqdn(check_env *env, check_row *row)
                  src->fqdn, src->instance,
                  !has_a && !spf ? "neither an A record nor an SPF record"
                                 : !has_a ? "no A record" : "no SPF record");
+}
+
+static check_status check_source_fqdn(check_env *env, check_row *row)
+{
+    return for_every_enabled_rule(env, row, source_fqdn_of);
 }
 
 /* ---- Windows checks, through the host hooks ------------------------------- */
@@ -339,12 +410,16 @@ static check_status check_sink_registered(check_env *env, check_row *row)
     return env->opt->host->sink_registered(row);
 }
 
+static check_status sink_bound_for(check_env *env, const store_rule *r, check_row *row)
+{
+    return env->opt->host->sink_bound(r ? r->source_instance : 1, row);
+}
+
 static check_status check_sink_bound(check_env *env, check_row *row)
 {
-    const store_rule *r = first_enabled(env);
     if (!env->opt->host || !env->opt->host->sink_bound)
         return not_windows(env, row);
-    return env->opt->host->sink_bound(r ? r->source_instance : 1, row);
+    return for_every_enabled_rule(env, row, sink_bound_for);
 }
 
 static check_status check_schannel(check_env *env, check_row *row)

@@ -171,6 +171,26 @@ static void test_a_pickup_folder_not_drained_fails(void **state)
     assert_non_null(strstr(row_of(f, "destination-pickup"), "the oldest for 10 minutes"));
 }
 
+/* Every enabled rule is checked, not the first alone: a second virtual
+ * server's rule whose Pickup folder is missing fails the check, named. */
+static void test_every_enabled_rule_is_checked(void **state)
+{
+    fixture *f = *state;
+    char missing[700];
+    assert_int_equal(trtest_join(missing, sizeof missing, f->dir, "NoSuchPickup"), 0);
+    assert_int_equal(RUN(f, "rule", "add", "First", "--pickup", f->pickup), 0);
+    assert_int_equal(RUN(f, "rule", "add", "Second", "--pickup", missing, "--source", "2"), 0);
+    assert_int_equal(RUN(f, "check", "--json"), 1);
+    assert_status(f, "rule", "ok");
+    assert_non_null(strstr(row_of(f, "rule"), "2 rules are enabled"));
+    assert_status(f, "destination-pickup", "fail");
+    assert_non_null(strstr(row_of(f, "destination-pickup"), "rule \\\"Second\\\" (worst of 2"));
+    /* The broken rule off: the check is about the one left. */
+    assert_int_equal(RUN(f, "rule", "set", "Second", "--enabled", "off"), 0);
+    assert_int_equal(RUN(f, "check", "--json"), WORKING_SETUP_EXIT);
+    assert_status(f, "destination-pickup", "ok");
+}
+
 /* Resolvers that do not answer: the dns check fails; outbound-25 only
  * warns (it could not be tried). */
 static void test_silent_dns_fails(void **state)
@@ -299,6 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_without_a_rule_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_working_setup_passes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_enabled_rule_is_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_pickup_folder_not_drained_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_dns_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_outbound_port_warns, setup, teardown),
