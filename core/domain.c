@@ -132,12 +132,36 @@ int domain_pattern_normalize(const char *in, char out[DOMAIN_BUF], const char **
     return 0;
 }
 
+/* Second-level labels that country registries sell names under ("co.uk",
+ * "com.au", "gov.br"). Not the whole Public Suffix List: the common
+ * registry suffixes, which a careless force-plain entry would cover. */
+static const char *const registry_labels[] = {
+    "ac", "biz", "co", "com", "edu", "gen", "go", "gob", "gouv", "gov", "info", "int",
+    "ltd", "mil", "ne", "net", "nhs", "nic", "nom", "or", "org", "plc", "sch",
+};
+
+/* "co.uk": a registry label, a dot, a two-letter country code, no more. */
+static bool is_country_registry_suffix(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    if (!dot || strchr(dot + 1, '.') || strlen(dot + 1) != 2)
+        return false;
+    size_t label = (size_t)(dot - name);
+    for (size_t i = 0; i < sizeof registry_labels / sizeof registry_labels[0]; i++)
+        if (strlen(registry_labels[i]) == label && memcmp(registry_labels[i], name, label) == 0)
+            return true;
+    return false;
+}
+
 const char *domain_force_plain_problem(const char *pattern)
 {
     const char *name = pattern[0] == '*' ? pattern + 2 : pattern;
     if (!strchr(name, '.'))
         return "a force-plain pattern may not cover a whole top-level domain: the mail of "
                "every domain under it would lose TLS";
+    if (is_country_registry_suffix(name))
+        return "a force-plain pattern may not cover a whole registry suffix such as co.uk: "
+               "the mail of every domain under it would lose TLS";
     return NULL;
 }
 

@@ -173,11 +173,21 @@ static void test_force_plain_refuses_a_whole_tld(void **state)
 {
     (void)state;
     static const char *const refused[] = { "com", "*.com", "localhost", "*.xn--p1ai" };
-    static const char *const accepted[] = { "example.com", "*.example.com", "co.uk", "*.a.b" };
+    static const char *const accepted[] = { "example.com", "*.example.com", "example.co.uk",
+                                            "*.example.com.au", "*.a.b", "co.example",
+                                            "coop.uk" };
+    /* Nor a country registry's second level, where names are sold. */
+    static const char *const registry[] = { "co.uk", "*.co.uk", "com.au", "*.gov.br",
+                                            "ac.jp" };
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         const char *why = domain_force_plain_problem(refused[i]);
         assert_non_null(why);
         assert_non_null(strstr(why, "whole top-level domain"));
+    }
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++) {
+        const char *why = domain_force_plain_problem(registry[i]);
+        assert_non_null(why);
+        assert_non_null(strstr(why, "registry suffix"));
     }
     for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++)
         assert_null(domain_force_plain_problem(accepted[i]));
