@@ -1137,6 +1137,13 @@ static void look_up_policy(engine *e, const engine_config *cfg, const char *doma
         policy_memo_put(e->policies, domain, settings, now, out);
 }
 
+/* A policy learnt in the background replaces a remembered "no policy" at
+ * once, not within the memo's hour. */
+static void forget_policy(void *memo, const char *domain)
+{
+    policy_memo_forget(memo, domain);
+}
+
 static void policy_not_in_time(guard_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -1235,6 +1242,8 @@ int engine_open(const char *db_path, engine **out, char *err, size_t errlen)
     if (e->iis)
         e->iis->refs = 1;
     e->learner = e->background && e->sts ? stslearn_new(e->background, e->sts, db_path) : NULL;
+    if (e->learner && e->policies)
+        stslearn_on_learnt(e->learner, forget_policy, e->policies);
     e->probe_flights = flight_new(sizeof(probe_result), 0);
     e->policy_flights = flight_new(sizeof(guard_result), 0);
     e->host_flights = probe_host_flights_new();

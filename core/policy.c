@@ -74,3 +74,12 @@ void policy_memo_put(policy_memo *m, const char *domain, unsigned settings, int6
     s->result = *g;
     plat_mutex_unlock(m->lock);
 }
+
+void policy_memo_forget(policy_memo *m, const char *domain)
+{
+    plat_mutex_lock(m->lock);
+    memo_slot *s = slot_for(m, domain);
+    if (strcmp(s->domain, domain) == 0)
+        memset(s, 0, sizeof *s);
+    plat_mutex_unlock(m->lock);
+}

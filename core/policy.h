@@ -23,5 +23,8 @@ int policy_memo_get(policy_memo *m, const char *domain, unsigned settings, int64
                     guard_result *out);
 void policy_memo_put(policy_memo *m, const char *domain, unsigned settings, int64_t now_ms,
                      const guard_result *g);
+/* Drops what was remembered of domain: a policy learnt since (stslearn)
+ * must not wait out the hour behind a remembered "no policy". */
+void policy_memo_forget(policy_memo *m, const char *domain);
 
 #endif

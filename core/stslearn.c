@@ -31,6 +31,8 @@ struct stslearn {
     char ca_file[PLAT_PATH_MAX];
     char connect_ip[64];
     unsigned port;
+    stslearn_learnt_fn on_learnt;
+    void *on_learnt_ctx;
     store *idle[STSLEARN_IDLE_STORES];
     size_t n_idle;
     memo_slot memo[STSLEARN_MEMO_SETS][STSLEARN_MEMO_WAYS];
@@ -69,6 +71,14 @@ void stslearn_set_fetch(stslearn *l, const mtasts_options *fetch)
     snprintf(l->connect_ip, sizeof l->connect_ip, "%s",
              fetch->connect_ip ? fetch->connect_ip : "");
     l->port = fetch->port;
+    plat_mutex_unlock(l->lock);
+}
+
+void stslearn_on_learnt(stslearn *l, stslearn_learnt_fn fn, void *ctx)
+{
+    plat_mutex_lock(l->lock);
+    l->on_learnt = fn;
+    l->on_learnt_ctx = ctx;
     plat_mutex_unlock(l->lock);
 }
 
@@ -127,9 +137,20 @@ static void copy_options(stslearn *l, job_options *j)
     j->opt.connect_ip = j->connect_ip[0] ? j->connect_ip : NULL;
 }
 
-/* What is learnt needs no further action here: stscache keeps it in memory
- * and in sts_policy, and the guard reads it from there. A failed look-up
- * leaves a cached policy in force; the domain is asked again in an hour. */
+static void tell_learnt(stslearn *l, const char *domain)
+{
+    plat_mutex_lock(l->lock);
+    stslearn_learnt_fn fn = l->on_learnt;
+    void *ctx = l->on_learnt_ctx;
+    plat_mutex_unlock(l->lock);
+    if (fn)
+        fn(ctx, domain);
+}
+
+/* What is learnt is kept by stscache in memory and in sts_policy, where
+ * the guard reads it; the engine hears of it to forget a remembered "no
+ * policy". A failed look-up leaves a cached policy in force; the domain is
+ * asked again in an hour. */
 static void learn_job(void *ctx, const char *domain)
 {
     stslearn *l = ctx;
@@ -139,6 +160,8 @@ static void learn_job(void *ctx, const char *domain)
     store *db = take_store(l);
     stscache_lookup(l->cache, db, domain, &j.opt, plat_wall_ms(), &result);
     give_back_store(l, db);
+    if (result.status == MTASTS_OK && result.fetched)
+        tell_learnt(l, domain);
 }
 
 /* ---- the memo ------------------------------------------------------------ */

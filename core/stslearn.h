@@ -57,6 +57,11 @@ typedef struct {
  * settings. Call before the first offer. */
 void stslearn_set_fetch(stslearn *l, const mtasts_options *fetch);
 
+/* Called from a pool thread with each domain whose policy a job fetched
+ * and stored (a new policy or a new id). */
+typedef void (*stslearn_learnt_fn)(void *ctx, const char *domain);
+void stslearn_on_learnt(stslearn *l, stslearn_learnt_fn fn, void *ctx);
+
 /* Queues a background look-up for each normalised domain whose TXT record
  * was not read in the hour before now_ms (plat_now_ms clock). Returns the
  * number of jobs queued. */

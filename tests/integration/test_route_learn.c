@@ -227,6 +227,29 @@ static void no_learning_with_guard_mta_sts_off(void **state)
     assert_stored(w, "learn.test", "enforce|l1");
 }
 
+/* A domain about to go plain had no policy when the guard asked, and that
+ * is remembered for an hour; a policy the learner fetches later in that
+ * hour counts at once. */
+static void policy_learnt_later_replaces_remembered_none(void **state)
+{
+    route_world *w = *state;
+    const char *late[] = { "late.test" };
+    stslearn_settings s = { dnsd_server(w->dns), 1500 };
+    dnsd_add_domain(w->dns, "late.test");
+    route_world_serve(w, peer_start(PEER_NO_STARTTLS, NULL));
+    route_expect(w, "a@late.test", 1, "no-starttls");
+    wait_background(w);
+    /* The domain publishes a policy; the learner reads it on its next round. */
+    dnsd_add_txt(w->dns, "_mta-sts.late.test", "v=STSv1; id=x1;");
+    start_policy_host(w, "late.test", "version: STSv1\nmode: enforce\nmx: mx.late.test\n"
+                                      "max_age: 86400\n");
+    assert_int_equal(stslearn_offer(engine_learner(w->eng), late, 1, &s,
+                                    plat_now_ms() + STSLEARN_TXT_EVERY_MS), 1);
+    wait_background(w);
+    assert_stored(w, "late.test", "enforce|x1");
+    route_expect(w, "b@late.test", 0, "sts-policy");
+}
+
 /* Where no policy can change the route, nothing is looked up: a virtual
  * server without a rule, and the admin's never-redirect and force-plain
  * lists. */
@@ -317,6 +340,7 @@ int main(void)
         ROUTE_WORLD_TEST(domain_without_record_costs_one_query, setup),
         ROUTE_WORLD_TEST(policy_learnt_on_a_plain_path, setup),
         ROUTE_WORLD_TEST(no_learning_with_guard_mta_sts_off, setup),
+        ROUTE_WORLD_TEST(policy_learnt_later_replaces_remembered_none, setup),
         ROUTE_WORLD_TEST(no_learning_where_a_policy_cannot_matter, setup),
         ROUTE_WORLD_TEST(learning_never_costs_the_message_time, setup),
         ROUTE_WORLD_TEST(learning_uses_the_engine_resolvers, setup),
