@@ -84,7 +84,7 @@ int probe_status_parse(const char *name, probe_status *out)
 }
 
 static const char *const trace_kind_names[PROBE_TRACE_KIND_COUNT] = {
-    "connect", "state", "command", "reply", "tls", "cert", "outcome",
+    "connect", "state", "command", "reply", "tls", "cert", "outcome", "dns",
 };
 
 const char *probe_trace_kind_name(probe_trace_kind k)
@@ -237,6 +237,43 @@ static void trace(const session *s, probe_trace_kind kind, const char *fmt, ...)
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     trace_text(s, kind, text, strlen(text));
+}
+
+/* The MX answer, most preferred first as the resolver sorted it. */
+static void trace_mx(const session *s, const char *domain, const dns_mx_list *mx)
+{
+    char text[512];
+    size_t used;
+    if (!s->opts->trace)
+        return;
+    used = (size_t)snprintf(text, sizeof text, "MX %s:", domain);
+    if (mx->status != DNS_OK)
+        snprintf(text + used, sizeof text - used, " %s", mx->error);
+    else if (mx->null_mx)
+        snprintf(text + used, sizeof text - used, " null MX (accepts no mail)");
+    else if (mx->implicit)
+        snprintf(text + used, sizeof text - used, " none, the domain itself is the host");
+    for (size_t i = 0; mx->status == DNS_OK && i < mx->count && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %u %s", i ? "," : "",
+                                 mx->hosts[i].pref, mx->hosts[i].name);
+    if (mx->status == DNS_OK && mx->ad && used < sizeof text)
+        snprintf(text + used, sizeof text - used, " (DNSSEC validated)");
+    trace_text(s, PROBE_TRACE_DNS, text, strnlen(text, sizeof text));
+}
+
+static void trace_addrs(const session *s, const char *host, const dns_addr_list *a)
+{
+    char text[512];
+    size_t used;
+    if (!s->opts->trace)
+        return;
+    used = (size_t)snprintf(text, sizeof text, "A/AAAA %s:", host);
+    if (a->status != DNS_OK)
+        snprintf(text + used, sizeof text - used, " %s", a->error);
+    for (size_t i = 0; a->status == DNS_OK && i < a->count && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s %s", i ? "," : "",
+                                 a->addrs[i]);
+    trace_text(s, PROBE_TRACE_DNS, text, strnlen(text, sizeof text));
 }
 
 static uint64_t step_deadline(const session *s, unsigned ms)
@@ -828,7 +865,9 @@ static int probe_host_itself(session *s, const char *host)
     size_t i;
     s->host = host;
     start_outcome(s, host, "");
-    if (dns_lookup_addrs(s->opts->dns_servers, host, s->total_deadline, &addrs) != DNS_OK) {
+    dns_lookup_addrs(s->opts->dns_servers, host, s->total_deadline, &addrs);
+    trace_addrs(s, host, &addrs);
+    if (addrs.status != DNS_OK) {
         unreachable(s, addrs.status == DNS_TIMEOUT ? PROBE_TIMEOUT : PROBE_DNS_FAILED, "%s",
                     addrs.error);
         settle(s);
@@ -1009,6 +1048,13 @@ static void probe_smart(session *s, const char *smart_host, tls_client *shared)
 }
 
 /* smart_host: probe that host instead of the domain's MX hosts. */
+static dns_status look_up_mx(const session *s, const char *domain, dns_mx_list *mx)
+{
+    dns_status st = dns_lookup_mx(s->opts->dns_servers, domain, s->total_deadline, mx);
+    trace_mx(s, domain, mx);
+    return st;
+}
+
 static void probe_with_ctx(const char *domain, const char *smart_host,
                            const probe_options *opts, tls_client *shared, probe_result *out)
 {
@@ -1041,7 +1087,7 @@ static void probe_with_ctx(const char *domain, const char *smart_host,
         finish_domain(s, PROBE_DNS_FAILED, "not a domain name");
     } else if (smart_host) {
         probe_smart(s, smart_host, shared);
-    } else if (dns_lookup_mx(opts->dns_servers, domain, s->total_deadline, &mx) != DNS_OK) {
+    } else if (look_up_mx(s, domain, &mx) != DNS_OK) {
         finish_domain(s, dns_failure_status(mx.status), "%s", mx.error);
     } else if (mx.null_mx) {
         finish_domain(s, PROBE_NULL_MX, "%s", mx.error);

@@ -80,11 +80,14 @@ typedef enum {
     PROBE_TRACE_TLS,         /* "TLSv1.3 TLS_AES_256_GCM_SHA384" */
     PROBE_TRACE_CERT,        /* the certificate's dates: "not before ...,
                                 not after ..." */
-    PROBE_TRACE_OUTCOME      /* what the address (or the domain's look-up)
+    PROBE_TRACE_OUTCOME,     /* what the address (or the domain's look-up)
                                 came to: "refused protocol-error: ..." */
+    PROBE_TRACE_DNS          /* an answer the probe went by: "MX example.com:
+                                10 mx.example.com", "A/AAAA mx.example.com:
+                                192.0.2.1", or the look-up's failure */
 } probe_trace_kind;
 
-#define PROBE_TRACE_KIND_COUNT 7
+#define PROBE_TRACE_KIND_COUNT 8
 /* Bytes of an event's text, its NUL included. */
 #define PROBE_TRACE_TEXT_MAX 200
 

@@ -687,6 +687,8 @@ static void trace_follows_the_session_in_order(void **state)
         probe_trace_kind kind;
         const char *text; /* NULL: checked below */
     } want[] = {
+        { PROBE_TRACE_DNS, NULL },
+        { PROBE_TRACE_DNS, "A/AAAA mx.tls.test: 127.0.0.1" },
         { PROBE_TRACE_CONNECT, "mx.tls.test 127.0.0.1" },
         { PROBE_TRACE_STATE, "greeting" },
         { PROBE_TRACE_REPLY, NULL },
@@ -723,14 +725,17 @@ static void trace_follows_the_session_in_order(void **state)
         assert_tame(t.text[i]);
         assert_null(strstr(t.text[i], "probe.client.test")); /* EHLO's argument */
     }
+    /* The MX answer with its preference. */
+    assert_true(strncmp(t.text[0], "MX tls.test: ", 13) == 0);
+    assert_non_null(strstr(t.text[0], " mx.tls.test"));
     /* The greeting's first line: escaped, and cut at the bound. */
-    assert_non_null(strstr(t.text[2], "220-\\x1B[31mred\\x1B[0m\\x09tab\\x7F\\xFF\\\\ yyy"));
-    assert_int_equal(strlen(t.text[2]), PROBE_TRACE_TEXT_MAX - 1);
-    assert_string_equal(t.text[2] + strlen(t.text[2]) - 3, "...");
-    assert_true(strncmp(t.text[10], "TLSv1.", 6) == 0);
-    assert_non_null(strstr(t.text[10], r.cipher));
-    assert_true(strncmp(t.text[11], "not before 20", 13) == 0);
-    assert_non_null(strstr(t.text[11], " UTC, not after 20"));
+    assert_non_null(strstr(t.text[4], "220-\\x1B[31mred\\x1B[0m\\x09tab\\x7F\\xFF\\\\ yyy"));
+    assert_int_equal(strlen(t.text[4]), PROBE_TRACE_TEXT_MAX - 1);
+    assert_string_equal(t.text[4] + strlen(t.text[4]) - 3, "...");
+    assert_true(strncmp(t.text[12], "TLSv1.", 6) == 0);
+    assert_non_null(strstr(t.text[12], r.cipher));
+    assert_true(strncmp(t.text[13], "not before 20", 13) == 0);
+    assert_non_null(strstr(t.text[13], " UTC, not after 20"));
 }
 
 /* Across hosts: each address's outcome, the refusal of a dropped greeting

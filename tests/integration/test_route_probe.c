@@ -167,6 +167,8 @@ static void full_debug_logs_the_probe_trace(void **state)
     route_world_route_one(w, "b@traced.test", &r);
     assert_int_equal(r.decisions[0].status, PROBE_STARTTLS);
     route_result_free(&r);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: dns MX traced.test: % mx.traced.test"), 1);
+    assert_int_equal(full_debug_rows(w, "probe traced.test: dns A/AAAA mx.traced.test: 127.0.0.1"), 1);
     assert_int_equal(full_debug_rows(w, "probe traced.test: connect mx.traced.test 127.0.0.1"), 1);
     assert_int_equal(full_debug_rows(w, "probe traced.test: state greeting"), 1);
     assert_int_equal(full_debug_rows(w, "probe traced.test: command STARTTLS"), 1);
