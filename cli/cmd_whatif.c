@@ -88,6 +88,8 @@ static void print_json(FILE *out, const replay_report *r, int days)
     json_int(&w, (int64_t)r->not_replayable);
     json_key(&w, "since_days");
     json_int(&w, days);
+    json_key(&w, "other_servers");
+    json_int(&w, (int64_t)r->other_servers);
     json_key(&w, "domains");
     json_array_begin(&w);
     for (size_t i = 0; i < r->n_domains; i++) {
@@ -117,6 +119,10 @@ static void print_text(FILE *out, const char *rule, const replay_report *r, int 
         fprintf(out, ", %lu not replayable (the journal lacks a fact their decision would "
                      "need: they keep their route)", (unsigned long)r->not_replayable);
     fputs(".\n", out);
+    if (r->other_servers)
+        fprintf(out, "Note: the journal does not record the virtual server; the rows of %lu "
+                     "other virtual server%s with a rule are replayed too.\n",
+                (unsigned long)r->other_servers, r->other_servers == 1 ? "" : "s");
     if (r->n_domains == 0)
         return;
     fprintf(out, "\n%-40s %-6s %-6s %s\n", "DOMAIN", "OLD", "NEW", "RECIPIENTS");

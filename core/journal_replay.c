@@ -357,6 +357,24 @@ static store_status replay_stored(store *s, const store_rule *rule, const replay
     return r;
 }
 
+int replay_other_servers(store *s, int source_instance, size_t *count)
+{
+    store_rule *rules = NULL;
+    size_t n = 0;
+    *count = 0;
+    if (store_rule_list(s, &rules, &n) != STORE_OK)
+        return -1;
+    /* Rules by id: a server counts at its first enabled rule only. */
+    for (size_t i = 0; i < n; i++) {
+        int seen = rules[i].source_instance == source_instance || !rules[i].enabled;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = rules[k].enabled && rules[k].source_instance == rules[i].source_instance;
+        *count += !seen;
+    }
+    free(rules);
+    return 0;
+}
+
 store_status journal_replay_rule(store *s, const char *rule_name, const replay_edit *edit,
                                  int64_t since_ms, replay_report *out, char *err,
                                  size_t errlen)
@@ -368,5 +386,13 @@ store_status journal_replay_rule(store *s, const char *rule_name, const replay_e
         errtext_set(err, errlen, "%s", store_error(s));
         return r;
     }
-    return replay_stored(s, &rule, edit, since_ms, out, err, errlen);
+    size_t others;
+    if (replay_other_servers(s, rule.source_instance, &others) != 0) {
+        errtext_set(err, errlen, "%s", store_error(s));
+        return STORE_ERR_IO;
+    }
+    r = replay_stored(s, &rule, edit, since_ms, out, err, errlen);
+    if (r == STORE_OK)
+        out->other_servers = others;
+    return r;
 }

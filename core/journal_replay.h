@@ -53,6 +53,8 @@ typedef struct {
     size_t not_replayable;     /* kept their route: the facts were not recorded */
     replay_change *domains;    /* malloc'd; most recipients first, then by domain */
     size_t n_domains;
+    size_t other_servers;      /* journal_replay_rule: other virtual servers with an
+                                  enabled rule, whose rows are replayed too */
 } replay_report;
 
 void replay_report_free(replay_report *r);
@@ -70,6 +72,11 @@ int64_t replay_since_ms(int64_t now_ms, int days);
  * -1 with err (the report is then empty). */
 int journal_replay(sqlite3 *db, const decide_rule *edited, int64_t since_ms,
                    replay_report *out, char *err, size_t errlen);
+
+/* Virtual servers other than source_instance with an enabled rule: their
+ * rows are in the journal too, and nothing there tells them apart. 0, or
+ * -1 with store_error(s). */
+int replay_other_servers(store *s, int source_instance, size_t *count);
 
 /* An edit of a stored rule: a list given replaces the rule's own, one not
  * given keeps it; patterns as typed (checked and normalised as the store

@@ -224,10 +224,13 @@ typedef struct mgr_preview {
     size_t not_replayable;     /* keep their route: a fact was never recorded */
     mgr_preview_domain *domains;   /* malloc'd, most recipients first */
     size_t n_domains;
+    size_t other_servers;      /* other virtual servers with an enabled rule: the
+                                  journal does not tell their rows apart */
 } mgr_preview;
 
-/* Reads the rule's expired_cert, force_plain and never_redirect (one
- * pattern a line, as mgr_rule_save takes them; "" for an unchecked list);
+/* Reads the rule's source_instance, expired_cert, force_plain and
+ * never_redirect (one pattern a line, as mgr_rule_save takes them; "" for
+ * an unchecked list);
  * the rule need not be saved. Opens its own connection: made for a worker
  * thread. 0, or -1 with err (a bad line is named). */
 int mgr_rule_preview(const char *db_path, const mgr_rule *edited, int days, mgr_preview *out,

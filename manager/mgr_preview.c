@@ -57,6 +57,12 @@ static int replay_lists(const char *db_path, const mgr_rule *edited, char **fp, 
     char why[MGR_ERR_LEN];
     if (mgr_db_open(db_path, &db, err, errlen) != 0)
         return -1;
+    size_t others = 0;
+    if (replay_other_servers(db->st, edited->source_instance, &others) != 0) {
+        mgr_set_err(err, errlen, "Could not read the rules: %s.", store_error(db->st));
+        mgr_db_close(db);
+        return -1;
+    }
     int rc = replay_rule_init(&rule, edited->expired_cert, (const char *const *)fp,
                               (size_t)n_fp, (const char *const *)nr, (size_t)n_nr);
     if (rc != 0) {
@@ -69,6 +75,7 @@ static int replay_lists(const char *db_path, const mgr_rule *edited, char **fp, 
         } else {
             if ((rc = copy_report(&report, days, out)) != 0)
                 mgr_set_err(err, errlen, "Out of memory.");
+            out->other_servers = others;
             replay_report_free(&report);
         }
         replay_rule_free(&rule);
@@ -150,6 +157,10 @@ static void add_summary(text_buf *b, const mgr_preview *p)
         add(b, "\n\n%lu recipient%s could not be replayed: the journal lacks a fact their "
                "decision would need (a probe or a policy look-up that never ran). They keep "
                "their route.", (unsigned long)p->not_replayable, plural(p->not_replayable));
+    if (p->other_servers)
+        add(b, "\n\nThe journal does not record the virtual server: the recipients of %lu "
+               "other virtual server%s with a rule are counted too.",
+            (unsigned long)p->other_servers, plural(p->other_servers));
 }
 
 void mgr_preview_text(const mgr_preview *p, size_t max_domains, char *out, size_t len)

@@ -468,6 +468,7 @@ static void preview(HWND dlg, rule_dlg *d)
         preview_job_free(job);
         return;
     }
+    job->rule.source_instance = read_source(dlg, d);
     job->dlg = dlg;
     snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(d->app->db));
     uintptr_t th = _beginthreadex(NULL, 0, preview_worker, job, 0, NULL);

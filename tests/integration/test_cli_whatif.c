@@ -75,7 +75,7 @@ static void force_plain_as_json(void **state)
     assert_string_equal(f->res.err, "");
     assert_string_equal(f->res.out,
                         "{\"changed\":3,\"looked_at\":6,\"not_replayable\":1,\"since_days\":7,"
-                        "\"domains\":[{\"domain\":\"shop.example\",\"old\":\"tls\",\"new\":"
+                        "\"other_servers\":0,\"domains\":[{\"domain\":\"shop.example\",\"old\":\"tls\",\"new\":"
                         "\"plain\",\"count\":3}]}\n");
 }
 
@@ -131,6 +131,20 @@ static void bad_input_is_exit_2(void **state)
     assert_string_equal(f->res.out, "");
 }
 
+/* Another virtual server's rule: its rows are in the same journal. */
+static void other_servers_are_named(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "add", "Second", "--pickup", "/tmp/p2", "--source", "2"), 0);
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--since", "1"), 0);
+    assert_string_equal(f->res.out, "Rule 'Plain Router', last 1 day: 0 recipients looked at, "
+                                    "0 would change route.\nNote: the journal does not record "
+                                    "the virtual server; the rows of 1 other virtual server with "
+                                    "a rule are replayed too.\n");
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"other_servers\":1,"));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, trtest_cli_teardown)
 
 int main(void)
@@ -140,6 +154,7 @@ int main(void)
         T(expired_off_as_a_table),
         T(unchanged_rule_has_no_table),
         T(bad_input_is_exit_2),
+        T(other_servers_are_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

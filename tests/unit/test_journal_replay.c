@@ -302,6 +302,27 @@ static void bad_input_is_refused_with_a_reason(void **state)
     assert_int_equal(w->report.n_domains, 0);
 }
 
+/* The journal has no column for the virtual server: the report says how
+ * many other servers' rows the window may hold. */
+static void rules_of_other_servers_are_counted(void **state)
+{
+    world *w = *state;
+    replay_edit edit;
+    store_rule_change off;
+    replay_edit_init(&edit);
+    replay(w, &edit);
+    assert_int_equal(w->report.other_servers, 0);
+    assert_int_equal(store_rule_add(w->st, "Same server", "/tmp/p1", 1, NULL), STORE_OK);
+    assert_int_equal(store_rule_add(w->st, "Second", "/tmp/p2", 2, NULL), STORE_OK);
+    assert_int_equal(store_rule_add(w->st, "Second again", "/tmp/p3", 2, NULL), STORE_OK);
+    assert_int_equal(store_rule_add(w->st, "Third", "/tmp/p4", 3, NULL), STORE_OK);
+    store_rule_change_init(&off);
+    off.enabled = 0;
+    assert_int_equal(store_rule_update(w->st, "Third", &off), STORE_OK);
+    replay(w, &edit);
+    assert_int_equal(w->report.other_servers, 1);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -316,6 +337,7 @@ int main(void)
         T(policy_protected_rows_never_become_plain),
         T(unknown_facts_keep_their_route),
         T(bad_input_is_refused_with_a_reason),
+        T(rules_of_other_servers_are_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -835,6 +835,20 @@ static void test_preview_of_an_unsaved_rule(void **state)
     mgr_preview_text(&p, 10, text, sizeof text);
     assert_non_null(strstr(text, "7 days, 0 of 6 recipients"));
     mgr_preview_free(&p);
+
+    /* A rule of another virtual server: its rows are in the same journal. */
+    mgr_rule other;
+    new_rule(f, &other, "Other server", "", "");
+    other.source_instance = 2;
+    assert_int_equal(mgr_rule_save(f->db, &other, err, sizeof err), 0);
+    mgr_rule_clear(&other);
+    r.source_instance = 1;
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    assert_int_equal(p.other_servers, 1);
+    mgr_preview_text(&p, 10, text, sizeof text);
+    assert_non_null(strstr(text, "the recipients of 1 other virtual server with a rule are "
+                                 "counted too."));
+    mgr_preview_free(&p);
     assert_int_equal(mgr_list_entries("a.example\r\n\r\n  \n*.b.example"), 2);
     assert_int_equal(mgr_list_entries(""), 0);
     assert_int_equal(mgr_list_entries(NULL), 0);
