@@ -405,6 +405,19 @@ static void save(HWND dlg, rule_dlg *d)
     mgr_rule_clear(&r);
 }
 
+/* Yes when the admin agrees that the n domains of the list named label go
+ * from the rule on Save. */
+static int confirm_uncheck(HWND dlg, const wchar_t *label, size_t n)
+{
+    wchar_t question[400];
+    _snwprintf(question, 399, L"The list \"%ls\" holds %lu domain%ls. Unchecked, %ls "
+               L"deleted from the rule when you save.\n\nUncheck the list?", label,
+               (unsigned long)n, n == 1 ? L"" : L"s", n == 1 ? L"it is" : L"they are");
+    question[399] = 0;
+    return MessageBoxW(dlg, question, L"Delete these domains?",
+                       MB_YESNO | MB_ICONWARNING | MB_DEFBUTTON2) == IDYES;
+}
+
 /* A list just unchecked keeps its domains on screen, but Save deletes them
  * from the rule: the admin says so first. No checks it again. */
 static void list_toggled(HWND dlg, int check_id, int edit_id, const wchar_t *label)
@@ -415,13 +428,7 @@ static void list_toggled(HWND dlg, int check_id, int edit_id, const wchar_t *lab
         char *text = ui_get_text_utf8(edit);
         size_t n = mgr_list_entries(text);
         free(text);
-        wchar_t question[400];
-        _snwprintf(question, 399, L"The list \"%ls\" holds %lu domain%ls. Unchecked, %ls "
-                   L"deleted from the rule when you save.\n\nUncheck the list?", label,
-                   (unsigned long)n, n == 1 ? L"" : L"s", n == 1 ? L"it is" : L"they are");
-        question[399] = 0;
-        if (n > 0 && MessageBoxW(dlg, question, L"Delete these domains?",
-                                 MB_YESNO | MB_ICONWARNING | MB_DEFBUTTON2) != IDYES) {
+        if (n > 0 && !confirm_uncheck(dlg, label, n)) {
             CheckDlgButton(dlg, check_id, BST_CHECKED);
             on = 1;
         }
