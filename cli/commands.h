@@ -28,3 +28,8 @@ CLI_COMMAND(check, "check [--json]\n"
 CLI_COMMAND(stats, "stats [--json]\n"
                    "    (live figures summed over every process: messages, recipients, probes,\n"
                    "    probe_joins, refreshes, cache_hits, handoffs, onarrival_ms p50/p95/p99/max)")
+CLI_COMMAND(whatif, "whatif RULE [--force-plain P]... [--never-redirect P]... [--expired-cert on|off]\n"
+                    "         [--since DAYS] [--json]\n"
+                    "    (what the edit would have changed over the last DAYS days, 7 unless given,\n"
+                    "    from the journal's recorded decisions; nothing is saved. A list given replaces\n"
+                    "    the rule's list; one not given keeps it)")

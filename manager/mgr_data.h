@@ -206,4 +206,41 @@ int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, cha
  * OnArrival time at p50, p95, p99 and its longest. */
 int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen);
 
+/* ---- What-if (the rule dialog's Preview) ---- */
+/* What a rule as edited, not saved, would have done to the journal's
+ * recipients of the last days days (core/journal_replay.h): the recorded
+ * decisions replayed with the edited lists and expired option. */
+typedef struct mgr_preview_domain {
+    char domain[256];
+    char old_route[8];         /* "tls" or "plain", as recorded */
+    char new_route[8];         /* under the edited rule */
+    size_t count;
+} mgr_preview_domain;
+
+typedef struct mgr_preview {
+    int days;
+    size_t looked_at;          /* recipients in the window */
+    size_t changed;            /* would take the other route */
+    size_t not_replayable;     /* keep their route: a fact was never recorded */
+    mgr_preview_domain *domains;   /* malloc'd, most recipients first */
+    size_t n_domains;
+    size_t other_servers;      /* other virtual servers with an enabled rule: the
+                                  journal does not tell their rows apart */
+} mgr_preview;
+
+/* Reads the rule's source_instance, expired_cert, force_plain and
+ * never_redirect (one pattern a line, as mgr_rule_save takes them; "" for
+ * an unchecked list);
+ * the rule need not be saved. Opens its own connection: made for a worker
+ * thread. 0, or -1 with err (a bad line is named). */
+int mgr_rule_preview(const char *db_path, const mgr_rule *edited, int days, mgr_preview *out,
+                     char *err, size_t errlen);
+void mgr_preview_free(mgr_preview *p);
+/* The result in words for a message box: the counts, then up to
+ * max_domains "domain: TLS -> Plain (N)" lines. */
+void mgr_preview_text(const mgr_preview *p, size_t max_domains, char *out, size_t len);
+
+/* The patterns a list as typed holds: its lines that are not blank. */
+size_t mgr_list_entries(const char *text);
+
 #endif

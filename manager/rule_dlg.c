@@ -3,7 +3,9 @@
  * certificate toggle; the force-plain and never-redirect lists, one domain
  * a line. Nothing is saved until every field is valid; a bad domain line is
  * selected and its reason shown. Domains newly forced plain are asked for
- * MTA-STS and DANE first; one that publishes either needs a Yes. */
+ * MTA-STS and DANE first; one that publishes either needs a Yes. Unchecking
+ * a list that holds domains asks first (Save deletes them). Preview replays
+ * the journal's last days against the rule as edited, before any Save. */
 #include <windows.h>
 #include <commctrl.h>
 #include <process.h>
@@ -14,6 +16,7 @@
 
 #include "app.h"
 #include "iis.h"
+#include "journal_replay.h"
 #include "manager_res.h"
 #include "pickup.h"
 #include "store.h"
@@ -21,6 +24,11 @@
 
 #define MAX_SERVERS 32
 #define WM_APP_REVIEWDONE (WM_APP + 30)   /* lParam: the review_job */
+#define WM_APP_PREVIEWDONE (WM_APP + 31)  /* lParam: the preview_job */
+#define PREVIEW_DOMAINS_SHOWN 15
+/* The Plain TCP Server's own folder, as the setup of the brief creates it:
+ * never the Default server's C:\inetpub\mailroot\Pickup, which would loop. */
+#define PLAIN_PICKUP_EXAMPLE L"C:\\inetpub\\mailroot-plain\\Pickup"
 
 typedef struct rule_dlg {
     mgr_app *app;
@@ -130,8 +138,8 @@ static void browse(HWND dlg)
     wchar_t path[MAX_PATH];
     BROWSEINFOW bi = { 0 };
     bi.hwndOwner = dlg;
-    bi.lpszTitle = L"Choose the Pickup folder of the Plain TCP server "
-                   L"(for example C:\\inetpub\\mailroot\\Pickup):";
+    bi.lpszTitle = L"Choose the Pickup folder of the Plain TCP Server, its own folder "
+                   L"(for example " PLAIN_PICKUP_EXAMPLE L"):";
     bi.ulFlags = BIF_RETURNONLYFSDIRS | BIF_NEWDIALOGSTYLE;
     PIDLIST_ABSOLUTE pidl = SHBrowseForFolderW(&bi);
     if (!pidl)
@@ -155,9 +163,10 @@ static void select_line(HWND edit, int line)
 
 typedef int (*list_check)(const char *text, char *reason, size_t reasonlen);
 
-/* Reads and checks one list; on a bad line points at it and returns -1. */
+/* Reads and checks one list; on a bad line points at it and returns -1.
+ * retry names what to do once it is fixed ("save again"). */
 static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, list_check check,
-                     char **out)
+                     const wchar_t *retry, char **out)
 {
     char reason[300];
     wchar_t msg[700], wreason[300];
@@ -176,8 +185,8 @@ static int read_list(HWND dlg, int check_id, int edit_id, const wchar_t *label, 
     select_line(edit, line);
     ui_widen(reason, wreason, 300);
     _snwprintf(msg, 699, L"Line %d of the list \"%ls\" is not valid: %ls.\n\n"
-               L"Correct or remove that line, then save again. Nothing has been saved.",
-               line, label, wreason);
+               L"Correct or remove that line, then %ls. Nothing has been saved.",
+               line, label, wreason, retry);
     msg[699] = 0;
     ui_error(dlg, msg);
     select_line(edit, line);
@@ -237,7 +246,7 @@ static int read_pickup(HWND dlg, mgr_rule *r)
     mgr_trim_blanks(r->pickup_dir);
     if (!r->pickup_dir[0])
         return fail_at(dlg, IDC_RULE_PICKUP, L"Choose the destination: the Pickup folder of "
-                       L"the Plain TCP server, for example C:\\inetpub\\mailroot\\Pickup.");
+                       L"the Plain TCP Server, for example " PLAIN_PICKUP_EXAMPLE L".");
     return 0;
 }
 
@@ -252,6 +261,21 @@ static int pickup_exists(const char *utf8)
     }
     free(w);
     return attrs != INVALID_FILE_ATTRIBUTES && (attrs & FILE_ATTRIBUTE_DIRECTORY);
+}
+
+#define FORCE_LABEL L"Or if recipient domain is in the following list"
+#define NEVER_LABEL L"But never redirect email if recipient domain is in the following list"
+
+/* What decides a domain's route: the expired option and both lists. */
+static int read_conditions(HWND dlg, mgr_rule *r, const wchar_t *retry)
+{
+    r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
+    if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST, FORCE_LABEL,
+                  mgr_force_plain_check, retry, &r->force_plain) != 0
+        || read_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST, NEVER_LABEL,
+                     mgr_domains_check, retry, &r->never_redirect) != 0)
+        return -1;
+    return 0;
 }
 
 static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
@@ -275,15 +299,7 @@ static int read_fields(HWND dlg, rule_dlg *d, mgr_rule *r)
                        L"path, or create the Plain TCP virtual server in IIS first.");
     if (refuse_source_pickup(dlg, r) != 0)
         return -1;
-    r->expired_cert = IsDlgButtonChecked(dlg, IDC_RULE_EXPIRED) == BST_CHECKED;
-    if (read_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST,
-                  L"Or if recipient domain is in the following list", mgr_force_plain_check,
-                  &r->force_plain) != 0
-        || read_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST,
-                     L"But never redirect email if recipient domain is in the following list",
-                     mgr_domains_check, &r->never_redirect) != 0)
-        return -1;
-    return 0;
+    return read_conditions(dlg, r, L"save again");
 }
 
 static void save_now(HWND dlg, rule_dlg *d, mgr_rule *r)
@@ -389,6 +405,109 @@ static void save(HWND dlg, rule_dlg *d)
     mgr_rule_clear(&r);
 }
 
+/* Yes when the admin agrees that the n domains of the list named label go
+ * from the rule on Save. */
+static int confirm_uncheck(HWND dlg, const wchar_t *label, size_t n)
+{
+    wchar_t question[400];
+    _snwprintf(question, 399, L"The list \"%ls\" holds %lu domain%ls. Unchecked, %ls "
+               L"deleted from the rule when you save.\n\nUncheck the list?", label,
+               (unsigned long)n, n == 1 ? L"" : L"s", n == 1 ? L"it is" : L"they are");
+    question[399] = 0;
+    return MessageBoxW(dlg, question, L"Delete these domains?",
+                       MB_YESNO | MB_ICONWARNING | MB_DEFBUTTON2) == IDYES;
+}
+
+/* A list just unchecked keeps its domains on screen, but Save deletes them
+ * from the rule: the admin says so first. No checks it again. */
+static void list_toggled(HWND dlg, int check_id, int edit_id, const wchar_t *label)
+{
+    HWND edit = GetDlgItem(dlg, edit_id);
+    int on = IsDlgButtonChecked(dlg, check_id) == BST_CHECKED;
+    if (!on) {
+        char *text = ui_get_text_utf8(edit);
+        size_t n = mgr_list_entries(text);
+        free(text);
+        if (n > 0 && !confirm_uncheck(dlg, label, n)) {
+            CheckDlgButton(dlg, check_id, BST_CHECKED);
+            on = 1;
+        }
+    }
+    EnableWindow(edit, on);
+}
+
+/* Preview replays a week of the journal (a query over every row of it):
+ * on a worker thread with a connection of its own, like the review. */
+typedef struct preview_job {
+    HWND dlg;
+    char db_path[PLAT_PATH_MAX];
+    mgr_rule rule;             /* the conditions as edited */
+    mgr_preview result;
+    int rc;
+    char err[MGR_ERR_LEN];
+} preview_job;
+
+static void preview_job_free(preview_job *job)
+{
+    mgr_rule_clear(&job->rule);
+    mgr_preview_free(&job->result);
+    free(job);
+}
+
+static unsigned __stdcall preview_worker(void *arg)
+{
+    preview_job *job = arg;
+    job->rc = mgr_rule_preview(job->db_path, &job->rule, REPLAY_DEFAULT_DAYS, &job->result,
+                               job->err, sizeof job->err);
+    if (!PostMessageW(job->dlg, WM_APP_PREVIEWDONE, 0, (LPARAM)job))
+        preview_job_free(job);
+    return 0;
+}
+
+static void preview(HWND dlg, rule_dlg *d)
+{
+    preview_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        ui_error(dlg, L"The preview could not start: out of memory.");
+        return;
+    }
+    if (read_conditions(dlg, &job->rule, L"preview again") != 0) {
+        preview_job_free(job);
+        return;
+    }
+    job->rule.source_instance = read_source(dlg, d);
+    job->dlg = dlg;
+    snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(d->app->db));
+    uintptr_t th = _beginthreadex(NULL, 0, preview_worker, job, 0, NULL);
+    if (!th) {
+        preview_job_free(job);
+        ui_error(dlg, L"The preview could not start: no thread.");
+        return;
+    }
+    CloseHandle((HANDLE)th);
+    EnableWindow(GetDlgItem(dlg, IDC_RULE_PREVIEW), FALSE);
+    SetDlgItemTextW(dlg, IDC_RULE_PREVIEW, L"Replaying...");
+}
+
+static void preview_done(HWND dlg, preview_job *job)
+{
+    HWND button = GetDlgItem(dlg, IDC_RULE_PREVIEW);
+    SetWindowTextW(button, L"&Preview...");
+    EnableWindow(button, TRUE);
+    if (job->rc != 0) {
+        ui_error_utf8(dlg, job->err);
+    } else {
+        char text[4096];
+        wchar_t wide[4096];
+        mgr_preview_text(&job->result, PREVIEW_DOMAINS_SHOWN, text, sizeof text);
+        ui_widen(text, wide, sizeof wide / sizeof wide[0]);
+        MessageBoxW(dlg, wide, L"Preview: what this rule would change",
+                    MB_OK | MB_ICONINFORMATION);
+    }
+    SetFocus(button);
+    preview_job_free(job);
+}
+
 static INT_PTR CALLBACK rule_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
 {
     rule_dlg *d = (rule_dlg *)GetWindowLongPtrW(dlg, GWLP_USERDATA);
@@ -398,6 +517,9 @@ static INT_PTR CALLBACK rule_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
     case WM_APP_REVIEWDONE:
         review_done(dlg, d, (review_job *)lp);
         return TRUE;
+    case WM_APP_PREVIEWDONE:
+        preview_done(dlg, (preview_job *)lp);
+        return TRUE;
     case WM_COMMAND:
         switch (LOWORD(wp)) {
         case IDOK:
@@ -406,13 +528,15 @@ static INT_PTR CALLBACK rule_proc(HWND dlg, UINT msg, WPARAM wp, LPARAM lp)
             return TRUE;
         case IDCANCEL: EndDialog(dlg, 0); return TRUE;
         case IDC_RULE_BROWSE: browse(dlg); return TRUE;
+        case IDC_RULE_PREVIEW:
+            if (IsWindowEnabled(GetDlgItem(dlg, IDC_RULE_PREVIEW)))
+                preview(dlg, d);
+            return TRUE;
         case IDC_RULE_FORCE_ON:
-            EnableWindow(GetDlgItem(dlg, IDC_RULE_FORCE_LIST),
-                         IsDlgButtonChecked(dlg, IDC_RULE_FORCE_ON) == BST_CHECKED);
+            list_toggled(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST, FORCE_LABEL);
             return TRUE;
         case IDC_RULE_NEVER_ON:
-            EnableWindow(GetDlgItem(dlg, IDC_RULE_NEVER_LIST),
-                         IsDlgButtonChecked(dlg, IDC_RULE_NEVER_ON) == BST_CHECKED);
+            list_toggled(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST, NEVER_LABEL);
             return TRUE;
         case IDC_RULE_DEST:
             if (HIWORD(wp) == CBN_SELCHANGE) {

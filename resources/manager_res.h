@@ -31,6 +31,8 @@
 #define IDC_RULE_NEVER_ON       410
 #define IDC_RULE_NEVER_LIST     411
 #define IDC_RULE_DEST_NOTE      412
+#define IDC_RULE_MAIN           413
+#define IDC_RULE_PREVIEW        414
 
 /* Journal tab. */
 #define IDD_TAB_JOURNAL         500

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "dnsd.h"
+#include "journal.h"
 #include "mgr_data.h"
 #include "peer.h"
 #include "plat.h"
@@ -767,6 +768,93 @@ static void test_plain_server_backlog(void **state)
     mgr_rule_clear(&on);
 }
 
+/* ---- What-if: the rule dialog's Preview ---- */
+
+static void preview_rows(fixture *f, const char *domain, int plain, decide_reason reason,
+                         probe_status status, int n)
+{
+    store *st;
+    char err[256], rcpt[8][300];
+    journal_entry rows[8];
+    assert_int_equal(store_open(f->dir.db, &st, err, sizeof err), STORE_OK);
+    journal *j = journal_open(store_db(st), err, sizeof err);
+    assert_non_null(j);
+    for (int i = 0; i < n; i++) {
+        snprintf(rcpt[i], sizeof rcpt[i], "u%d@%s", i, domain);
+        rows[i] = (journal_entry){ .at_ms = plat_wall_ms() - 3600000, .recipient = rcpt[i],
+                                   .domain = domain, .plain = plain, .reason = reason,
+                                   .status = status };
+    }
+    assert_int_equal(journal_write(j, rows, (size_t)n, err, sizeof err), 0);
+    journal_close(j);
+    store_close(st);
+}
+
+/* A rule never saved: its lists as typed in the dialog, against the
+ * journal the writer filled. */
+static void test_preview_of_an_unsaved_rule(void **state)
+{
+    fixture *f = *state;
+    char err[MGR_ERR_LEN], text[2048];
+    mgr_preview p;
+    mgr_rule r = { .expired_cert = 0 };
+    preview_rows(f, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    preview_rows(f, "b.example", 1, DECIDE_NO_STARTTLS, PROBE_NO_STARTTLS, 2);
+    preview_rows(f, "c.example", 0, DECIDE_NEEDS_PROBE, PROBE_NOT_PROBED, 1);
+    r.force_plain = dup("A.example\r\n\r\n");
+    r.never_redirect = dup("  b.example\n");
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    assert_int_equal(p.looked_at, 6);
+    assert_int_equal(p.changed, 5);
+    assert_int_equal(p.not_replayable, 1);
+    assert_int_equal(p.n_domains, 2);
+    assert_string_equal(p.domains[0].domain, "a.example");
+    assert_string_equal(p.domains[0].old_route, "tls");
+    assert_string_equal(p.domains[0].new_route, "plain");
+    assert_int_equal(p.domains[0].count, 3);
+    mgr_preview_text(&p, 1, text, sizeof text);
+    assert_string_equal(text,
+                        "Over the last 7 days, 5 of 6 recipients would have taken another route "
+                        "with this rule.\n\n1 recipient could not be replayed: the journal lacks "
+                        "a fact their decision would need (a probe or a policy look-up that "
+                        "never ran). They keep their route.\n\na.example: TLS -> Plain (3)\n"
+                        "... and 1 more domain.\n\nNothing has been saved.");
+    mgr_preview_free(&p);
+
+    /* A bad line is named, and nothing is replayed. */
+    free(r.never_redirect);
+    r.never_redirect = dup("b.example\nnot a domain\n");
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "Line 2 of the never-redirect list is not valid"));
+    assert_int_equal(p.n_domains, 0);
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 0, &p, err, sizeof err), -1);
+    mgr_rule_clear(&r);
+
+    /* With no list and the option off, nothing would change. */
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    mgr_preview_text(&p, 10, text, sizeof text);
+    assert_non_null(strstr(text, "7 days, 0 of 6 recipients"));
+    mgr_preview_free(&p);
+
+    /* A rule of another virtual server: its rows are in the same journal. */
+    mgr_rule other;
+    new_rule(f, &other, "Other server", "", "");
+    other.source_instance = 2;
+    assert_int_equal(mgr_rule_save(f->db, &other, err, sizeof err), 0);
+    mgr_rule_clear(&other);
+    r.source_instance = 1;
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    assert_int_equal(p.other_servers, 1);
+    mgr_preview_text(&p, 10, text, sizeof text);
+    assert_non_null(strstr(text, "the recipients of 1 other virtual server with a rule are "
+                                 "counted too."));
+    mgr_preview_free(&p);
+    assert_int_equal(mgr_list_entries("a.example\r\n\r\n  \n*.b.example"), 2);
+    assert_int_equal(mgr_list_entries(""), 0);
+    assert_int_equal(mgr_list_entries(NULL), 0);
+}
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -792,6 +880,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_force_plain_review_asks_about_published_policies,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_server_backlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preview_of_an_unsaved_rule, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,7 @@
 #include "manager_res.h"
 #include "expcache.h"
 #include "host.h"
+#include "journal.h"
 #include "mgr_data.h"
 #include "plat.h"
 #include "store.h"
@@ -1266,6 +1267,135 @@ static void test_rule_delete(void **state)
     store_close(st);
 }
 
+/* ---- The rule dialog's wording, Preview and the unchecked lists ---- */
+
+#define PREVIEW_TITLE L"Preview: what this rule would change"
+
+/* Decisions of the last hours, through the journal writer as the sink
+ * writes them (the prepared million rows are months old: out of the week). */
+static void seed_preview_journal(void)
+{
+    static const struct { const char *domain; int plain; decide_reason reason;
+                          probe_status status; int n; } seed[] = {
+        { "a.preview.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3 },
+        { "never.preview.example", 1, DECIDE_NO_STARTTLS, PROBE_NO_STARTTLS, 2 },
+        { "fresh.preview.example", 0, DECIDE_NEEDS_PROBE, PROBE_NOT_PROBED, 1 },
+    };
+    store *st;
+    char err[MGR_ERR_LEN], rcpt[3][64];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    journal *j = journal_open(store_db(st), err, sizeof err);
+    assert_non_null(j);
+    for (size_t k = 0; k < sizeof seed / sizeof seed[0]; k++) {
+        journal_entry rows[3];
+        for (int i = 0; i < seed[k].n; i++) {
+            snprintf(rcpt[i], sizeof rcpt[i], "u%d@%s", i, seed[k].domain);
+            rows[i] = (journal_entry){ .at_ms = plat_wall_ms() - 3600000,
+                                       .message_id = "<preview@corp.example>",
+                                       .sender = "app@corp.example", .recipient = rcpt[i],
+                                       .domain = seed[k].domain, .plain = seed[k].plain,
+                                       .reason = seed[k].reason, .status = seed[k].status };
+        }
+        assert_int_equal(journal_write(j, rows, (size_t)seed[k].n, err, sizeof err), 0);
+    }
+    journal_close(j);
+    store_close(st);
+}
+
+/* The preview's result box: its text checked against the journal's rows
+ * as replayed through the data door for the same lists. */
+static void assert_preview_shown(HWND dlg, const char *force, const char *never,
+                                 const wchar_t *const *lines, const char *shot)
+{
+    char err[MGR_ERR_LEN];
+    wchar_t text[4096], counts[128];
+    mgr_rule r = { .force_plain = (char *)force, .never_redirect = (char *)never };
+    mgr_preview want;
+    assert_int_equal(mgr_rule_preview(db_path, &r, 7, &want, err, sizeof err), 0);
+    HWND box = wait_dialog(dlg, PREVIEW_TITLE);
+    assert_non_null(box);
+    box_text(box, text, 4096);
+    printf("# preview shown: %ls\n", text);
+    _snwprintf(counts, 127, L"Over the last 7 days, %lu of %lu recipients would",
+               (unsigned long)want.changed, (unsigned long)want.looked_at);
+    counts[127] = 0;
+    assert_non_null(wcsstr(text, counts));
+    for (size_t i = 0; lines[i]; i++)
+        assert_non_null(wcsstr(text, lines[i]));
+    assert_non_null(wcsstr(text, L"Nothing has been saved."));
+    mgr_preview_free(&want);
+    if (shot)
+        screenshot(shot);
+    post_click(box, IDOK);
+    assert_true(wait_gone(box));
+}
+
+/* Unchecks a list holding domains: the question comes, No keeps it. */
+static void uncheck_list(HWND dlg, int check_id, int edit_id, int answer)
+{
+    wchar_t text[1024];
+    PostMessageW(GetDlgItem(dlg, check_id), BM_CLICK, 0, 0);
+    HWND box = wait_dialog(dlg, L"Delete these domains?");
+    assert_non_null(box);
+    box_text(box, text, 1024);
+    assert_non_null(wcsstr(text, L"holds 1 domain. Unchecked, it is deleted from the rule "
+                                 L"when you save."));
+    post_click(box, answer);
+    assert_true(wait_gone(box));
+    int on = answer == IDNO;
+    assert_int_equal(IsDlgButtonChecked(dlg, check_id), on ? BST_CHECKED : BST_UNCHECKED);
+    assert_int_equal(!!IsWindowEnabled(GetDlgItem(dlg, edit_id)), on);
+}
+
+static void test_rule_preview(void **state)
+{
+    static const wchar_t *const flipped[] = {
+        L"a.preview.example: TLS -> Plain (3)", L"never.preview.example: Plain -> TLS (2)",
+        L"fresh.preview.example: TLS -> Plain (1)", NULL };
+    static const wchar_t *const none[] = { NULL };
+    wchar_t text[512];
+    seed_preview_journal();
+    HWND dlg = open_new_rule_dialog();
+    get_text(GetDlgItem(dlg, IDC_RULE_MAIN), text, 512);
+    assert_true(wcscmp(text, L"Send to the Plain TCP Server when the recipient's server does "
+                             L"not offer TLS") == 0);
+    get_text(GetDlgItem(dlg, IDC_RULE_EXPIRED), text, 512);
+    assert_non_null(wcsstr(text, L"handshake fails (also when the server offers only old "
+                                 L"protocols"));
+    set_text(dlg, IDC_RULE_NAME, RULE_NAME);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_FORCE_ON), BM_CLICK, 0, 0);
+    SendMessageW(GetDlgItem(dlg, IDC_RULE_NEVER_ON), BM_CLICK, 0, 0);
+    set_text(dlg, IDC_RULE_FORCE_LIST, L"*.Preview.example");
+    set_text(dlg, IDC_RULE_NEVER_LIST, L"never.preview.example\r\n");
+    post_click(dlg, IDC_RULE_PREVIEW);
+    assert_preview_shown(dlg, "*.preview.example", "never.preview.example", flipped,
+                         "rule-preview");
+
+    /* The keyboard: Alt+P previews from any control of the dialog. */
+    PostMessageW(GetDlgItem(dlg, IDC_RULE_NAME), WM_SYSCHAR, 'p', 0x20000001);
+    assert_preview_shown(dlg, "*.preview.example", "never.preview.example", flipped, NULL);
+
+    /* Unchecked lists ask first; unchecked, the preview leaves them out
+     * and nothing flips. */
+    uncheck_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST, IDNO);
+    uncheck_list(dlg, IDC_RULE_FORCE_ON, IDC_RULE_FORCE_LIST, IDYES);
+    uncheck_list(dlg, IDC_RULE_NEVER_ON, IDC_RULE_NEVER_LIST, IDYES);
+    post_click(dlg, IDC_RULE_PREVIEW);
+    assert_preview_shown(dlg, "", "", none, NULL);
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    store *st;
+    store_rule *rules = NULL;
+    size_t n = 1;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_rule_list(st, &rules, &n), STORE_OK);
+    assert_int_equal(n, 0);   /* a preview saves nothing */
+    free(rules);
+    store_close(st);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -1313,6 +1443,7 @@ int main(void)
         cmocka_unit_test(test_probe_dialog),
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_rule_delete),
+        cmocka_unit_test(test_rule_preview),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);

@@ -1,0 +1,160 @@
+/* `tlsrouter whatif`: a rule edit replayed against the journal, on a
+ * database whose journal the real writer filled. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal.h"
+#include "plat.h"
+#include "store.h"
+#include "trtest.h"
+
+#define DAY_MS 86400000LL
+
+typedef trtest_cli_fixture fixture;
+
+#define RUN(f, ...)                                                                        \
+    (assert_int_equal(trtest_run_cli_db(&(f)->res, (f)->dir.db, NULL,                      \
+                                        (const char *const[]){ __VA_ARGS__, NULL }),      \
+                      0),                                                                  \
+     (f)->res.exit_code)
+
+static void write_rows(journal *j, int64_t at_ms, const char *domain, int plain,
+                       decide_reason reason, probe_status status, int n)
+{
+    journal_entry rows[8];
+    char rcpt[8][300], err[256];
+    for (int i = 0; i < n; i++) {
+        snprintf(rcpt[i], sizeof rcpt[i], "r%d@%s", i, domain);
+        rows[i] = (journal_entry){ .at_ms = at_ms, .message_id = "<w@corp.example>",
+                                   .sender = "a@corp.example", .recipient = rcpt[i],
+                                   .domain = domain, .plain = plain, .reason = reason,
+                                   .status = status };
+    }
+    if (journal_write(j, rows, (size_t)n, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* A rule with the expired option on, and a week of decisions. */
+static int setup(void **state)
+{
+    trtest_cli_setup(state);
+    fixture *f = *state;
+    store *st;
+    char err[256];
+    if (store_open(f->dir.db, &st, err, sizeof err) != STORE_OK)
+        fail_msg("%s", err);
+    assert_int_equal(store_rule_add(st, "Plain Router", "/tmp/plain-pickup", 1, NULL), STORE_OK);
+    store_rule_change on;
+    store_rule_change_init(&on);
+    on.expired_cert = 1;
+    assert_int_equal(store_rule_update(st, "Plain Router", &on), STORE_OK);
+    journal *j = journal_open(store_db(st), err, sizeof err);
+    assert_non_null(j);
+    int64_t now = plat_wall_ms();
+    write_rows(j, now - DAY_MS, "shop.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    write_rows(j, now - 2 * DAY_MS, "old.example", 1, DECIDE_CERT_EXPIRED, PROBE_CERT_EXPIRED, 2);
+    write_rows(j, now - 3 * DAY_MS, "fresh.example", 0, DECIDE_NEEDS_PROBE, PROBE_NOT_PROBED, 1);
+    write_rows(j, now - 10 * DAY_MS, "shop.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 4);
+    journal_close(j);
+    store_close(st);
+    return 0;
+}
+
+static void force_plain_as_json(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "whatif", "plain router", "--force-plain", "shop.example",
+                         "--json"), 0);
+    assert_string_equal(f->res.err, "");
+    assert_string_equal(f->res.out,
+                        "{\"changed\":3,\"looked_at\":6,\"not_replayable\":1,\"since_days\":7,"
+                        "\"other_servers\":0,\"domains\":[{\"domain\":\"shop.example\",\"old\":\"tls\",\"new\":"
+                        "\"plain\",\"count\":3}]}\n");
+}
+
+static void expired_off_as_a_table(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--expired-cert", "off", "--since", "30"),
+                     0);
+    assert_string_equal(f->res.out,
+                        "Rule 'Plain Router', last 30 days: 10 recipients looked at, 2 would "
+                        "change route, 1 not replayable (the journal lacks a fact their "
+                        "decision would need: they keep their route).\n\n"
+                        "DOMAIN                                   OLD    NEW    RECIPIENTS\n"
+                        "old.example                              plain  tls    2\n");
+}
+
+static void unchanged_rule_has_no_table(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--since", "1"), 0);
+    assert_string_equal(f->res.out, "Rule 'Plain Router', last 1 day: 0 recipients looked at, "
+                                    "0 would change route.\n");
+    /* Repeated options add to the list, which replaces the stored one. */
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--force-plain", "fresh.example",
+                         "--force-plain", "*.nowhere.example", "--never-redirect",
+                         "old.example", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"changed\":3,\"looked_at\":6,\"not_replayable\":0"));
+    assert_non_null(strstr(f->res.out, "{\"domain\":\"old.example\",\"old\":\"plain\",\"new\":"
+                                       "\"tls\",\"count\":2},{\"domain\":\"fresh.example\""));
+}
+
+static void bad_input_is_exit_2(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "whatif", "No Such Rule"), 2);
+    assert_string_equal(f->res.out, "");
+    assert_non_null(strstr(f->res.err, "No Such Rule"));
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--force-plain", "bad..example"), 2);
+    assert_non_null(strstr(f->res.err, "bad..example"));
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--force-plain", "com"), 2);
+    assert_non_null(strstr(f->res.err, "com"));
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--since", "0"), 2);
+    assert_string_equal(f->res.err, "tlsrouter: --since: '0' is not a number of days from 1 "
+                                    "to 3650\n");
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--since", "7x"), 2);
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--expired-cert", "maybe"), 2);
+    assert_non_null(strstr(f->res.err, "expected on or off"));
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--force-plain"), 2);
+    assert_string_equal(f->res.err, "tlsrouter: --force-plain needs a value\n");
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--frobnicate", "x"), 2);
+    assert_int_equal(RUN(f, "whatif"), 2);
+    assert_non_null(strstr(f->res.err, "usage: whatif RULE"));
+    assert_string_equal(f->res.out, "");
+}
+
+/* Another virtual server's rule: its rows are in the same journal. */
+static void other_servers_are_named(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(RUN(f, "rule", "add", "Second", "--pickup", "/tmp/p2", "--source", "2"), 0);
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--since", "1"), 0);
+    assert_string_equal(f->res.out, "Rule 'Plain Router', last 1 day: 0 recipients looked at, "
+                                    "0 would change route.\nNote: the journal does not record "
+                                    "the virtual server; the rows of 1 other virtual server with "
+                                    "a rule are replayed too.\n");
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--json"), 0);
+    assert_non_null(strstr(f->res.out, "\"other_servers\":1,"));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, trtest_cli_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(force_plain_as_json),
+        T(expired_off_as_a_table),
+        T(unchanged_rule_has_no_table),
+        T(bad_input_is_exit_2),
+        T(other_servers_are_named),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
