@@ -128,6 +128,8 @@ static void append(char *out, size_t len, size_t *used, const char *fmt, ...)
         *used = *used + (size_t)n < len ? *used + (size_t)n : len - 1;
 }
 
+/* The reason in words comes first: the pane is short, and why is what the
+ * admin selected the row for; the fields follow for a support ticket. */
 void mgr_journal_details(const mgr_journal_row *r, mgr_time_format format_time, char *out,
                          size_t len)
 {
@@ -135,21 +137,21 @@ void mgr_journal_details(const mgr_journal_row *r, mgr_time_format format_time, 
     size_t used = 0;
     format_time(r->at_ms, at, sizeof at);
     out[0] = 0;
+    const explain_text *why = explain_lookup(r->reason);
+    if (why)
+        append(out, len, &used, "%s (%s). %s\r\nWhat to do: %s\r\n\r\n", why->title,
+               r->reason, why->meaning, why->action);
+    else
+        append(out, len, &used, "This version of TLS Router has no explanation of the reason "
+               "'%s'.\r\n\r\n", r->reason);
     append(out, len, &used, "%s   %s   route %s, reason %s\r\n", at, r->recipient, r->route,
            r->reason);
     append(out, len, &used, "Sender: %s   Message-ID: %s\r\n", r->sender[0] ? r->sender : "-",
            r->message_id[0] ? r->message_id : "-");
-    append(out, len, &used, "MX: %s   TLS version: %s\r\n", r->mx[0] ? r->mx : "-",
+    append(out, len, &used, "MX: %s   TLS version: %s", r->mx[0] ? r->mx : "-",
            r->tls_version[0] ? r->tls_version : "-");
     if (r->detail[0])
-        append(out, len, &used, "Detail: %s\r\n", r->detail);
-    const explain_text *why = explain_lookup(r->reason);
-    if (why)
-        append(out, len, &used, "\r\n%s. %s\r\nWhat to do: %s", why->title, why->meaning,
-               why->action);
-    else
-        append(out, len, &used, "\r\nThis version of TLS Router has no explanation of the "
-               "reason '%s'.", r->reason);
+        append(out, len, &used, "\r\nDetail: %s", r->detail);
 }
 
 /* mgr_view_ops over the journal: the same calls with the view's types

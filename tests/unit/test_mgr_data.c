@@ -549,7 +549,7 @@ static void test_journal_details_explain_the_reason(void **state)
     assert_non_null(why);
     assert_non_null(strstr(text, "b@old.example"));
     assert_non_null(strstr(text, "Sender: Boss@S.example   Message-ID: <m1@s.example>\r\n"));
-    assert_non_null(strstr(text, "Detail: The remote SMTP service does not support TLS.\r\n"));
+    assert_non_null(strstr(text, "\r\nDetail: The remote SMTP service does not support TLS."));
     assert_non_null(strstr(text, why->title));
     assert_non_null(strstr(text, why->meaning));
     assert_non_null(strstr(text, why->action));
