@@ -268,6 +268,31 @@ static void count_settle(HWND count)
 
 static void journal_settle(HWND page) { count_settle(GetDlgItem(page, IDC_JOURNAL_COUNT)); }
 
+/* The save dialog of an export: type the path, OK, wait for the status
+ * line to report the rows. */
+static void export_to(HWND page, int export_id, const wchar_t *title, const wchar_t *path,
+                      const wchar_t *expected_status)
+{
+    wchar_t text[512];
+    post_click(page, export_id);
+    HWND dlg = wait_dialog(NULL, title);
+    assert_non_null(dlg);
+    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
+    if (!name)
+        name = control(dlg, 0x0480);           /* edt1: file name edit */
+    assert_non_null(name);
+    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)path);
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        status_text(text, 512);
+        if (wcsstr(text, expected_status))
+            return;
+        Sleep(100);
+    }
+    fail_msg("the export did not finish: %ls", text);
+}
+
 static double ms_since(LARGE_INTEGER start)
 {
     LARGE_INTEGER now, freq;
@@ -999,26 +1024,9 @@ static void test_journal_exports_csv(void **state)
     int expected = lv_count(GetDlgItem(page, IDC_JOURNAL_LIST));
     assert_int_equal(expected, JOURNAL_ROWS / 500);
 
-    post_click(page, IDC_JOURNAL_EXPORT);
-    HWND dlg = wait_dialog(NULL, L"Export Journal");
-    assert_non_null(dlg);
-    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
-    if (!name)
-        name = control(dlg, 0x0480);           /* edt1: file name edit */
-    assert_non_null(name);
-    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)csv);
-    post_click(dlg, IDOK);
-    assert_true(wait_gone(dlg));
-
-    int exported = 0;
-    for (int waited = 0; waited < WAIT_MS && !exported; waited += 100) {
-        status_text(text, 512);
-        exported = wcsstr(text, L"Exported") != NULL;
-        if (!exported)
-            Sleep(100);
-    }
+    export_to(page, IDC_JOURNAL_EXPORT, L"Export Journal", csv, L"Exported");
+    status_text(text, 512);
     printf("# %ls\n", text);
-    assert_true(exported);
 
     FILE *f = _wfopen(csv, L"rb");
     assert_non_null(f);
@@ -1303,31 +1311,6 @@ static void assert_levels(HWND lv, const wchar_t *const *allowed, int n_allowed)
     }
 }
 
-/* The save dialog of an export: type the path, OK, wait for the status
- * line to report the rows. */
-static void export_to(HWND page, int export_id, const wchar_t *title, const wchar_t *path,
-                      const wchar_t *expected_status)
-{
-    wchar_t text[512];
-    post_click(page, export_id);
-    HWND dlg = wait_dialog(NULL, title);
-    assert_non_null(dlg);
-    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
-    if (!name)
-        name = control(dlg, 0x0480);           /* edt1: file name edit */
-    assert_non_null(name);
-    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)path);
-    post_click(dlg, IDOK);
-    assert_true(wait_gone(dlg));
-    for (int waited = 0; waited < WAIT_MS; waited += 100) {
-        status_text(text, 512);
-        if (wcsstr(text, expected_status))
-            return;
-        Sleep(100);
-    }
-    fail_msg("the export did not finish: %ls", text);
-}
-
 /* Six log rows of this test, one of them a formula for the export. */
 static void seed_log(void)
 {
@@ -1562,6 +1545,96 @@ static void test_journal_trace(void **state)
     apply_and_settle(page, IDC_JOURNAL_APPLY, IDC_JOURNAL_COUNT);
 }
 
+/* ---- 200%: a second manager at 192 DPI ----
+ * Wine reads LogPixels once, when a process starts: the value is set for
+ * the second manager alone and put back as soon as its window is there, so
+ * the first manager and the other tests of the prefix keep 96 DPI. */
+
+static void set_log_pixels(DWORD dpi)
+{
+    HKEY key;
+    assert_int_equal(RegCreateKeyExW(HKEY_CURRENT_USER, L"Control Panel\\Desktop", 0, NULL, 0,
+                                     KEY_SET_VALUE, NULL, &key, NULL), ERROR_SUCCESS);
+    RegSetValueExW(key, L"LogPixels", 0, REG_DWORD, (const BYTE *)&dpi, sizeof dpi);
+    RegCloseKey(key);
+}
+
+struct other_ctx { DWORD pid; HWND found; };
+
+static BOOL CALLBACK find_manager_of(HWND hwnd, LPARAM lp)
+{
+    struct other_ctx *c = (struct other_ctx *)lp;
+    wchar_t title[64];
+    DWORD pid = 0;
+    GetWindowThreadProcessId(hwnd, &pid);
+    GetWindowTextW(hwnd, title, 64);
+    if (pid == c->pid && IsWindowVisible(hwnd) && wcscmp(title, L"TLS Router Manager") == 0) {
+        c->found = hwnd;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Starts the manager's executable again on the same database. */
+static HWND start_second_manager(PROCESS_INFORMATION *pi)
+{
+    DWORD pid = 0, len = MAX_PATH;
+    wchar_t exe[MAX_PATH], db_w[1024];
+    STARTUPINFOW si = { 0 };
+    GetWindowThreadProcessId(main_wnd, &pid);
+    HANDLE proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    assert_non_null(proc);
+    assert_true(QueryFullProcessImageNameW(proc, 0, exe, &len));
+    CloseHandle(proc);
+    MultiByteToWideChar(CP_UTF8, 0, db_path, -1, db_w, 1024);
+    SetEnvironmentVariableW(L"TLSROUTER_DB", db_w);
+    si.cb = sizeof si;
+    set_log_pixels(192);
+    BOOL started = CreateProcessW(exe, NULL, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi);
+    struct other_ctx c = { started ? pi->dwProcessId : 0, NULL };
+    for (int waited = 0; started && waited < 60000 && !c.found; waited += 100) {
+        EnumWindows(find_manager_of, (LPARAM)&c);
+        if (!c.found)
+            Sleep(100);
+    }
+    set_log_pixels(96);
+    assert_true(started);
+    assert_non_null(c.found);
+    return c.found;
+}
+
+/* The Log tab at 200%: its controls are twice as large as the first
+ * manager's, and the rows are there. */
+static void test_log_tab_at_200_percent(void **state)
+{
+    PROCESS_INFORMATION pi;
+    HWND first_main = main_wnd, first_tabs = tabs;
+    HWND big = start_second_manager(&pi);
+    RECT small_rc, big_rc;
+    main_wnd = big;                  /* select_tab and page_of work on this window */
+    tabs = GetDlgItem(big, IDC_TABS);
+    select_tab(L"Log");
+    HWND page = page_of(IDC_LOG_LIST), lv = GetDlgItem(page, IDC_LOG_LIST);
+    set_text(page, IDC_LOG_FILTER, L"gui-log");
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_int_equal(lv_count(lv), 6);
+    GetWindowRect(GetDlgItem(page, IDC_LOG_FILTER), &big_rc);
+    GetWindowRect(control(first_main, IDC_LOG_FILTER), &small_rc);
+    printf("# search box: %ld px high at 96 DPI, %ld px at 192 DPI\n",
+           small_rc.bottom - small_rc.top, big_rc.bottom - big_rc.top);
+    assert_true(big_rc.bottom - big_rc.top >= 2 * (small_rc.bottom - small_rc.top) - 2);
+    SetWindowPos(big, HWND_TOP, 0, 0, 0, 0, SWP_NOSIZE);
+    RedrawWindow(big, NULL, NULL, RDW_INVALIDATE | RDW_ALLCHILDREN | RDW_UPDATENOW);
+    screenshot("log-200");
+
+    PostMessageW(big, WM_CLOSE, 0, 0);
+    main_wnd = first_main;
+    tabs = first_tabs;
+    assert_int_equal(WaitForSingleObject(pi.hProcess, WAIT_MS), WAIT_OBJECT_0);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -1613,6 +1686,7 @@ int main(void)
         cmocka_unit_test(test_log_tab_exports_csv),
         cmocka_unit_test(test_journal_details_pane),
         cmocka_unit_test(test_journal_trace),
+        cmocka_unit_test(test_log_tab_at_200_percent),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
