@@ -37,7 +37,7 @@ typedef struct lvpager {
     const lvpager_spec *spec;
     mgr_app *app;
     HWND page;
-    void *filter;                            /* of the view shown: the export's */
+    void *filter;                            /* the newest asked for: the export's */
     void *view;
     mgr_db *view_db;                         /* the view's own connection */
     unsigned seq;                            /* newest open request */

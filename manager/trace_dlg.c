@@ -89,13 +89,32 @@ static void read_trace_filter(HWND dlg, mgr_journal_filter *f, int *by_sender)
 
 /* Reads on the UI thread with the console's connection: without an index
  * on sender or Message-ID this scans the journal (about a second for a
- * million rows), and the dialog has nothing else to do meanwhile. */
+ * million rows), and the dialog has nothing else to do meanwhile. Fills
+ * t->rows; 0, or -1 with err. */
+static int read_trace(HWND dlg, trace_state *t, const mgr_journal_filter *f, int by_sender,
+                      char *err, size_t errlen)
+{
+    mgr_journal_view *v;
+    HCURSOR old = SetCursor(LoadCursorW(NULL, IDC_WAIT));
+    int rc = mgr_journal_open(t->app->db, f, &v, err, errlen);
+    if (rc == 0) {
+        t->count = mgr_journal_read(v, 0, TRACE_MAX, t->rows, err, errlen);
+        rc = t->count < 0 ? -1 : 0;
+        if (rc == 0)
+            show_summary(dlg, mgr_journal_count(v), t->count, by_sender ? L"sender" : L"Message-ID");
+        mgr_journal_close(v);
+    }
+    SetCursor(old);
+    if (rc != 0)
+        t->count = 0;
+    return rc;
+}
+
 static void find(HWND dlg)
 {
     trace_state *t = state_of(dlg);
     HWND lv = GetDlgItem(dlg, IDC_TRACE_LIST);
     mgr_journal_filter f;
-    mgr_journal_view *v;
     char err[MGR_ERR_LEN];
     int by_sender;
     read_trace_filter(dlg, &f, &by_sender);
@@ -103,20 +122,9 @@ static void find(HWND dlg)
         ui_error(dlg, by_sender ? L"Type the sender's address." : L"Type the Message-ID.");
         return;
     }
-    HCURSOR old = SetCursor(LoadCursorW(NULL, IDC_WAIT));
     ListView_DeleteAllItems(lv);
     t->count = 0;
-    int rc = mgr_journal_open(t->app->db, &f, &v, err, sizeof err);
-    if (rc == 0) {
-        t->count = mgr_journal_read(v, 0, TRACE_MAX, t->rows, err, sizeof err);
-        rc = t->count < 0 ? -1 : 0;
-        if (rc == 0)
-            show_summary(dlg, mgr_journal_count(v), t->count, by_sender ? L"sender" : L"Message-ID");
-        mgr_journal_close(v);
-    }
-    SetCursor(old);
-    if (rc != 0) {
-        t->count = 0;
+    if (read_trace(dlg, t, &f, by_sender, err, sizeof err) != 0) {
         ui_error_utf8(dlg, err);
         return;
     }
