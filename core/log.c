@@ -60,18 +60,33 @@ static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
 long log_read(sqlite3 *db, log_level most_verbose, int64_t before_id, log_row *rows, size_t n,
               char *err, size_t errlen)
 {
+    log_filter f = { .most_verbose = most_verbose, .text = NULL };
+    return log_read_filtered(db, &f, before_id, rows, n, err, errlen);
+}
+
+long log_read_filtered(sqlite3 *db, const log_filter *f, int64_t before_id, log_row *rows,
+                       size_t n, char *err, size_t errlen)
+{
     sqlite3_stmt *st;
-    /* Newest first by the primary key: a range scan that stops after n. */
+    /* Newest first by the primary key: a range scan that stops after n.
+     * instr() rather than LIKE: the admin's text is searched as typed,
+     * with no wildcard to escape; lower() folds ASCII only, as the
+     * journal's search does. */
     if (sqlite3_prepare_v2(db,
                            "SELECT id, at_ms, level, source, message FROM log"
-                           " WHERE id < ?1 AND level <= ?2 ORDER BY id DESC LIMIT ?3",
+                           " WHERE id < ?1 AND level <= ?2 AND (?4 IS NULL"
+                           "  OR instr(lower(source), lower(?4)) > 0"
+                           "  OR instr(lower(message), lower(?4)) > 0)"
+                           " ORDER BY id DESC LIMIT ?3",
                            -1, &st, NULL) != SQLITE_OK) {
         errtext_set(err, errlen, "log: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, before_id > 0 ? before_id : INT64_MAX);
-    sqlite3_bind_int(st, 2, (int)most_verbose);
+    sqlite3_bind_int(st, 2, (int)f->most_verbose);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)n);
+    if (f->text && f->text[0])
+        sqlite3_bind_text(st, 4, f->text, -1, SQLITE_STATIC);
     long got = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

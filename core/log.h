@@ -44,6 +44,18 @@ typedef struct {
 long log_read(sqlite3 *db, log_level most_verbose, int64_t before_id, log_row *rows, size_t n,
               char *err, size_t errlen);
 
+/* What the manager's Log tab searches for: log_read's level, and text
+ * found in the source or the message, ignoring ASCII case (NULL or "" =
+ * any). */
+typedef struct {
+    log_level most_verbose;
+    const char *text;
+} log_filter;
+
+/* log_read with a filter: the same paging by before_id. */
+long log_read_filtered(sqlite3 *db, const log_filter *f, int64_t before_id, log_row *rows,
+                       size_t n, char *err, size_t errlen);
+
 /* Deletes at most batch of the oldest rows beyond max_rows (0: no limit).
  * Returns the rows deleted or -1. */
 int log_prune_step(sqlite3 *db, int64_t max_rows, int batch);

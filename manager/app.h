@@ -8,7 +8,7 @@
 
 #include "mgr_data.h"
 
-enum { PAGE_RULES, PAGE_JOURNAL, PAGE_CACHE, PAGE_STATUS, PAGE_COUNT };
+enum { PAGE_RULES, PAGE_JOURNAL, PAGE_LOG, PAGE_CACHE, PAGE_STATUS, PAGE_COUNT };
 
 typedef struct mgr_app {
     HINSTANCE inst;
@@ -26,6 +26,7 @@ BOOL mainwnd_pretranslate(mgr_app *app, MSG *msg);
 
 HWND page_rules_create(mgr_app *app, HWND parent);
 HWND page_journal_create(mgr_app *app, HWND parent);
+HWND page_log_create(mgr_app *app, HWND parent);
 HWND page_cache_create(mgr_app *app, HWND parent);
 HWND page_status_create(mgr_app *app, HWND parent);
 
@@ -34,6 +35,8 @@ HWND page_status_create(mgr_app *app, HWND parent);
 int64_t rule_dialog_run(mgr_app *app, HWND owner, int64_t rule_id);
 /* Every setting of the database, editable. */
 void settings_dialog_run(mgr_app *app, HWND owner);
+/* "Trace a Message": every recipient's decision for a Message-ID or sender. */
+void trace_dialog_run(mgr_app *app, HWND owner);
 /* The "Test a domain" dialog. */
 void probe_dialog_run(mgr_app *app, HWND owner);
 

@@ -11,7 +11,7 @@
 #include "ui.h"
 
 static const wchar_t *const page_titles[PAGE_COUNT] = {
-    L"Rules", L"Journal", L"Cache", L"Status"
+    L"Rules", L"Journal", L"Log", L"Cache", L"Status"
 };
 
 static mgr_app *app_of(HWND dlg) { return (mgr_app *)GetWindowLongPtrW(dlg, GWLP_USERDATA); }
@@ -81,6 +81,7 @@ static BOOL on_init(HWND dlg, mgr_app *app)
     }
     app->pages[PAGE_RULES] = page_rules_create(app, dlg);
     app->pages[PAGE_JOURNAL] = page_journal_create(app, dlg);
+    app->pages[PAGE_LOG] = page_log_create(app, dlg);
     app->pages[PAGE_CACHE] = page_cache_create(app, dlg);
     app->pages[PAGE_STATUS] = page_status_create(app, dlg);
     for (int i = 0; i < PAGE_COUNT; i++)

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "journal.h"
+#include "log.h"
 #include "probe.h"
 
 #define MGR_ERR_LEN 512
@@ -83,9 +85,13 @@ int mgr_setting_set(mgr_db *db, const char *key, const char *value, char *err, s
 
 /* ---- Journal (read side of the console) ---- */
 typedef struct mgr_journal_filter {
-    char text[256];            /* substring of recipient, domain, MX or detail; "" = any */
+    char text[256];            /* substring of recipient, domain, MX, detail, sender or
+                                  Message-ID; "" = any */
     char route[16];            /* "tls", "plain" or "" */
     char reason[64];           /* exact reason or "" */
+    /* Tracing a message: journal_filter's, "" = any. */
+    char message_id[JOURNAL_MESSAGE_ID_MAX + 1];
+    char sender[328];
 } mgr_journal_filter;
 
 typedef struct mgr_journal_row {
@@ -98,10 +104,13 @@ typedef struct mgr_journal_row {
     char mx[256];
     char tls_version[32];
     char detail[512];
+    char sender[328];
+    char message_id[JOURNAL_MESSAGE_ID_MAX + 1];
 } mgr_journal_row;
 
-/* The reasons a decision can have (the decision table's vocabulary), for
- * the filter: index 0, 1, ... until NULL. */
+/* The reasons a decision can have (the decision table's vocabulary: every
+ * reason core/explain.h explains), for the filter: index 0, 1, ... until
+ * NULL. */
 const char *mgr_journal_reason(size_t index);
 
 /* The rows matching a filter, newest first, addressed by position. A view
@@ -117,13 +126,59 @@ size_t mgr_journal_count(const mgr_journal_view *v);
 long mgr_journal_read(mgr_journal_view *v, size_t first, size_t n,
                       mgr_journal_row *rows, char *err, size_t errlen);
 
+typedef void (*mgr_time_format)(int64_t at_ms, char *buf, size_t len);
+
 /* Writes the rows matching the filter, newest first, as CSV to out: a
  * UTF-8 byte order mark (Excel's cue), a header line, then one record per
  * row, every cell through core/csv.h (quoted, formulas neutralised).
  * format_time writes a row's time cell. *rows gets the records written. */
-typedef void (*mgr_time_format)(int64_t at_ms, char *buf, size_t len);
 int mgr_journal_export_csv(mgr_db *db, const mgr_journal_filter *f, FILE *out,
                            mgr_time_format format_time, size_t *rows, char *err, size_t errlen);
+
+/* The selected row for the details pane: every field, then the reason in
+ * plain words (core/explain.h: title, what happened, what to do). Lines
+ * end in CRLF, as a Windows edit control wants them. */
+void mgr_journal_details(const mgr_journal_row *r, mgr_time_format format_time, char *out,
+                         size_t len);
+
+/* ---- Log (the diagnostic log table, read side) ---- */
+typedef struct mgr_log_filter {
+    log_level level;           /* this level and every more severe one */
+    char text[256];            /* substring of source or message, any case; "" = any */
+} mgr_log_filter;
+
+/* A positional view of the log like the journal's: the ids matching the
+ * filter are read at open (the log is kept short by log_max_rows), rows
+ * are read a window at a time through core/log.h's log_read_filtered. */
+typedef struct mgr_log_view mgr_log_view;
+int mgr_log_open(mgr_db *db, const mgr_log_filter *f, mgr_log_view **out, char *err,
+                 size_t errlen);
+void mgr_log_close(mgr_log_view *v);
+size_t mgr_log_count(const mgr_log_view *v);
+long mgr_log_read(mgr_log_view *v, size_t first, size_t n, log_row *rows, char *err,
+                  size_t errlen);
+/* "error", "warning", ...: the words of `tlsrouter log`. */
+const char *mgr_log_level_word(log_level level);
+
+/* ---- Positional views: what the journal and the log have in common ----
+ * The console's lists, auto-refresh and exports work on either through
+ * these operations; the filter and row types are the view's own. */
+typedef struct mgr_view_ops {
+    size_t row_size;
+    const char *csv_header;    /* the header line, CRLF included */
+    int (*open)(mgr_db *db, const void *filter, void **view, char *err, size_t errlen);
+    void (*close)(void *view);
+    size_t (*count)(const void *view);
+    long (*read)(void *view, size_t first, size_t n, void *rows, char *err, size_t errlen);
+    void (*csv_row)(FILE *out, const void *row, mgr_time_format format_time);
+} mgr_view_ops;
+
+extern const mgr_view_ops mgr_journal_ops;   /* mgr_journal_filter, mgr_journal_row */
+extern const mgr_view_ops mgr_log_ops;       /* mgr_log_filter, log_row */
+
+/* The export of mgr_journal_export_csv for any view. */
+int mgr_view_export_csv(const mgr_view_ops *ops, mgr_db *db, const void *filter, FILE *out,
+                        mgr_time_format format_time, size_t *rows, char *err, size_t errlen);
 
 /* ---- Caches ---- */
 typedef struct mgr_expired_row {

@@ -1,5 +1,5 @@
 /* mgr_priv: what the files of the manager's data door (mgr_data.c,
- * mgr_journal.c, mgr_cache.c) share; nothing outside them includes it. */
+ * mgr_journal.c, mgr_log.c, mgr_view.c, mgr_cache.c) share; nothing outside them includes it. */
 #ifndef TR_MGR_PRIV_H
 #define TR_MGR_PRIV_H
 

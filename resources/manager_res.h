@@ -48,6 +48,31 @@
 #define IDC_JOURNAL_SETLEVEL    510
 #define IDC_JOURNAL_COUNT       511
 #define IDC_JOURNAL_LEVELLABEL  512
+#define IDC_JOURNAL_DETAILS     513
+#define IDC_JOURNAL_DETAILSLABEL 514
+#define IDC_JOURNAL_TRACE       515
+
+/* Trace-a-message dialog. */
+#define IDD_TRACE               1520
+#define IDC_TRACE_BY_ID         1521
+#define IDC_TRACE_BY_SENDER     1522
+#define IDC_TRACE_VALUE         1523
+#define IDC_TRACE_FIND          1524
+#define IDC_TRACE_SUMMARY       1525
+#define IDC_TRACE_LIST          1526
+#define IDC_TRACE_DETAILS       1527
+
+/* Log tab. */
+#define IDD_TAB_LOG             1500
+#define IDC_LOG_LIST            1501
+#define IDC_LOG_FILTER          1502
+#define IDC_LOG_LEVEL           1503
+#define IDC_LOG_APPLY           1504
+#define IDC_LOG_REFRESH         1505
+#define IDC_LOG_AUTO            1506
+#define IDC_LOG_EXPORT          1507
+#define IDC_LOG_COUNT           1508
+#define IDC_LOG_NOTE            1509
 
 /* Cache tab. */
 #define IDD_TAB_CACHE           600

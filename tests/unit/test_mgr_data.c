@@ -17,6 +17,7 @@
 
 #include "dnsd.h"
 #include "journal.h"
+#include "explain.h"
 #include "mgr_data.h"
 #include "peer.h"
 #include "plat.h"
@@ -334,6 +335,7 @@ static mgr_journal_view *open_view(fixture *f, const char *text, const char *rou
     mgr_journal_filter flt;
     mgr_journal_view *v = NULL;
     char err[MGR_ERR_LEN];
+    memset(&flt, 0, sizeof flt);
     snprintf(flt.text, sizeof flt.text, "%s", text);
     snprintf(flt.route, sizeof flt.route, "%s", route);
     snprintf(flt.reason, sizeof flt.reason, "%s", reason);
@@ -375,12 +377,19 @@ static void test_journal_view_positions(void **state)
 
 static void test_journal_view_filters(void **state)
 {
-    size_t reasons = 0;
+    /* Every reason the explain table has, in its order: the filter cannot
+     * miss one (iis-domain-route, loop, guard-unknown, ... included). */
+    size_t reasons = 0, explained = 0;
     while (mgr_journal_reason(reasons))
         reasons++;
-    assert_int_equal(reasons, 12);               /* the decision table's reasons */
-    assert_string_equal(mgr_journal_reason(0), "no-rule");
-    assert_string_equal(mgr_journal_reason(11), "probe-failed");
+    for (int r = 0; r < DECIDE_REASON_COUNT; r++)
+        if (explain_reason((decide_reason)r)) {
+            assert_string_equal(mgr_journal_reason(explained),
+                                decide_reason_name((decide_reason)r));
+            explained++;
+        }
+    assert_int_equal(reasons, explained);
+    assert_true(reasons > 12);
 
     fixture *f = *state;
     mgr_journal_row rows[16];
@@ -433,11 +442,12 @@ static void test_journal_export_neutralises_formulas(void **state)
     size_t rows = 0, len;
     assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-        "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail) VALUES"
+        "INSERT INTO journal (id, at_ms, recipient, domain, route, reason, mx, detail, sender,"
+        " message_id) VALUES"
         " (1, 5, '=1+2@d.example', 'd.example', 'plain', 'no-starttls', '@mx.d.example',"
-        "  '=HYPERLINK(\"http://x.example\",\"y\")'),"
-        " (2, 6, '+1@d.example', 'd.example', 'tls', 'tls-ok', '-mx', char(9) || 'tab'),"
-        " (3, 7, 'a@d.example', 'd.example', 'tls', 'tls-ok', 'mx', char(13) || 'cr')",
+        "  '=HYPERLINK(\"http://x.example\",\"y\")', '=cmd@s.example', '<m5@s.example>'),"
+        " (2, 6, '+1@d.example', 'd.example', 'tls', 'tls-ok', '-mx', char(9) || 'tab', '', ''),"
+        " (3, 7, 'a@d.example', 'd.example', 'tls', 'tls-ok', 'mx', char(13) || 'cr', '', '')",
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     char path[900];
@@ -452,11 +462,219 @@ static void test_journal_export_neutralises_formulas(void **state)
     char *csv = trtest_read_file(path, &len);
     assert_non_null(csv);
     assert_string_equal(csv,
-        "\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,detail\r\n"
-        "\"t7\",\"a@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"mx\",\"\",\"'\rcr\"\r\n"
-        "\"t6\",\"'+1@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"'-mx\",\"\",\"'\ttab\"\r\n"
+        "\xEF\xBB\xBFtime,recipient,domain,route,reason,mx,tls_version,sender,message_id,"
+        "detail\r\n"
+        "\"t7\",\"a@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"mx\",\"\",\"\",\"\",\"'\rcr\"\r\n"
+        "\"t6\",\"'+1@d.example\",\"d.example\",\"tls\",\"tls-ok\",\"'-mx\",\"\",\"\",\"\","
+        "\"'\ttab\"\r\n"
         "\"t5\",\"'=1+2@d.example\",\"d.example\",\"plain\",\"no-starttls\",\"'@mx.d.example\","
-        "\"\",\"'=HYPERLINK(\"\"http://x.example\"\",\"\"y\"\")\"\r\n");
+        "\"\",\"'=cmd@s.example\",\"<m5@s.example>\","
+        "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"y\"\")\"\r\n");
+    free(csv);
+}
+
+/* Tracing a complaint: three recipients of one message, one of another
+ * message by the same sender, one unrelated; the search text finds the
+ * sender and the Message-ID too. */
+static void seed_trace(fixture *f)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO journal (id, at_ms, message_id, sender, recipient, domain, route, reason,"
+        " mx, detail) VALUES"
+        " (1, 10, '<m1@s.example>', 'Boss@S.example', 'a@x.example', 'x.example', 'tls',"
+        "  'tls-ok', 'mx.x.example', ''),"
+        " (2, 10, '<m1@s.example>', 'Boss@S.example', 'b@old.example', 'old.example', 'plain',"
+        "  'no-starttls', 'mx.old.example', 'The remote SMTP service does not support TLS.'),"
+        " (3, 10, '<m1@s.example>', 'Boss@S.example', 'c@y.example', 'y.example', 'tls',"
+        "  'sts-policy', 'mx.y.example', ''),"
+        " (4, 20, '<m2@s.example>', 'boss@s.example', 'd@x.example', 'x.example', 'tls',"
+        "  'tls-ok', 'mx.x.example', ''),"
+        " (5, 30, '<m3@other.example>', 'other@other.example', 'e@x.example', 'x.example',"
+        "  'tls', 'tls-ok', 'mx.x.example', '')", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static size_t trace_count(fixture *f, const char *message_id, const char *sender,
+                          mgr_journal_row *rows, size_t n)
+{
+    mgr_journal_filter flt;
+    mgr_journal_view *v;
+    char err[MGR_ERR_LEN];
+    memset(&flt, 0, sizeof flt);
+    snprintf(flt.message_id, sizeof flt.message_id, "%s", message_id);
+    snprintf(flt.sender, sizeof flt.sender, "%s", sender);
+    assert_int_equal(mgr_journal_open(f->db, &flt, &v, err, sizeof err), 0);
+    size_t count = mgr_journal_count(v);
+    assert_true(mgr_journal_read(v, 0, n, rows, err, sizeof err) >= 0);
+    mgr_journal_close(v);
+    return count;
+}
+
+static void test_journal_trace_and_sender_columns(void **state)
+{
+    fixture *f = *state;
+    mgr_journal_row rows[8];
+    seed_trace(f);
+    assert_int_equal(trace_count(f, "m1@s.example", "", rows, 8), 3);
+    assert_string_equal(rows[0].recipient, "c@y.example");
+    assert_string_equal(rows[1].reason, "no-starttls");
+    assert_string_equal(rows[2].recipient, "a@x.example");
+    assert_string_equal(rows[0].message_id, "<m1@s.example>");
+    assert_string_equal(rows[0].sender, "Boss@S.example");
+    /* The sender in any case: both of Boss's messages, not the other. */
+    assert_int_equal(trace_count(f, "", "<boss@s.example>", rows, 8), 4);
+    assert_string_equal(rows[0].recipient, "d@x.example");
+    assert_int_equal(trace_count(f, "m9@s.example", "", rows, 8), 0);
+
+    mgr_journal_view *v = open_view(f, "m3@other", "", "");   /* search: Message-ID */
+    assert_int_equal(mgr_journal_count(v), 1);
+    mgr_journal_close(v);
+    v = open_view(f, "BOSS@", "", "");                        /* search: sender */
+    assert_int_equal(mgr_journal_count(v), 4);
+    mgr_journal_close(v);
+}
+
+/* The details pane: the row's fields and its reason in plain words, from
+ * the explain table. */
+static void test_journal_details_explain_the_reason(void **state)
+{
+    fixture *f = *state;
+    mgr_journal_row rows[8];
+    char text[4096];
+    seed_trace(f);
+    assert_int_equal(trace_count(f, "<m1@s.example>", "", rows, 8), 3);
+    mgr_journal_details(&rows[1], iso_time, text, sizeof text);
+    const explain_text *why = explain_lookup("no-starttls");
+    assert_non_null(why);
+    assert_non_null(strstr(text, "b@old.example"));
+    assert_non_null(strstr(text, "Sender: Boss@S.example   Message-ID: <m1@s.example>\r\n"));
+    assert_non_null(strstr(text, "\r\nDetail: The remote SMTP service does not support TLS."));
+    assert_non_null(strstr(text, why->title));
+    assert_non_null(strstr(text, why->meaning));
+    assert_non_null(strstr(text, why->action));
+
+    snprintf(rows[1].reason, sizeof rows[1].reason, "from-the-future");
+    mgr_journal_details(&rows[1], iso_time, text, sizeof text);
+    assert_non_null(strstr(text, "no explanation of the reason 'from-the-future'"));
+    char small[40];                        /* cut short, still a string */
+    mgr_journal_details(&rows[0], iso_time, small, sizeof small);
+    assert_int_equal(strlen(small), sizeof small - 1);
+}
+
+/* The log table as the Log tab reads it: i = 1..300, level i % 5, source
+ * "probe" for even i; message 'line i', and 'Needle' in every 50th. */
+static void fill_log(fixture *f)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) "
+        "INSERT INTO log (id, at_ms, level, source, message) "
+        "SELECT i, 1767225600000 + i, i % 5, CASE WHEN i % 2 = 0 THEN 'probe' ELSE 'sink' END, "
+        "'line ' || i || CASE WHEN i % 50 = 0 THEN ' has a Needle' ELSE '' END FROM n",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static mgr_log_view *open_log(fixture *f, log_level level, const char *text)
+{
+    mgr_log_filter flt = { .level = level };
+    mgr_log_view *v;
+    char err[MGR_ERR_LEN];
+    snprintf(flt.text, sizeof flt.text, "%s", text);
+    assert_int_equal(mgr_log_open(f->db, &flt, &v, err, sizeof err), 0);
+    return v;
+}
+
+static void test_log_view_positions_and_filters(void **state)
+{
+    fixture *f = *state;
+    log_row rows[4];
+    char err[MGR_ERR_LEN];
+    fill_log(f);
+    mgr_log_view *v = open_log(f, LOG_FULL_DEBUG, "");
+    assert_int_equal(mgr_log_count(v), 300);
+    assert_int_equal(mgr_log_read(v, 0, 2, rows, err, sizeof err), 2);
+    assert_int_equal(rows[0].id, 300);
+    assert_string_equal(rows[1].message, "line 299");
+    assert_string_equal(rows[1].source, "sink");
+    mgr_log_close(v);
+
+    /* Warning and more severe: levels 0 and 1, 120 of 300. */
+    v = open_log(f, LOG_WARNING, "");
+    assert_int_equal(mgr_log_count(v), 120);
+    assert_int_equal(mgr_log_read(v, 1, 3, rows, err, sizeof err), 3);
+    assert_int_equal(rows[0].id, 296);
+    assert_int_equal(rows[1].id, 295);
+    assert_int_equal(rows[2].id, 291);
+    assert_string_equal(mgr_log_level_word(rows[1].level), "error");
+    assert_string_equal(mgr_log_level_word(rows[2].level), "warning");
+    assert_int_equal(mgr_log_read(v, 119, 3, rows, err, sizeof err), 1);
+    assert_int_equal(rows[0].id, 1);
+    mgr_log_close(v);
+
+    v = open_log(f, LOG_FULL_DEBUG, "NEEDLE");   /* any case */
+    assert_int_equal(mgr_log_count(v), 6);
+    mgr_log_close(v);
+    v = open_log(f, LOG_FULL_DEBUG, "PROBE");    /* the source too */
+    assert_int_equal(mgr_log_count(v), 150);
+    mgr_log_close(v);
+    v = open_log(f, LOG_ERROR, "needle");        /* 50 * k % 5 == 0: all errors */
+    assert_int_equal(mgr_log_count(v), 6);
+    mgr_log_close(v);
+    v = open_log(f, LOG_FULL_DEBUG, "%");        /* typed text, no wildcard */
+    assert_int_equal(mgr_log_count(v), 0);
+    mgr_log_close(v);
+}
+
+/* Rows pruned after the view opened are skipped, never shown in another
+ * position's place. */
+static void test_log_view_skips_pruned_rows(void **state)
+{
+    fixture *f = *state;
+    log_row rows[8];
+    char err[MGR_ERR_LEN];
+    sqlite3 *db;
+    fill_log(f);
+    mgr_log_view *v = open_log(f, LOG_FULL_DEBUG, "");
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM log WHERE id <= 5", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(mgr_log_read(v, 292, 8, rows, err, sizeof err), 3);
+    assert_int_equal(rows[0].id, 8);
+    assert_int_equal(rows[2].id, 6);
+    mgr_log_close(v);
+}
+
+static void test_log_export_csv(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    char err[MGR_ERR_LEN];
+    size_t rows = 0, len;
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO log (id, at_ms, level, source, message) VALUES"
+        " (1, 5, 0, 'sink', '=2+3 said the server'), (2, 6, 3, 'probe', 'EHLO \"x\"'),"
+        " (3, 7, 4, 'probe', 'full debug line')", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    char path[900];
+    trtest_join(path, sizeof path, f->dir.path, "log.csv");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(out);
+    mgr_log_filter flt = { .level = LOG_DEBUG };
+    assert_int_equal(mgr_view_export_csv(&mgr_log_ops, f->db, &flt, out, iso_time, &rows, err,
+                                         sizeof err), 0);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(rows, 2);
+    char *csv = trtest_read_file(path, &len);
+    assert_non_null(csv);
+    assert_string_equal(csv, "\xEF\xBB\xBFtime,level,source,message\r\n"
+                             "\"t6\",\"debug\",\"probe\",\"EHLO \"\"x\"\"\"\r\n"
+                             "\"t5\",\"error\",\"sink\",\"'=2+3 said the server\"\r\n");
     free(csv);
 }
 
@@ -871,6 +1089,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_view_positions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_view_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_export_neutralises_formulas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_trace_and_sender_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_details_explain_the_reason, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_view_positions_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_view_skips_pruned_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_of_a_newer_version_shown_as_stored, setup,
                                         teardown),

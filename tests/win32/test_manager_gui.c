@@ -30,6 +30,7 @@
 #include "dnsd.h"
 #include "manager_res.h"
 #include "expcache.h"
+#include "explain.h"
 #include "host.h"
 #include "journal.h"
 #include "mgr_data.h"
@@ -254,16 +255,43 @@ static double ms_since(LARGE_INTEGER start);
 
 /* The journal opens its view on a worker thread: wait until the count line
  * reports the result ("N entries (shown in T ms)"). */
-static void journal_settle(HWND page)
+static void count_settle(HWND count)
 {
     wchar_t text[256];
     for (int waited = 0; waited < WAIT_MS; waited += 10) {
-        get_text(GetDlgItem(page, IDC_JOURNAL_COUNT), text, 256);
+        get_text(count, text, 256);
         if (wcsstr(text, L"shown in"))
             return;
         Sleep(10);
     }
-    fail_msg("the journal did not finish loading: %ls", text);
+    fail_msg("the list did not finish loading: %ls", text);
+}
+
+static void journal_settle(HWND page) { count_settle(GetDlgItem(page, IDC_JOURNAL_COUNT)); }
+
+/* The save dialog of an export: type the path, OK, wait for the status
+ * line to report the rows. */
+static void export_to(HWND page, int export_id, const wchar_t *title, const wchar_t *path,
+                      const wchar_t *expected_status)
+{
+    wchar_t text[512];
+    post_click(page, export_id);
+    HWND dlg = wait_dialog(NULL, title);
+    assert_non_null(dlg);
+    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
+    if (!name)
+        name = control(dlg, 0x0480);           /* edt1: file name edit */
+    assert_non_null(name);
+    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)path);
+    post_click(dlg, IDOK);
+    assert_true(wait_gone(dlg));
+    for (int waited = 0; waited < WAIT_MS; waited += 100) {
+        status_text(text, 512);
+        if (wcsstr(text, expected_status))
+            return;
+        Sleep(100);
+    }
+    fail_msg("the export did not finish: %ls", text);
 }
 
 static double ms_since(LARGE_INTEGER start)
@@ -286,8 +314,11 @@ static void test_finds_manager(void **state)
     assert_non_null(main_wnd);
     tabs = GetDlgItem(main_wnd, IDC_TABS);
     assert_non_null(tabs);
-    assert_int_equal(SendMessageW(tabs, TCM_GETITEMCOUNT, 0, 0), 4);
+    static const wchar_t *const titles[] = { L"Rules", L"Journal", L"Log", L"Cache", L"Status" };
+    for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+        tab_index(titles[i]);     /* fails the test when a tab is missing */
     assert_non_null(control(main_wnd, IDC_RULES_LIST));
+    assert_non_null(control(main_wnd, IDC_LOG_LIST));
     assert_non_null(control(main_wnd, IDC_JOURNAL_LIST));
     assert_non_null(control(main_wnd, IDC_CACHE_EXPIRED));
     assert_non_null(control(main_wnd, IDC_STATUS_DB));
@@ -994,26 +1025,9 @@ static void test_journal_exports_csv(void **state)
     int expected = lv_count(GetDlgItem(page, IDC_JOURNAL_LIST));
     assert_int_equal(expected, JOURNAL_ROWS / 500);
 
-    post_click(page, IDC_JOURNAL_EXPORT);
-    HWND dlg = wait_dialog(NULL, L"Export Journal");
-    assert_non_null(dlg);
-    HWND name = control(dlg, 0x047c);          /* cmb13: file name combo */
-    if (!name)
-        name = control(dlg, 0x0480);           /* edt1: file name edit */
-    assert_non_null(name);
-    SendMessageW(name, WM_SETTEXT, 0, (LPARAM)csv);
-    post_click(dlg, IDOK);
-    assert_true(wait_gone(dlg));
-
-    int exported = 0;
-    for (int waited = 0; waited < WAIT_MS && !exported; waited += 100) {
-        status_text(text, 512);
-        exported = wcsstr(text, L"Exported") != NULL;
-        if (!exported)
-            Sleep(100);
-    }
+    export_to(page, IDC_JOURNAL_EXPORT, L"Export Journal", csv, L"Exported");
+    status_text(text, 512);
     printf("# %ls\n", text);
-    assert_true(exported);
 
     FILE *f = _wfopen(csv, L"rb");
     assert_non_null(f);
@@ -1021,7 +1035,7 @@ static void test_journal_exports_csv(void **state)
     int lines = 0;
     assert_non_null(fgets(line, sizeof line, f));
     assert_string_equal(line, "\xEF\xBB\xBF" "time,recipient,domain,route,reason,mx,tls_version,"
-                              "detail\r\n");
+                              "sender,message_id,detail\r\n");
     while (fgets(line, sizeof line, f)) {
         lines++;
         assert_non_null(strstr(line, "@d8.example\",\"d8.example\",\"plain\",\"no-starttls\""));
@@ -1394,6 +1408,359 @@ static void test_rule_preview(void **state)
     assert_int_equal(n, 0);   /* a preview saves nothing */
     free(rules);
     store_close(st);
+/* ---- Log tab; journal details and message trace ---- */
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Clicks Apply on a tab and waits for the list's count line. */
+static void apply_and_settle(HWND page, int apply_id, int count_id)
+{
+    send_click(page, apply_id);
+    count_settle(GetDlgItem(page, count_id));
+}
+
+/* Every row's level (column 1) is one of the allowed words. */
+static void assert_levels(HWND lv, const wchar_t *const *allowed, int n_allowed)
+{
+    wchar_t text[64];
+    for (int i = 0; i < lv_count(lv); i++) {
+        int ok = 0;
+        lv_text(lv, i, 1, text, 64);
+        for (int k = 0; k < n_allowed; k++)
+            ok |= wcscmp(text, allowed[k]) == 0;
+        assert_true(ok);
+    }
+}
+
+/* Six log rows of this test, one of them a formula for the export. */
+static void seed_log(void)
+{
+    exec_sql("INSERT INTO log (at_ms, level, source, message) VALUES"
+             " (1767225600000, 0, 'sink', 'gui-log 1: the database could not be opened'),"
+             " (1767225601000, 1, 'probe', 'gui-log 2: mx.slow.example answered slowly'),"
+             " (1767225602000, 2, 'service', 'gui-log 3: rule reloaded'),"
+             " (1767225603000, 3, 'probe', 'gui-log 4: EHLO mx.d.example'),"
+             " (1767225604000, 4, 'probe', 'gui-log 5: 250-STARTTLS'),"
+             " (1767225605000, 0, 'sink', '=cmd gui-log 6')");
+}
+
+static void test_log_tab_filters(void **state)
+{
+    static const wchar_t *const severe[] = { L"error", L"warning" };
+    seed_log();
+    select_tab(L"Log");
+    HWND page = page_of(IDC_LOG_LIST), lv = GetDlgItem(page, IDC_LOG_LIST);
+    wchar_t text[512];
+    assert_true(IsWindowVisible(page));
+    set_text(page, IDC_LOG_FILTER, L"gui-log");
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_int_equal(lv_count(lv), 6);
+    lv_text(lv, 0, 3, text, 512);                 /* newest first */
+    assert_true(wcscmp(text, L"=cmd gui-log 6") == 0);
+    lv_text(lv, 1, 1, text, 512);
+    assert_true(wcscmp(text, L"full-debug") == 0);
+    lv_text(lv, 1, 2, text, 512);
+    assert_true(wcscmp(text, L"probe") == 0);
+    screenshot("log");
+
+    /* Warning and more severe, as `tlsrouter log --level warning`. */
+    SendMessageW(GetDlgItem(page, IDC_LOG_LEVEL), CB_SETCURSEL, LOG_WARNING, 0);
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_int_equal(lv_count(lv), 3);
+    assert_levels(lv, severe, 2);
+    lv_text(lv, 1, 3, text, 512);
+    assert_true(wcscmp(text, L"gui-log 2: mx.slow.example answered slowly") == 0);
+
+    /* Text in any case, and the source is searched too. */
+    SendMessageW(GetDlgItem(page, IDC_LOG_LEVEL), CB_SETCURSEL, LOG_FULL_DEBUG, 0);
+    set_text(page, IDC_LOG_FILTER, L"ANSWERED SLOWLY");
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_int_equal(lv_count(lv), 1);
+    set_text(page, IDC_LOG_FILTER, L"service");
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_true(lv_count(lv) >= 1);
+    lv_text(lv, 0, 3, text, 512);
+    assert_true(wcscmp(text, L"gui-log 3: rule reloaded") == 0);
+}
+
+static void test_log_tab_exports_csv(void **state)
+{
+    HWND page = page_of(IDC_LOG_LIST);
+    wchar_t csv[1200];
+    _snwprintf(csv, 1199, L"%ls\\log.csv", work_dir);
+    csv[1199] = 0;
+    select_tab(L"Log");
+    set_text(page, IDC_LOG_FILTER, L"gui-log");
+    SendMessageW(GetDlgItem(page, IDC_LOG_LEVEL), CB_SETCURSEL, LOG_DEBUG, 0);
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    export_to(page, IDC_LOG_EXPORT, L"Export Log", csv, L"Exported 5 log entries");
+
+    FILE *f = _wfopen(csv, L"rb");
+    assert_non_null(f);
+    char line[2048];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "\xEF\xBB\xBF" "time,level,source,message\r\n");
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "\",\"error\",\"sink\",\"'=cmd gui-log 6\"\r\n"));
+    int rest = 0;
+    while (fgets(line, sizeof line, f)) {
+        rest++;
+        assert_null(strstr(line, "250-STARTTLS"));    /* full debug: filtered out */
+    }
+    fclose(f);
+    assert_int_equal(rest, 4);
+    set_text(page, IDC_LOG_FILTER, L"");
+    SendMessageW(GetDlgItem(page, IDC_LOG_LEVEL), CB_SETCURSEL, LOG_FULL_DEBUG, 0);
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+}
+
+/* One complaint: three recipients of <trace-1@gui.example>, the newest
+ * one first, and a later message of the same sender. */
+static void seed_trace(void)
+{
+    exec_sql("INSERT INTO journal (at_ms, message_id, sender, recipient, domain, route, reason,"
+             " mx, detail) VALUES"
+             " (1767225600000 + 3000000000, '<trace-1@gui.example>', 'complaint@gui.example',"
+             "  'ok@tls.gui.example', 'tls.gui.example', 'tls', 'tls-ok', 'mx.tls.gui.example', ''),"
+             " (1767225600000 + 3000000001, '<trace-1@gui.example>', 'complaint@gui.example',"
+             "  'old@plain.gui.example', 'plain.gui.example', 'plain', 'no-starttls',"
+             "  'mx.plain.gui.example', 'The remote SMTP service does not support TLS.'),"
+             " (1767225600000 + 3000000002, '<trace-1@gui.example>', 'complaint@gui.example',"
+             "  'sts@policy.gui.example', 'policy.gui.example', 'tls', 'sts-policy',"
+             "  'mx.policy.gui.example', ''),"
+             " (1767225600000 + 3000000003, '<trace-2@gui.example>', 'complaint@gui.example',"
+             "  'later@tls.gui.example', 'tls.gui.example', 'tls', 'tls-ok', 'mx.tls.gui.example',"
+             "  '')");
+}
+
+static void column_title(HWND lv, int col, wchar_t *out, int len)
+{
+    LVCOLUMNW c = { 0 };
+    c.mask = LVCF_TEXT;
+    c.cchTextMax = len;
+    lent_text(lv, LVM_GETCOLUMNW, (WPARAM)col, &c, sizeof c, &c.pszText, out, len);
+}
+
+/* The explain table's words for a reason, as the manager shows them. */
+static void assert_explains(const wchar_t *text, const char *reason)
+{
+    const explain_text *why = explain_lookup(reason);
+    wchar_t title[256], action[2048];
+    assert_non_null(why);
+    MultiByteToWideChar(CP_UTF8, 0, why->title, -1, title, 256);
+    MultiByteToWideChar(CP_UTF8, 0, why->action, -1, action, 2048);
+    assert_non_null(wcsstr(text, title));
+    assert_non_null(wcsstr(text, action));
+}
+
+/* Tab into the list from the Reason filter (Alt+N, Tab, Tab), select the
+ * second row with the arrow keys; the details pane explains its reason. */
+static void test_journal_details_pane(void **state)
+{
+    seed_trace();
+    select_tab(L"Journal");
+    HWND page = page_of(IDC_JOURNAL_LIST), lv = GetDlgItem(page, IDC_JOURNAL_LIST);
+    wchar_t text[8192];
+    column_title(lv, 7, text, 64);
+    assert_true(wcscmp(text, L"Sender") == 0);
+    column_title(lv, 8, text, 64);
+    assert_true(wcscmp(text, L"Message-ID") == 0);
+    set_text(page, IDC_JOURNAL_FILTER, L"trace-1@GUI");      /* the search finds the Message-ID */
+    apply_and_settle(page, IDC_JOURNAL_APPLY, IDC_JOURNAL_COUNT);
+    assert_int_equal(lv_count(lv), 3);
+    lv_text(lv, 0, 7, text, 512);
+    assert_true(wcscmp(text, L"complaint@gui.example") == 0);
+    lv_text(lv, 0, 8, text, 512);
+    assert_true(wcscmp(text, L"<trace-1@gui.example>") == 0);
+
+    HWND reason = GetDlgItem(page, IDC_JOURNAL_REASON);
+    PostMessageW(GetDlgItem(page, IDC_JOURNAL_FILTER), WM_SYSCHAR, 'n', 0x20000001);  /* Alt+N */
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != reason; waited += 20)
+        Sleep(20);
+    assert_true(focus_of(main_wnd) == reason);
+    post_key(reason, VK_TAB);
+    HWND apply = wait_focus_change(main_wnd, reason);
+    assert_true(apply == GetDlgItem(page, IDC_JOURNAL_APPLY));
+    post_key(apply, VK_TAB);
+    assert_true(wait_focus_change(main_wnd, apply) == lv);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DOWN);
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        get_text(GetDlgItem(page, IDC_JOURNAL_DETAILS), text, 8192);
+        if (wcsstr(text, L"old@plain.gui.example"))
+            break;
+        Sleep(20);
+    }
+    assert_non_null(wcsstr(text, L"old@plain.gui.example"));
+    assert_non_null(wcsstr(text, L"Message-ID: <trace-1@gui.example>"));
+    assert_non_null(wcsstr(text, L"Detail: The remote SMTP service does not support TLS."));
+    assert_explains(text, "no-starttls");
+    screenshot("journal-details");
+}
+
+static void trace_until(HWND dlg, const wchar_t *summary)
+{
+    wchar_t text[512];
+    for (int waited = 0; waited < WAIT_MS; waited += 50) {
+        get_text(GetDlgItem(dlg, IDC_TRACE_SUMMARY), text, 512);
+        if (wcsstr(text, summary))
+            return;
+        Sleep(50);
+    }
+    fail_msg("trace: expected \"%ls\", the dialog says \"%ls\"", summary, text);
+}
+
+/* The recipients listed, in order, are exactly expected. */
+static void assert_recipients(HWND lv, const wchar_t *const *expected, int n)
+{
+    wchar_t text[512];
+    assert_int_equal(lv_count(lv), n);
+    for (int i = 0; i < n; i++) {
+        lv_text(lv, i, 1, text, 512);
+        assert_true(wcscmp(text, expected[i]) == 0);
+    }
+}
+
+/* Alt+T opens the trace; Enter in the value finds by Message-ID (typed
+ * without its angle brackets); then the sender, in another case. */
+static void test_journal_trace(void **state)
+{
+    static const wchar_t *const of_message[] = {
+        L"sts@policy.gui.example", L"old@plain.gui.example", L"ok@tls.gui.example" };
+    static const wchar_t *const of_sender[] = {
+        L"later@tls.gui.example", L"sts@policy.gui.example", L"old@plain.gui.example",
+        L"ok@tls.gui.example" };
+    select_tab(L"Journal");
+    HWND page = page_of(IDC_JOURNAL_LIST);
+    PostMessageW(GetDlgItem(page, IDC_JOURNAL_LIST), WM_SYSCHAR, 't', 0x20000001);  /* Alt+T */
+    HWND dlg = wait_dialog(NULL, L"Trace a Message");
+    assert_non_null(dlg);
+    HWND value = GetDlgItem(dlg, IDC_TRACE_VALUE), lv = GetDlgItem(dlg, IDC_TRACE_LIST);
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != value; waited += 20)
+        Sleep(20);
+    assert_true(focus_of(main_wnd) == value);
+    set_text(dlg, IDC_TRACE_VALUE, L"trace-1@gui.example");
+    post_key(value, VK_RETURN);
+    trace_until(dlg, L"3 recipients for this Message-ID");
+    assert_recipients(lv, of_message, 3);
+    wchar_t text[8192];
+    lv_text(lv, 1, 4, text, 512);                  /* the reason's title */
+    assert_true(wcslen(text) > 0);
+    get_text(GetDlgItem(dlg, IDC_TRACE_DETAILS), text, 8192);   /* the first row, selected */
+    assert_explains(text, "sts-policy");
+    screenshot("journal-trace");
+
+    SendMessageW(GetDlgItem(dlg, IDC_TRACE_BY_SENDER), BM_CLICK, 0, 0);
+    set_text(dlg, IDC_TRACE_VALUE, L"Complaint@GUI.example");
+    send_click(dlg, IDC_TRACE_FIND);
+    trace_until(dlg, L"4 recipients for this sender");
+    assert_recipients(lv, of_sender, 4);
+    set_text(dlg, IDC_TRACE_VALUE, L"nobody@gui.example");
+    send_click(dlg, IDC_TRACE_FIND);
+    trace_until(dlg, L"No recipient");
+    assert_int_equal(lv_count(lv), 0);
+    post_click(dlg, IDCANCEL);
+    assert_true(wait_gone(dlg));
+
+    set_text(page, IDC_JOURNAL_FILTER, L"");
+    apply_and_settle(page, IDC_JOURNAL_APPLY, IDC_JOURNAL_COUNT);
+}
+
+/* ---- 200%: a second manager at 192 DPI ----
+ * Wine reads LogPixels once, when a process starts: the value is set for
+ * the second manager alone and put back as soon as its window is there, so
+ * the first manager and the other tests of the prefix keep 96 DPI. */
+
+static void set_log_pixels(DWORD dpi)
+{
+    HKEY key;
+    assert_int_equal(RegCreateKeyExW(HKEY_CURRENT_USER, L"Control Panel\\Desktop", 0, NULL, 0,
+                                     KEY_SET_VALUE, NULL, &key, NULL), ERROR_SUCCESS);
+    RegSetValueExW(key, L"LogPixels", 0, REG_DWORD, (const BYTE *)&dpi, sizeof dpi);
+    RegCloseKey(key);
+}
+
+struct other_ctx { DWORD pid; HWND found; };
+
+static BOOL CALLBACK find_manager_of(HWND hwnd, LPARAM lp)
+{
+    struct other_ctx *c = (struct other_ctx *)lp;
+    wchar_t title[64];
+    DWORD pid = 0;
+    GetWindowThreadProcessId(hwnd, &pid);
+    GetWindowTextW(hwnd, title, 64);
+    if (pid == c->pid && IsWindowVisible(hwnd) && wcscmp(title, L"TLS Router Manager") == 0) {
+        c->found = hwnd;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Starts the manager's executable again on the same database. */
+static HWND start_second_manager(PROCESS_INFORMATION *pi)
+{
+    DWORD pid = 0, len = MAX_PATH;
+    wchar_t exe[MAX_PATH], db_w[1024];
+    STARTUPINFOW si = { 0 };
+    GetWindowThreadProcessId(main_wnd, &pid);
+    HANDLE proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    assert_non_null(proc);
+    assert_true(QueryFullProcessImageNameW(proc, 0, exe, &len));
+    CloseHandle(proc);
+    MultiByteToWideChar(CP_UTF8, 0, db_path, -1, db_w, 1024);
+    SetEnvironmentVariableW(L"TLSROUTER_DB", db_w);
+    si.cb = sizeof si;
+    set_log_pixels(192);
+    BOOL started = CreateProcessW(exe, NULL, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi);
+    struct other_ctx c = { started ? pi->dwProcessId : 0, NULL };
+    for (int waited = 0; started && waited < 60000 && !c.found; waited += 100) {
+        EnumWindows(find_manager_of, (LPARAM)&c);
+        if (!c.found)
+            Sleep(100);
+    }
+    set_log_pixels(96);
+    assert_true(started);
+    assert_non_null(c.found);
+    return c.found;
+}
+
+/* The Log tab at 200%: its controls are twice as large as the first
+ * manager's, and the rows are there. */
+static void test_log_tab_at_200_percent(void **state)
+{
+    PROCESS_INFORMATION pi;
+    HWND first_main = main_wnd, first_tabs = tabs;
+    HWND big = start_second_manager(&pi);
+    RECT small_rc, big_rc;
+    main_wnd = big;                  /* select_tab and page_of work on this window */
+    tabs = GetDlgItem(big, IDC_TABS);
+    select_tab(L"Log");
+    HWND page = page_of(IDC_LOG_LIST), lv = GetDlgItem(page, IDC_LOG_LIST);
+    set_text(page, IDC_LOG_FILTER, L"gui-log");
+    apply_and_settle(page, IDC_LOG_APPLY, IDC_LOG_COUNT);
+    assert_int_equal(lv_count(lv), 6);
+    GetWindowRect(GetDlgItem(page, IDC_LOG_FILTER), &big_rc);
+    GetWindowRect(control(first_main, IDC_LOG_FILTER), &small_rc);
+    printf("# search box: %ld px high at 96 DPI, %ld px at 192 DPI\n",
+           small_rc.bottom - small_rc.top, big_rc.bottom - big_rc.top);
+    assert_true(big_rc.bottom - big_rc.top >= 2 * (small_rc.bottom - small_rc.top) - 2);
+    SetWindowPos(big, HWND_TOP, 0, 0, 0, 0, SWP_NOSIZE);
+    RedrawWindow(big, NULL, NULL, RDW_INVALIDATE | RDW_ALLCHILDREN | RDW_UPDATENOW);
+    screenshot("log-200");
+
+    PostMessageW(big, WM_CLOSE, 0, 0);
+    main_wnd = first_main;
+    tabs = first_tabs;
+    assert_int_equal(WaitForSingleObject(pi.hProcess, WAIT_MS), WAIT_OBJECT_0);
+    CloseHandle(pi.hProcess);
+    CloseHandle(pi.hThread);
 }
 
 static void test_closes(void **state)
@@ -1444,6 +1811,11 @@ int main(void)
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_rule_delete),
         cmocka_unit_test(test_rule_preview),
+        cmocka_unit_test(test_log_tab_filters),
+        cmocka_unit_test(test_log_tab_exports_csv),
+        cmocka_unit_test(test_journal_details_pane),
+        cmocka_unit_test(test_journal_trace),
+        cmocka_unit_test(test_log_tab_at_200_percent),
         cmocka_unit_test(test_closes),
     };
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
