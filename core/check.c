@@ -461,6 +461,11 @@ const char *check_status_name(check_status s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "fail";
 }
 
+const char *check_name_at(size_t index)
+{
+    return index < N_CHECKS ? checks[index].name : NULL;
+}
+
 int check_any_failed(const check_row *rows, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -66,4 +66,9 @@ int check_any_failed(const check_row *rows, size_t n);
 /* "ok", "warn", "fail", "skip". */
 const char *check_status_name(check_status s);
 
+/* The name of the index'th check in table order ("database", ...); NULL
+ * past the last. For documents that list every check (the Admin Guide's
+ * test). */
+const char *check_name_at(size_t index);
+
 #endif

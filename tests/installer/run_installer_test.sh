@@ -5,7 +5,8 @@
 #   2. an older installer (the same script built with a lower version) installs,
 #      and the installed tlsrouter.exe adds a rule to the default database;
 #   3. this build's installer upgrades it: files, registry (COM, uninstall key),
-#      Start menu shortcuts, the protected database are in place, the rule kept;
+#      Start menu shortcuts, the Admin Guide with its pictures, the protected
+#      database are in place, the rule kept, an older version's README gone;
 #   4. the uninstaller removes everything but the database, which it keeps;
 #   5. a new install finds the kept rule; Uninstall /DELETEDATA removes it all.
 # Every check prints what it checks; the first failure ends the run non-zero.
@@ -39,6 +40,7 @@ for v in setup nsi build_nsh makensis setupdata dllhold version prefix work; do
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
+src_root=$(cd "$here/../.." && pwd)
 . "$here/../../scripts/env.sh"
 # The installed command must find the database the installer made, by itself.
 unset TLSROUTER_DB
@@ -69,6 +71,7 @@ inst_dir="$drive_c/Program Files/TLS Router"
 data_dir="$drive_c/ProgramData/TLS Router"
 data_dir_win='C:\ProgramData\TLS Router'
 menu_dir="$drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs/TLS Router for IIS SMTP"
+guide_dir="$inst_dir/guide"
 uninstall_key='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\TLSRouter'
 product_key='HKLM\Software\TLS Router'
 smtpsvc_key='HKLM\SYSTEM\CurrentControlSet\Services\SMTPSVC'
@@ -218,6 +221,10 @@ check "rule list shows KeepMe before the upgrade" grep -q KeepMe <(cli rule list
 # ---------------------------------------------------------------- 3. upgrade
 
 step "3. upgrade to $version"
+# Versions before the Admin Guide installed the developers' README and a
+# "Read Me" shortcut to it: the upgrade must take both away.
+printf 'README of an older version\n' >"$inst_dir/README.txt"
+cp "$menu_dir/Uninstall TLS Router.lnk" "$menu_dir/Read Me.lnk"
 # The running SMTP service keeps the sink loaded, and a loaded DLL cannot be
 # overwritten: hold the old one loaded across the upgrade.
 hold_pid=
@@ -242,9 +249,27 @@ if [ -n "$hold_pid" ]; then
     rc=0; wait "$hold_pid" || rc=$?
     check "the holding process ends normally (exit code $rc)" equals "$rc" 0
 fi
-for f in README.txt license.txt Uninstall.exe; do
-    check "installed: Program Files\\TLS Router\\$f" test -s "$inst_dir/$f"
+for f in license.txt Uninstall.exe guide/index.html guide/guide.css; do
+    check "installed: Program Files\\TLS Router\\${f//\//\\}" test -s "$inst_dir/$f"
 done
+check "the developers' README is not installed (an older version's README.txt is gone)" \
+    no_path "$inst_dir/README.txt"
+check "the installed guide is this build's page, its pictures in its own folder" \
+    cmp -s "$guide_dir/index.html" \
+    <(sed 's|src="\.\./screenshots/|src="screenshots/|g' "$src_root/docs/admin-guide/index.html")
+check "the installed style sheet is this build's" \
+    cmp -s "$guide_dir/guide.css" "$src_root/docs/admin-guide/guide.css"
+# guide_pictures FILE: the src of every <img> of an HTML page, one a line.
+guide_pictures() { grep -o '<img [^>]*src="[^"]*"' "$1" | sed 's/.*src="\([^"]*\)"/\1/'; }
+source_pictures=$(guide_pictures "$src_root/docs/admin-guide/index.html" | sort -u)
+installed_pictures=$(guide_pictures "$guide_dir/index.html" | sort -u)
+check "the installed guide shows the source guide's pictures from its own folder" \
+    equals "$installed_pictures" "$(sed 's|^\.\./screenshots/|screenshots/|' <<<"$source_pictures")"
+check "the guide shows pictures" test -n "$installed_pictures"
+while read -r picture; do
+    check "installed: guide\\${picture//\//\\}, the same bytes as docs/${picture}" \
+        cmp -s "$guide_dir/$picture" "$src_root/docs/$picture"
+done <<<"$installed_pictures"
 for c in "${packed_keys[@]}"; do
     f=$(nsh_define "${c}_NAME")
     check "installed: Program Files\\TLS Router\\$f is this build's (same bytes)" \
@@ -290,8 +315,9 @@ fi
 lnk_target() { strings -a "$1" | grep -m1 '^C:\\' || true; }
 check "Start menu: Uninstall TLS Router.lnk opens the uninstaller" \
     equals "$(lnk_target "$menu_dir/Uninstall TLS Router.lnk")" 'C:\Program Files\TLS Router\Uninstall.exe'
-check "Start menu: Read Me.lnk opens README.txt" \
-    equals "$(lnk_target "$menu_dir/Read Me.lnk")" 'C:\Program Files\TLS Router\README.txt'
+check "Start menu: Admin Guide.lnk opens the guide" \
+    equals "$(lnk_target "$menu_dir/Admin Guide.lnk")" 'C:\Program Files\TLS Router\guide\index.html'
+check "Start menu: no Read Me.lnk (an older version's is gone)" no_path "$menu_dir/Read Me.lnk"
 if nsh_has HAVE_MANAGER; then
     manager_name=$(nsh_define MANAGER_NAME)
     check "Start menu: TLS Router Manager.lnk opens $manager_name" \
@@ -330,6 +356,8 @@ rc=0; run_wine "$inst_dir/Uninstall.exe" /S || rc=$?
 check "the uninstaller starts (exit code $rc)" equals "$rc" 0
 # The silent uninstaller copies itself away and returns at once.
 wineserver -w
+check "the Admin Guide is gone" no_path "$guide_dir"
+check "Start menu: Admin Guide.lnk is gone" no_path "$menu_dir/Admin Guide.lnk"
 check "Program Files\\TLS Router is gone" no_path "$inst_dir"
 check "the Start menu folder is gone" no_path "$menu_dir"
 check "the uninstall key is gone" reg_key_missing "$uninstall_key"

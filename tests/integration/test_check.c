@@ -214,6 +214,24 @@ static void test_blocked_outbound_port_warns(void **state)
     assert_status(f, "outbound-25", "warn");
 }
 
+/* check_name_at lists the rows check_run makes, in the same order: the
+ * Admin Guide's test holds the guide to that list. */
+static void test_names_list_the_rows(void **state)
+{
+    fixture *f = *state;
+    check_options o = { .db_path = f->db, .dns_servers = dnsd_server(f->dns), .timeout_ms = 2000 };
+    check_row *rows;
+    size_t n;
+    assert_int_equal(check_run(&o, &rows, &n), 0);
+    assert_true(n > 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(check_name_at(i));
+        assert_string_equal(check_name_at(i), rows[i].name);
+    }
+    assert_null(check_name_at(n));
+    free(rows);
+}
+
 /* ---- what IIS says (check_run with a MetaBase.xml the test writes, in
  * the real file's format, standing in for IIS) ------------------------------ */
 
@@ -323,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_pickup_folder_not_drained_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_dns_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_blocked_outbound_port_warns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_names_list_the_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_destination_server_as_iis_lists_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_fqdn_records, setup, teardown),
     };
