@@ -1408,6 +1408,8 @@ static void test_rule_preview(void **state)
     assert_int_equal(n, 0);   /* a preview saves nothing */
     free(rules);
     store_close(st);
+}
+
 /* ---- Log tab; journal details and message trace ---- */
 
 static void exec_sql(const char *sql)
