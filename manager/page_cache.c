@@ -2,7 +2,8 @@
  * second sighting confirmed each, and when the sink probes it again) and
  * the probe cache, each with a Clear button (the sink reloads the tables when it next
  * polls, so no restart is needed), one expired domain removed at a time
- * after a question naming it, and "Test a domain...". */
+ * (Remove Domain, or Delete in the list) after a question naming it, and
+ * "Test a domain...". */
 #include <windows.h>
 #include <commctrl.h>
 #include <stdio.h>
@@ -168,6 +169,14 @@ static INT_PTR CALLBACK cache_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     case WM_SIZE:
         ui_layout_apply(&cache_layout, page);
         return TRUE;
+    case WM_NOTIFY: {
+        /* Delete in the expired list is Remove Domain. */
+        const NMLVKEYDOWN *key = (const NMLVKEYDOWN *)lp;
+        if (key->hdr.idFrom == IDC_CACHE_EXPIRED && key->hdr.code == LVN_KEYDOWN
+            && key->wVKey == VK_DELETE)
+            remove_expired(page);
+        return FALSE;
+    }
     case WM_APP_REFRESH:
         reload_expired(page);
         reload_probes(page);
