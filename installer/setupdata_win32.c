@@ -8,6 +8,11 @@
  *       so an upgrade keeps every rule.
  *   tlsrouter-setupdata --show-acl DATA_DIR
  *       Print the folder's DACL as SDDL (for the installer test).
+ *   tlsrouter-setupdata --list-servers FILE
+ *       Write the IIS SMTP virtual servers (core/iis_read.h: ADSI, else
+ *       MetaBase.xml) to FILE, one "N - ServerComment" a line in UTF-16LE
+ *       with a byte order mark (what NSIS's FileReadUTF16LE reads), so
+ *       Setup offers them by name. Exit 1 when IIS cannot be read.
  *
  * Exit status as the tlsrouter command: 0 done, 1 failure, 2 bad usage; one
  * line on stderr says what went wrong. */
@@ -20,6 +25,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "iis_read.h"
 #include "store.h"
 
 /* Protected (no inheritance from %ProgramData%, whose DACL lets Users read),
@@ -177,9 +183,46 @@ static int setupdata_show_acl(const wchar_t *dir)
     return SETUPDATA_OK;
 }
 
+/* One "N - ServerComment" line, in UTF-16. */
+static int setupdata_write_server(FILE *f, const iis_server *s)
+{
+    char line[IIS_TEXT_MAX + 64];
+    wchar_t wide[IIS_TEXT_MAX + 64];
+    snprintf(line, sizeof line, "%d - %s\r\n", s->instance,
+             s->comment[0] ? s->comment : "(no name)");
+    int n = MultiByteToWideChar(CP_UTF8, 0, line, -1, wide, IIS_TEXT_MAX + 64);
+    if (n <= 1)
+        return -1;
+    return fwrite(wide, sizeof(wchar_t), (size_t)(n - 1), f) == (size_t)(n - 1) ? 0 : -1;
+}
+
+static int setupdata_list_servers(const wchar_t *file)
+{
+    iis_model *m = NULL;
+    iis_read_status st = iis_read_system(&m);
+    if (st != IIS_READ_OK) {
+        fprintf(stderr, "tlsrouter-setupdata: %s\n", m ? m->why : "out of memory");
+        iis_model_free(m);
+        return SETUPDATA_FAIL;
+    }
+    FILE *f = _wfopen(file, L"wb");
+    int rc = f && fwrite("\xff\xfe", 1, 2, f) == 2 ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < m->n_servers; i++)
+        rc = setupdata_write_server(f, &m->servers[i]);
+    if (f && fclose(f) != 0)
+        rc = -1;
+    iis_model_free(m);
+    if (rc != 0) {
+        fprintf(stderr, "tlsrouter-setupdata: cannot write %ls\n", file);
+        return SETUPDATA_FAIL;
+    }
+    return SETUPDATA_OK;
+}
+
 static int setupdata_usage(void)
 {
-    fprintf(stderr, "usage: tlsrouter-setupdata DATA_DIR | --show-acl DATA_DIR\n");
+    fprintf(stderr, "usage: tlsrouter-setupdata DATA_DIR | --show-acl DATA_DIR | "
+                    "--list-servers FILE\n");
     return SETUPDATA_USAGE;
 }
 
@@ -197,6 +240,8 @@ int main(void)
         rc = setupdata_prepare(argv[1]);
     else if (argc == 3 && wcscmp(argv[1], L"--show-acl") == 0)
         rc = setupdata_show_acl(argv[2]);
+    else if (argc == 3 && wcscmp(argv[1], L"--list-servers") == 0)
+        rc = setupdata_list_servers(argv[2]);
     else
         rc = setupdata_usage();
     LocalFree(argv);

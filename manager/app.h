@@ -8,7 +8,7 @@
 
 #include "mgr_data.h"
 
-enum { PAGE_RULES, PAGE_JOURNAL, PAGE_LOG, PAGE_CACHE, PAGE_STATUS, PAGE_COUNT };
+enum { PAGE_OVERVIEW, PAGE_RULES, PAGE_JOURNAL, PAGE_LOG, PAGE_CACHE, PAGE_STATUS, PAGE_COUNT };
 
 typedef struct mgr_app {
     HINSTANCE inst;
@@ -24,6 +24,7 @@ void app_status(mgr_app *app, const wchar_t *fmt, ...);
 /* Lets a page route keyboard shortcuts (Ctrl+Tab) before IsDialogMessage. */
 BOOL mainwnd_pretranslate(mgr_app *app, MSG *msg);
 
+HWND page_overview_create(mgr_app *app, HWND parent);
 HWND page_rules_create(mgr_app *app, HWND parent);
 HWND page_journal_create(mgr_app *app, HWND parent);
 HWND page_log_create(mgr_app *app, HWND parent);

@@ -11,7 +11,7 @@
 #include "ui.h"
 
 static const wchar_t *const page_titles[PAGE_COUNT] = {
-    L"Rules", L"Journal", L"Log", L"Cache", L"Status"
+    L"Overview", L"Rules", L"Journal", L"Log", L"Cache", L"Status"
 };
 
 static mgr_app *app_of(HWND dlg) { return (mgr_app *)GetWindowLongPtrW(dlg, GWLP_USERDATA); }
@@ -79,6 +79,7 @@ static BOOL on_init(HWND dlg, mgr_app *app)
         item.pszText = (wchar_t *)page_titles[i];
         SendMessageW(tabs, TCM_INSERTITEMW, (WPARAM)i, (LPARAM)&item);
     }
+    app->pages[PAGE_OVERVIEW] = page_overview_create(app, dlg);
     app->pages[PAGE_RULES] = page_rules_create(app, dlg);
     app->pages[PAGE_JOURNAL] = page_journal_create(app, dlg);
     app->pages[PAGE_LOG] = page_log_create(app, dlg);
@@ -91,7 +92,7 @@ static BOOL on_init(HWND dlg, mgr_app *app)
     ui_widen(mgr_db_path(app->db), path, PLAT_PATH_MAX);
     app_status(app, L"Database: %ls", path);
     layout(dlg);
-    show_page(dlg, PAGE_RULES);
+    show_page(dlg, PAGE_OVERVIEW);
     return TRUE;
 }
 

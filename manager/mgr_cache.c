@@ -88,6 +88,16 @@ int mgr_expired_clear(mgr_db *db, char *err, size_t errlen)
     return 0;
 }
 
+int mgr_expired_remove(mgr_db *db, const char *domain, char *err, size_t errlen)
+{
+    char why[MGR_ERR_LEN];
+    int rc = expcache_remove(NULL, db->sql, domain, why, sizeof why);
+    if (rc < 0)
+        mgr_set_err(err, errlen, "Could not remove %s from the expired-certificate list: %s.",
+                    domain, why);
+    return rc;
+}
+
 int mgr_probe_clear(mgr_db *db, char *err, size_t errlen)
 {
     pcache_ttls ttls;

@@ -11,6 +11,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "overview.h"
 #include "probe.h"
 
 #define MGR_ERR_LEN 512
@@ -204,6 +205,10 @@ typedef struct mgr_probe_row {
 int mgr_expired_list(mgr_db *db, mgr_expired_row **rows, size_t *count, char *err, size_t errlen);
 int mgr_probe_list(mgr_db *db, mgr_probe_row **rows, size_t *count, char *err, size_t errlen);
 int mgr_expired_clear(mgr_db *db, char *err, size_t errlen);
+/* Takes one domain off the expired-certificate list (the running engines
+ * reload the table within a second): 1 removed, 0 it was not listed,
+ * -1 with err. */
+int mgr_expired_remove(mgr_db *db, const char *domain, char *err, size_t errlen);
 int mgr_probe_clear(mgr_db *db, char *err, size_t errlen);
 
 /* ---- Probe ---- */
@@ -297,5 +302,19 @@ void mgr_preview_text(const mgr_preview *p, size_t max_domains, char *out, size_
 
 /* The patterns a list as typed holds: its lines that are not blank. */
 size_t mgr_list_entries(const char *text);
+/* ---- Overview ---- */
+/* What the Overview tab shows: the last OVERVIEW_DAYS UTC days of the
+ * journal by route, the domains sent plain most often in those days and
+ * why, the caches, and the live figures as mgr_figures_text words them. */
+typedef struct mgr_overview {
+    overview_day days[OVERVIEW_DAYS];
+    overview_plain_domain top[OVERVIEW_TOP];
+    size_t top_count;
+    overview_caches caches;
+    char figures[600];
+} mgr_overview;
+
+/* Reads it all as of now_ms (plat_wall_ms). 0, or -1 with err. */
+int mgr_overview_read(mgr_db *db, int64_t now_ms, mgr_overview *out, char *err, size_t errlen);
 
 #endif

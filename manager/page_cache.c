@@ -1,7 +1,9 @@
 /* page_cache: the Cache tab. The expired-certificate domains (whether a
  * second sighting confirmed each, and when the sink probes it again) and
  * the probe cache, each with a Clear button (the sink reloads the tables when it next
- * polls, so no restart is needed), and "Test a domain...". */
+ * polls, so no restart is needed), one expired domain removed at a time
+ * (Remove Domain, or Delete in the list) after a question naming it, and
+ * "Test a domain...". */
 #include <windows.h>
 #include <commctrl.h>
 #include <stdio.h>
@@ -109,6 +111,37 @@ static void clear_expired(HWND page)
                n == 1 ? L"domain" : L"domains");
 }
 
+/* One domain off the list, after the admin said yes to its name. */
+static void remove_expired(HWND page)
+{
+    mgr_app *app = PAGE_APP(page);
+    HWND lv = GetDlgItem(page, IDC_CACHE_EXPIRED);
+    int item = ui_lv_selected(lv);
+    wchar_t domain[256], question[600];
+    char domain_u8[1024], err[MGR_ERR_LEN];
+    if (item < 0) {
+        ui_info(page, L"Select the domain to remove in the expired-certificate list first.");
+        return;
+    }
+    ListView_GetItemText(lv, item, 0, domain, 256);
+    _snwprintf(question, 599, L"Remove %ls from the expired-certificate list?\n\nIts mail is "
+               L"no longer sent plain on sight of the list: the next message to it is decided "
+               L"by a probe again.", domain);
+    question[599] = 0;
+    if (MessageBoxW(page, question, UI_APP_TITLE, MB_YESNO | MB_ICONQUESTION | MB_DEFBUTTON2)
+        != IDYES)
+        return;
+    ui_narrow(domain, domain_u8, sizeof domain_u8);
+    int rc = mgr_expired_remove(app->db, domain_u8, err, sizeof err);
+    if (rc < 0) {
+        ui_error_utf8(page, err);
+        return;
+    }
+    reload_expired(page);
+    app_status(app, rc ? L"%ls removed from the expired-certificate list; no restart is needed."
+                       : L"%ls was no longer on the expired-certificate list.", domain);
+}
+
 static void clear_probes(HWND page)
 {
     mgr_app *app = PAGE_APP(page);
@@ -136,6 +169,14 @@ static INT_PTR CALLBACK cache_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     case WM_SIZE:
         ui_layout_apply(&cache_layout, page);
         return TRUE;
+    case WM_NOTIFY: {
+        /* Delete in the expired list is Remove Domain. */
+        const NMLVKEYDOWN *key = (const NMLVKEYDOWN *)lp;
+        if (key->hdr.idFrom == IDC_CACHE_EXPIRED && key->hdr.code == LVN_KEYDOWN
+            && key->wVKey == VK_DELETE)
+            remove_expired(page);
+        return FALSE;
+    }
     case WM_APP_REFRESH:
         reload_expired(page);
         reload_probes(page);
@@ -143,6 +184,7 @@ static INT_PTR CALLBACK cache_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     case WM_COMMAND:
         switch (LOWORD(wp)) {
         case IDC_CACHE_CLEAR_EXPIRED: clear_expired(page); return TRUE;
+        case IDC_CACHE_REMOVE_EXPIRED: remove_expired(page); return TRUE;
         case IDC_CACHE_CLEAR_PROBES: clear_probes(page); return TRUE;
         case IDOK:
         case IDC_CACHE_REFRESH:

@@ -12,7 +12,7 @@
 
 #include "app.h"
 #include "check.h"
-#include "checkhost.h"
+#include "checkrun.h"
 #include "manager_res.h"
 #include "plat.h"
 #include "sinkbind.h"
@@ -236,47 +236,16 @@ static void refresh(HWND page)
 
 /* ---- Setup checks ---------------------------------------------------------- */
 
-typedef struct check_job {
-    HWND page;
-    char db_path[PLAT_PATH_MAX];
-    check_row *rows;
-    size_t n;
-    int rc;
-} check_job;
-
-/* The checks ask DNS and connect to a mail server: seconds, off the UI
- * thread. */
-static unsigned __stdcall check_worker(void *arg)
-{
-    check_job *job = arg;
-    check_options o = { .db_path = job->db_path, .host = checkhost_windows() };
-    job->rc = check_run(&o, &job->rows, &job->n);
-    if (!PostMessageW(job->page, WM_APP_CHECKDONE, 0, (LPARAM)job)) {
-        free(job->rows);
-        free(job);
-    }
-    return 0;
-}
-
 static void start_checks(HWND page)
 {
     mgr_app *app = PAGE_APP(page);
-    check_job *job = calloc(1, sizeof *job);
-    if (!job)
-        return;
-    job->page = page;
-    snprintf(job->db_path, sizeof job->db_path, "%s", mgr_db_path(app->db));
-    EnableWindow(GetDlgItem(page, IDC_STATUS_CHECK), FALSE);
-    app_status(app, L"Checking the setup (DNS and outbound port 25 may take a few seconds)...");
-    uintptr_t th = _beginthreadex(NULL, 0, check_worker, job, 0, NULL);
-    if (!th) {
-        free(job);
-        EnableWindow(GetDlgItem(page, IDC_STATUS_CHECK), TRUE);
+    if (checkrun_start(page, WM_APP_CHECKDONE, mgr_db_path(app->db)) != 0) {
         ui_error(page, L"The checks could not be started: Windows refused a new thread. Close "
                        L"some programs and try again.");
         return;
     }
-    CloseHandle((HANDLE)th);
+    EnableWindow(GetDlgItem(page, IDC_STATUS_CHECK), FALSE);
+    app_status(app, L"Checking the setup (DNS and outbound port 25 may take a few seconds)...");
 }
 
 static const wchar_t *status_word(check_status st)
@@ -336,19 +305,20 @@ static void show_check_rows(HWND page, const check_row *rows, size_t n)
     InvalidateRect(lv, NULL, TRUE);
 }
 
-static void checks_done(HWND page, check_job *job)
+static void checks_done(HWND page, checkrun_result *result)
 {
     size_t failed = 0, warned = 0;
     EnableWindow(GetDlgItem(page, IDC_STATUS_CHECK), TRUE);
-    if (job->rc != 0) {
+    if (result->rc != 0) {
         app_status(PAGE_APP(page), L"The checks could not run: out of memory.");
-        free(job);
+        checkrun_free(result);
         return;
     }
     free(status.rows);
-    status.rows = job->rows;
-    status.n_rows = job->n;
-    free(job);
+    status.rows = result->rows;
+    status.n_rows = result->n;
+    result->rows = NULL;
+    checkrun_free(result);
     show_check_rows(page, status.rows, status.n_rows);
     for (size_t i = 0; i < status.n_rows; i++) {
         failed += status.rows[i].status == CHECK_FAIL;
@@ -451,7 +421,7 @@ static INT_PTR CALLBACK status_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
     case WM_NOTIFY:
         return on_notify(page, (NMHDR *)lp);
     case WM_APP_CHECKDONE:
-        checks_done(page, (check_job *)lp);
+        checks_done(page, (checkrun_result *)lp);
         return TRUE;
     case WM_DESTROY:
         KillTimer(page, PLAIN_TIMER);

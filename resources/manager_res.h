@@ -82,6 +82,7 @@
 #define IDC_CACHE_CLEAR_PROBES  604
 #define IDC_CACHE_REFRESH       605
 #define IDC_CACHE_TEST          606
+#define IDC_CACHE_REMOVE_EXPIRED 607
 
 /* Test-a-domain dialog. */
 #define IDD_PROBE               700
@@ -113,5 +114,19 @@
 #define IDC_STATUS_CHECKS       812
 #define IDC_STATUS_CHECK        813
 #define IDC_STATUS_FIGURES      814
+
+/* Overview tab. */
+#define IDD_TAB_OVERVIEW        1100
+#define IDC_OVERVIEW_CHART      1101
+#define IDC_OVERVIEW_TOP        1102
+#define IDC_OVERVIEW_CHECK      1103
+#define IDC_OVERVIEW_CACHES     1104
+#define IDC_OVERVIEW_FIGURES    1105
+#define IDC_OVERVIEW_REFRESH    1106
+#define IDC_OVERVIEW_RECHECK    1107
+#define IDC_OVERVIEW_TOPLABEL   1108
+#define IDC_OVERVIEW_CHECKLABEL 1109
+#define IDC_OVERVIEW_CACHESLABEL 1110
+#define IDC_OVERVIEW_FIGURESLABEL 1111
 
 #endif

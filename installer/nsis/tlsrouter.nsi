@@ -75,10 +75,12 @@ VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 The TLS Router authors"
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
 !include "FileFunc.nsh"
+!include "TextFunc.nsh"
 !include "nsDialogs.nsh"
 
 Var Instance       ; IIS SMTP virtual server instance number to bind to
-Var InstanceField  ; its edit control on the custom page
+Var InstanceField  ; its control on the custom page: a list of the servers by name, else a number
+Var InstanceList   ; the file listing the servers, "" when IIS could not be asked
 Var PrevInstance   ; the one a previous install bound, "" if none
 
 !define MUI_ABORTWARNING
@@ -186,17 +188,75 @@ Function InstancePageShow
   ${If} $0 == error
     Abort
   ${EndIf}
-  ${NSD_CreateLabel} 0 0 100% 48u "TLS Router attaches to the virtual server that sends with TLS encryption on. Enter its instance number: 1 is the Default SMTP Virtual Server. Do not choose the Plain TCP Server: mail handed to it must not be routed again."
+  Call ListServers
+  ${If} $InstanceList != ""
+    ${NSD_CreateLabel} 0 0 100% 48u "TLS Router attaches to the virtual server that sends with TLS encryption on (usually the Default SMTP Virtual Server). Do not choose the Plain TCP Server: mail handed to it must not be routed again."
+    Pop $0
+  ${Else}
+    ${NSD_CreateLabel} 0 0 100% 48u "TLS Router attaches to the virtual server that sends with TLS encryption on. IIS could not be asked for its virtual servers: enter the instance number (1 is the Default SMTP Virtual Server). Do not choose the Plain TCP Server: mail handed to it must not be routed again."
+    Pop $0
+  ${EndIf}
+  ${NSD_CreateLabel} 0 58u 110u 12u "Virtual server:"
   Pop $0
-  ${NSD_CreateLabel} 0 58u 110u 12u "Virtual server instance:"
-  Pop $0
-  ${NSD_CreateNumber} 115u 56u 50u 12u "$Instance"
-  Pop $InstanceField
+  ${If} $InstanceList != ""
+    ${NSD_CreateDropList} 115u 56u 185u 80u ""
+    Pop $InstanceField
+    Call FillServerList
+  ${Else}
+    ${NSD_CreateNumber} 115u 56u 50u 12u "$Instance"
+    Pop $InstanceField
+  ${EndIf}
   nsDialogs::Show
+FunctionEnd
+
+; Asks IIS for its SMTP virtual servers (tlsrouter-setupdata --list-servers:
+; ADSI, else MetaBase.xml), one "N - ServerComment" a line in UTF-16LE.
+; $InstanceList is the file, or "" when IIS could not be asked or has none.
+Function ListServers
+  StrCpy $InstanceList ""
+  InitPluginsDir
+  SetOutPath "$PLUGINSDIR"
+  File "/oname=${SETUPDATA_NAME}" "${SETUPDATA_PATH}"
+  nsExec::Exec '"$PLUGINSDIR\${SETUPDATA_NAME}" --list-servers "$PLUGINSDIR\servers.txt"'
+  Pop $0
+  ${If} $0 == 0
+  ${AndIf} ${FileExists} "$PLUGINSDIR\servers.txt"
+    FileOpen $1 "$PLUGINSDIR\servers.txt" r
+    FileReadUTF16LE $1 $2
+    FileClose $1
+    ${If} $2 != ""
+      StrCpy $InstanceList "$PLUGINSDIR\servers.txt"
+    ${EndIf}
+  ${EndIf}
+FunctionEnd
+
+; One item per server; the one chosen before (or /INSTANCE=) is selected.
+Function FillServerList
+  FileOpen $1 $InstanceList r
+  ${Do}
+    FileReadUTF16LE $1 $2
+    ${If} $2 == ""
+      ${Break}
+    ${EndIf}
+    ${TrimNewLines} $2 $2
+    ${NSD_CB_AddString} $InstanceField $2
+    IntOp $3 $2 + 0
+    ${If} $3 == $Instance
+      ${NSD_CB_SelectString} $InstanceField $2
+    ${EndIf}
+  ${Loop}
+  FileClose $1
 FunctionEnd
 
 Function InstancePageLeave
   ${NSD_GetText} $InstanceField $0
+  ${If} $InstanceList != ""
+    ${If} $0 == ""
+      MessageBox MB_OK|MB_ICONEXCLAMATION "Choose the virtual server in the list."
+      Abort
+    ${EndIf}
+    IntOp $0 $0 + 0   ; "2 - Plain TCP Server" is instance 2
+  ${EndIf}
   Push $0
   Call CheckInstance
   Pop $1

@@ -8,10 +8,19 @@
 # messages and asks for screenshots through request files. Screenshots go
 # to SHOT_DIR; with TLSROUTER_UPDATE_SCREENSHOTS=1 also to docs/screenshots/
 # (the README's picture), so a test run never changes the source tree.
+# With TR_GUI_DPI=192 the manager and the driver run in a prefix of their
+# own set to 192 DPI (200%), on a screen twice as large, and the driver
+# looks at the Overview alone.
 # Exit status: the driver's.
 set -euo pipefail
 manager=$1 driver=$2 shots=$3 src=$4
 run="$src/scripts/wine-run.sh"
+dpi=${TR_GUI_DPI:-}
+screen=1100x760
+if [ -n "$dpi" ]; then
+  export TLSROUTER_WINEPREFIX="${TLSROUTER_WINEPREFIX:-$src/build/wineprefix}-dpi$dpi"
+  screen=2200x1520
+fi
 work=$(mktemp -d /tmp/tr-gui.XXXXXX)
 xvfb_pid= manager_pid= watcher_pid=
 
@@ -76,7 +85,7 @@ for n in $(seq 91 140); do
   if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then display=$n; break; fi
 done
 [ -n "$display" ] || { echo "no free X display number" >&2; exit 1; }
-Xvfb ":$display" -screen 0 1100x760x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb ":$display" -screen 0 "${screen}x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
 for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 export DISPLAY=":$display"
@@ -88,7 +97,13 @@ export DISPLAY=":$display"
 for exe in "$(basename "$manager")" "$(basename "$driver")"; do
   "$run" reg add "HKCU\\Software\\Wine\\AppDefaults\\$exe\\Explorer" /v Desktop /d TRGui /f >/dev/null 2>&1
 done
-"$run" reg add 'HKCU\Software\Wine\Explorer\Desktops' /v TRGui /d 1100x760 /f >/dev/null 2>&1
+"$run" reg add 'HKCU\Software\Wine\Explorer\Desktops' /v TRGui /d "$screen" /f >/dev/null 2>&1
+if [ -n "$dpi" ]; then
+  # Where Wine reads the screen's DPI (both places, old and new Wine).
+  "$run" reg add 'HKCU\Control Panel\Desktop' /v LogPixels /t REG_DWORD /d "$dpi" /f >/dev/null 2>&1
+  "$run" reg add 'HKLM\System\CurrentControlSet\Hardware Profiles\Current\Software\Fonts' \
+    /v LogPixels /t REG_DWORD /d "$dpi" /f >/dev/null 2>&1
+fi
 
 # --- screenshots on request -----------------------------------------------
 (
@@ -111,7 +126,7 @@ watcher_pid=$!
 TLSROUTER_DB=$(winpath "$db") "$run" "$manager" >"$work/manager.log" 2>&1 &
 manager_pid=$!
 set +e
-TR_GUI_DB=$(winpath "$db") TR_GUI_DIR=$(winpath "$work") TR_GUI_PICKUP=$(winpath "$work/Pickup") \
+TR_GUI_DPI=$dpi TR_GUI_DB=$(winpath "$db") TR_GUI_DIR=$(winpath "$work") TR_GUI_PICKUP=$(winpath "$work/Pickup") \
   "$run" "$driver"
 rc=$?
 set -e

@@ -349,6 +349,24 @@ if [ -n "$check_bindings" ]; then
 fi
 check "the reinstall kept rule KeepMe" grep -q KeepMe <(cli rule list)
 
+step "3c. the virtual servers Setup offers by name"
+# Setup's page lists what tlsrouter-setupdata --list-servers finds: here
+# IIS's MetaBase.xml (tests/fixtures/metabase/relay.xml), as on a server
+# whose ADSI is not installed.
+metabase="$drive_c/windows/system32/inetsrv/MetaBase.xml"
+mkdir -p "$(dirname "$metabase")"
+cp "$here/../fixtures/metabase/relay.xml" "$metabase"
+rc=0; wine "$setupdata" --list-servers 'C:\servers.txt' >"$work/last.out" 2>&1 || rc=$?
+rm -f "$metabase"
+check "setupdata --list-servers exits 0 (exit code $rc)" equals "$rc" 0
+servers=$(iconv -f UTF-16 -t UTF-8 "$drive_c/servers.txt" | tr -d '\r' | paste -sd '|')
+check "the servers by instance and name ($servers)" \
+    equals "$servers" "1 - TLS Server|2 - Plain TCP Server"
+rm -f "$drive_c/servers.txt"
+rc=0; wine "$setupdata" --list-servers 'C:\servers.txt' >"$work/last.out" 2>&1 || rc=$?
+check "without IIS, --list-servers fails (exit code $rc) and Setup asks for a number" \
+    equals "$rc" 1
+
 # ---------------------------------------------------------------- 4. uninstall
 
 step "4. uninstall (silent: keeps the database)"

@@ -726,6 +726,58 @@ static void test_caches_list_and_clear(void **state)
     assert_true(mgr_db_file_size(f->db) > 0);
 }
 
+/* One domain leaves the expired-certificate list; the others stay. */
+static void test_expired_remove_one(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    mgr_expired_row *ex;
+    size_t n;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "INSERT INTO expired_cache (domain, first_seen_ms, last_seen_ms, expires_ms) VALUES "
+        "('a.example', 1, 2, 4102444800000), ('b.example', 1, 2, 4102444800000);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(mgr_expired_remove(f->db, "b.example", err, sizeof err), 1);
+    assert_int_equal(mgr_expired_remove(f->db, "b.example", err, sizeof err), 0);
+    assert_int_equal(mgr_expired_list(f->db, &ex, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ex[0].domain, "a.example");
+    free(ex);
+}
+
+/* The Overview's read puts the days, the top list, the caches and the
+ * live figures' words together (core/overview.c has the details). */
+static void test_overview_read(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *db;
+    mgr_overview o;
+    char err[MGR_ERR_LEN];
+    int64_t now = plat_wall_ms();
+    char sql[600];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO journal (at_ms, recipient, domain, route, reason) VALUES "
+             "(%lld, 'a@p.example', 'p.example', 'plain', 'no-starttls'), "
+             "(%lld, 'b@t.example', 't.example', 'tls', 'tls-ok'), "
+             "(%lld, 'c@old.example', 'old.example', 'plain', 'no-starttls');"
+             "INSERT INTO expired_cache (domain, first_seen_ms, last_seen_ms, expires_ms) "
+             "VALUES ('x.example', 1, 2, 3);",
+             (long long)now, (long long)now, (long long)(now - 15 * OVERVIEW_DAY_MS));
+    assert_int_equal(sqlite3_open(f->dir.db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(mgr_overview_read(f->db, now, &o, err, sizeof err), 0);
+    assert_int_equal(o.days[OVERVIEW_DAYS - 1].plain, 1);
+    assert_int_equal(o.days[OVERVIEW_DAYS - 1].tls, 1);
+    assert_int_equal(o.top_count, 1);
+    assert_string_equal(o.top[0].domain, "p.example");
+    assert_int_equal(o.caches.expired_rows, 1);
+    assert_non_null(strstr(o.figures, "OnArrival: p50 "));
+}
+
 /* A newer version may journal a reason or cache a status this one has no
  * word for: the console shows the word as it is stored. */
 static void test_words_of_a_newer_version_shown_as_stored(void **state)
@@ -1096,6 +1148,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_log_view_skips_pruned_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_export_csv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caches_list_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_remove_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overview_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_words_of_a_newer_version_shown_as_stored, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_open_refuses_a_missing_folder, setup, teardown),

@@ -314,7 +314,8 @@ static void test_finds_manager(void **state)
     assert_non_null(main_wnd);
     tabs = GetDlgItem(main_wnd, IDC_TABS);
     assert_non_null(tabs);
-    static const wchar_t *const titles[] = { L"Rules", L"Journal", L"Log", L"Cache", L"Status" };
+    static const wchar_t *const titles[] = { L"Overview", L"Rules", L"Journal", L"Log",
+                                             L"Cache", L"Status" };
     for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
         tab_index(titles[i]);     /* fails the test when a tab is missing */
     assert_non_null(control(main_wnd, IDC_RULES_LIST));
@@ -1765,6 +1766,229 @@ static void test_log_tab_at_200_percent(void **state)
     CloseHandle(pi.hThread);
 }
 
+/* ---- Overview tab and removing one expired domain (issue 15) ---- */
+
+/* The Overview's colours (page_overview.c). */
+#define OV_TLS RGB(0, 120, 215)
+#define OV_PLAIN RGB(232, 120, 0)
+#define OV_RED RGB(196, 32, 32)
+/* The chart's height in pixels at 96 DPI, as the manager opens (its 90
+ * dialog units grown with the window, in Wine's MS Shell Dlg 2); at 192
+ * DPI it must be about twice. */
+#define OV_CHART_HEIGHT_96 229
+
+/* Pixels of exactly this colour on the screen over a control (solid GDI
+ * fills keep their colour on a 24-bit screen). */
+static int colour_pixels(HWND ctl, COLORREF colour)
+{
+    RECT rc;
+    RedrawWindow(ctl, NULL, NULL, RDW_INVALIDATE | RDW_ERASE | RDW_UPDATENOW);
+    Sleep(300);
+    GetWindowRect(ctl, &rc);
+    int w = rc.right - rc.left, h = rc.bottom - rc.top, found = 0;
+    HDC screen = GetDC(NULL), mem = CreateCompatibleDC(screen);
+    BITMAPINFO bi = { .bmiHeader = { .biSize = sizeof bi.bmiHeader, .biWidth = w,
+                                     .biHeight = -h, .biPlanes = 1, .biBitCount = 32,
+                                     .biCompression = BI_RGB } };
+    DWORD *px = NULL;
+    HBITMAP bmp = CreateDIBSection(mem, &bi, DIB_RGB_COLORS, (void **)&px, NULL, 0);
+    assert_non_null(bmp);
+    HGDIOBJ old = SelectObject(mem, bmp);
+    assert_true(BitBlt(mem, 0, 0, w, h, screen, rc.left, rc.top, SRCCOPY));
+    DWORD want = ((DWORD)GetRValue(colour) << 16) | ((DWORD)GetGValue(colour) << 8)
+                 | GetBValue(colour);
+    for (int i = 0; i < w * h; i++)
+        found += (px[i] & 0xffffff) == want;
+    SelectObject(mem, old);
+    DeleteObject(bmp);
+    DeleteDC(mem);
+    ReleaseDC(NULL, screen);
+    return found;
+}
+
+/* count recipients of domain, days_ago UTC days before today, through the
+ * journal writer the sink uses. */
+static void journal_recipients(journal *j, int days_ago, const char *domain,
+                               decide_reason reason, int plain, size_t count)
+{
+    int64_t today = plat_wall_ms() / OVERVIEW_DAY_MS * OVERVIEW_DAY_MS;
+    journal_entry rows[40];
+    char rcpt[40][300], err[256];
+    assert_true(count <= 40);
+    for (size_t i = 0; i < count; i++) {
+        snprintf(rcpt[i], sizeof rcpt[i], "user%zu@%s", i, domain);
+        rows[i] = (journal_entry){ .at_ms = today - days_ago * OVERVIEW_DAY_MS + 3600000,
+                                   .message_id = "<overview@test>", .sender = "app@sender.example",
+                                   .recipient = rcpt[i], .domain = domain, .plain = plain,
+                                   .reason = reason,
+                                   .status = plain ? PROBE_NO_STARTTLS : PROBE_STARTTLS,
+                                   .mx = "mx.example", .tls_version = plain ? "" : "TLSv1.3",
+                                   .detail = "", .elapsed_ms = 2 };
+    }
+    if (journal_write(j, rows, count, err, sizeof err) != 0)
+        fail_msg("%s", err);
+}
+
+/* A week of mail: TLS every day, three domains sent plain (two tied). */
+static void seed_week(void)
+{
+    store *st;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    journal *j = journal_open(store_db(st), err, sizeof err);
+    assert_non_null(j);
+    for (int day = 0; day < 7; day++)
+        journal_recipients(j, day, "tls.example", DECIDE_TLS_OK, 0, 10 + 3 * (size_t)day);
+    journal_recipients(j, 1, "notls.example", DECIDE_NO_STARTTLS, 1, 8);
+    journal_recipients(j, 3, "forced.example", DECIDE_FORCE_PLAIN, 1, 5);
+    journal_recipients(j, 3, "expired.example", DECIDE_CERT_EXPIRED, 1, 5);
+    journal_close(j);
+    store_close(st);
+}
+
+/* The Overview's verdict once the checks started with the manager are in. */
+static void wait_verdict(HWND check, wchar_t *text, int len)
+{
+    for (int waited = 0; waited < 3 * WAIT_MS; waited += 100) {
+        get_text(check, text, len);
+        if (text[0] && !wcsstr(text, L"Checking"))
+            return;
+        Sleep(100);
+    }
+    fail_msg("the Overview's setup checks did not finish: %ls", text);
+}
+
+/* What every Overview run asserts, at any DPI: the seeded week in the
+ * chart (its summary and both bar colours), the top list in order with
+ * its reasons in words, the caches, the figures and a red verdict (a bare
+ * Wine prefix has no IIS SMTP). */
+static HWND assert_overview(void)
+{
+    select_tab(L"Overview");
+    assert_int_equal(tab_index(L"Overview"), 0);
+    HWND page = page_of(IDC_OVERVIEW_CHART), chart = GetDlgItem(page, IDC_OVERVIEW_CHART);
+    HWND lv = GetDlgItem(page, IDC_OVERVIEW_TOP);
+    wchar_t text[600];
+    send_click(page, IDC_OVERVIEW_REFRESH);
+    get_text(chart, text, 600);
+    printf("# chart: %ls\n", text);
+    /* 7 days of 10, 13, ... 28 TLS recipients, and 18 plain. */
+    assert_non_null(wcsstr(text, L"Last 14 days (UTC): 151 recipients, 133 with TLS, 18 plain."));
+    assert_true(colour_pixels(chart, OV_TLS) > 0);
+    assert_true(colour_pixels(chart, OV_PLAIN) > 0);
+    assert_int_equal(lv_count(lv), 3);
+    static const wchar_t *const domains[] = { L"notls.example", L"expired.example",
+                                              L"forced.example" };
+    static const wchar_t *const counts[] = { L"8", L"5", L"5" };
+    for (int i = 0; i < 3; i++) {
+        lv_text(lv, i, 0, text, 600);
+        assert_true(wcscmp(text, domains[i]) == 0);
+        lv_text(lv, i, 1, text, 600);
+        assert_true(wcscmp(text, counts[i]) == 0);
+    }
+    lv_text(lv, 0, 2, text, 600);
+    assert_non_null(wcsstr(text, L"(no-starttls)"));
+    lv_text(lv, 2, 2, text, 600);
+    assert_non_null(wcsstr(text, L"(force-plain-list)"));
+    get_text(GetDlgItem(page, IDC_OVERVIEW_CACHES), text, 600);
+    assert_non_null(wcsstr(text, L"Expired certificates: "));
+    assert_non_null(wcsstr(text, L"Answered from the cache: "));
+    get_text(GetDlgItem(page, IDC_OVERVIEW_FIGURES), text, 600);
+    assert_non_null(wcsstr(text, L"OnArrival: p50 "));
+    HWND check = GetDlgItem(page, IDC_OVERVIEW_CHECK);
+    wait_verdict(check, text, 600);
+    printf("# verdict: %ls\n", text);
+    assert_non_null(wcsstr(text, L" failed, "));
+    assert_true(colour_pixels(check, OV_RED) > 0);
+    assert_int_equal(colour_pixels(check, RGB(16, 124, 16)), 0);
+    return chart;
+}
+
+static int client_height(HWND hwnd)
+{
+    RECT rc;
+    GetClientRect(hwnd, &rc);
+    return rc.bottom;
+}
+
+static void test_overview(void **state)
+{
+    seed_week();
+    HWND chart = assert_overview();
+    printf("# chart at 96 DPI: %d pixels high\n", client_height(chart));
+    assert_in_range(client_height(chart), OV_CHART_HEIGHT_96 * 9 / 10, OV_CHART_HEIGHT_96 * 11 / 10);
+    screenshot("overview");
+}
+
+/* tests/gui/run_manager_test.sh with TR_GUI_DPI=192 starts the manager in
+ * a prefix set to 192 DPI: the chart is about twice as high. */
+static void test_overview_at_200_percent(void **state)
+{
+    seed_week();
+    HWND chart = assert_overview();
+    printf("# chart at 192 DPI: %d pixels high\n", client_height(chart));
+    assert_in_range(client_height(chart), OV_CHART_HEIGHT_96 * 18 / 10,
+                    OV_CHART_HEIGHT_96 * 22 / 10);
+    screenshot("overview-200");
+}
+
+/* Remove Domain (the button, then the Delete key) asks, naming the
+ * selected domain; No keeps it, Yes takes it off the list and out of the
+ * database, and the other stays. */
+static void test_expired_remove_one(void **state)
+{
+    store *st;
+    char err[MGR_ERR_LEN];
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(sqlite3_exec(store_db(st),
+        "INSERT INTO expired_cache (domain, mx, first_seen_ms, last_seen_ms, expires_ms) VALUES "
+        "('keep-me.example', 'mx.keep-me.example', 1767225600000, 1767225600000, 4102444800000),"
+        "('remove-me.example', 'mx.remove-me.example', 1767225600000, 1767225600000, "
+        "4102444800000)", NULL, NULL, NULL), SQLITE_OK);
+    store_close(st);
+    select_tab(L"Cache");
+    HWND page = page_of(IDC_CACHE_EXPIRED), lv = GetDlgItem(page, IDC_CACHE_EXPIRED);
+    send_click(page, IDC_CACHE_REFRESH);
+    assert_int_equal(lv_count(lv), 2);
+
+    PostMessageW(lv, WM_LBUTTONDOWN, MK_LBUTTON, MAKELPARAM(5, 5));   /* gives it focus */
+    PostMessageW(lv, WM_LBUTTONUP, 0, MAKELPARAM(5, 5));
+    for (int waited = 0; waited < WAIT_MS && focus_of(main_wnd) != lv; waited += 20)
+        Sleep(20);
+    post_key(lv, VK_HOME);
+    post_key(lv, VK_DOWN);
+    wchar_t text[1024];
+    for (int answer = 0; answer < 2; answer++) {
+        if (answer == 0)
+            post_click(page, IDC_CACHE_REMOVE_EXPIRED);
+        else
+            post_key(lv, VK_DELETE);
+        HWND box = wait_dialog(main_wnd, L"TLS Router Manager");
+        assert_non_null(box);
+        box_text(box, text, 1024);
+        assert_non_null(wcsstr(text, L"Remove remove-me.example from the expired-certificate "
+                                     L"list?"));
+        if (answer == 0)
+            screenshot("cache-remove-question");
+        post_click(box, answer == 0 ? IDNO : IDYES);
+        assert_true(wait_gone(box));
+        assert_int_equal(lv_count(lv), answer == 0 ? 2 : 1);
+    }
+    lv_text(lv, 0, 0, text, 256);
+    assert_true(wcscmp(text, L"keep-me.example") == 0);
+    status_text(text, 1024);
+    assert_non_null(wcsstr(text, L"remove-me.example removed from the expired-certificate list"));
+
+    expcache_entry *rows;
+    size_t n;
+    assert_int_equal(store_open(db_path, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(expcache_list(store_db(st), &rows, &n, err, sizeof err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].domain, "keep-me.example");
+    free(rows);
+    store_close(st);
+}
+
 static void test_closes(void **state)
 {
     DWORD pid = 0;
@@ -1818,7 +2042,19 @@ int main(void)
         cmocka_unit_test(test_journal_details_pane),
         cmocka_unit_test(test_journal_trace),
         cmocka_unit_test(test_log_tab_at_200_percent),
+        cmocka_unit_test(test_overview),
+        cmocka_unit_test(test_expired_remove_one),
         cmocka_unit_test(test_closes),
     };
+    /* At 200% DPI (TR_GUI_DPI, a prefix of its own) only the Overview is
+     * looked at. */
+    const struct CMUnitTest dpi_tests[] = {
+        cmocka_unit_test(test_finds_manager),
+        cmocka_unit_test(test_overview_at_200_percent),
+        cmocka_unit_test(test_closes),
+    };
+    const char *dpi = getenv("TR_GUI_DPI");
+    if (dpi && *dpi)
+        return cmocka_run_group_tests_name("manager_gui_dpi", dpi_tests, read_env, NULL);
     return cmocka_run_group_tests_name("manager_gui", tests, read_env, NULL);
 }
