@@ -36,6 +36,19 @@ void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms);
 void plat_cond_signal(plat_cond *c);
 void plat_cond_broadcast(plat_cond *c);
 
+/* A one-shot event: waiters block until it is set, and plat_event_set
+ * wakes every one of them with one call. Unlike a condition variable's
+ * broadcast, a woken waiter needs no lock to go on, so many waiters do not
+ * queue for one mutex after the wake-up (Linux: a futex; Windows: a
+ * manual-reset event). Set once; never reset. */
+typedef struct plat_event plat_event;
+plat_event *plat_event_new(void);
+void plat_event_free(plat_event *e);
+void plat_event_set(plat_event *e);
+/* 1 once e is set (at once if it already is), 0 after ms milliseconds
+ * without (or, rarely, a little earlier: callers re-check their clock). */
+int plat_event_wait_ms(plat_event *e, unsigned ms);
+
 typedef struct plat_thread plat_thread;
 typedef void (*plat_thread_fn)(void *arg);
 /* NULL when the thread could not be started. When fn returns, the thread

@@ -81,6 +81,34 @@ void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms)
 void plat_cond_signal(plat_cond *c) { WakeConditionVariable(&c->cv); }
 void plat_cond_broadcast(plat_cond *c) { WakeAllConditionVariable(&c->cv); }
 
+/* A manual-reset event: SetEvent releases every waiter at once. */
+struct plat_event { HANDLE handle; };
+
+plat_event *plat_event_new(void)
+{
+    plat_event *e = malloc(sizeof *e);
+    if (e && !(e->handle = CreateEventW(NULL, TRUE, FALSE, NULL))) {
+        free(e);
+        e = NULL;
+    }
+    return e;
+}
+
+void plat_event_free(plat_event *e)
+{
+    if (!e)
+        return;
+    CloseHandle(e->handle);
+    free(e);
+}
+
+void plat_event_set(plat_event *e) { SetEvent(e->handle); }
+
+int plat_event_wait_ms(plat_event *e, unsigned ms)
+{
+    return WaitForSingleObject(e->handle, ms) == WAIT_OBJECT_0;
+}
+
 struct plat_thread {
     HANDLE handle;
     plat_thread_fn fn;
