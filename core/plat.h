@@ -57,6 +57,13 @@ typedef void (*plat_thread_fn)(void *arg);
 plat_thread *plat_thread_start(plat_thread_fn fn, void *arg);
 void plat_thread_join(plat_thread *t);
 
+/* One flag per thread (every thread its own, all clear at first): a
+ * thread sets it when a library starts keeping state for it, and takes
+ * it (reads and clears it) before freeing that state, so a thread that
+ * kept none skips the freeing. */
+void plat_thread_flag_set(void);
+int plat_thread_flag_take(void);
+
 /* Run fn exactly once per process, whichever thread gets here first. */
 typedef struct { volatile long state; } plat_once;
 #define PLAT_ONCE_INIT { 0 }

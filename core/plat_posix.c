@@ -240,6 +240,17 @@ void plat_thread_join(plat_thread *t)
     free(t);
 }
 
+static _Thread_local int thread_flag;
+
+void plat_thread_flag_set(void) { thread_flag = 1; }
+
+int plat_thread_flag_take(void)
+{
+    int was = thread_flag;
+    thread_flag = 0;
+    return was;
+}
+
 static pthread_mutex_t once_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void plat_once_run(plat_once *once, void (*fn)(void))

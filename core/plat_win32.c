@@ -152,6 +152,33 @@ void plat_thread_join(plat_thread *t)
     free(t);
 }
 
+/* A TLS slot of its own (not the compiler's thread-local variables, which
+ * the static build emulates with memory per thread it may not free for
+ * IIS's threads). Without a slot every take says set: the state is then
+ * freed every time, as before the flag. */
+static DWORD flag_slot = TLS_OUT_OF_INDEXES;
+static plat_once flag_once = PLAT_ONCE_INIT;
+
+static void alloc_flag_slot(void) { flag_slot = TlsAlloc(); }
+
+void plat_thread_flag_set(void)
+{
+    plat_once_run(&flag_once, alloc_flag_slot);
+    if (flag_slot != TLS_OUT_OF_INDEXES)
+        TlsSetValue(flag_slot, (LPVOID)1);
+}
+
+int plat_thread_flag_take(void)
+{
+    plat_once_run(&flag_once, alloc_flag_slot);
+    if (flag_slot == TLS_OUT_OF_INDEXES)
+        return 1;
+    int was = TlsGetValue(flag_slot) != NULL;
+    if (was)
+        TlsSetValue(flag_slot, NULL);
+    return was;
+}
+
 static INIT_ONCE once_guard = INIT_ONCE_STATIC_INIT;
 static SRWLOCK once_lock;
 

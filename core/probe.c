@@ -1079,10 +1079,7 @@ typedef struct {
     probe_result *out;
 } probe_pool;
 
-void probe_thread_cleanup(void)
-{
-    tls_thread_cleanup();
-}
+int probe_thread_cleanup(void) { return tls_thread_cleanup(); }
 
 static void pool_worker(void *arg)
 {
