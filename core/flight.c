@@ -57,8 +57,8 @@ struct flight_table {
     flight *buckets[FLIGHT_BUCKETS];
 };
 
-/* What flight_ask does after a wait: one of the roles, or ask again. */
-enum { ASK_AGAIN = -1 };
+/* Besides the roles: what flight_ask does next. */
+enum { ASK_AGAIN = -1, WAIT = -2 };
 
 flight_table *flight_new(size_t value_size, int keep)
 {
@@ -280,7 +280,8 @@ static int wait_landing(flight_table *t, flight *f, uint64_t deadline_ms, void *
 }
 
 /* Under the table's lock: leads key, takes a kept answer, or joins the
- * flight in the air (*joined, the lock still held: the caller waits). */
+ * flight in the air (WAIT: *joined is it, for the caller to wait on
+ * once it has let go of the lock). */
 static int ask_locked(flight_table *t, const char *key, const flight_session *s, void *value,
                       flight **joined)
 {
@@ -297,7 +298,7 @@ static int ask_locked(flight_table *t, const char *key, const flight_session *s,
     if (join(f) != 0)
         return FLIGHT_LEAD; /* no memory to wait: work alone */
     *joined = f;
-    return ASK_AGAIN;
+    return WAIT;
 }
 
 flight_role flight_ask(flight_table *t, const char *key, const flight_session *s,
@@ -311,7 +312,7 @@ flight_role flight_ask(flight_table *t, const char *key, const flight_session *s
         plat_mutex_lock(t->lock);
         role = ask_locked(t, key, s, value, &joined);
         plat_mutex_unlock(t->lock);
-        if (joined)
+        if (role == WAIT)
             role = wait_landing(t, joined, deadline_ms, value);
     } while (role == ASK_AGAIN);
     return (flight_role)role;
