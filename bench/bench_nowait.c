@@ -2,7 +2,9 @@
  * each printed beside its goal. The tests' own DNS server and a loopback
  * STARTTLS peer stand in for the Internet.
  *   burst   64 threads deciding the same uncached domain at once: probes
- *           made, and how long after the first answer the others had it;
+ *           made, and how long after the first answer the others had it,
+ *           beside the scheduler's part of that (as many threads woken by
+ *           one call with nothing else to do) and the same with 8 threads;
  *   warm    warm decisions through route_run (journal on), 8 threads:
  *           messages a second with every thread routing flat out, and
  *           the OnArrival-equivalent time p50/p99 both then and at a
@@ -12,9 +14,12 @@
  *           seconds, messages at random with refresh ahead on: the share
  *           of messages after a domain's first that waited for a probe,
  *           and background probes per domain per lifetime;
- *   memory  private memory of a sink-like process (8 routing threads,
- *           refresh ahead on) from 10,000 to 300,000 messages.
+ *   memory  a sink-like process (8 routing threads, refresh ahead on) from
+ *           10,000 to 300,000 messages: the allocator's bytes in use (what
+ *           the program holds) beside private memory (what it also keeps
+ *           for reuse).
  * Usage: bench_nowait [burst|warm|day|memory]... (default: all four). */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,22 +152,32 @@ static double cpu_now(void) { return (double)clock() / CLOCKS_PER_SEC; }
 /* ---- burst ----------------------------------------------------------------- */
 
 #define BURST_THREADS 64
+#define BURST_FEW_THREADS 8 /* for comparison: fewer threads on the same cores */
 #define BURST_ROUNDS 20
 #define BURST_REPLY_DELAY_MS 20
+#define BURST_WAIT_MS 20000
 
+/* One round: n threads let go at once through a gate; each records when
+ * it had its answer, then waits at the exit (released once all have one)
+ * so that the threads done early spend no time ending while the others
+ * still wait: a sink's threads go on routing, not exiting. */
 typedef struct {
-    world *w;
+    world *w;             /* NULL: the scheduler's part alone */
     plat_mutex *lock;
     plat_cond *go;
+    plat_event *landing;  /* the scheduler's part: what the threads wait for */
+    plat_event *leave;    /* the exit */
+    int n;
     int open;             /* the gate */
     int arrived;
+    int next;
+    atomic_int answered;
     char domain[64];
     uint64_t done_us[BURST_THREADS];
-    int next;
 } burst;
 
-/* One decision's probe step, as route.c's settle takes it, once the gate
- * opens. */
+/* One decision's probe step, as route.c's settle takes it (w set), or a
+ * wait for the landing event alone (w NULL), once the gate opens. */
 static void burst_main(void *arg)
 {
     burst *b = arg;
@@ -173,78 +188,155 @@ static void burst_main(void *arg)
     while (!b->open)
         plat_cond_wait_ms(b->go, b->lock, 100);
     plat_mutex_unlock(b->lock);
-    probe_result r;
-    if (!engine_probe_cached(b->w->eng, b->domain, &r))
-        engine_probe_one(b->w->eng, b->domain, plat_now_ms() + 20000, &r);
+    if (b->w) {
+        probe_result r;
+        if (!engine_probe_cached(b->w->eng, b->domain, &r))
+            engine_probe_one(b->w->eng, b->domain, plat_now_ms() + BURST_WAIT_MS, &r);
+    } else {
+        plat_event_wait_ms(b->landing, BURST_WAIT_MS);
+    }
     b->done_us[me] = plat_now_us();
+    atomic_fetch_add(&b->answered, 1);
+    plat_event_wait_ms(b->leave, BURST_WAIT_MS);
 }
 
-/* One round: every thread waiting at the gate, then let go at once.
- * Returns the gate's opening time, or 0 when threads could not start. */
-static uint64_t burst_round(burst *b, int round)
+/* Runs one round of b->n threads. For the scheduler's part, the landing
+ * event is set after the threads had time to block on it, and its time is
+ * *landed_us. Returns the gate's opening time, or 0 when threads could
+ * not start. */
+static uint64_t burst_round(burst *b, uint64_t *landed_us)
 {
     plat_thread *t[BURST_THREADS];
     b->open = b->arrived = b->next = 0;
-    domain_name(b->domain, sizeof b->domain, round);
-    for (int i = 0; i < BURST_THREADS; i++)
-        if (!(t[i] = plat_thread_start(burst_main, b)))
-            return 0;
+    atomic_store(&b->answered, 0);
+    b->leave = plat_event_new();
+    b->landing = b->w ? NULL : plat_event_new();
+    int started = 0;
+    while (started < b->n && (t[started] = plat_thread_start(burst_main, b)) != NULL)
+        started++;
+    uint64_t open_us = 0;
     plat_mutex_lock(b->lock);
-    while (b->arrived < BURST_THREADS)
+    while (started == b->n && b->arrived < b->n)
         plat_cond_wait_ms(b->go, b->lock, 100);
-    uint64_t open_us = plat_now_us();
+    open_us = plat_now_us();
     b->open = 1;
     plat_cond_broadcast(b->go);
     plat_mutex_unlock(b->lock);
-    for (int i = 0; i < BURST_THREADS; i++)
+    if (!b->w) {
+        plat_sleep_ms(BURST_REPLY_DELAY_MS); /* every thread blocked by then */
+        *landed_us = plat_now_us();
+        plat_event_set(b->landing);
+    }
+    while (atomic_load(&b->answered) < started)
+        plat_sleep_ms(1);
+    plat_event_set(b->leave);
+    for (int i = 0; i < started; i++)
         plat_thread_join(t[i]);
-    return open_us;
+    plat_event_free(b->leave);
+    plat_event_free(b->landing);
+    return started == b->n ? open_us : 0;
+}
+
+typedef struct {
+    uint64_t *extra;      /* each waiter's time past the first answer, sorted */
+    size_t n_extra;
+    uint64_t answer_sum_us;
+} burst_waits;
+
+/* BURST_ROUNDS rounds of n threads: through w's engine, each round a new
+ * domain (from first_domain on), or (w NULL) the scheduler's part alone.
+ * 0, or -1 when threads could not start. */
+static int burst_measure(world *w, int n, int first_domain, burst_waits *out)
+{
+    burst b;
+    memset(&b, 0, sizeof b);
+    memset(out, 0, sizeof *out);
+    b.w = w;
+    b.n = n;
+    b.lock = plat_mutex_new();
+    b.go = plat_cond_new();
+    out->extra = malloc(BURST_ROUNDS * BURST_THREADS * sizeof *out->extra);
+    int rc = 0;
+    for (int round = 0; round < BURST_ROUNDS && rc == 0; round++) {
+        domain_name(b.domain, sizeof b.domain, first_domain + round);
+        uint64_t landed_us = 0, open_us = burst_round(&b, &landed_us);
+        if (!open_us) {
+            fprintf(stderr, "bench_nowait: cannot start %d threads\n", n);
+            rc = -1;
+            break;
+        }
+        /* Through the engine, the first answer is the leader's own, at
+         * the probe's end; the joiners had theirs after it. */
+        uint64_t first = UINT64_MAX;
+        for (int i = 0; i < n; i++)
+            if (b.done_us[i] < first)
+                first = b.done_us[i];
+        if (!w)
+            first = landed_us;
+        out->answer_sum_us += first - open_us;
+        int skipped = 0;
+        for (int i = 0; i < n; i++)
+            if (w && b.done_us[i] == first && !skipped)
+                skipped = 1;
+            else
+                out->extra[out->n_extra++] = b.done_us[i] - first;
+    }
+    qsort(out->extra, out->n_extra, sizeof *out->extra, cmp_u64);
+    plat_cond_free(b.go);
+    plat_mutex_free(b.lock);
+    return rc;
+}
+
+static void print_waits(const char *label, const burst_waits *m)
+{
+    printf("  %s: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", label,
+           pct(m->extra, m->n_extra, 50) / 1000.0, pct(m->extra, m->n_extra, 99) / 1000.0,
+           m->n_extra ? m->extra[m->n_extra - 1] / 1000.0 : 0.0);
+}
+
+/* Ours: the joiners' wait less the scheduler's part, percentile by
+ * percentile (never below 0). */
+static double ours_ms(const burst_waits *joiners, const burst_waits *sched, double p)
+{
+    uint64_t a = pct(joiners->extra, joiners->n_extra, p);
+    uint64_t b = pct(sched->extra, sched->n_extra, p);
+    return a > b ? (double)(a - b) / 1000.0 : 0.0;
 }
 
 static void bench_burst(void)
 {
     world w;
-    if (world_open(&w, "nowaitburst", BURST_ROUNDS, BURST_REPLY_DELAY_MS, "86400", 0) != 0)
+    if (world_open(&w, "nowaitburst", 2 * BURST_ROUNDS, BURST_REPLY_DELAY_MS, "86400", 0) != 0)
         return;
-    burst b;
-    memset(&b, 0, sizeof b);
-    b.w = &w;
-    b.lock = plat_mutex_new();
-    b.go = plat_cond_new();
-    uint64_t *extra = malloc(BURST_ROUNDS * BURST_THREADS * sizeof *extra);
-    size_t n_extra = 0;
-    uint64_t answer_sum_us = 0;
-    for (int round = 0; round < BURST_ROUNDS; round++) {
-        uint64_t open_us = burst_round(&b, round);
-        if (!open_us) {
-            fprintf(stderr, "bench_nowait: cannot start %d threads\n", BURST_THREADS);
-            break;
-        }
-        /* The first answer is the probe's own end; the rest came after. */
-        uint64_t first = UINT64_MAX;
-        for (int i = 0; i < BURST_THREADS; i++)
-            if (b.done_us[i] < first)
-                first = b.done_us[i];
-        answer_sum_us += first - open_us;
-        for (int i = 0; i < BURST_THREADS; i++)
-            if (b.done_us[i] != first)
-                extra[n_extra++] = b.done_us[i] - first;
-    }
-    qsort(extra, n_extra, sizeof *extra, cmp_u64);
     printf("burst: %d threads deciding one uncached domain at once, %d rounds, peer replying "
            "after %d ms\n",
            BURST_THREADS, BURST_ROUNDS, BURST_REPLY_DELAY_MS);
-    printf("  probes made per round: %.2f (peer connections %.2f)  (goal 1)\n",
-           (double)probes_made(w.eng) / BURST_ROUNDS,
-           (double)peer_connections(w.peer) / BURST_ROUNDS);
-    printf("  the probe's own time (gate to first answer): %.1f ms on average\n",
-           (double)answer_sum_us / BURST_ROUNDS / 1000.0);
-    printf("  joiners' extra wait over it: p50 %.3f ms, p99 %.3f ms, max %.3f ms  (goal <= 1 ms)\n",
-           pct(extra, n_extra, 50) / 1000.0, pct(extra, n_extra, 99) / 1000.0,
-           n_extra ? extra[n_extra - 1] / 1000.0 : 0.0);
-    free(extra);
-    plat_cond_free(b.go);
-    plat_mutex_free(b.lock);
+    burst_waits many = { 0 }, few = { 0 }, sched_many = { 0 }, sched_few = { 0 };
+    if (burst_measure(&w, BURST_THREADS, 0, &many) == 0 &&
+        burst_measure(NULL, BURST_THREADS - 1, 0, &sched_many) == 0) {
+        printf("  probes made per round: %.2f (peer connections %.2f)  (goal 1)\n",
+               (double)probes_made(w.eng) / BURST_ROUNDS,
+               (double)peer_connections(w.peer) / BURST_ROUNDS);
+        printf("  the probe's own time (gate to first answer): %.1f ms on average\n",
+               (double)many.answer_sum_us / BURST_ROUNDS / 1000.0);
+        print_waits("joiners' extra wait over it (goal <= 1 ms)", &many);
+        print_waits("  the scheduler's part: as many threads woken by one call, nothing else",
+                    &sched_many);
+        printf("    ours (the rest): p50 %.3f ms, p99 %.3f ms\n", ours_ms(&many, &sched_many, 50),
+               ours_ms(&many, &sched_many, 99));
+    }
+    if (burst_measure(&w, BURST_FEW_THREADS, BURST_ROUNDS, &few) == 0 &&
+        burst_measure(NULL, BURST_FEW_THREADS - 1, 0, &sched_few) == 0) {
+        char label[96];
+        snprintf(label, sizeof label, "with %d threads instead: joiners' extra wait",
+                 BURST_FEW_THREADS);
+        print_waits(label, &few);
+        print_waits("  the scheduler's part", &sched_few);
+    }
+    free(many.extra);
+    free(sched_many.extra);
+    free(few.extra);
+    free(sched_few.extra);
     world_close(&w);
 }
 
@@ -447,22 +539,28 @@ static void bench_memory(void)
     int errors = 0, routed = 0;
     warm_up(&w, MEM_DOMAINS, &errors);
     printf("memory: %d routing threads, %d domains, lifetimes of 5 s, refresh ahead on; "
-           "private memory after\n",
+           "private memory and the allocator's bytes in use after\n",
            MEM_THREADS, MEM_DOMAINS);
-    long at_100k = -1, last = -1;
+    long private_at_100k = -1, private_kb = -1, in_use_at_100k = -1, in_use_kb = -1;
     for (size_t i = 0; i < sizeof mem_marks / sizeof mem_marks[0]; i++) {
         route_spread(&w, mem_marks[i] - routed, &errors);
         routed = mem_marks[i];
-        last = trtest_private_kb();
-        if (routed == 100000)
-            at_100k = last;
+        private_kb = trtest_private_kb();
+        in_use_kb = trtest_heap_in_use_kb();
+        if (routed == 100000) {
+            private_at_100k = private_kb;
+            in_use_at_100k = in_use_kb;
+        }
         stats_figures f;
         engine_figures(w.eng, &f);
-        printf("  %7d messages: %6ld kB  (%llu refreshes so far)\n", routed, last,
-               (unsigned long long)f.refreshes);
+        printf("  %7d messages: private %6ld kB, in use %6ld kB  (%llu refreshes so far)\n",
+               routed, private_kb, in_use_kb, (unsigned long long)f.refreshes);
         fflush(stdout);
     }
-    printf("  from 100,000 to %d messages: %+ld kB  (goal flat)\n", routed, last - at_100k);
+    /* Bytes in use are what the program holds; private memory adds what
+     * the allocator keeps for reuse (glibc: an arena per thread). */
+    printf("  from 100,000 to %d messages: in use %+ld kB (goal flat), private %+ld kB\n", routed,
+           in_use_kb - in_use_at_100k, private_kb - private_at_100k);
     if (errors)
         printf("  errors: %d\n", errors);
     world_close(&w);

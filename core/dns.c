@@ -15,6 +15,7 @@
 
 #include "net.h"
 #include "plat.h"
+#include "tls.h"
 
 enum { RR_A = 1, RR_MX = 15, RR_TXT = 16, RR_AAAA = 28, RR_TLSA = 52 };
 enum { CLASS_IN = 1, EDNS_UDP_SIZE = 1232, HEADER_LEN = 12 };
@@ -465,6 +466,7 @@ static int mx_compare(const void *a, const void *b)
 static uint32_t random_u32(void)
 {
     uint32_t r;
+    tls_thread_note_use(); /* OpenSSL's random generator is per thread */
     if (RAND_bytes((unsigned char *)&r, sizeof r) == 1)
         return r;
     return (uint32_t)plat_now_ms() * 2654435761u;

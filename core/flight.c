@@ -7,15 +7,21 @@
  * before the next oldest began (or all, when none is left) go from the
  * front of their list.
  *
- * Each joiner waits on a lock and condition variable of its own, listed
- * on the flight: landing copies the answer into every joiner's buffer and
- * wakes each one. Waiting on the table's lock instead (one broadcast)
- * would wake 64 joiners into a queue for that one lock, each handing it to
- * the next through a context switch: milliseconds for the last one. A
- * joiner that gives up takes itself off the list under the table's lock,
- * so the flight never points at a joiner that has left. */
+ * Joiners wait on the flight's one-shot event (made when the first one
+ * joins): landing writes the answer into the flight and sets the event,
+ * which wakes every joiner with one call; each copies the answer out with
+ * no lock held. Both alternatives cost the last of 63 joiners on two
+ * cores milliseconds (bench_nowait burst): a broadcast on the table's
+ * lock wakes them into a queue for that one lock, and a lock and signal
+ * per joiner has the leader switch to each woken joiner in turn.
+ *
+ * A flight is counted (refs): one for the table while the flight is in
+ * it, one for each joiner until it has read the answer or given up; the
+ * last to let go frees it, so a landed flight stays readable for its
+ * joiners after it left the table. */
 #include "flight.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,24 +32,16 @@
  * the platform's condition variable does with long waits. */
 #define FLIGHT_WAIT_SLICE_MS 1000
 
-typedef enum { WAITING = 0, ANSWERED, ASK_AGAIN_NOW } joiner_state;
-
-typedef struct joiner {
-    struct joiner *next;
-    plat_mutex *lock;
-    plat_cond *wake;
-    joiner_state state;       /* set under the table's lock and lock */
-    void *value;              /* the joiner's buffer: the answer goes here */
-} joiner;
-
 typedef struct flight {
     struct flight *next;
     struct flight *kept_prev, *kept_next; /* the kept list, once kept */
+    _Atomic int refs;         /* the table's and the joiners' */
     int kept;
-    int landed;
+    int landed;               /* value and shareable are final once set */
     int shareable;
+    int waiting;              /* joiners in the air with it (table's lock) */
     uint64_t landed_us;       /* plat_now_us */
-    joiner *joiners;          /* waiting for this flight (in the air only) */
+    plat_event *landing;      /* set when it lands; made by the first joiner */
     char key[FLIGHT_KEY_MAX + 1];
     unsigned char value[]; /* the table's value_size bytes */
 } flight;
@@ -59,8 +57,8 @@ struct flight_table {
     flight *buckets[FLIGHT_BUCKETS];
 };
 
-/* What flight_ask does after a wait: one of the roles, or ask again. */
-enum { ASK_AGAIN = -1 };
+/* Besides the roles: what flight_ask does next. */
+enum { ASK_AGAIN = -1, WAIT = -2 };
 
 flight_table *flight_new(size_t value_size, int keep)
 {
@@ -76,6 +74,14 @@ flight_table *flight_new(size_t value_size, int keep)
     return t;
 }
 
+static void release(flight *f)
+{
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1) {
+        plat_event_free(f->landing);
+        free(f);
+    }
+}
+
 void flight_free(flight_table *t)
 {
     if (!t)
@@ -84,7 +90,7 @@ void flight_free(flight_table *t)
         flight *f = t->buckets[i];
         while (f) {
             flight *next = f->next;
-            free(f);
+            release(f);
             f = next;
         }
     }
@@ -135,7 +141,7 @@ static void list_kept(flight_table *t, flight *f)
     t->kept_last = f;
 }
 
-/* Out of the table, and freed: no joiner points at a landed flight. */
+/* Out of the table; freed once its joiners have let go too. */
 static void unlink_flight(flight_table *t, flight *f)
 {
     flight **link = &t->buckets[bucket_of(f->key)];
@@ -144,7 +150,7 @@ static void unlink_flight(flight_table *t, flight *f)
     *link = f->next;
     unlist_kept(t, f);
     t->count--;
-    free(f);
+    release(f);
 }
 
 /* Kept answers no session can take any more: those that landed before
@@ -192,6 +198,7 @@ static flight *start_flight(flight_table *t, const char *key)
     if (!f)
         return NULL;
     memcpy(f->key, key, strlen(key) + 1);
+    atomic_init(&f->refs, 1);
     size_t b = bucket_of(key);
     f->next = t->buckets[b];
     t->buckets[b] = f;
@@ -218,69 +225,80 @@ static void take_answer(flight_table *t, const flight *f, void *value)
     t->joins++;
 }
 
-static void joiner_free(joiner *j)
+/* Joins f, in the air: 0, or -1 when there is no memory to wait (the
+ * asker then works alone). With the table's lock held. */
+static int join(flight *f)
 {
-    plat_cond_free(j->wake);
-    plat_mutex_free(j->lock);
-    free(j);
+    if (!f->landing && !(f->landing = plat_event_new()))
+        return -1;
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    f->waiting++;
+    return 0;
 }
 
-static joiner *joiner_new(void *value)
+/* What a joiner of f, landed, does: takes a shared answer, or asks again
+ * while its deadline allows. */
+static int after_landing(const flight_table *t, const flight *f, uint64_t deadline_ms,
+                         void *value)
 {
-    joiner *j = calloc(1, sizeof *j);
-    if (!j)
-        return NULL;
-    j->lock = plat_mutex_new();
-    j->wake = plat_cond_new();
-    if (!j->lock || !j->wake) {
-        joiner_free(j);
-        return NULL;
-    }
-    j->value = value;
-    return j;
-}
-
-/* Takes j off f's list, if it is there. */
-static void leave(flight *f, joiner *j)
-{
-    for (joiner **link = &f->joiners; *link; link = &(*link)->next)
-        if (*link == j) {
-            *link = j->next;
-            return;
-        }
-}
-
-/* Waits on j's own lock, without the table's, until the leader answers
- * or deadline_ms passes. An answered joiner returns without touching the
- * table's lock again: that is what keeps 64 joiners from queueing for it. */
-static joiner_state wait_answer(joiner *j, uint64_t deadline_ms)
-{
-    plat_mutex_lock(j->lock);
-    for (uint64_t now = plat_now_ms(); j->state == WAITING && now < deadline_ms;
-         now = plat_now_ms()) {
-        uint64_t left = deadline_ms - now;
-        plat_cond_wait_ms(j->wake, j->lock,
-                          (unsigned)(left < FLIGHT_WAIT_SLICE_MS ? left : FLIGHT_WAIT_SLICE_MS));
-    }
-    joiner_state st = j->state;
-    plat_mutex_unlock(j->lock);
-    return st;
-}
-
-/* After a wait that ended unanswered, with the table's lock held: the
- * leader answers under that lock, so what j says now holds. */
-static int after_wait(flight *f, joiner *j, uint64_t deadline_ms)
-{
-    switch (j->state) {
-    case ANSWERED:
+    if (f->shareable) {
+        memcpy(value, f->value, t->value_size);
         return FLIGHT_JOINED;
-    case ASK_AGAIN_NOW:
-        return plat_now_ms() < deadline_ms ? ASK_AGAIN : FLIGHT_TIMED_OUT;
-    case WAITING:
-        break;
     }
-    leave(f, j); /* still in the air, so f is still there */
-    return FLIGHT_TIMED_OUT;
+    return plat_now_ms() < deadline_ms ? ASK_AGAIN : FLIGHT_TIMED_OUT;
+}
+
+/* Waits for f to land, without the table's lock, until deadline_ms; the
+ * role, or ASK_AGAIN. An answered joiner reads the answer and lets go of
+ * f without touching the table's lock: that is what keeps 63 joiners
+ * from queueing for it. Lets go of f either way. */
+static int wait_landing(flight_table *t, flight *f, uint64_t deadline_ms, void *value)
+{
+    int landed = 0;
+    for (uint64_t now = plat_now_ms(); !landed && now < deadline_ms; now = plat_now_ms()) {
+        uint64_t left = deadline_ms - now;
+        landed = plat_event_wait_ms(
+            f->landing, (unsigned)(left < FLIGHT_WAIT_SLICE_MS ? left : FLIGHT_WAIT_SLICE_MS));
+    }
+    int role;
+    if (landed) {
+        role = after_landing(t, f, deadline_ms, value);
+    } else {
+        /* Landed now or still in the air: the leader lands under the
+         * table's lock, so what f says there holds. */
+        plat_mutex_lock(t->lock);
+        if (f->landed) {
+            role = after_landing(t, f, deadline_ms, value);
+        } else {
+            f->waiting--;
+            role = FLIGHT_TIMED_OUT;
+        }
+        plat_mutex_unlock(t->lock);
+    }
+    release(f);
+    return role;
+}
+
+/* Under the table's lock: leads key, takes a kept answer, or joins the
+ * flight in the air (WAIT: *joined is it, for the caller to wait on
+ * once it has let go of the lock). */
+static int ask_locked(flight_table *t, const char *key, const flight_session *s, void *value,
+                      flight **joined)
+{
+    flight *f = usable(t, key, s);
+    *joined = NULL;
+    if (!f) {
+        start_flight(t, key);
+        return FLIGHT_LEAD;
+    }
+    if (f->landed) {
+        take_answer(t, f, value);
+        return FLIGHT_JOINED;
+    }
+    if (join(f) != 0)
+        return FLIGHT_LEAD; /* no memory to wait: work alone */
+    *joined = f;
+    return WAIT;
 }
 
 flight_role flight_ask(flight_table *t, const char *key, const flight_session *s,
@@ -289,34 +307,14 @@ flight_role flight_ask(flight_table *t, const char *key, const flight_session *s
     if (strlen(key) > FLIGHT_KEY_MAX)
         return FLIGHT_LEAD;
     int role;
-    joiner *j = NULL;
-    plat_mutex_lock(t->lock);
     do {
-        flight *f = usable(t, key, s);
-        if (!f) {
-            start_flight(t, key);
-            role = FLIGHT_LEAD;
-        } else if (f->landed) {
-            take_answer(t, f, value);
-            role = FLIGHT_JOINED;
-        } else if (j || (j = joiner_new(value)) != NULL) {
-            j->state = WAITING;
-            j->next = f->joiners;
-            f->joiners = j;
-            plat_mutex_unlock(t->lock);
-            if (wait_answer(j, deadline_ms) == ANSWERED) {
-                joiner_free(j);
-                return FLIGHT_JOINED;
-            }
-            plat_mutex_lock(t->lock);
-            role = after_wait(f, j, deadline_ms);
-        } else {
-            role = FLIGHT_LEAD; /* no memory to wait: work alone */
-        }
+        flight *joined;
+        plat_mutex_lock(t->lock);
+        role = ask_locked(t, key, s, value, &joined);
+        plat_mutex_unlock(t->lock);
+        if (role == WAIT)
+            role = wait_landing(t, joined, deadline_ms, value);
     } while (role == ASK_AGAIN);
-    plat_mutex_unlock(t->lock);
-    if (j)
-        joiner_free(j);
     return (flight_role)role;
 }
 
@@ -336,27 +334,6 @@ int flight_try_lead(flight_table *t, const char *key)
     return lead;
 }
 
-/* Every joiner gets the answer in its own buffer (or is told to ask
- * again) and is woken on its own lock, with the table's lock held. */
-static void answer_joiners(flight_table *t, flight *f)
-{
-    joiner *next;
-    for (joiner *j = f->joiners; j; j = next) {
-        /* Once woken, an answered joiner frees j: nothing after the
-         * unlock may touch it. */
-        next = j->next;
-        plat_mutex_lock(j->lock);
-        if (f->shareable) {
-            memcpy(j->value, f->value, t->value_size);
-            t->joins++;
-        }
-        j->state = f->shareable ? ANSWERED : ASK_AGAIN_NOW;
-        plat_cond_signal(j->wake);
-        plat_mutex_unlock(j->lock);
-    }
-    f->joiners = NULL;
-}
-
 void flight_land(flight_table *t, const char *key, const void *value, int shareable)
 {
     if (strlen(key) > FLIGHT_KEY_MAX)
@@ -368,7 +345,13 @@ void flight_land(flight_table *t, const char *key, const void *value, int sharea
         f->landed = 1;
         f->shareable = shareable;
         f->landed_us = plat_now_us();
-        answer_joiners(t, f);
+        if (shareable)
+            t->joins += (unsigned long)f->waiting; /* each takes the answer */
+        f->waiting = 0;
+        /* Set before the table lets go of f (below): the joiners still
+         * hold it, so it is there until each has read the answer. */
+        if (f->landing)
+            plat_event_set(f->landing);
         /* An answer nobody may keep, or no session could take, leaves
          * the table now, so the next asker leads a fresh flight. */
         if (!shareable || !t->keep || !t->oldest) {

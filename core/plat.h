@@ -36,6 +36,19 @@ void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms);
 void plat_cond_signal(plat_cond *c);
 void plat_cond_broadcast(plat_cond *c);
 
+/* A one-shot event: waiters block until it is set, and plat_event_set
+ * wakes every one of them with one call. Unlike a condition variable's
+ * broadcast, a woken waiter needs no lock to go on, so many waiters do not
+ * queue for one mutex after the wake-up (Linux: a futex; Windows: a
+ * manual-reset event). Set once; never reset. */
+typedef struct plat_event plat_event;
+plat_event *plat_event_new(void);
+void plat_event_free(plat_event *e);
+void plat_event_set(plat_event *e);
+/* 1 once e is set (at once if it already is), 0 after ms milliseconds
+ * without (or, rarely, a little earlier: callers re-check their clock). */
+int plat_event_wait_ms(plat_event *e, unsigned ms);
+
 typedef struct plat_thread plat_thread;
 typedef void (*plat_thread_fn)(void *arg);
 /* NULL when the thread could not be started. When fn returns, the thread
@@ -43,6 +56,13 @@ typedef void (*plat_thread_fn)(void *arg);
  * ends: every thread started here may have probed or fetched. */
 plat_thread *plat_thread_start(plat_thread_fn fn, void *arg);
 void plat_thread_join(plat_thread *t);
+
+/* One flag per thread (every thread its own, all clear at first): a
+ * thread sets it when a library starts keeping state for it, and takes
+ * it (reads and clears it) before freeing that state, so a thread that
+ * kept none skips the freeing. */
+void plat_thread_flag_set(void);
+int plat_thread_flag_take(void);
 
 /* Run fn exactly once per process, whichever thread gets here first. */
 typedef struct { volatile long state; } plat_once;

@@ -81,6 +81,34 @@ void plat_cond_wait_ms(plat_cond *c, plat_mutex *m, unsigned ms)
 void plat_cond_signal(plat_cond *c) { WakeConditionVariable(&c->cv); }
 void plat_cond_broadcast(plat_cond *c) { WakeAllConditionVariable(&c->cv); }
 
+/* A manual-reset event: SetEvent releases every waiter at once. */
+struct plat_event { HANDLE handle; };
+
+plat_event *plat_event_new(void)
+{
+    plat_event *e = malloc(sizeof *e);
+    if (e && !(e->handle = CreateEventW(NULL, TRUE, FALSE, NULL))) {
+        free(e);
+        e = NULL;
+    }
+    return e;
+}
+
+void plat_event_free(plat_event *e)
+{
+    if (!e)
+        return;
+    CloseHandle(e->handle);
+    free(e);
+}
+
+void plat_event_set(plat_event *e) { SetEvent(e->handle); }
+
+int plat_event_wait_ms(plat_event *e, unsigned ms)
+{
+    return WaitForSingleObject(e->handle, ms) == WAIT_OBJECT_0;
+}
+
 struct plat_thread {
     HANDLE handle;
     plat_thread_fn fn;
@@ -122,6 +150,33 @@ void plat_thread_join(plat_thread *t)
     WaitForSingleObject(t->handle, INFINITE);
     CloseHandle(t->handle);
     free(t);
+}
+
+/* A TLS slot of its own (not the compiler's thread-local variables, which
+ * the static build emulates with memory per thread it may not free for
+ * IIS's threads). Without a slot every take says set: the state is then
+ * freed every time, as before the flag. */
+static DWORD flag_slot = TLS_OUT_OF_INDEXES;
+static plat_once flag_once = PLAT_ONCE_INIT;
+
+static void alloc_flag_slot(void) { flag_slot = TlsAlloc(); }
+
+void plat_thread_flag_set(void)
+{
+    plat_once_run(&flag_once, alloc_flag_slot);
+    if (flag_slot != TLS_OUT_OF_INDEXES)
+        TlsSetValue(flag_slot, (LPVOID)1);
+}
+
+int plat_thread_flag_take(void)
+{
+    plat_once_run(&flag_once, alloc_flag_slot);
+    if (flag_slot == TLS_OUT_OF_INDEXES)
+        return 1;
+    int was = TlsGetValue(flag_slot) != NULL;
+    if (was)
+        TlsSetValue(flag_slot, NULL);
+    return was;
 }
 
 static INIT_ONCE once_guard = INIT_ONCE_STATIC_INIT;

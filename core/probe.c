@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "fanout.h"
 #include "flight.h"
 #include "net.h"
 #include "plat.h"
@@ -1117,32 +1118,18 @@ void probe_smart_host(const char *smart_host, const probe_options *opts, probe_r
 typedef struct {
     const char *const *domains;
     const size_t *unique;   /* indexes into domains, one per distinct name */
-    size_t nunique;
-    size_t next;
-    plat_mutex *lock;
     const probe_options *opts;
     tls_client *tls; /* one for all: making a client costs about 0.3 ms */
     probe_result *out;
-} probe_pool;
+} probe_batch;
 
-void probe_thread_cleanup(void)
-{
-    tls_thread_cleanup();
-}
+int probe_thread_cleanup(void) { return tls_thread_cleanup(); }
 
-static void pool_worker(void *arg)
+/* The fanout task: the k-th distinct domain. */
+static void probe_unique(void *ctx, size_t k)
 {
-    probe_pool *p = arg;
-    for (;;) {
-        size_t k;
-        plat_mutex_lock(p->lock);
-        k = p->next++;
-        plat_mutex_unlock(p->lock);
-        if (k >= p->nunique)
-            return;
-        probe_with_ctx(p->domains[p->unique[k]], NULL, p->opts, p->tls,
-                       &p->out[p->unique[k]]);
-    }
+    probe_batch *b = ctx;
+    probe_with_ctx(b->domains[b->unique[k]], NULL, b->opts, b->tls, &b->out[b->unique[k]]);
 }
 
 static int same_domain(const char *a, const char *b)
@@ -1174,49 +1161,32 @@ static size_t dedupe(const char *const *domains, size_t n, size_t *first, size_t
     return count;
 }
 
-#define PROBE_MAX_THREADS 32
+/* Probes at once: 32 threads and the caller. */
+#define PROBE_MAX_AT_ONCE 33
 
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out)
 {
-    plat_thread *threads[PROBE_MAX_THREADS];
     size_t *first = malloc((n ? n : 1) * sizeof *first);
     size_t *unique = malloc((n ? n : 1) * sizeof *unique);
-    size_t i, nthreads = 0;
-    probe_pool pool;
     char err[TLS_TEXT_MAX];
+    probe_batch batch = { domains, unique, opts, NULL, out };
 
-    memset(&pool, 0, sizeof pool);
-    pool.lock = plat_mutex_new();
-    if (!first || !unique || !pool.lock) {
-        /* No memory for the pool: one at a time still gives an answer. */
-        for (i = 0; i < n; i++)
+    if (!first || !unique) {
+        /* No memory to sort out duplicates: one at a time still answers. */
+        for (size_t i = 0; i < n; i++)
             probe_domain(domains[i], opts, &out[i]);
-        goto done;
+    } else {
+        size_t nunique = dedupe(domains, n, first, unique);
+        batch.tls = make_client(opts, err, sizeof err); /* NULL: each probe tries its own */
+        /* A thread per distinct domain (bounded): each spends its time
+         * waiting on the network, so they overlap almost perfectly. */
+        fanout_run(nunique, PROBE_MAX_AT_ONCE, probe_unique, &batch);
+        for (size_t i = 0; i < n; i++)
+            if (first[i] != i)
+                out[i] = out[first[i]];
+        tls_client_free(batch.tls);
     }
-    pool.domains = domains;
-    pool.unique = unique;
-    pool.nunique = dedupe(domains, n, first, unique);
-    pool.opts = opts;
-    pool.tls = make_client(opts, err, sizeof err); /* NULL: each probe tries its own */
-    pool.out = out;
-    /* One thread per distinct domain (bounded): each spends its time waiting
-     * on the network, so they overlap almost perfectly. */
-    while (nthreads < pool.nunique && nthreads < PROBE_MAX_THREADS) {
-        threads[nthreads] = plat_thread_start(pool_worker, &pool);
-        if (!threads[nthreads])
-            break;
-        nthreads++;
-    }
-    pool_worker(&pool); /* this thread helps too, so a failed start cannot stall */
-    for (i = 0; i < nthreads; i++)
-        plat_thread_join(threads[i]);
-    for (i = 0; i < n; i++)
-        if (first[i] != i)
-            out[i] = out[first[i]];
-done:
-    tls_client_free(pool.tls);
-    plat_mutex_free(pool.lock);
     free(first);
     free(unique);
 }

@@ -186,11 +186,13 @@ void probe_smart_host(const char *smart_host, const probe_options *opts, probe_r
 void probe_many(const char *const *domains, size_t n, const probe_options *opts,
                 probe_result *out);
 
-/* Frees the calling thread's TLS state (tls_thread_cleanup: OpenSSL's).
+/* Frees the calling thread's TLS state (tls_thread_cleanup: OpenSSL's)
+ * if it has any: 1 if it did, 0 when the thread used no OpenSSL since its
+ * last cleanup (a message answered from the caches), which costs nothing.
  * Threads started by plat_thread_start do it when they end; a thread the
  * router borrows (IIS's, in OnArrival) calls it when done: the static
  * Windows build gets no thread-detach notice, so the state would otherwise
  * stay behind. */
-void probe_thread_cleanup(void);
+int probe_thread_cleanup(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plat.h"
 #include "tls_backend.h"
 
 struct tls_client {
@@ -138,9 +139,14 @@ int tls_suite_code(const char *name)
 
 /* ---- clients and sessions --------------------------------------------- */
 
+/* Every function below that may reach OpenSSL notes it first, so the
+ * thread's cleanup knows whether there is state to free. */
+void tls_thread_note_use(void) { plat_thread_flag_set(); }
+
 tls_client *tls_client_new(tls_stack stack, const tls_client_options *o, char *err,
                            size_t errlen)
 {
+    tls_thread_note_use();
     const tls_backend *be = backend_for(stack);
     tls_client *c;
     if (!be) {
@@ -171,6 +177,7 @@ void tls_client_free(tls_client *c)
 {
     if (!c)
         return;
+    tls_thread_note_use();
     c->be->client_free(c->impl);
     tls_trust_free(c->trust);
     free(c);
@@ -181,6 +188,7 @@ tls_stack tls_client_stack(const tls_client *c) { return c->be->stack; }
 tls_session *tls_session_start(tls_client *c, net_fd fd, const char *server_name,
                                char *err, size_t errlen)
 {
+    tls_thread_note_use();
     tls_session *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -198,6 +206,7 @@ tls_session *tls_session_start(tls_client *c, net_fd fd, const char *server_name
 
 int tls_session_handshake(tls_session *s, uint64_t deadline, tls_info *info)
 {
+    tls_thread_note_use();
     memset(info, 0, sizeof *info);
     info->stack = s->be->stack;
     return s->be->handshake(s->impl, deadline, info);
@@ -205,11 +214,13 @@ int tls_session_handshake(tls_session *s, uint64_t deadline, tls_info *info)
 
 int tls_session_read(tls_session *s, void *buf, size_t cap, uint64_t deadline)
 {
+    tls_thread_note_use();
     return s->be->read(s->impl, buf, cap, deadline);
 }
 
 int tls_session_write(tls_session *s, const void *buf, size_t len, uint64_t deadline)
 {
+    tls_thread_note_use();
     return s->be->write(s->impl, buf, len, deadline);
 }
 
@@ -217,6 +228,7 @@ void tls_session_close(tls_session *s)
 {
     if (!s)
         return;
+    tls_thread_note_use();
     s->be->session_close(s->impl);
     free(s);
 }
@@ -224,6 +236,7 @@ void tls_session_close(tls_session *s)
 tls_verdict tls_session_verify(tls_session *s, unsigned checks, const char *host,
                                uint64_t deadline, char *why, size_t whylen)
 {
+    tls_thread_note_use();
     tls_der chain[TLS_CHAIN_MAX];
     size_t n = s->be->peer_chain(s->impl, chain, TLS_CHAIN_MAX);
     if (n == 0) {

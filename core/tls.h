@@ -141,9 +141,16 @@ typedef enum {
 tls_verdict tls_session_verify(tls_session *s, unsigned checks, const char *host,
                                uint64_t deadline, char *why, size_t whylen);
 
-/* Frees the calling thread's TLS state (OpenSSL's). Every thread that used
- * a session calls it before it ends: the static Windows build gets no
+/* Notes that the calling thread used OpenSSL, which may keep state for it
+ * until tls_thread_cleanup. This file's functions note it themselves;
+ * other callers of OpenSSL (dns.c's random numbers) call it. */
+void tls_thread_note_use(void);
+
+/* Frees the calling thread's TLS state (OpenSSL's) if it used OpenSSL
+ * since its last cleanup: 1 if so, 0 when there was nothing to free (a
+ * borrowed thread that only read caches). Every thread that used a
+ * session calls it before it ends: the static Windows build gets no
  * thread-detach notice. */
-void tls_thread_cleanup(void);
+int tls_thread_cleanup(void);
 
 #endif

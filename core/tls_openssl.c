@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plat.h"
 #include "tls_backend.h"
 
 typedef struct {
@@ -254,7 +255,13 @@ static void ossl_session_close(void *session)
     free(s);
 }
 
-void tls_thread_cleanup(void) { OPENSSL_thread_stop(); }
+int tls_thread_cleanup(void)
+{
+    if (!plat_thread_flag_take())
+        return 0;
+    OPENSSL_thread_stop();
+    return 1;
+}
 
 const tls_backend tls_openssl_backend = {
     TLS_STACK_OPENSSL, ossl_client_new, ossl_client_free, ossl_session_start, ossl_handshake,

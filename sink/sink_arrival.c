@@ -465,6 +465,8 @@ void sink_arrival_process(IMessage *msg, int source_instance)
     else if (a.recipients.n > 0)
         route_and_commit(&a, source_instance);
     arrival_free(&a);
-    /* The probes and guards may have run on this thread, which is IIS's. */
+    /* The probes and guards may have run on this thread, which is IIS's:
+     * their OpenSSL state is freed here, and only if there is any (a
+     * message answered from the caches made none). */
     probe_thread_cleanup();
 }

@@ -91,6 +91,12 @@ int trtest_set_mtime(const char *path, long long wall_ms);
  * private pages of /proc/self/smaps_rollup (resident, not shared), Windows
  * the commit charge (private bytes). -1 unknown. */
 long trtest_private_kb(void);
+/* Bytes this process has allocated and not freed, as its C library's
+ * allocator counts them (Linux: glibc's mallinfo2, every arena; Windows:
+ * the C runtime's heap, walked), in kB: what the program holds, unlike
+ * private memory, which also counts what the allocator keeps for reuse.
+ * -1 unknown. */
+long trtest_heap_in_use_kb(void);
 
 /* Set (value non-NULL) or unset an environment variable for this process
  * and the programs it runs. */

@@ -10,6 +10,9 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
@@ -119,6 +122,17 @@ long trtest_private_kb(void)
     }
     fclose(f);
     return total;
+}
+
+long trtest_heap_in_use_kb(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    /* Blocks in use, from the arenas' free lists and mmap'd ones. */
+    return (long)((mi.uordblks + mi.hblkhd) / 1024);
+#else
+    return -1;
+#endif
 }
 
 int trtest_set_mtime(const char *path, long long wall_ms)

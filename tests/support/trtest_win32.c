@@ -4,6 +4,7 @@
 #include "trtest.h"
 
 #include <windows.h>
+#include <malloc.h>
 #include <psapi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +126,18 @@ long trtest_private_kb(void)
     if (!K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof pmc))
         return -1;
     return (long)(pmc.PagefileUsage / 1024);
+}
+
+long trtest_heap_in_use_kb(void)
+{
+    _HEAPINFO hi;
+    unsigned long long used = 0;
+    int rc;
+    hi._pentry = NULL;
+    while ((rc = _heapwalk(&hi)) == _HEAPOK)
+        if (hi._useflag == _USEDENTRY)
+            used += hi._size;
+    return rc == _HEAPEND ? (long)(used / 1024) : -1;
 }
 
 int trtest_set_mtime(const char *path, long long wall_ms)

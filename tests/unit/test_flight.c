@@ -25,7 +25,7 @@ typedef struct {
     int shareable;           /* how a leader lands */
     flight_role role;
     int value;
-    uint64_t waited_ms;
+    uint64_t done_ms;        /* plat_now_ms when flight_ask returned */
 } asker;
 
 static asker make_asker(flight_table *t, const char *key, uint64_t deadline_ms, int answer)
@@ -43,15 +43,14 @@ static asker make_asker(flight_table *t, const char *key, uint64_t deadline_ms, 
 static void ask_main(void *arg)
 {
     asker *a = arg;
-    uint64_t start = plat_now_ms();
     a->value = -1;
     a->role = flight_ask(a->t, a->key, NULL, a->deadline_ms, &a->value);
+    a->done_ms = plat_now_ms();
     if (a->role == FLIGHT_LEAD) {
         plat_sleep_ms(LEAD_WORK_MS);
         a->value = a->answer_when_leading;
         flight_land(a->t, a->key, &a->value, a->shareable);
     }
-    a->waited_ms = plat_now_ms() - start;
 }
 
 static void run_askers(asker *a, size_t n)
@@ -124,7 +123,9 @@ static void a_joiner_gives_up_at_its_own_deadline(void **state)
     asker j = make_asker(t, "slow.example", plat_now_ms() + 150, 7);
     run_askers(&j, 1);
     assert_int_equal(j.role, FLIGHT_TIMED_OUT);
-    assert_true(j.waited_ms >= 140 && j.waited_ms < 2000);
+    /* Against the deadline itself, not the thread's own start: a thread
+     * that was slow to start (Wine on a loaded machine) waits less. */
+    assert_true(j.done_ms >= j.deadline_ms && j.done_ms < j.deadline_ms + 2000);
     v = 42;
     flight_land(t, "slow.example", &v, 1);
     assert_int_equal(flight_count(t), 0);
