@@ -6,7 +6,10 @@
  *     resources/tlsrouter_msg.mc, every setting of core/settings.h and
  *     every check of core/check.c has its entry, and the guide has no
  *     entry for one that does not exist;
- *   - every picture and every link inside the page is there.
+ *   - every picture and every link inside the page is there, and every
+ *     picture is one docs/screenshots/.gitignore lets git keep (the GUI
+ *     test writes them all there; one not allowed exists only on the
+ *     machine that ran it).
  * The guide marks each entry with an id: reason-NAME, cmd-NAME,
  * event-DECIMAL (the Event ID as Event Viewer shows it), setting-KEY,
  * check-NAME. A reason's texts sit in elements of class title, route,
@@ -32,6 +35,8 @@
 #define GUIDE_DIR TR_TEST_SOURCE_DIR "/docs/admin-guide"
 #define GUIDE_PATH GUIDE_DIR "/index.html"
 #define MESSAGES_PATH TR_TEST_SOURCE_DIR "/resources/tlsrouter_msg.mc"
+#define SCREENSHOTS_PREFIX "../screenshots/"
+#define SCREENSHOTS_IGNORE TR_TEST_SOURCE_DIR "/docs/screenshots/.gitignore"
 #define NAME_MAX_LEN 128
 
 #define CLI_COMMAND(name, usage) #name,
@@ -396,6 +401,43 @@ static void every_picture_is_there(void **state)
     assert_true(pictures > 0);
 }
 
+/* Whether the .gitignore text holds the line "!name". */
+static int ignore_allows(const char *ignore, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *line = ignore; line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (line[0] == '!' && strncmp(line + 1, name, len) == 0
+            && (line[1 + len] == '\n' || line[1 + len] == '\r' || line[1 + len] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+static void every_picture_is_kept_in_git(void **state)
+{
+    (void)state;
+    char *ignore = slurp(SCREENSHOTS_IGNORE);
+    const char *cursor = NULL;
+    char src[512];
+    if (!ignore)
+        fail_msg("%s cannot be read", SCREENSHOTS_IGNORE);
+    while (next_attr("src", &cursor, src, sizeof src)) {
+        const char *name = src + strlen(SCREENSHOTS_PREFIX);
+        if (strncmp(src, SCREENSHOTS_PREFIX, strlen(SCREENSHOTS_PREFIX)) != 0) {
+            free(ignore);
+            fail_msg("the guide shows %s; its pictures are %sNAME.png", src, SCREENSHOTS_PREFIX);
+        }
+        if (!ignore_allows(ignore, name)) {
+            free(ignore);
+            fail_msg("the guide shows %s, but docs/screenshots/.gitignore has no line "
+                     "\"!%s\": git would not keep it", src, name);
+        }
+    }
+    free(ignore);
+}
+
 /* Internal links land on an id; the style sheet is there; the page is
  * plain HTML with a charset and nothing fetched from elsewhere. */
 static void links_and_resources_are_local(void **state)
@@ -431,6 +473,7 @@ int main(void)
         cmocka_unit_test(every_check_is_described),
         cmocka_unit_test(every_event_is_described),
         cmocka_unit_test(every_picture_is_there),
+        cmocka_unit_test(every_picture_is_kept_in_git),
         cmocka_unit_test(links_and_resources_are_local),
     };
     return cmocka_run_group_tests(tests, read_guide, free_guide);
