@@ -2,7 +2,7 @@
 # GUI test of TLS Router Manager under Wine and Xvfb.
 #   run_manager_test.sh MANAGER_EXE DRIVER_EXE SHOT_DIR SOURCE_DIR
 # Prepares a database (schema, a 1,000,000-row journal made by a recursive
-# CTE, three expired-certificate domains), starts Xvfb on a free display
+# CTE, three expired-certificate domains), starts Xvfb on a display it picks
 # and the manager on that database, then runs the driver
 # (tests/win32/test_manager_gui.c), which drives the manager by Win32
 # messages and asks for screenshots through request files. Screenshots go
@@ -80,14 +80,20 @@ mkdir -p "$work/Pickup" "$shots"
 update_docs=${TLSROUTER_UPDATE_SCREENSHOTS:-}
 
 # --- display --------------------------------------------------------------
-display=
-for n in $(seq 91 140); do
-  if [ ! -e "/tmp/.X$n-lock" ] && [ ! -e "/tmp/.X11-unix/X$n" ]; then display=$n; break; fi
-done
-[ -n "$display" ] || { echo "no free X display number" >&2; exit 1; }
-Xvfb ":$display" -screen 0 "${screen}x24" -nolisten tcp >/dev/null 2>&1 &
+# Xvfb picks a free display itself and names it on a file descriptor: two
+# runs at once (ctest -j2 runs the 100% and 200% tests together) cannot
+# both take the number a look at /tmp found free.
+exec 3>"$work/display"
+Xvfb -displayfd 3 -screen 0 "${screen}x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb_pid=$!
-for _ in $(seq 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
+exec 3>&-
+display=
+for _ in $(seq 100); do
+  display=$(tr -dc '0-9' <"$work/display")
+  [ -n "$display" ] && [ -e "/tmp/.X11-unix/X$display" ] && break
+  sleep 0.1
+done
+[ -n "$display" ] || { echo "Xvfb did not start" >&2; exit 1; }
 export DISPLAY=":$display"
 
 # A Wine virtual desktop draws title bars for the screenshots. It is set for
