@@ -117,16 +117,21 @@ static void print_json(FILE *out, const replay_report *r, int days)
 static void print_unattributed(FILE *out, const replay_report *r)
 {
     unsigned long n = (unsigned long)r->unattributed;
+    const char *they = n == 1 ? "it" : "they";
     if (n == 0)
         return;
-    if (r->unattributed_replayed)
-        fprintf(out, "Note: %lu of them %s journalled before the router recorded the virtual "
-                     "server; no other virtual server has a rule, so they count as this rule's.\n",
-                n, n == 1 ? "was" : "were");
-    else
+    if (!r->unattributed_replayed)
         fprintf(out, "Note: %lu recipient%s journalled before the router recorded the virtual "
-                     "server %s left out: another virtual server has a rule, so they may be "
-                     "its.\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are");
+                     "server %s left out: another virtual server has a rule, so %s may be "
+                     "its.\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are", they);
+    else if (r->unattributed == r->looked_at)
+        fprintf(out, "Note: %s journalled before the router recorded the virtual server; no "
+                     "other virtual server has a rule, so %s count%s as this rule's.\n",
+                n == 1 ? "it was" : "all of them were", they, n == 1 ? "s" : "");
+    else
+        fprintf(out, "Note: %lu of them %s journalled before the router recorded the virtual "
+                     "server; no other virtual server has a rule, so %s count%s as this "
+                     "rule's.\n", n, n == 1 ? "was" : "were", they, n == 1 ? "s" : "");
 }
 
 static void print_text(FILE *out, const char *rule, const replay_report *r, int days)

@@ -147,19 +147,22 @@ static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
 /* Rows older than the upgrade that began recording the virtual server. */
 static void add_unattributed(text_buf *b, const mgr_preview *p)
 {
-    if (!p->unattributed)
+    unsigned long n = (unsigned long)p->unattributed;
+    const char *were = n == 1 ? "was" : "were";
+    if (!n)
         return;
-    if (p->unattributed_replayed)
-        add(b, "\n\n%lu of the %lu recipient%s %s journalled before the router recorded the "
-               "virtual server; no other virtual server has a rule, so %s counted as this "
-               "rule's.", (unsigned long)p->unattributed, (unsigned long)p->looked_at,
-            plural(p->looked_at), p->unattributed == 1 ? "was" : "were",
-            p->unattributed == 1 ? "it is" : "they are");
-    else
+    if (!p->unattributed_replayed)
         add(b, "\n\n%lu recipient%s journalled before the router recorded the virtual server "
-               "%s left out: another virtual server has a rule, so they may be its.",
-            (unsigned long)p->unattributed, plural(p->unattributed),
-            p->unattributed == 1 ? "is" : "are");
+               "%s left out: another virtual server has a rule, so %s be its.", n, plural(n),
+            n == 1 ? "is" : "are", n == 1 ? "it may" : "they may");
+    else if (p->unattributed == p->looked_at)
+        add(b, "\n\n%s%lu recipient%s %s journalled before the router recorded the virtual "
+               "server; no other virtual server has a rule, so %s counted as this rule's.",
+            n == 1 ? "The " : "All ", n, plural(n), were, n == 1 ? "it is" : "they are");
+    else
+        add(b, "\n\n%lu of the %lu recipients %s journalled before the router recorded the "
+               "virtual server; no other virtual server has a rule, so %s counted as this "
+               "rule's.", n, (unsigned long)p->looked_at, were, n == 1 ? "it is" : "they are");
 }
 
 static void add_summary(text_buf *b, const mgr_preview *p)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,29 @@ static void each_rule_keeps_to_its_server(void **state)
                                        "\"unattributed\":2,\"unattributed_replayed\":false,"));
 }
 
+/* A journal older than the upgrade: every row is unattributed, and the
+ * rule's own while it is the only one. */
+static void a_journal_from_before_the_upgrade(void **state)
+{
+    fixture *f = *state;
+    store *st;
+    char err[256];
+    if (store_open(f->dir.db, &st, err, sizeof err) != STORE_OK)
+        fail_msg("%s", err);
+    assert_int_equal(sqlite3_exec(store_db(st), "DELETE FROM journal WHERE source_instance"
+                                                " IS NOT NULL", NULL, NULL, NULL), SQLITE_OK);
+    store_close(st);
+    assert_int_equal(RUN(f, "whatif", "Plain Router", "--force-plain", "shop.example"), 0);
+    assert_string_equal(f->res.out, "Rule 'Plain Router' (virtual server 1), last 7 days: 2 "
+                                    "recipients looked at, 2 would change route.\nNote: all of "
+                                    "them were journalled before the router recorded the "
+                                    "virtual server; no other virtual server has a rule, so "
+                                    "they count as this rule's.\n\n"
+                                    "DOMAIN                                   OLD    NEW    "
+                                    "RECIPIENTS\n"
+                                    "shop.example                             tls    plain  2\n");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, trtest_cli_teardown)
 
 int main(void)
@@ -179,6 +203,7 @@ int main(void)
         T(unchanged_rule_has_no_table),
         T(bad_input_is_exit_2),
         T(each_rule_keeps_to_its_server),
+        T(a_journal_from_before_the_upgrade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

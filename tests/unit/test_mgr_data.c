@@ -1157,6 +1157,14 @@ static void test_preview_keeps_to_the_rules_server(void **state)
                                  "rule, so they may be its.\n"));
     mgr_preview_free(&p);
 
+    /* Every recipient older than the upgrade, in words. */
+    mgr_preview all = { .days = 7, .looked_at = 2, .unattributed = 2,
+                        .unattributed_replayed = 1 };
+    mgr_preview_text(&all, 10, text, sizeof text);
+    assert_non_null(strstr(text, "\n\nAll 2 recipients were journalled before the router "
+                                 "recorded the virtual server; no other virtual server has a "
+                                 "rule, so they are counted as this rule's.\n"));
+
     /* That rule itself, moved to server 1 in the dialog: no other server
      * has a rule then. */
     r.id = other.id;
