@@ -87,6 +87,11 @@ static void print_json(json_writer *w, const journal_row *r)
     json_field(w, "detail", r->detail);
     json_key(w, "elapsed_ms");
     json_int(w, r->elapsed_ms);
+    json_key(w, "source_instance");   /* null: journalled before it was recorded */
+    if (r->source_instance > 0)
+        json_int(w, r->source_instance);
+    else
+        json_null(w);
     json_object_end(w);
 }
 

@@ -88,8 +88,12 @@ static void print_json(FILE *out, const replay_report *r, int days)
     json_int(&w, (int64_t)r->not_replayable);
     json_key(&w, "since_days");
     json_int(&w, days);
-    json_key(&w, "other_servers");
-    json_int(&w, (int64_t)r->other_servers);
+    json_key(&w, "source_instance");
+    json_int(&w, r->source_instance);
+    json_key(&w, "unattributed");
+    json_int(&w, (int64_t)r->unattributed);
+    json_key(&w, "unattributed_replayed");
+    json_bool(&w, r->unattributed_replayed);
     json_key(&w, "domains");
     json_array_begin(&w);
     for (size_t i = 0; i < r->n_domains; i++) {
@@ -109,20 +113,38 @@ static void print_json(FILE *out, const replay_report *r, int days)
     json_object_end(&w);  /* the writer ends the document with a newline */
 }
 
+/* Rows older than the upgrade that began recording the virtual server. */
+static void print_unattributed(FILE *out, const replay_report *r)
+{
+    unsigned long n = (unsigned long)r->unattributed;
+    const char *they = n == 1 ? "it" : "they";
+    if (n == 0)
+        return;
+    if (!r->unattributed_replayed)
+        fprintf(out, "Note: %lu recipient%s journalled before the router recorded the virtual "
+                     "server %s left out: another virtual server has a rule, so %s may be "
+                     "its.\n", n, n == 1 ? "" : "s", n == 1 ? "is" : "are", they);
+    else if (r->unattributed == r->looked_at)
+        fprintf(out, "Note: %s journalled before the router recorded the virtual server; no "
+                     "other virtual server has a rule, so %s count%s as this rule's.\n",
+                n == 1 ? "it was" : "all of them were", they, n == 1 ? "s" : "");
+    else
+        fprintf(out, "Note: %lu of them %s journalled before the router recorded the virtual "
+                     "server; no other virtual server has a rule, so %s count%s as this "
+                     "rule's.\n", n, n == 1 ? "was" : "were", they, n == 1 ? "s" : "");
+}
+
 static void print_text(FILE *out, const char *rule, const replay_report *r, int days)
 {
     unsigned long looked = (unsigned long)r->looked_at;
-    fprintf(out, "Rule '%s', last %d day%s: %lu recipient%s looked at, %lu would change route",
-            rule, days, days == 1 ? "" : "s", looked, looked == 1 ? "" : "s",
-            (unsigned long)r->changed);
+    fprintf(out, "Rule '%s' (virtual server %d), last %d day%s: %lu recipient%s looked at, "
+                 "%lu would change route", rule, r->source_instance, days, days == 1 ? "" : "s",
+            looked, looked == 1 ? "" : "s", (unsigned long)r->changed);
     if (r->not_replayable)
         fprintf(out, ", %lu not replayable (the journal lacks a fact their decision would "
                      "need: they keep their route)", (unsigned long)r->not_replayable);
     fputs(".\n", out);
-    if (r->other_servers)
-        fprintf(out, "Note: the journal does not record the virtual server; the rows of %lu "
-                     "other virtual server%s with a rule are replayed too.\n",
-                (unsigned long)r->other_servers, r->other_servers == 1 ? "" : "s");
+    print_unattributed(out, r);
     if (r->n_domains == 0)
         return;
     fprintf(out, "\n%-40s %-6s %-6s %s\n", "DOMAIN", "OLD", "NEW", "RECIPIENTS");

@@ -14,7 +14,7 @@
 /* Rows per multi-row INSERT: one statement step for 16 rows cuts the
  * per-row cost of a 100-recipient message by about a third. */
 #define JOURNAL_ROWS_PER_INSERT 16
-#define JOURNAL_COLUMNS 12
+#define JOURNAL_COLUMNS 13
 
 struct journal {
     sqlite3 *db;
@@ -34,8 +34,8 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err, s
 
 #define JOURNAL_INSERT_HEAD                                                          \
     "INSERT INTO journal (at_ms, message_id, sender, recipient, domain,"             \
-    " route, reason, status, mx, tls_version, detail, elapsed_ms) VALUES "
-#define JOURNAL_ROW_PARAMS "(?,?,?,?,?,?,?,?,?,?,?,?)"
+    " route, reason, status, mx, tls_version, detail, elapsed_ms, source_instance) VALUES "
+#define JOURNAL_ROW_PARAMS "(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 static char *insert_many_sql(void)
 {
@@ -149,6 +149,10 @@ static void bind_row(sqlite3_stmt *st, int base, const journal_entry *e)
     sqlite3_bind_text(st, base + 10, or_empty(e->tls_version), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, base + 11, or_empty(e->detail), -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, base + 12, e->elapsed_ms);
+    if (e->source_instance > 0)
+        sqlite3_bind_int(st, base + 13, e->source_instance);
+    else
+        sqlite3_bind_null(st, base + 13);
 }
 
 /* Inserts rows[0..n) with as few statement steps as possible. */
@@ -296,6 +300,8 @@ static void read_row(sqlite3_stmt *st, journal_row *r)
     copy_col(r->tls_version, sizeof r->tls_version, st, 10);
     copy_col(r->detail, sizeof r->detail, st, 11);
     r->elapsed_ms = sqlite3_column_int64(st, 12);
+    r->source_instance = sqlite3_column_type(st, 13) == SQLITE_NULL ? 0
+                                                                   : sqlite3_column_int(st, 13);
 }
 
 int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
@@ -306,8 +312,8 @@ int journal_read(sqlite3 *db, size_t limit, journal_row **rows, size_t *n,
     *n = 0;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, at_ms, message_id, sender, recipient, domain, route,"
-                           " reason, status, mx, tls_version, detail, elapsed_ms"
-                           " FROM journal ORDER BY id DESC LIMIT ?",
+                           " reason, status, mx, tls_version, detail, elapsed_ms,"
+                           " source_instance FROM journal ORDER BY id DESC LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK) {
         errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
@@ -502,7 +508,7 @@ int journal_view_open(sqlite3 *db, const journal_filter *f, journal_view **out,
     if (dense < 0 || (!dense && view_load_ids(v) != 0)
         || sqlite3_prepare_v2(db,
                "SELECT id, at_ms, message_id, sender, recipient, domain, route, reason, status,"
-               " mx, tls_version, detail, elapsed_ms FROM journal"
+               " mx, tls_version, detail, elapsed_ms, source_instance FROM journal"
                " WHERE id BETWEEN ?4 AND ?5 AND" VIEW_FILTER_SQL " ORDER BY id DESC LIMIT ?6",
                -1, &v->read, NULL) != SQLITE_OK) {
         errtext_set(err, errlen, "journal: %s",

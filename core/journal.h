@@ -33,6 +33,8 @@ typedef struct {
     const char *tls_version;
     const char *detail;
     int64_t elapsed_ms;
+    int source_instance;       /* the IIS virtual server the message came from,
+                                  1..; 0: unknown, stored as NULL */
 } journal_entry;
 
 typedef struct journal journal;
@@ -75,6 +77,8 @@ typedef struct {
     char tls_version[32];
     char detail[512];
     int64_t elapsed_ms;
+    int source_instance;       /* 0: not recorded (a row older than schema
+                                  version 7, or a writer that did not know) */
 } journal_row;
 
 /* The newest limit rows (newest first) in a fresh array (free()). */

@@ -95,7 +95,7 @@ static int facts_of(decide_reason reason, probe_status status, int went_plain,
     f->policy_recorded = 0;
     f->expired_cached = FACT_UNRECORDED;
     switch (reason) {
-    case DECIDE_NO_RULE:          /* another server's, or no rule then: nothing known */
+    case DECIDE_NO_RULE:          /* the server had no rule then: nothing known */
     case DECIDE_ADDRESS_REFUSED:  /* refused before any decision */
         return 0;
     case DECIDE_LOOP:
@@ -236,12 +236,18 @@ static const char *column_text(sqlite3_stmt *st, int col)
     return s ? (const char *)s : "";
 }
 
-/* One group of identical rows: same domain, route, reason and status. */
-static int replay_group(const decide_rule *edited, sqlite3_stmt *st, replay_report *out,
-                        size_t *cap)
+/* One group of identical rows: same domain, route, reason and status, and
+ * either the scope's server or none. */
+static int replay_group(const decide_rule *edited, const replay_scope *scope, sqlite3_stmt *st,
+                        replay_report *out, size_t *cap)
 {
     const char *domain = column_text(st, 0), *route = column_text(st, 1);
-    size_t count = (size_t)sqlite3_column_int64(st, 4);
+    size_t count = (size_t)sqlite3_column_int64(st, 5);
+    if (sqlite3_column_int(st, 4)) {
+        out->unattributed += count;
+        if (!scope->unattributed_are_its)
+            return 0;
+    }
     decide_route old_route = strcmp(route, "plain") == 0 ? DECIDE_PLAIN : DECIDE_TLS, new_route;
     out->looked_at += count;
     if (!replay_decide(edited, domain, route, column_text(st, 2), column_text(st, 3),
@@ -254,25 +260,31 @@ static int replay_group(const decide_rule *edited, sqlite3_stmt *st, replay_repo
     return add_change(out, cap, domain, old_route, new_route, count);
 }
 
-int journal_replay(sqlite3 *db, const decide_rule *edited, int64_t since_ms,
-                   replay_report *out, char *err, size_t errlen)
+int journal_replay(sqlite3 *db, const decide_rule *edited, const replay_scope *scope,
+                   int64_t since_ms, replay_report *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     size_t cap = 0;
     int rc, nomem = 0;
     memset(out, 0, sizeof *out);
     /* Identical rows are decided once: a week of a busy server is many
-     * rows but few distinct (domain, route, reason, status). */
+     * rows but few distinct (domain, route, reason, status). The window
+     * comes through the at_ms index; the server is a test on its rows. */
     if (sqlite3_prepare_v2(db,
-                           "SELECT domain, route, reason, status, count(*) FROM journal"
-                           " WHERE at_ms >= ?1 GROUP BY domain, route, reason, status",
+                           "SELECT domain, route, reason, status, source_instance IS NULL,"
+                           " count(*) FROM journal WHERE at_ms >= ?1"
+                           " AND (source_instance = ?2 OR source_instance IS NULL)"
+                           " GROUP BY domain, route, reason, status, source_instance IS NULL",
                            -1, &st, NULL) != SQLITE_OK) {
         errtext_set(err, errlen, "journal: %s", sqlite3_errmsg(db));
         return -1;
     }
     sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int(st, 2, scope->source_instance);
+    out->source_instance = scope->source_instance;
+    out->unattributed_replayed = scope->unattributed_are_its != 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (replay_group(edited, st, out, &cap) != 0) {
+        if (replay_group(edited, scope, st, out, &cap) != 0) {
             nomem = 1;
             break;
         }
@@ -326,8 +338,8 @@ static store_status edited_list(store *s, const char *rule_name, store_list list
 }
 
 static store_status replay_stored(store *s, const store_rule *rule, const replay_edit *edit,
-                                  int64_t since_ms, replay_report *out, char *err,
-                                  size_t errlen)
+                                  const replay_scope *scope, int64_t since_ms,
+                                  replay_report *out, char *err, size_t errlen)
 {
     char **fp = NULL, **nr = NULL;
     size_t n_fp = 0, n_nr = 0;
@@ -347,7 +359,8 @@ static store_status replay_stored(store *s, const store_rule *rule, const replay
             errtext_set(err, errlen, "out of memory");
             r = STORE_ERR_NOMEM;
         } else {
-            if (journal_replay(store_db(s), &edited.rule, since_ms, out, err, errlen) != 0)
+            if (journal_replay(store_db(s), &edited.rule, scope, since_ms, out, err,
+                               errlen) != 0)
                 r = STORE_ERR_IO;
             replay_rule_free(&edited);
         }
@@ -357,21 +370,20 @@ static store_status replay_stored(store *s, const store_rule *rule, const replay
     return r;
 }
 
-int replay_other_servers(store *s, int source_instance, size_t *count)
+int replay_scope_of(store *s, int64_t rule_id, int source_instance, replay_scope *out)
 {
     store_rule *rules = NULL;
     size_t n = 0;
-    *count = 0;
+    int others = 0;
+    out->source_instance = source_instance;
+    out->unattributed_are_its = 0;
     if (store_rule_list(s, &rules, &n) != STORE_OK)
         return -1;
-    /* Rules by id: a server counts at its first enabled rule only. */
-    for (size_t i = 0; i < n; i++) {
-        int seen = rules[i].source_instance == source_instance || !rules[i].enabled;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = rules[k].enabled && rules[k].source_instance == rules[i].source_instance;
-        *count += !seen;
-    }
+    for (size_t i = 0; i < n && !others; i++)
+        others = rules[i].enabled && rules[i].id != rule_id &&
+                 rules[i].source_instance != source_instance;
     free(rules);
+    out->unattributed_are_its = !others;
     return 0;
 }
 
@@ -380,19 +392,16 @@ store_status journal_replay_rule(store *s, const char *rule_name, const replay_e
                                  size_t errlen)
 {
     store_rule rule;
+    replay_scope scope;
     memset(out, 0, sizeof *out);
     store_status r = store_rule_get(s, rule_name, &rule);
     if (r != STORE_OK) {
         errtext_set(err, errlen, "%s", store_error(s));
         return r;
     }
-    size_t others;
-    if (replay_other_servers(s, rule.source_instance, &others) != 0) {
+    if (replay_scope_of(s, rule.id, rule.source_instance, &scope) != 0) {
         errtext_set(err, errlen, "%s", store_error(s));
         return STORE_ERR_IO;
     }
-    r = replay_stored(s, &rule, edit, since_ms, out, err, errlen);
-    if (r == STORE_OK)
-        out->other_servers = others;
-    return r;
+    return replay_stored(s, &rule, edit, &scope, since_ms, out, err, errlen);
 }

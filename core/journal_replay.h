@@ -9,9 +9,12 @@
  * route and counts as not replayable: a guessed "plain" would be a
  * downgrade, a guessed "tls" a false comfort.
  *
- * The journal does not record the virtual server a row came from: every
- * row of the window is replayed except no-rule ones (a server without a
- * rule), so with rules on several virtual servers the rows of all count. */
+ * A rule acts on the messages of its own IIS virtual server, so only that
+ * server's rows are replayed. Rows written before the journal recorded the
+ * server (schema version 7) name none: they are counted apart as
+ * unattributed, and replayed as the rule's only when no other virtual
+ * server has an enabled rule (another server's rows then hold no-rule and
+ * are not replayable anyway); otherwise they are left out. */
 #ifndef TR_JOURNAL_REPLAY_H
 #define TR_JOURNAL_REPLAY_H
 
@@ -48,13 +51,14 @@ typedef struct {
 } replay_change;
 
 typedef struct {
-    size_t looked_at;          /* journal rows (recipients) in the window */
+    size_t looked_at;          /* journal rows (recipients) in the window replayed */
     size_t changed;            /* of those, the ones whose route would change */
     size_t not_replayable;     /* kept their route: the facts were not recorded */
     replay_change *domains;    /* malloc'd; most recipients first, then by domain */
     size_t n_domains;
-    size_t other_servers;      /* journal_replay_rule: other virtual servers with an
-                                  enabled rule, whose rows are replayed too */
+    int source_instance;       /* the virtual server whose rows were replayed */
+    size_t unattributed;       /* rows in the window without a virtual server */
+    int unattributed_replayed; /* 1: they are in looked_at; 0: they were left out */
 } replay_report;
 
 void replay_report_free(replay_report *r);
@@ -68,15 +72,23 @@ int replay_decide(const decide_rule *edited, const char *domain, const char *rou
 /* The start of a window of days days ending at now_ms. */
 int64_t replay_since_ms(int64_t now_ms, int days);
 
-/* Every journal row with at_ms >= since_ms against the edited rule. 0, or
- * -1 with err (the report is then empty). */
-int journal_replay(sqlite3 *db, const decide_rule *edited, int64_t since_ms,
-                   replay_report *out, char *err, size_t errlen);
+/* Whose journal rows a replay takes. */
+typedef struct {
+    int source_instance;       /* the rule's virtual server, 1.. */
+    int unattributed_are_its;  /* rows without a server are the rule's too */
+} replay_scope;
 
-/* Virtual servers other than source_instance with an enabled rule: their
- * rows are in the journal too, and nothing there tells them apart. 0, or
- * -1 with store_error(s). */
-int replay_other_servers(store *s, int source_instance, size_t *count);
+/* The scope of a rule of virtual server source_instance: rows without a
+ * server are its own when no enabled rule of another virtual server is
+ * stored. rule_id is the stored rule being edited (0: a rule not saved
+ * yet): it stands for itself, even where it is stored with another server.
+ * 0, or -1 with store_error(s). */
+int replay_scope_of(store *s, int64_t rule_id, int source_instance, replay_scope *out);
+
+/* The journal rows of scope with at_ms >= since_ms against the edited
+ * rule. 0, or -1 with err (the report is then empty). */
+int journal_replay(sqlite3 *db, const decide_rule *edited, const replay_scope *scope,
+                   int64_t since_ms, replay_report *out, char *err, size_t errlen);
 
 /* An edit of a stored rule: a list given replaces the rule's own, one not
  * given keeps it; patterns as typed (checked and normalised as the store

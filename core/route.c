@@ -506,7 +506,8 @@ static void journal_message(engine *e, const route_message *msg, route_result *o
                                        .mx = r->mx,
                                        .tls_version = r->tls_version,
                                        .detail = r->detail,
-                                       .elapsed_ms = r->elapsed_ms };
+                                       .elapsed_ms = r->elapsed_ms,
+                                       .source_instance = msg->source_instance };
         }
         if (engine_write_journal(e, rows, out->n, &out->journal_id, err, sizeof err) == 0) {
             free(rows);

@@ -216,3 +216,13 @@ CREATE TABLE stats (
     updated_ms  INTEGER NOT NULL,
     PRIMARY KEY (process, name)
 ) WITHOUT ROWID;
+
+-- @version 7
+-- What-if keeps to the rule's own virtual server (issue 15): each journal
+-- row records the IIS virtual server its message came from. Rows written
+-- before have none: NULL, told apart from every server's rows.
+-- No index: the replay reads its window through journal_at and takes its
+-- server's rows from those; an index on the server would add a b-tree
+-- insert to every row the sink writes on IIS's thread and save little,
+-- since each row of the window is read for its domain and reason anyway.
+ALTER TABLE journal ADD COLUMN source_instance INTEGER;   -- NULL: not recorded

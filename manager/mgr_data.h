@@ -284,8 +284,10 @@ typedef struct mgr_preview {
     size_t not_replayable;     /* keep their route: a fact was never recorded */
     mgr_preview_domain *domains;   /* malloc'd, most recipients first */
     size_t n_domains;
-    size_t other_servers;      /* other virtual servers with an enabled rule: the
-                                  journal does not tell their rows apart */
+    size_t unattributed;       /* recipients journalled before the router recorded
+                                  the virtual server (core/journal_replay.h) */
+    int unattributed_replayed; /* 1: replayed as the rule's; 0: left out, since
+                                  another virtual server has a rule */
 } mgr_preview;
 
 /* Reads the rule's source_instance, expired_cert, force_plain and

@@ -29,6 +29,8 @@ static int copy_report(const replay_report *r, int days, mgr_preview *out)
     out->looked_at = r->looked_at;
     out->changed = r->changed;
     out->not_replayable = r->not_replayable;
+    out->unattributed = r->unattributed;
+    out->unattributed_replayed = r->unattributed_replayed;
     if (r->n_domains == 0)
         return 0;
     out->domains = calloc(r->n_domains, sizeof *out->domains);
@@ -57,8 +59,8 @@ static int replay_lists(const char *db_path, const mgr_rule *edited, char **fp, 
     char why[MGR_ERR_LEN];
     if (mgr_db_open(db_path, &db, err, errlen) != 0)
         return -1;
-    size_t others = 0;
-    if (replay_other_servers(db->st, edited->source_instance, &others) != 0) {
+    replay_scope scope;
+    if (replay_scope_of(db->st, edited->id, edited->source_instance, &scope) != 0) {
         mgr_set_err(err, errlen, "Could not read the rules: %s.", store_error(db->st));
         mgr_db_close(db);
         return -1;
@@ -68,14 +70,13 @@ static int replay_lists(const char *db_path, const mgr_rule *edited, char **fp, 
     if (rc != 0) {
         mgr_set_err(err, errlen, "Out of memory.");
     } else {
-        rc = journal_replay(db->sql, &rule.rule, replay_since_ms(plat_wall_ms(), days), &report,
-                            why, sizeof why);
+        rc = journal_replay(db->sql, &rule.rule, &scope, replay_since_ms(plat_wall_ms(), days),
+                            &report, why, sizeof why);
         if (rc != 0) {
             mgr_set_err(err, errlen, "Could not read the journal: %s.", why);
         } else {
             if ((rc = copy_report(&report, days, out)) != 0)
                 mgr_set_err(err, errlen, "Out of memory.");
-            out->other_servers = others;
             replay_report_free(&report);
         }
         replay_rule_free(&rule);
@@ -143,11 +144,33 @@ static const char *route_word(const char *route)
 
 static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
 
+/* Rows older than the upgrade that began recording the virtual server. */
+static void add_unattributed(text_buf *b, const mgr_preview *p)
+{
+    unsigned long n = (unsigned long)p->unattributed;
+    const char *were = n == 1 ? "was" : "were";
+    if (!n)
+        return;
+    if (!p->unattributed_replayed)
+        add(b, "\n\n%lu recipient%s journalled before the router recorded the virtual server "
+               "%s left out: another virtual server has a rule, so %s be its.", n, plural(n),
+            n == 1 ? "is" : "are", n == 1 ? "it may" : "they may");
+    else if (p->unattributed == p->looked_at)
+        add(b, "\n\n%s%lu recipient%s %s journalled before the router recorded the virtual "
+               "server; no other virtual server has a rule, so %s counted as this rule's.",
+            n == 1 ? "The " : "All ", n, plural(n), were, n == 1 ? "it is" : "they are");
+    else
+        add(b, "\n\n%lu of the %lu recipients %s journalled before the router recorded the "
+               "virtual server; no other virtual server has a rule, so %s counted as this "
+               "rule's.", n, (unsigned long)p->looked_at, were, n == 1 ? "it is" : "they are");
+}
+
 static void add_summary(text_buf *b, const mgr_preview *p)
 {
     if (p->looked_at == 0) {
-        add(b, "The journal holds no recipient of the last %d day%s: there is nothing to "
-               "replay.", p->days, plural((size_t)p->days));
+        add(b, "The journal holds no recipient of this virtual server in the last %d day%s: "
+               "there is nothing to replay.", p->days, plural((size_t)p->days));
+        add_unattributed(b, p);
         return;
     }
     add(b, "Over the last %d day%s, %lu of %lu recipient%s would have taken another route "
@@ -157,10 +180,7 @@ static void add_summary(text_buf *b, const mgr_preview *p)
         add(b, "\n\n%lu recipient%s could not be replayed: the journal lacks a fact their "
                "decision would need (a probe or a policy look-up that never ran). They keep "
                "their route.", (unsigned long)p->not_replayable, plural(p->not_replayable));
-    if (p->other_servers)
-        add(b, "\n\nThe journal does not record the virtual server: the recipients of %lu "
-               "other virtual server%s with a rule are counted too.",
-            (unsigned long)p->other_servers, plural(p->other_servers));
+    add_unattributed(b, p);
 }
 
 void mgr_preview_text(const mgr_preview *p, size_t max_domains, char *out, size_t len)

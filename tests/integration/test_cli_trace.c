@@ -116,6 +116,8 @@ static void trace_by_message_id(void **state)
                                        "\"never-redirect-list\","));
     assert_non_null(strstr(w->res.out, "\"recipient\":\"z@legacy.example\""));
     assert_non_null(strstr(w->res.out, "\"elapsed_ms\":"));
+    /* `route` without --source is virtual server 1's. */
+    assert_int_equal(count_of(w->res.out, ",\"source_instance\":1}"), 3);
 
     /* The angle brackets are optional; the text names the message once. */
     RUN_OK(w, "journal", "--message-id", "a1@corp.example");
@@ -188,8 +190,24 @@ static void trace_is_not_cut_at_the_default_limit(void **state)
     RUN_OK(w, "journal", "--message-id", "<big@corp.example>", "--json");
     assert_int_equal(count_of(w->res.out, "{\"time\":"), 60);
     assert_non_null(strstr(w->res.out, "\"recipient\":\"u0@big.example\""));
+    /* Written without the virtual server, as before the router recorded it. */
+    assert_int_equal(count_of(w->res.out, ",\"source_instance\":null}"), 60);
     RUN_OK(w, "journal", "--sender", "news@corp.example");
     assert_int_equal(count_of(w->res.out, "@big.example "), 60);
+}
+
+/* A message through virtual server 2: its rows say so. */
+static void rows_name_their_virtual_server(void **state)
+{
+    world *w = *state;
+    assert_int_equal(trtest_write_file(w->message, "Message-ID: <v2@corp.example>\r\n\r\nx\r\n"),
+                     0);
+    RUN_OK(w, "route", "--from", "carol@corp.example", "--to", "t@legacy.example", "--source", "2",
+           w->message);
+    RUN_OK(w, "journal", "--message-id", "<v2@corp.example>", "--json");
+    assert_int_equal(count_of(w->res.out, "{\"time\":"), 1);
+    assert_non_null(strstr(w->res.out, "\"reason\":\"no-rule\","));
+    assert_non_null(strstr(w->res.out, ",\"source_instance\":2}"));
 }
 
 static void nothing_found_is_said(void **state)
@@ -222,10 +240,12 @@ int main(void)
         cmocka_unit_test(trace_by_message_id),
         cmocka_unit_test(trace_by_sender),
         cmocka_unit_test(trace_is_not_cut_at_the_default_limit),
+        cmocka_unit_test(rows_name_their_virtual_server),
         cmocka_unit_test(nothing_found_is_said),
         cmocka_unit_test(bad_trace_options_are_exit_2),
     };
-    /* The tests only read what setup routed (the 60-row message has a
-     * Message-ID and sender of its own): one database for all. */
+    /* The tests only read what setup routed (the 60-row message and the
+     * one through server 2 have a Message-ID and sender of their own): one
+     * database for all. */
     return cmocka_run_group_tests(tests, setup, teardown);
 }

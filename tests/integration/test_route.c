@@ -1,7 +1,7 @@
 /* route_run end to end on a real database and real folders: the table's
  * no-probe rows, one pickup file per message with our trace line, the loop
  * guard on a message that comes back, failed hand-offs that lose nobody,
- * the journal, the expired cache, changes from a second connection, and
+ * the journal (with each row's virtual server), the expired cache, changes from a second connection, and
  * many threads at once. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "expcache.h"
+#include "journal_replay.h"
 #include "pickup.h"
 #include "route_world.h"
 
@@ -335,6 +336,47 @@ static void a_message_that_came_back_is_not_handed_off_again(void **state)
     free(back);
 }
 
+/* Each journal row names the virtual server its message came through, so
+ * a rule's what-if keeps to its own server's recipients. */
+static void journal_rows_name_their_virtual_server(void **state)
+{
+    route_world *w = *state;
+    add_rule(w, 0);
+    route_world_refresh(w);
+    const char *rcpts[] = { "a@legacy.example", "b@gmail.com" };
+    route_message m = route_world_message(w, rcpts, 2);
+    route_result r;
+    m.message_id = "msg-via-2";
+    m.source_instance = 2;
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_decision(&r, 0, "legacy.example", 0, "no-rule");
+    route_result_free(&r);
+    m.message_id = "msg-via-1";
+    m.source_instance = 1;
+    assert_int_equal(route_run(w->eng, &m, &r), 0);
+    assert_decision(&r, 0, "legacy.example", 1, "force-plain-list");
+    route_result_free(&r);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE message_id ="
+                                        " 'msg-via-2' AND source_instance = 2"), 2);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal WHERE message_id ="
+                                        " 'msg-via-1' AND source_instance = 1"), 2);
+    assert_int_equal(route_world_int(w, "SELECT count(*) FROM journal"
+                                        " WHERE source_instance IS NULL"), 0);
+
+    replay_edit edit;
+    replay_report report;
+    char err[256];
+    replay_edit_init(&edit);
+    assert_int_equal(journal_replay_rule(w->admin, ROUTE_WORLD_RULE, &edit,
+                                         replay_since_ms(plat_wall_ms(), 1), &report, err,
+                                         sizeof err),
+                     STORE_OK);
+    assert_int_equal(report.looked_at, 2);
+    assert_int_equal(report.changed, 0);
+    assert_int_equal(report.unattributed, 0);
+    replay_report_free(&report);
+}
+
 static void expired_cache_routes_plain_and_clears_without_restart(void **state)
 {
     route_world *w = *state;
@@ -522,6 +564,7 @@ int main(void)
         ROUTE_WORLD_TEST(a_hand_off_can_be_taken_back, setup),
         ROUTE_WORLD_TEST(forged_addresses_never_reach_the_pickup_file, setup),
         ROUTE_WORLD_TEST(a_message_that_came_back_is_not_handed_off_again, setup),
+        ROUTE_WORLD_TEST(journal_rows_name_their_virtual_server, setup),
         ROUTE_WORLD_TEST(expired_cache_routes_plain_and_clears_without_restart, setup),
         ROUTE_WORLD_TEST(rule_change_by_another_connection_seen_within_a_second, setup),
         ROUTE_WORLD_TEST(eight_threads_ten_thousand_messages, setup),

@@ -101,6 +101,42 @@ static void rows_of_a_message_written_and_read_back(void **state)
     assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE route = 'plain'"), 1);
 }
 
+/* Each row keeps the virtual server its message came from, through the
+ * 16-row and the one-row insert alike; 0 (unknown) is stored as NULL and
+ * read back as 0. */
+static void each_row_names_its_virtual_server(void **state)
+{
+    world *w = *state;
+    journal_entry rows[20];
+    char rcpt[20][32], err[256];
+    for (int i = 0; i < 20; i++) {
+        snprintf(rcpt[i], sizeof rcpt[i], "u%d@x.example", i);
+        rows[i] = entry(1000, rcpt[i], 0);
+        rows[i].source_instance = i % 3;
+    }
+    assert_int_equal(journal_write(w->j, rows, 20, err, sizeof err), 0);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE source_instance IS NULL"), 7);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal WHERE source_instance = 2"), 6);
+    assert_int_equal(count(w, "SELECT count(*) FROM journal"
+                              " WHERE source_instance = (id - 1) % 3"), 13);
+    journal_row *got;
+    size_t n;
+    assert_int_equal(journal_read(w->db, 20, &got, &n, err, sizeof err), 0);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i].source_instance, (int)(19 - i) % 3);
+    free(got);
+    journal_view *v = NULL;
+    journal_row row;
+    assert_int_equal(journal_view_open(w->db, NULL, &v, err, sizeof err), 0);
+    assert_int_equal(journal_view_read(v, 1, 1, &row, err, sizeof err), 1);
+    assert_string_equal(row.recipient, "u18@x.example");
+    assert_int_equal(row.source_instance, 0);
+    assert_int_equal(journal_view_read(v, 0, 1, &row, err, sizeof err), 1);
+    assert_int_equal(row.source_instance, 1);
+    journal_view_close(v);
+}
+
 /* Reads back the Message-ID of the newest row. */
 static void newest_message_id(world *w, char *buf, size_t len)
 {
@@ -449,6 +485,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rows_of_a_message_written_and_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(each_row_names_its_virtual_server, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_row_rolls_back_the_message, setup, teardown),
         cmocka_unit_test_setup_teardown(a_long_message_id_is_cut_and_marked, setup, teardown),
         cmocka_unit_test_setup_teardown(view_by_position, setup, teardown),

@@ -1,5 +1,6 @@
 /* What-if for a rule edit (journal_replay) on a real SQLite journal filled
- * through the journal writer, as the router fills it. */
+ * through the journal writer, as the router fills it, for rules of one or
+ * more virtual servers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -23,6 +24,7 @@ typedef struct {
     store *st;
     journal *j;
     int64_t now;
+    int source;                /* the virtual server journal_rows writes for; 0 none */
     replay_report report;
 } world;
 
@@ -39,6 +41,7 @@ static int setup(void **state)
     assert_int_equal(store_rule_add(w->st, "TLS to Plain", "/tmp/plain-pickup", 1, NULL),
                      STORE_OK);
     w->now = plat_wall_ms();
+    w->source = 1;
     *state = w;
     return 0;
 }
@@ -54,7 +57,8 @@ static int teardown(void **state)
     return 0;
 }
 
-/* n recipients of one message to domain, decided as given, days_ago old. */
+/* n recipients of one message to domain, decided as given, days_ago old,
+ * from virtual server w->source. */
 static void journal_rows(world *w, int days_ago, const char *domain, int plain,
                          decide_reason reason, probe_status status, int n)
 {
@@ -70,7 +74,8 @@ static void journal_rows(world *w, int days_ago, const char *domain, int plain,
                                    .domain = domain,
                                    .plain = plain,
                                    .reason = reason,
-                                   .status = status };
+                                   .status = status,
+                                   .source_instance = w->source };
     }
     if (journal_write(w->j, rows, (size_t)n, err, sizeof err) != 0)
         fail_msg("%s", err);
@@ -302,25 +307,99 @@ static void bad_input_is_refused_with_a_reason(void **state)
     assert_int_equal(w->report.n_domains, 0);
 }
 
-/* The journal has no column for the virtual server: the report says how
- * many other servers' rows the window may hold. */
-static void rules_of_other_servers_are_counted(void **state)
+/* Rules on two virtual servers: each rule's replay takes its own server's
+ * rows only, whatever the other server's rows say. */
+static void a_rule_replays_only_its_own_servers_rows(void **state)
 {
     world *w = *state;
-    replay_edit edit;
-    store_rule_change off;
-    replay_edit_init(&edit);
-    replay(w, &edit);
-    assert_int_equal(w->report.other_servers, 0);
-    assert_int_equal(store_rule_add(w->st, "Same server", "/tmp/p1", 1, NULL), STORE_OK);
+    static const char *const fp[] = { "shared.example" };
     assert_int_equal(store_rule_add(w->st, "Second", "/tmp/p2", 2, NULL), STORE_OK);
-    assert_int_equal(store_rule_add(w->st, "Second again", "/tmp/p3", 2, NULL), STORE_OK);
-    assert_int_equal(store_rule_add(w->st, "Third", "/tmp/p4", 3, NULL), STORE_OK);
+    journal_rows(w, 1, "shared.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    journal_rows(w, 1, "one.example", 1, DECIDE_NO_STARTTLS, PROBE_NO_STARTTLS, 1);
+    w->source = 2;
+    journal_rows(w, 1, "shared.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 5);
+    journal_rows(w, 2, "two.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 2);
+    w->source = 3;   /* a server without a rule */
+    journal_rows(w, 1, "shared.example", 0, DECIDE_NO_RULE, PROBE_NOT_PROBED, 7);
+
+    replay_edit edit;
+    replay_edit_init(&edit);
+    set_list(&edit, STORE_LIST_FORCE_PLAIN, fp, 1);
+    replay(w, &edit);
+    assert_int_equal(w->report.source_instance, 1);
+    assert_int_equal(w->report.looked_at, 4);
+    assert_int_equal(w->report.changed, 3);
+    assert_int_equal(w->report.not_replayable, 0);
+    assert_int_equal(w->report.unattributed, 0);
+    assert_int_equal(w->report.n_domains, 1);
+    assert_change(&w->report, 0, "shared.example", DECIDE_TLS, DECIDE_PLAIN, 3);
+
+    char err[256];
+    replay_report_free(&w->report);
+    assert_int_equal(journal_replay_rule(w->st, "Second", &edit,
+                                         replay_since_ms(w->now, REPLAY_DEFAULT_DAYS),
+                                         &w->report, err, sizeof err),
+                     STORE_OK);
+    assert_int_equal(w->report.source_instance, 2);
+    assert_int_equal(w->report.looked_at, 7);
+    assert_int_equal(w->report.changed, 5);
+    assert_change(&w->report, 0, "shared.example", DECIDE_TLS, DECIDE_PLAIN, 5);
+}
+
+/* Rows journalled before the server was recorded: the rule's own while no
+ * other virtual server has an enabled rule, left out (and counted) once
+ * one has. */
+static void rows_without_a_server_count_apart(void **state)
+{
+    world *w = *state;
+    static const char *const fp[] = { "legacy.example" };
+    w->source = 0;
+    journal_rows(w, 2, "legacy.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 2);
+    journal_rows(w, 9, "legacy.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 4);  /* too old */
+    w->source = 1;
+    journal_rows(w, 1, "legacy.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    replay_edit edit;
+    replay_edit_init(&edit);
+    set_list(&edit, STORE_LIST_FORCE_PLAIN, fp, 1);
+
+    /* Another rule of the same server and a disabled rule elsewhere take
+     * no rows from this rule. */
+    store_rule_change off;
     store_rule_change_init(&off);
     off.enabled = 0;
+    assert_int_equal(store_rule_add(w->st, "Same server", "/tmp/p1", 1, NULL), STORE_OK);
+    assert_int_equal(store_rule_add(w->st, "Third", "/tmp/p3", 3, NULL), STORE_OK);
     assert_int_equal(store_rule_update(w->st, "Third", &off), STORE_OK);
     replay(w, &edit);
-    assert_int_equal(w->report.other_servers, 1);
+    assert_int_equal(w->report.looked_at, 5);
+    assert_int_equal(w->report.changed, 5);
+    assert_int_equal(w->report.unattributed, 2);
+    assert_int_equal(w->report.unattributed_replayed, 1);
+    assert_change(&w->report, 0, "legacy.example", DECIDE_TLS, DECIDE_PLAIN, 5);
+
+    assert_int_equal(store_rule_add(w->st, "Second", "/tmp/p2", 2, NULL), STORE_OK);
+    replay(w, &edit);
+    assert_int_equal(w->report.looked_at, 3);
+    assert_int_equal(w->report.changed, 3);
+    assert_int_equal(w->report.unattributed, 2);
+    assert_int_equal(w->report.unattributed_replayed, 0);
+}
+
+/* The rule being edited stands for itself: moved to another server in the
+ * dialog, its stored self is not "another server's rule". */
+static void the_edited_rule_is_not_another_servers(void **state)
+{
+    world *w = *state;
+    store_rule stored;
+    replay_scope scope;
+    assert_int_equal(store_rule_get(w->st, "TLS to Plain", &stored), STORE_OK);
+    assert_int_equal(replay_scope_of(w->st, stored.id, 2, &scope), 0);
+    assert_int_equal(scope.source_instance, 2);
+    assert_int_equal(scope.unattributed_are_its, 1);
+    assert_int_equal(replay_scope_of(w->st, 0, 2, &scope), 0);   /* a new rule */
+    assert_int_equal(scope.unattributed_are_its, 0);
+    assert_int_equal(replay_scope_of(w->st, 0, 1, &scope), 0);
+    assert_int_equal(scope.unattributed_are_its, 1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -337,7 +416,9 @@ int main(void)
         T(policy_protected_rows_never_become_plain),
         T(unknown_facts_keep_their_route),
         T(bad_input_is_refused_with_a_reason),
-        T(rules_of_other_servers_are_counted),
+        T(a_rule_replays_only_its_own_servers_rows),
+        T(rows_without_a_server_count_apart),
+        T(the_edited_rule_is_not_another_servers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1040,8 +1040,10 @@ static void test_plain_server_backlog(void **state)
 
 /* ---- What-if: the rule dialog's Preview ---- */
 
-static void preview_rows(fixture *f, const char *domain, int plain, decide_reason reason,
-                         probe_status status, int n)
+/* n recipients from virtual server source (0: journalled before the
+ * router recorded it). */
+static void preview_rows(fixture *f, int source, const char *domain, int plain,
+                         decide_reason reason, probe_status status, int n)
 {
     store *st;
     char err[256], rcpt[8][300];
@@ -1053,7 +1055,7 @@ static void preview_rows(fixture *f, const char *domain, int plain, decide_reaso
         snprintf(rcpt[i], sizeof rcpt[i], "u%d@%s", i, domain);
         rows[i] = (journal_entry){ .at_ms = plat_wall_ms() - 3600000, .recipient = rcpt[i],
                                    .domain = domain, .plain = plain, .reason = reason,
-                                   .status = status };
+                                   .status = status, .source_instance = source };
     }
     assert_int_equal(journal_write(j, rows, (size_t)n, err, sizeof err), 0);
     journal_close(j);
@@ -1067,10 +1069,10 @@ static void test_preview_of_an_unsaved_rule(void **state)
     fixture *f = *state;
     char err[MGR_ERR_LEN], text[2048];
     mgr_preview p;
-    mgr_rule r = { .expired_cert = 0 };
-    preview_rows(f, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
-    preview_rows(f, "b.example", 1, DECIDE_NO_STARTTLS, PROBE_NO_STARTTLS, 2);
-    preview_rows(f, "c.example", 0, DECIDE_NEEDS_PROBE, PROBE_NOT_PROBED, 1);
+    mgr_rule r = { .expired_cert = 0, .source_instance = 1 };
+    preview_rows(f, 1, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    preview_rows(f, 1, "b.example", 1, DECIDE_NO_STARTTLS, PROBE_NO_STARTTLS, 2);
+    preview_rows(f, 1, "c.example", 0, DECIDE_NEEDS_PROBE, PROBE_NOT_PROBED, 1);
     r.force_plain = dup("A.example\r\n\r\n");
     r.never_redirect = dup("  b.example\n");
     assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
@@ -1101,27 +1103,77 @@ static void test_preview_of_an_unsaved_rule(void **state)
     mgr_rule_clear(&r);
 
     /* With no list and the option off, nothing would change. */
+    r.source_instance = 1;
     assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
     mgr_preview_text(&p, 10, text, sizeof text);
     assert_non_null(strstr(text, "7 days, 0 of 6 recipients"));
     mgr_preview_free(&p);
+    assert_int_equal(mgr_list_entries("a.example\r\n\r\n  \n*.b.example"), 2);
+    assert_int_equal(mgr_list_entries(""), 0);
+    assert_int_equal(mgr_list_entries(NULL), 0);
+}
 
-    /* A rule of another virtual server: its rows are in the same journal. */
+/* The preview keeps to the rule's virtual server; rows journalled before
+ * the router recorded the server are the rule's while no other server has
+ * a rule, and are left out, and said so, once one has. */
+static void test_preview_keeps_to_the_rules_server(void **state)
+{
+    fixture *f = *state;
+    char err[MGR_ERR_LEN], text[2048];
+    mgr_preview p;
+    mgr_rule r = { .source_instance = 1 };
+    preview_rows(f, 1, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 3);
+    preview_rows(f, 2, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 4);
+    preview_rows(f, 0, "a.example", 0, DECIDE_TLS_OK, PROBE_STARTTLS, 2);
+    r.force_plain = dup("a.example");
+    r.never_redirect = dup("");
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    assert_int_equal(p.looked_at, 5);
+    assert_int_equal(p.changed, 5);
+    assert_int_equal(p.unattributed, 2);
+    assert_int_equal(p.unattributed_replayed, 1);
+    mgr_preview_text(&p, 10, text, sizeof text);
+    assert_string_equal(text,
+                        "Over the last 7 days, 5 of 5 recipients would have taken another route "
+                        "with this rule.\n\n2 of the 5 recipients were journalled before the "
+                        "router recorded the virtual server; no other virtual server has a "
+                        "rule, so they are counted as this rule's.\n\na.example: TLS -> Plain "
+                        "(5)\n\nNothing has been saved.");
+    mgr_preview_free(&p);
+
     mgr_rule other;
     new_rule(f, &other, "Other server", "", "");
     other.source_instance = 2;
     assert_int_equal(mgr_rule_save(f->db, &other, err, sizeof err), 0);
-    mgr_rule_clear(&other);
-    r.source_instance = 1;
     assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
-    assert_int_equal(p.other_servers, 1);
+    assert_int_equal(p.looked_at, 3);
+    assert_int_equal(p.changed, 3);
+    assert_int_equal(p.unattributed, 2);
+    assert_int_equal(p.unattributed_replayed, 0);
     mgr_preview_text(&p, 10, text, sizeof text);
-    assert_non_null(strstr(text, "the recipients of 1 other virtual server with a rule are "
-                                 "counted too."));
+    assert_non_null(strstr(text, "7 days, 3 of 3 recipients would"));
+    assert_non_null(strstr(text, "\n\n2 recipients journalled before the router recorded the "
+                                 "virtual server are left out: another virtual server has a "
+                                 "rule, so they may be its.\n"));
     mgr_preview_free(&p);
-    assert_int_equal(mgr_list_entries("a.example\r\n\r\n  \n*.b.example"), 2);
-    assert_int_equal(mgr_list_entries(""), 0);
-    assert_int_equal(mgr_list_entries(NULL), 0);
+
+    /* Every recipient older than the upgrade, in words. */
+    mgr_preview all = { .days = 7, .looked_at = 2, .unattributed = 2,
+                        .unattributed_replayed = 1 };
+    mgr_preview_text(&all, 10, text, sizeof text);
+    assert_non_null(strstr(text, "\n\nAll 2 recipients were journalled before the router "
+                                 "recorded the virtual server; no other virtual server has a "
+                                 "rule, so they are counted as this rule's.\n"));
+
+    /* That rule itself, moved to server 1 in the dialog: no other server
+     * has a rule then. */
+    r.id = other.id;
+    assert_int_equal(mgr_rule_preview(f->dir.db, &r, 7, &p, err, sizeof err), 0);
+    assert_int_equal(p.looked_at, 5);
+    assert_int_equal(p.unattributed_replayed, 1);
+    mgr_preview_free(&p);
+    mgr_rule_clear(&other);
+    mgr_rule_clear(&r);
 }
 
 
@@ -1159,6 +1211,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_server_backlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_preview_of_an_unsaved_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preview_keeps_to_the_rules_server, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

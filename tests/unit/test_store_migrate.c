@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
+#include "journal_replay.h"
+#include "plat.h"
 #include "store.h"
 #include "trtest.h"
 
@@ -178,6 +181,70 @@ static void test_migrates_version_1_keeping_data(void **state)
     store_close(st);
 }
 
+/* A journal written at version 6, before rows named their virtual server:
+ * the upgrade keeps every row, with no server (NULL); new rows name theirs,
+ * and the replay counts the old ones apart. */
+static void test_migrates_version_6_journal(void **state)
+{
+    fixture *f = *state;
+    char err[2048], sql[1024];
+    store *st = NULL;
+    int version = 0;
+    int64_t now = plat_wall_ms();
+
+    assert_int_equal(store_create_at_version(f->db, 6, err, sizeof err), STORE_OK);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO rules (name, enabled, source_instance, pickup_dir, expired_cert,"
+             " created_ms, updated_ms) VALUES ('Plain', 1, 1, 'C:\\Pickup', 0, 1, 1);"
+             "INSERT INTO journal (at_ms, message_id, sender, recipient, domain, route, reason,"
+             " status) VALUES (%lld, '<a@corp>', 's@corp', 'u1@old.example', 'old.example',"
+             " 'tls', 'tls-ok', 'starttls'), (%lld, '<a@corp>', 's@corp', 'u2@old.example',"
+             " 'old.example', 'tls', 'tls-ok', 'starttls');",
+             (long long)now - 3600000, (long long)now - 3600000);
+    exec_sql(f->db, sql);
+
+    assert_int_equal(store_open(f->db, &st, err, sizeof err), STORE_OK);
+    assert_int_equal(store_schema_version(st, &version), STORE_OK);
+    assert_int_equal(version, store_schema_latest());
+    journal *j = journal_open(store_db(st), err, sizeof err);
+    assert_non_null(j);
+    journal_entry e = { .at_ms = now, .recipient = "u3@old.example", .domain = "old.example",
+                        .reason = DECIDE_TLS_OK, .status = PROBE_STARTTLS,
+                        .source_instance = 1 };
+    assert_int_equal(journal_write(j, &e, 1, err, sizeof err), 0);
+    journal_close(j);
+
+    journal_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(journal_read(store_db(st), 10, &rows, &n, err, sizeof err), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(rows[0].recipient, "u3@old.example");
+    assert_int_equal(rows[0].source_instance, 1);
+    assert_string_equal(rows[2].recipient, "u1@old.example");
+    assert_string_equal(rows[2].message_id, "<a@corp>");
+    assert_string_equal(rows[2].reason, "tls-ok");
+    assert_int_equal(rows[2].source_instance, 0);
+    assert_int_equal(rows[1].source_instance, 0);
+    free(rows);
+
+    static const char *const fp[] = { "old.example" };
+    replay_edit edit;
+    replay_report report;
+    replay_edit_init(&edit);
+    edit.force_plain = fp;
+    edit.n_force_plain = 1;
+    edit.force_plain_given = 1;
+    assert_int_equal(journal_replay_rule(st, "Plain", &edit, replay_since_ms(now, 7), &report,
+                                         err, sizeof err),
+                     STORE_OK);
+    assert_int_equal(report.looked_at, 3);
+    assert_int_equal(report.changed, 3);
+    assert_int_equal(report.unattributed, 2);
+    assert_int_equal(report.unattributed_replayed, 1);
+    replay_report_free(&report);
+    store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -187,6 +254,7 @@ int main(void)
         TRTEST_SCRATCH_TEST(test_read_only_file),
         TRTEST_SCRATCH_TEST(test_newer_schema_refused),
         TRTEST_SCRATCH_TEST(test_migrates_version_1_keeping_data),
+        TRTEST_SCRATCH_TEST(test_migrates_version_6_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

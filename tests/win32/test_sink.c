@@ -232,6 +232,12 @@ static int journal_rows(const char *recipient, const char *route)
                       recipient, route);
 }
 
+/* Journal rows of one recipient from one virtual server. */
+static int journal_rows_of_server(const char *recipient, const char *instance)
+{
+    return count_rows("SELECT count(*) FROM journal WHERE recipient = ?1"
+                      " AND source_instance = CAST(?2 AS INTEGER)", recipient, instance);
+}
 
 static int group_setup(void **state)
 {
@@ -572,10 +578,11 @@ static void load_instance(ISMTPOnArrival *sink, const wchar_t *name, VARIANT val
 }
 
 /* The binding's Instance property selects the rule: virtual server 2 has
- * none, so nothing is handed off there; a bad value keeps instance 1. */
+ * none, so nothing is handed off there; a bad value keeps instance 1. The
+ * journal rows name the server each message came through. */
 static void test_binding_instance_selects_rule(void **state)
 {
-    const char *list = "SMTP:a@x.plain.test;SMTP:keep@tls.test;";
+    const char *list = "SMTP:inst@x.plain.test;SMTP:keep@tls.test;";
     ISMTPOnArrival *sink = create_sink();
     host_message *m = new_message(list);
     VARIANT v;
@@ -587,6 +594,7 @@ static void test_binding_instance_selects_rule(void **state)
     assert_untouched(m, list);
     assert_int_equal(pickup_count(), 0);
     host_message_release(m);
+    assert_int_equal(journal_rows_of_server("inst@x.plain.test", "2"), 1);
 
     V_I4(&v) = 0; /* refused: back to instance 1 */
     load_instance(sink, L"Instance", v);
@@ -595,6 +603,7 @@ static void test_binding_instance_selects_rule(void **state)
     assert_int_equal(host_message_updates(m), 1);
     assert_int_equal(pickup_count(), 1);
     host_message_release(m);
+    assert_int_equal(journal_rows_of_server("inst@x.plain.test", "1"), 1);
     ISMTPOnArrival_Release(sink);
 }
 
