@@ -531,14 +531,6 @@ int mgr_figures_text(mgr_db *db, char *out, size_t len, char *err, size_t errlen
 
 /* ---- The Plain TCP Server ---- */
 
-static const store_rule *first_enabled_rule(const store_rule *rules, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (rules[i].enabled)
-            return &rules[i];
-    return NULL;
-}
-
 static mgr_plain_state backlog_state(const mgr_plain_server *p)
 {
     if (p->waiting == 0)
@@ -546,32 +538,53 @@ static mgr_plain_state backlog_state(const mgr_plain_server *p)
     return p->oldest_age_ms > PICKUP_UNDRAINED_MS ? MGR_PLAIN_NOT_DRAINED : MGR_PLAIN_PICKING_UP;
 }
 
-int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
-                          size_t errlen)
+/* One rule's Plain TCP Server, as its Pickup folder shows it. */
+static void read_rule_pickup(const store_rule *r, int64_t now_ms, mgr_plain_server *out)
 {
-    store_rule *rules = NULL;
-    size_t n = 0;
     pickup_backlog backlog;
     memset(out, 0, sizeof *out);
-    if (store_rule_list(db->st, &rules, &n) != STORE_OK)
-        return store_fail(db, err, errlen, "read the rules");
-    const store_rule *r = first_enabled_rule(rules, n);
-    if (!r) {
-        free(rules);
-        out->state = MGR_PLAIN_NO_RULE;
-        return 0;
-    }
     snprintf(out->rule, sizeof out->rule, "%s", r->name);
     snprintf(out->pickup_dir, sizeof out->pickup_dir, "%s", r->pickup_dir);
-    free(rules);
     if (pickup_backlog_of(out->pickup_dir, &backlog) != 0) {
         out->state = MGR_PLAIN_UNREADABLE;
-        return 0;
+        return;
     }
     out->waiting = backlog.count;
     /* A file stamped in the future (a clock set back) has not waited. */
     if (backlog.count && now_ms > backlog.oldest_ms)
         out->oldest_age_ms = now_ms - backlog.oldest_ms;
     out->state = backlog_state(out);
+}
+
+/* Which of two states the admin must see first: mail waiting undelivered,
+ * then a folder that cannot be read, then mail on its way. */
+static int alarm_rank(mgr_plain_state s)
+{
+    static const int rank[] = { [MGR_PLAIN_NO_RULE] = 0, [MGR_PLAIN_DRAINED] = 1,
+                                [MGR_PLAIN_PICKING_UP] = 2, [MGR_PLAIN_UNREADABLE] = 3,
+                                [MGR_PLAIN_NOT_DRAINED] = 4 };
+    return rank[s];
+}
+
+int mgr_plain_server_read(mgr_db *db, int64_t now_ms, mgr_plain_server *out, char *err,
+                          size_t errlen)
+{
+    store_rule *rules = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof *out);
+    out->state = MGR_PLAIN_NO_RULE;
+    if (store_rule_list(db->st, &rules, &n) != STORE_OK)
+        return store_fail(db, err, errlen, "read the rules");
+    /* Every enabled rule has a Plain TCP Server of its own: the one in the
+     * worst state is shown. */
+    for (size_t i = 0; i < n; i++) {
+        mgr_plain_server one;
+        if (!rules[i].enabled)
+            continue;
+        read_rule_pickup(&rules[i], now_ms, &one);
+        if (alarm_rank(one.state) > alarm_rank(out->state))
+            *out = one;
+    }
+    free(rules);
     return 0;
 }

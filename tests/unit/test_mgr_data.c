@@ -1034,6 +1034,24 @@ static void test_plain_server_backlog(void **state)
     assert_int_equal(p.waiting, 2);
     /* File times may be kept to the second. */
     assert_in_range(p.oldest_age_ms, 10 * 60 * 1000 - 2000, 10 * 60 * 1000 + 2000);
+
+    /* A second virtual server's rule, its folder missing: the mail waiting
+     * at the first still comes first... */
+    mgr_rule second;
+    new_rule(f, &second, "second", "", "");
+    second.source_instance = 2;
+    trtest_join(second.pickup_dir, sizeof second.pickup_dir, f->dir.path, "SecondPickup");
+    assert_int_equal(mgr_rule_save(f->db, &second, err, sizeof err), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_NOT_DRAINED);
+    assert_string_equal(p.rule, "enabled");
+    /* ...and once that is delivered, the second's missing folder shows. */
+    assert_int_equal(remove(young), 0);
+    assert_int_equal(remove(old), 0);
+    assert_int_equal(mgr_plain_server_read(f->db, now, &p, err, sizeof err), 0);
+    assert_int_equal(p.state, MGR_PLAIN_UNREADABLE);
+    assert_string_equal(p.rule, "second");
+    mgr_rule_clear(&second);
     mgr_rule_clear(&off);
     mgr_rule_clear(&on);
 }
