@@ -17,41 +17,24 @@
 #include "overview.h"
 #include "stats.h"
 #include "store.h"
+#include "journal_world.h"
 #include "trtest.h"
 
 /* 2026-03-10 00:00:00 UTC. */
 #define MAR10 1773100800000LL
 #define HOUR (3600 * 1000LL)
 
-typedef struct {
-    trtest_scratch dir;
-    store *st;
-    sqlite3 *db;
-    journal *j;
-} world;
+typedef journal_world world;
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    char err[256];
-    assert_non_null(w);
-    assert_int_equal(trtest_scratch_make(&w->dir, "overview"), 0);
-    if (store_open(w->dir.db, &w->st, err, sizeof err) != STORE_OK)
-        fail_msg("%s", err);
-    w->db = store_db(w->st);
-    w->j = journal_open(w->db, err, sizeof err);
-    assert_non_null(w->j);
-    *state = w;
+    *state = journal_world_open("overview");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    world *w = *state;
-    journal_close(w->j);
-    store_close(w->st);
-    trtest_scratch_remove(&w->dir);
-    free(w);
+    journal_world_close(*state);
     return 0;
 }
 
