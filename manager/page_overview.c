@@ -26,6 +26,11 @@
 #define CHART_CLASS L"TRDayChart"
 #define CHART_SETDAYS (WM_USER + 1)          /* lParam: overview_day[OVERVIEW_DAYS] */
 #define WM_APP_OVERVIEW_CHECKED (WM_APP + 20)
+/* The live figures are live: read again every few seconds while the tab
+ * shows (one small read of the stats table; the chart and lists, which
+ * scan the journal, wait for Refresh or the tab being shown again). */
+#define FIGURES_TIMER 1
+#define FIGURES_EVERY_MS 5000
 #define CHART_STEPS 4                        /* gridlines above zero */
 
 /* Bar and verdict colours; the GUI test looks for these pixels. */
@@ -332,6 +337,13 @@ static void show_caches(HWND page, const overview_caches *c)
     SetDlgItemTextW(page, IDC_OVERVIEW_CACHES, text);
 }
 
+static void show_figures(HWND page)
+{
+    char text[600], err[MGR_ERR_LEN];
+    if (mgr_figures_text(PAGE_APP(page)->db, text, sizeof text, err, sizeof err) == 0)
+        ui_set_text_utf8(GetDlgItem(page, IDC_OVERVIEW_FIGURES), text);
+}
+
 static void refresh(HWND page)
 {
     mgr_app *app = PAGE_APP(page);
@@ -419,7 +431,12 @@ static INT_PTR CALLBACK overview_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
         ui_layout_capture(&overview.layout, page, overview_anchors,
                           (int)(sizeof overview_anchors / sizeof overview_anchors[0]));
         start_checks(page);
+        SetTimer(page, FIGURES_TIMER, FIGURES_EVERY_MS, NULL);
         return FALSE;
+    case WM_TIMER:
+        if (wp == FIGURES_TIMER && IsWindowVisible(page))
+            show_figures(page);
+        return TRUE;
     case WM_SIZE:
         ui_layout_apply(&overview.layout, page);
         return TRUE;
@@ -432,6 +449,7 @@ static INT_PTR CALLBACK overview_proc(HWND page, UINT msg, WPARAM wp, LPARAM lp)
         checks_done(page, (checkrun_result *)lp);
         return TRUE;
     case WM_DESTROY:
+        KillTimer(page, FIGURES_TIMER);
         if (overview.verdict_brush)
             DeleteObject(overview.verdict_brush);
         overview.verdict_brush = NULL;
