@@ -202,6 +202,19 @@ static int put_utf8(unsigned long cp, char *out, size_t cap, size_t *n)
     return 0;
 }
 
+/* c's value as a decimal digit, or a hex digit when hex; -1 when it is
+ * neither (the MetaBase's numbers and character references share it). */
+static int digit_value(char c, int hex)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (hex && c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* "&#65;", "&#x41;": the code point, or -1. */
 static long char_ref(const char *ref, size_t len)
 {
@@ -211,17 +224,10 @@ static long char_ref(const char *ref, size_t len)
     if (len <= i || ref[0] != '#')
         return -1;
     for (; i < len; i++) {
-        char c = ref[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (hex && c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (hex && c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = digit_value(ref[i], hex);
+        if (d < 0)
             return -1;
-        v = v * (hex ? 16u : 10u) + d;
+        v = v * (hex ? 16u : 10u) + (unsigned)d;
         if (v > 0x10FFFF)
             return -1;
     }
@@ -632,17 +638,10 @@ static int parse_dword(builder *b, const char *where, int p, const char *text, u
     if (n == i || n - i > (hex ? 8u : 10u))
         return bad_value(b, "%s of %s is not a number: '%.40s'", props[p].name, where, text);
     for (; i < n; i++) {
-        char c = s[i];
-        unsigned d;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (hex && c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (hex && c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
+        int d = digit_value(s[i], hex);
+        if (d < 0)
             return bad_value(b, "%s of %s is not a number: '%.40s'", props[p].name, where, text);
-        v = v * (hex ? 16u : 10u) + d;
+        v = v * (hex ? 16u : 10u) + (unsigned)d;
     }
     if (v > 0xFFFFFFFFull)
         return bad_value(b, "%s of %s is out of range: '%.40s'", props[p].name, where, text);

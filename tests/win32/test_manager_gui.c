@@ -752,15 +752,18 @@ static void test_tabs_switch(void **state)
     screenshot("status");
 }
 
-/* Pixels of the alarm red (page_status.c's RGB(192, 0, 0)) on the screen
- * over a control: the text's own pixels, whatever the font smoothing. */
-static int red_pixels(HWND ctl)
+/* Which pixels of a screen capture count, and with what. */
+typedef int (*pixel_test)(DWORD xrgb, DWORD arg);
+
+/* How many pixels on the screen over a control pass the test, once it has
+ * drawn itself afresh. */
+static int count_pixels(HWND ctl, pixel_test test, DWORD arg)
 {
     RECT rc;
     RedrawWindow(ctl, NULL, NULL, RDW_INVALIDATE | RDW_ERASE | RDW_UPDATENOW);
     Sleep(300);
     GetWindowRect(ctl, &rc);
-    int w = rc.right - rc.left, h = rc.bottom - rc.top, red = 0;
+    int w = rc.right - rc.left, h = rc.bottom - rc.top, found = 0;
     HDC screen = GetDC(NULL), mem = CreateCompatibleDC(screen);
     BITMAPINFO bi = { .bmiHeader = { .biSize = sizeof bi.bmiHeader, .biWidth = w,
                                      .biHeight = -h, .biPlanes = 1, .biBitCount = 32,
@@ -770,16 +773,25 @@ static int red_pixels(HWND ctl)
     assert_non_null(bmp);
     HGDIOBJ old = SelectObject(mem, bmp);
     assert_true(BitBlt(mem, 0, 0, w, h, screen, rc.left, rc.top, SRCCOPY));
-    for (int i = 0; i < w * h; i++) {
-        unsigned r = (px[i] >> 16) & 0xff, g = (px[i] >> 8) & 0xff, b = px[i] & 0xff;
-        red += r >= 120 && g < 80 && b < 80;
-    }
+    for (int i = 0; i < w * h; i++)
+        found += test(px[i] & 0xffffff, arg);
     SelectObject(mem, old);
     DeleteObject(bmp);
     DeleteDC(mem);
     ReleaseDC(NULL, screen);
-    return red;
+    return found;
 }
+
+/* The alarm red (page_status.c's RGB(192, 0, 0)): the text's own pixels,
+ * whatever the font smoothing. */
+static int is_reddish(DWORD xrgb, DWORD unused)
+{
+    unsigned r = (xrgb >> 16) & 0xff, g = (xrgb >> 8) & 0xff, b = xrgb & 0xff;
+    (void)unused;
+    return r >= 120 && g < 80 && b < 80;
+}
+
+static int red_pixels(HWND ctl) { return count_pixels(ctl, is_reddish, 0); }
 
 /* The row of the check list showing this check, or -1. */
 static int check_row_of(HWND lv, const wchar_t *name)
@@ -1790,33 +1802,15 @@ static void test_log_tab_at_200_percent(void **state)
  * DPI it must be about twice. */
 #define OV_CHART_HEIGHT_96 229
 
+static int is_exactly(DWORD xrgb, DWORD want) { return xrgb == want; }
+
 /* Pixels of exactly this colour on the screen over a control (solid GDI
  * fills keep their colour on a 24-bit screen). */
 static int colour_pixels(HWND ctl, COLORREF colour)
 {
-    RECT rc;
-    RedrawWindow(ctl, NULL, NULL, RDW_INVALIDATE | RDW_ERASE | RDW_UPDATENOW);
-    Sleep(300);
-    GetWindowRect(ctl, &rc);
-    int w = rc.right - rc.left, h = rc.bottom - rc.top, found = 0;
-    HDC screen = GetDC(NULL), mem = CreateCompatibleDC(screen);
-    BITMAPINFO bi = { .bmiHeader = { .biSize = sizeof bi.bmiHeader, .biWidth = w,
-                                     .biHeight = -h, .biPlanes = 1, .biBitCount = 32,
-                                     .biCompression = BI_RGB } };
-    DWORD *px = NULL;
-    HBITMAP bmp = CreateDIBSection(mem, &bi, DIB_RGB_COLORS, (void **)&px, NULL, 0);
-    assert_non_null(bmp);
-    HGDIOBJ old = SelectObject(mem, bmp);
-    assert_true(BitBlt(mem, 0, 0, w, h, screen, rc.left, rc.top, SRCCOPY));
     DWORD want = ((DWORD)GetRValue(colour) << 16) | ((DWORD)GetGValue(colour) << 8)
                  | GetBValue(colour);
-    for (int i = 0; i < w * h; i++)
-        found += (px[i] & 0xffffff) == want;
-    SelectObject(mem, old);
-    DeleteObject(bmp);
-    DeleteDC(mem);
-    ReleaseDC(NULL, screen);
-    return found;
+    return count_pixels(ctl, is_exactly, want);
 }
 
 /* count recipients of domain, days_ago UTC days before today, through the
